@@ -1,0 +1,298 @@
+"""The Flask application: one catch-all view running the sandbox pipeline.
+
+    route -> auth -> rate limit -> validate request -> respond
+
+Each stage may answer early with an ApiError, which is shaped to the spec's schema for
+that status. The spec, router, validators and generators are built once here.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Request, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.wrappers import Response
+
+from sandbox.auth import Authenticator, Principal
+from sandbox.config import Settings, load_settings
+from sandbox.error_bodies import ApiError, ErrorBodies
+from sandbox.fake import DataFaker, stable_rng
+from sandbox.ratelimit import RateLimiter
+from sandbox.responder import Responder
+from sandbox.routing import Match, MethodNotAllowed, Router
+from sandbox.schemas import SchemaChecks
+from sandbox.spec import Operation, Spec, load_spec
+from sandbox.validation import RequestData, RequestValidator
+
+ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD", "TRACE"]
+
+
+class Sandbox:
+    """The pipeline's parts, shared by every request of one process."""
+
+    def __init__(self, spec: Spec, settings: Settings) -> None:
+        self.spec = spec
+        self.settings = settings
+        self.started = time.time()
+        self.faker = DataFaker(
+            spec.resolve, seed=settings.seed, locale=settings.locale, openapi_version=spec.version
+        )
+        self.checks = SchemaChecks(spec.document, spec.version)
+        self.router = Router(spec.operations, spec.base_path)
+        self.validator = RequestValidator(spec)
+        self.authenticator = Authenticator(spec, settings.all_api_keys())
+        self.limiter = RateLimiter(settings.rate_limits)
+        self.responder = Responder(spec, self.faker, self.checks)
+        self.errors = ErrorBodies(spec, self.faker, self.checks)
+
+    # -- the pipeline -------------------------------------------------------------------
+    def handle(self, flask_request: Request) -> Response:
+        path = flask_request.path
+        route = self.router.match(flask_request.method, path)
+        if not isinstance(route, Match):
+            if path.rstrip("/") == "/health" and not isinstance(route, MethodNotAllowed):
+                return self.health()
+            return self.unrouted(route, flask_request)
+        operation = route.operation
+        rate_headers: dict[str, str] = {}
+        try:
+            data = _request_data(flask_request, route.path_params)
+            principal = self.authenticator.authenticate(operation, data)
+            rate_headers = self._rate_limit(principal, flask_request)
+            result = self.validator.validate(operation, data)
+            if not result.ok:
+                raise ApiError(
+                    result.status if result.status == 415 else _client_error_status(operation),
+                    "VALIDATION_ERROR" if result.status != 415 else "UNSUPPORTED_MEDIA_TYPE",
+                    _summary(result.problems),
+                    details=[p.as_dict() for p in result.problems],
+                )
+            return self.respond(operation, flask_request, route.path_params, rate_headers)
+        except ApiError as error:
+            return self.error_response(error, operation, path, rate_headers)
+
+    def _rate_limit(self, principal: Principal, flask_request: Request) -> dict[str, str]:
+        identity = principal.key or f"ip:{flask_request.remote_addr}"
+        decision = self.limiter.hit(identity)
+        if decision is None:
+            return {}
+        headers = decision.headers()
+        if not decision.allowed:
+            raise ApiError(
+                429,
+                "rate_limit_exceeded",
+                f"Too many requests. Try again in {decision.retry_after} seconds.",
+                headers={**headers, "Retry-After": str(decision.retry_after)},
+                retry_after=decision.retry_after,
+            )
+        return headers
+
+    def respond(
+        self,
+        operation: Operation,
+        flask_request: Request,
+        path_params: dict[str, str],
+        rate_headers: dict[str, str],
+    ) -> Response:
+        planned = self.responder.plan(operation)
+        declared = self.responder.media_types(planned)
+        media_type = None
+        if declared:
+            media_type = _negotiate(flask_request, declared)
+            if media_type is None:
+                raise ApiError(
+                    406,
+                    "NOT_ACCEPTABLE",
+                    "This operation can answer with " + ", ".join(declared) + " only; "
+                    "adjust the Accept header.",
+                )
+        rng = self._rng(operation, flask_request, path_params)
+        body, value = self.responder.body(planned, media_type, rng, path_params)
+        headers = self.responder.headers(operation, planned, rng, flask_request.path, value)
+        headers.update(rate_headers)
+        response = Response(body, status=planned.status, headers=headers)
+        if media_type is not None:
+            response.content_type = media_type
+        elif planned.status == 204 or not body:
+            response.headers.pop("Content-Type", None)
+        return response
+
+    def _rng(self, operation: Operation, flask_request: Request, path_params: dict) -> Any:
+        if self.settings.seed is None:
+            return random.Random()
+        query = sorted(flask_request.args.items(multi=True))
+        return stable_rng(self.settings.seed, operation.operation_id, sorted(path_params.items()), query)
+
+    def error_response(
+        self,
+        error: ApiError,
+        operation: Operation | None,
+        path: str,
+        rate_headers: dict[str, str] | None = None,
+    ) -> Response:
+        body, media_type, _ = self.errors.render(error, operation, path)
+        headers = {**(rate_headers or {}), **error.headers}
+        if operation is not None:
+            headers.update(self._declared_error_headers(operation, error, headers))
+        response = Response(body, status=error.status, headers=headers)
+        response.content_type = media_type
+        return response
+
+    def _declared_error_headers(
+        self, operation: Operation, error: ApiError, present: dict[str, str]
+    ) -> dict[str, str]:
+        """Required headers the spec declares for this error that no stage has set."""
+        found = operation.response_for(error.status)
+        if not found:
+            return {}
+        missing = {
+            name: header
+            for name, header in (found[1].get("headers") or {}).items()
+            if name.lower() not in {k.lower() for k in present}
+        }
+        if not missing:
+            return {}
+        from sandbox.responder import Planned
+
+        rng = random.Random(error.status)
+        planned = Planned(error.status, {"headers": missing})
+        return self.responder.headers(operation, planned, rng, "", None)
+
+    def unrouted(self, route: Any, flask_request: Request) -> Response:
+        if isinstance(route, MethodNotAllowed):
+            allowed = ", ".join(route.allowed)
+            error = ApiError(
+                405,
+                "METHOD_NOT_ALLOWED",
+                f"{flask_request.method} is not allowed here; allowed: {allowed}.",
+                headers={"Allow": allowed},
+            )
+        else:
+            error = ApiError(
+                404, "NOT_FOUND", f"No operation matches {flask_request.path}: {route.reason}."
+            )
+        return self.error_response(error, None, flask_request.path)
+
+    def health(self) -> Response:
+        import orjson
+
+        body = {
+            "status": "healthy",
+            "spec": self.spec.title,
+            "operations": len(self.spec.operations),
+            "uptime_seconds": round(time.time() - self.started, 3),
+        }
+        return Response(orjson.dumps(body), status=200, content_type="application/json")
+
+
+def _request_data(flask_request: Request, path_params: dict[str, str]) -> RequestData:
+    return RequestData(
+        method=flask_request.method,
+        path_params=path_params,
+        query=flask_request.args,
+        headers=flask_request.headers,
+        cookies=flask_request.cookies,
+        body=flask_request.get_data(cache=True),
+        mimetype=flask_request.mimetype,
+        content_type=flask_request.content_type or "",
+    )
+
+
+def _negotiate(flask_request: Request, declared: list[str]) -> str | None:
+    accept = flask_request.accept_mimetypes
+    if not accept or not flask_request.headers.get("Accept"):
+        return declared[0]
+    best = accept.best_match(declared)
+    if best is None and any(value == "*/*" for value, _ in accept):
+        return declared[0]
+    return best
+
+
+def _client_error_status(operation: Operation) -> int:
+    """400, unless the operation declares 422 and not 400 (some APIs validate that way)."""
+    if "400" not in operation.responses and "422" in operation.responses:
+        return 422
+    return 400
+
+
+def _summary(problems: list[Any]) -> str:
+    first = problems[0]
+    text = f"Invalid request: {first.field} {first.message}"
+    if len(problems) > 1:
+        text += f" (and {len(problems) - 1} more problems)"
+    return text
+
+
+def create_app(spec: Spec | str | Path | None = None, settings: Settings | None = None) -> Flask:
+    """Build the WSGI app for a spec; every spec problem raises SpecError before serving."""
+    if not isinstance(spec, Spec):
+        path = Path(spec) if spec is not None else (settings.spec if settings else Path("openapi.yaml"))
+        spec = load_spec(path, validate=settings.validate_spec if settings else True)
+    if settings is None:
+        settings = load_settings(spec.path, spec_extension=spec.document.get("x-sandbox"))
+    sandbox = Sandbox(spec, settings)
+    app = Flask("sandbox")
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.extensions["sandbox"] = sandbox
+
+    def dispatch(subpath: str = "") -> Response:
+        return sandbox.handle(request)
+
+    app.add_url_rule(
+        "/", "root", dispatch, methods=ALL_METHODS, provide_automatic_options=False
+    )
+    app.add_url_rule(
+        "/<path:subpath>",
+        "dispatch",
+        dispatch,
+        methods=ALL_METHODS,
+        provide_automatic_options=False,
+    )
+    app.add_url_rule("/__sandbox/health", "sandbox_health", lambda: sandbox.health())
+
+    @app.after_request
+    def _common_headers(response: Response) -> Response:
+        response.headers.setdefault("X-Request-Id", uuid.uuid4().hex)
+        if settings.cors and request.headers.get("Origin"):
+            response.headers["Access-Control-Allow-Origin"] = "*"
+            response.headers["Access-Control-Expose-Headers"] = (
+                "X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, "
+                "Location, X-Request-Id"
+            )
+        return response
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(_exc: RequestEntityTooLarge) -> Response:
+        limit = settings.max_body_bytes
+        error = ApiError(
+            413,
+            "PAYLOAD_TOO_LARGE",
+            f"The request body is larger than the {limit} bytes this sandbox accepts "
+            "(set max_body_bytes to change it).",
+        )
+        route = sandbox.router.match(request.method, request.path)
+        operation = route.operation if isinstance(route, Match) else None
+        return sandbox.error_response(error, operation, request.path)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        error = ApiError(exc.code or 400, exc.name.upper().replace(" ", "_"), exc.description or "")
+        return sandbox.error_response(error, None, request.path)
+
+    @app.errorhandler(Exception)
+    def _crash(exc: Exception) -> Response:
+        app.logger.exception("sandbox error on %s %s", request.method, request.path)
+        error = ApiError(
+            500,
+            "SANDBOX_ERROR",
+            f"The sandbox failed on this request ({type(exc).__name__}: {exc}). "
+            "This is a sandbox bug; please report it with the request.",
+        )
+        return sandbox.error_response(error, None, request.path)
+
+    return app

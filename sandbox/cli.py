@@ -1,0 +1,131 @@
+"""The ``sandbox`` command."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+from sandbox.config import Settings, load_settings
+from sandbox.errors import ConfigError, SpecError
+from sandbox.spec import Spec, load_spec
+
+console = Console(stderr=True)
+
+
+def _fail(message: str) -> None:
+    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    sys.exit(2)
+
+
+def _load(spec_path: Path, config: Path | None, flags: dict[str, Any]) -> tuple[Spec, Settings]:
+    try:
+        probe = load_settings(spec_path, config_file=config, overrides=flags)
+        spec = load_spec(spec_path, validate=probe.validate_spec)
+        settings = load_settings(
+            spec_path,
+            config_file=config,
+            spec_extension=spec.document.get("x-sandbox"),
+            overrides=flags,
+        )
+    except SpecError as exc:
+        _fail(f"cannot serve this spec\n{exc}")
+    except ConfigError as exc:
+        _fail(str(exc))
+    return spec, settings
+
+
+def banner(spec: Spec, settings: Settings) -> Panel:
+    base = f"http://{settings.host}:{settings.port}{spec.base_path}"
+    table = Table.grid(padding=(0, 2))
+    table.add_row("[bold]Spec[/]", f"{spec.title} ({spec.path}, OpenAPI {spec.openapi})")
+    table.add_row("[bold]Base URL[/]", f"[link={base}]{base}[/link]")
+    table.add_row("[bold]Operations[/]", str(len(spec.operations)))
+    table.add_row("[bold]Test API key[/]", f"[green]{settings.default_api_key}[/]")
+    table.add_row("[bold]Seed[/]", str(settings.seed) if settings.seed is not None else "random")
+    serving = f"{settings.workers} worker(s) x {settings.threads} thread(s)"
+    table.add_row("[bold]Serving[/]", "Flask dev server (--reload)" if settings.reload else serving)
+    first = spec.operations[0].path if spec.operations else "/"
+    example = (
+        f"curl -H 'Authorization: Bearer {settings.default_api_key}' "
+        f"{base}{first if '{' not in first else ''}"
+    )
+    table.add_row("[bold]Try[/]", example)
+    return Panel(table, title="OpenAPI sandbox", border_style="cyan", expand=False)
+
+
+@click.group()
+@click.version_option(package_name="openapi-sandbox")
+def main() -> None:
+    """Serve an OpenAPI document as a realistic, stateful sandbox."""
+
+
+@main.command()
+@click.argument("spec", type=click.Path(path_type=Path), default="openapi.yaml")
+@click.option("--host", help="Interface to listen on.  [default: 127.0.0.1]")
+@click.option("--port", type=int, help="Port to listen on.  [default: 8000]")
+@click.option("--seed", type=int, help="Make generated data deterministic.")
+@click.option("--workers", type=int, help="gunicorn worker processes.  [default: 1]")
+@click.option("--threads", type=int, help="Threads per worker.  [default: 8]")
+@click.option("--reload", is_flag=True, default=None, help="Flask dev server, reloads on change.")
+@click.option("--locale", help="Faker locale for generated data.  [default: en_US]")
+@click.option("--api-key", "api_keys", multiple=True, help="Accept this test API key (repeatable).")
+@click.option("--rate-limits", help="Per-key limits, e.g. '100/hour;10/second'.")
+@click.option("--config", type=click.Path(path_type=Path, exists=True), help="Settings file.")
+@click.option(
+    "--no-validate-spec", "validate_spec", flag_value=False, default=None,
+    help="Serve without checking the document against the OpenAPI schema.",
+)
+def serve(spec: Path, config: Path | None, api_keys: tuple[str, ...], **flags: Any) -> None:
+    """Serve SPEC (default: openapi.yaml)."""
+    if api_keys:
+        flags["api_keys"] = list(api_keys)
+    loaded, settings = _load(spec, config, flags)
+    console.print(banner(loaded, settings))
+    if settings.reload:
+        _serve_dev(loaded, settings)
+    else:
+        _serve_gunicorn(loaded, settings)
+
+
+def _serve_dev(spec: Spec, settings: Settings) -> None:
+    from werkzeug.serving import run_simple
+
+    from sandbox.app import create_app
+
+    run_simple(
+        settings.host,
+        settings.port,
+        create_app(spec, settings),
+        use_reloader=True,
+        extra_files=[str(spec.path)],
+        threaded=True,
+    )
+
+
+def _serve_gunicorn(spec: Spec, settings: Settings) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    from sandbox.app import create_app
+
+    app = create_app(spec, settings)
+
+    class _Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{settings.host}:{settings.port}")
+            self.cfg.set("workers", settings.workers)
+            self.cfg.set("threads", settings.threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("preload_app", True)
+            self.cfg.set("graceful_timeout", 5)
+            self.cfg.set("loglevel", "warning")
+
+        def load(self) -> Any:
+            return app
+
+    _Server().run()

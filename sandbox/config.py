@@ -1,0 +1,124 @@
+"""Settings, layered: defaults < ``sandbox.yaml`` or the spec's ``x-sandbox`` < ``SANDBOX_*``
+environment variables < command-line flags.
+
+Every field here is documented in the README's configuration reference.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+import yaml
+
+from sandbox.errors import ConfigError
+from sandbox.ratelimit import DEFAULT_LIMITS
+
+
+@dataclass
+class Settings:
+    spec: Path = Path("openapi.yaml")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    seed: int | None = None
+    workers: int = 1
+    threads: int = 8
+    reload: bool = False
+    locale: str = "en_US"
+    max_body_bytes: int = 5 * 1024 * 1024
+    api_keys: list[str] = field(default_factory=list)
+    rate_limits: str = DEFAULT_LIMITS
+    validate_responses: bool = False
+    cors: bool = True
+    validate_spec: bool = True
+
+    @property
+    def default_api_key(self) -> str:
+        """Stable across restarts so clients need no change; derived from the spec's name."""
+        if self.api_keys:
+            return self.api_keys[0]
+        digest = hashlib.sha256(f"openapi-sandbox:{self.spec.name}".encode()).hexdigest()
+        return f"sk_test_{digest[:24]}"
+
+    def all_api_keys(self) -> set[str]:
+        return {self.default_api_key, *self.api_keys}
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+_TYPES = get_type_hints(Settings)
+
+
+def _coerce(name: str, value: Any) -> Any:
+    kind = _TYPES[name]
+    text = str(value).strip()
+    try:
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            if text.lower() in ("1", "true", "yes", "on"):
+                return True
+            if text.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(text)
+        if kind is int:
+            return int(value)
+        if kind == int | None:
+            return None if value is None or text == "" else int(value)
+        if kind is Path:
+            return Path(text)
+        if kind == list[str]:
+            return list(value) if isinstance(value, list) else [v for v in text.split(",") if v]
+        return text
+    except ValueError:
+        raise ConfigError(f"setting {name!r} cannot be {value!r}: expected {kind}") from None
+
+
+def _apply(settings: Settings, values: Mapping[str, Any], source: str) -> None:
+    for raw_name, value in values.items():
+        name = raw_name.replace("-", "_")
+        if name not in _FIELDS:
+            known = ", ".join(sorted(_FIELDS))
+            raise ConfigError(f"unknown setting {raw_name!r} in {source}; known settings: {known}")
+        setattr(settings, name, _coerce(name, value))
+
+
+def _file_settings(path: Path) -> Mapping[str, Any]:
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"{path} must be a mapping of settings")
+    return loaded
+
+
+def load_settings(
+    spec: Path | str | None = None,
+    *,
+    config_file: Path | None = None,
+    spec_extension: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    settings = Settings()
+    if spec is not None:
+        settings.spec = Path(spec)
+    if spec_extension:
+        _apply(settings, spec_extension, "the spec's x-sandbox")
+    file = config_file or Path("sandbox.yaml")
+    if config_file is not None or file.exists():
+        _apply(settings, _file_settings(file), str(file))
+    environ = os.environ if environ is None else environ
+    from_env = {
+        key[len("SANDBOX_") :].lower(): value
+        for key, value in environ.items()
+        if key.startswith("SANDBOX_") and key[len("SANDBOX_") :].lower() in _FIELDS
+    }
+    _apply(settings, from_env, "the environment")
+    _apply(settings, {k: v for k, v in (overrides or {}).items() if v is not None}, "flags")
+    return settings

@@ -1,0 +1,238 @@
+"""Reading spec files and joining multi-file specs into one document.
+
+Everything downstream (validation, routing, data generation, Schemathesis) is simpler and
+faster when the spec is a single dict whose every ``$ref`` is local, so external references
+are bundled once, at load time.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urldefrag
+
+import yaml
+
+from sandbox.errors import SpecError
+
+try:  # the C loader is an order of magnitude faster on big specs
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _Loader = yaml.SafeLoader
+
+BUNDLE_KEY = "x-sandbox-bundled"
+
+
+def read_document(path: Path) -> Any:
+    """Parse a YAML or JSON file, turning syntax errors into a SpecError with a line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError(
+            "file not found", file=path, hint="pass the path of an OpenAPI document"
+        ) from None
+    except IsADirectoryError:
+        raise SpecError("is a directory, not an OpenAPI document", file=path) from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"not UTF-8 text ({exc.reason})", file=path) from None
+    if path.suffix.lower() == ".json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SpecError(f"invalid JSON: {exc.msg}", file=path, line=exc.lineno) from None
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = exc.problem or exc.context or "syntax error"
+        raise SpecError(f"invalid YAML: {problem}", file=path, line=line) from None
+    except yaml.YAMLError as exc:
+        raise SpecError(f"invalid YAML: {exc}", file=path) from None
+
+
+def escape_pointer_token(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def split_pointer(fragment: str) -> list[str]:
+    """``/paths/~1users/get`` -> ``['paths', '/users', 'get']``."""
+    if fragment in ("", "/"):
+        return []
+    if not fragment.startswith("/"):
+        raise ValueError(f"not a JSON pointer: {fragment!r}")
+    return [
+        unquote(part).replace("~1", "/").replace("~0", "~") for part in fragment[1:].split("/")
+    ]
+
+
+def follow_pointer(document: Any, fragment: str) -> Any:
+    """Return the node at a JSON pointer; KeyError when it is not there."""
+    node = document
+    for token in split_pointer(fragment):
+        if isinstance(node, list):
+            if not token.isdigit() or int(token) >= len(node):
+                raise KeyError(token)
+            node = node[int(token)]
+        elif isinstance(node, dict) and token in node:
+            node = node[token]
+        else:
+            raise KeyError(token)
+    return node
+
+
+def pointer_line(path: Path, fragment: str) -> int | None:
+    """The 1-based line where a JSON pointer's node starts, for error messages only."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        node = yaml.compose(text, Loader=_Loader)
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return None
+    line = None
+    try:
+        for token in split_pointer(fragment):
+            if isinstance(node, yaml.MappingNode):
+                for key, value in node.value:
+                    if key.value == token:
+                        node = value
+                        break
+                else:
+                    return line
+            elif isinstance(node, yaml.SequenceNode) and token.isdigit():
+                node = node.value[int(token)]
+            else:
+                return line
+            line = node.start_mark.line + 1
+    except (ValueError, IndexError):
+        return line
+    return line
+
+
+class Bundler:
+    """Rewrites references into other files as local references.
+
+    A target in another file is copied once under ``#/x-sandbox-bundled/<name>`` (or, for
+    schemas, ``#/components/schemas/<name>`` would clash with user names, so the private key
+    is used for everything). Cycles across files are handled because a target's name is
+    registered before its own references are followed.
+    """
+
+    def __init__(self, root_path: Path, root: dict[str, Any]) -> None:
+        self.root_path = root_path.resolve()
+        self.root = root
+        self.documents: dict[Path, Any] = {self.root_path: root}
+        self.names: dict[tuple[Path, str], str] = {}
+        self.bundled: dict[str, Any] = {}
+        self.origins: dict[str, tuple[Path, str]] = {}
+
+    def bundle(self) -> dict[str, Any]:
+        self._walk(self.root, self.root_path, "")
+        if self.bundled:
+            self.root[BUNDLE_KEY] = self.bundled
+        return self.root
+
+    def _document(self, path: Path, referrer: Path, pointer: str) -> Any:
+        if path not in self.documents:
+            if not path.exists():
+                raise SpecError(
+                    f"$ref points to a file that does not exist: {path}",
+                    file=referrer,
+                    pointer=pointer or "/",
+                    line=pointer_line(referrer, pointer),
+                )
+            self.documents[path] = read_document(path)
+        return self.documents[path]
+
+    def _walk(self, node: Any, file: Path, pointer: str) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                node["$ref"] = self._rewrite(ref, file, pointer + "/$ref")
+            for key, value in node.items():
+                if key != "$ref" and isinstance(value, dict | list):
+                    self._walk(value, file, f"{pointer}/{escape_pointer_token(str(key))}")
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                if isinstance(value, dict | list):
+                    self._walk(value, file, f"{pointer}/{index}")
+
+    def _rewrite(self, ref: str, file: Path, pointer: str) -> str:
+        location, fragment = urldefrag(ref)
+        if location.startswith(("http://", "https://")):
+            raise SpecError(
+                f"remote $ref is not supported (the sandbox works offline): {ref}",
+                file=file,
+                pointer=pointer,
+                line=pointer_line(file, pointer),
+                hint="download the referenced document next to the spec and use a relative path",
+            )
+        target_file = (file.parent / unquote(location)).resolve() if location else file
+        if target_file == self.root_path:
+            self._check_target(self.root, fragment, ref, file, pointer)
+            return "#" + fragment
+        document = self._document(target_file, file, pointer)
+        key = (target_file, fragment)
+        name = self.names.get(key)
+        if name is None:
+            target = self._check_target(document, fragment, ref, file, pointer)
+            name = self._fresh_name(target_file, fragment)
+            self.names[key] = name
+            self.origins[name] = (target_file, fragment)
+            copied = copy.deepcopy(target)
+            self.bundled[name] = copied
+            self._walk(copied, target_file, fragment)
+        return f"#/{BUNDLE_KEY}/{name}"
+
+    def _check_target(
+        self, document: Any, fragment: str, ref: str, file: Path, pointer: str
+    ) -> Any:
+        try:
+            return follow_pointer(document, fragment)
+        except (KeyError, ValueError):
+            raise SpecError(
+                f"$ref cannot be resolved: {ref}",
+                file=file,
+                pointer=pointer,
+                line=pointer_line(file, pointer),
+                hint="check the spelling of the reference and that the target exists",
+            ) from None
+
+    def _fresh_name(self, path: Path, fragment: str) -> str:
+        stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", path.stem)
+        tail = re.sub(r"[^A-Za-z0-9_.-]+", "_", fragment.strip("/"))
+        base = f"{stem}__{tail}" if tail else stem
+        name, counter = base, 1
+        while name in self.bundled:
+            counter += 1
+            name = f"{base}_{counter}"
+        return name
+
+
+def check_local_refs(document: dict[str, Any], path: Path) -> None:
+    """Fail early, with a location, on local references that lead nowhere."""
+    stack: list[tuple[Any, str]] = [(document, "")]
+    while stack:
+        node, pointer = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#"):
+                try:
+                    follow_pointer(document, ref[1:])
+                except (KeyError, ValueError):
+                    raise SpecError(
+                        f"$ref cannot be resolved: {ref}",
+                        file=path,
+                        pointer=pointer + "/$ref",
+                        line=pointer_line(path, pointer + "/$ref"),
+                        hint="check the spelling of the reference and that the target exists",
+                    ) from None
+            for key, value in node.items():
+                if isinstance(value, dict | list):
+                    stack.append((value, f"{pointer}/{escape_pointer_token(str(key))}"))
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                if isinstance(value, dict | list):
+                    stack.append((value, f"{pointer}/{index}"))

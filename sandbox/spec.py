@@ -1,0 +1,259 @@
+"""Loading an OpenAPI document into the operation table the sandbox serves.
+
+The table is built once at start-up so that no request ever walks the spec.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from sandbox.documents import (
+    Bundler,
+    check_local_refs,
+    escape_pointer_token,
+    follow_pointer,
+    pointer_line,
+    read_document,
+)
+from sandbox.errors import SpecError
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+JSON_MEDIA = re.compile(r"^application/(?:[\w.+-]+\+)?json(?:;.*)?$|^\*/\*$", re.I)
+
+
+def is_json_media(media_type: str) -> bool:
+    return bool(JSON_MEDIA.match(media_type.strip()))
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One request parameter with its ``$ref`` resolved."""
+
+    name: str
+    location: str
+    required: bool
+    schema: dict[str, Any]
+    raw: dict[str, Any]
+
+
+@dataclass
+class Operation:
+    """Everything the pipeline needs to know about one method on one path."""
+
+    operation_id: str
+    method: str
+    path: str
+    pointer: str
+    raw: dict[str, Any]
+    path_item: dict[str, Any]
+    parameters: list[Parameter]
+    request_body: dict[str, Any] | None
+    responses: dict[str, dict[str, Any]]
+    security: list[dict[str, list[str]]]
+    tags: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return f"{self.method.upper()} {self.path}"
+
+    def response_for(self, status: int) -> tuple[str, dict[str, Any]] | None:
+        """The declared response that covers ``status``: exact, then ``4XX``, then default."""
+        for candidate in (str(status), f"{str(status)[0]}XX", "default"):
+            response = self.responses.get(candidate)
+            if response is not None:
+                return candidate, response
+        return None
+
+    @cached_property
+    def success_statuses(self) -> list[int]:
+        codes = [int(code) for code in self.responses if code.isdigit() and 200 <= int(code) < 300]
+        if not codes and "2XX" in self.responses:
+            codes = [200]
+        return sorted(codes)
+
+    @cached_property
+    def declared_statuses(self) -> frozenset[str]:
+        return frozenset(self.responses)
+
+
+class Spec:
+    """A loaded, bundled and checked OpenAPI document."""
+
+    def __init__(self, path: Path, document: dict[str, Any], *, origins: dict | None = None):
+        self.path = path
+        self.document = document
+        self.origins = origins or {}
+        self.openapi = str(document.get("openapi", ""))
+        self.version = "3.0" if self.openapi.startswith("3.0") else "3.1"
+        self.info: dict[str, Any] = document.get("info") or {}
+        self.title = str(self.info.get("title") or path.stem)
+        self.base_path = _base_path(document)
+        schemes = (document.get("components") or {}).get("securitySchemes") or {}
+        self.security_schemes: dict[str, dict[str, Any]] = {
+            name: self.deref(scheme) for name, scheme in schemes.items()
+        }
+        self.operations = list(self._build_operations())
+        self.by_id = {op.operation_id: op for op in self.operations}
+
+    def resolve(self, ref: str) -> Any:
+        """Target of a local ``$ref`` (every ref is local once the spec is bundled)."""
+        if not ref.startswith("#"):
+            raise KeyError(ref)
+        return follow_pointer(self.document, ref[1:])
+
+    def deref(self, node: Any) -> Any:
+        """Follow a chain of ``$ref`` until a real node (siblings of ``$ref`` are ignored)."""
+        seen: set[str] = set()
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+            ref = node["$ref"]
+            if ref in seen:
+                raise SpecError(f"$ref cycle through {ref}", file=self.path, pointer=ref[1:])
+            seen.add(ref)
+            node = self.resolve(ref)
+        return node
+
+    def _build_operations(self) -> Iterator[Operation]:
+        used_ids: set[str] = set()
+        global_security = self.document.get("security") or []
+        for path, path_item in (self.document.get("paths") or {}).items():
+            path_item = self.deref(path_item) or {}
+            shared = [self.deref(p) for p in path_item.get("parameters") or []]
+            for method in HTTP_METHODS:
+                raw = path_item.get(method)
+                if not isinstance(raw, dict):
+                    continue
+                pointer = f"/paths/{escape_pointer_token(path)}/{method}"
+                operation_id = raw.get("operationId") or _synthetic_id(method, path)
+                if operation_id in used_ids:
+                    operation_id = _synthetic_id(method, path)
+                used_ids.add(operation_id)
+                security = raw.get("security", global_security)
+                yield Operation(
+                    operation_id=operation_id,
+                    method=method.upper(),
+                    path=path,
+                    pointer=pointer,
+                    raw=raw,
+                    path_item=path_item,
+                    parameters=self._parameters(shared, raw.get("parameters") or []),
+                    request_body=self.deref(raw.get("requestBody")),
+                    responses={
+                        str(code).upper(): self.deref(response) or {}
+                        for code, response in (raw.get("responses") or {}).items()
+                    },
+                    security=list(security or []),
+                    tags=list(raw.get("tags") or []),
+                )
+
+    def _parameters(self, shared: list[dict], own: list[dict]) -> list[Parameter]:
+        merged: dict[tuple[str, str], dict] = {}
+        for raw in [*shared, *(self.deref(p) for p in own)]:
+            if isinstance(raw, dict) and "name" in raw and "in" in raw:
+                merged[(raw["name"], raw["in"])] = raw
+        params = []
+        for (name, location), raw in merged.items():
+            schema = raw.get("schema")
+            if schema is None and isinstance(raw.get("content"), dict) and raw["content"]:
+                schema = next(iter(raw["content"].values())).get("schema")
+            params.append(
+                Parameter(
+                    name=name,
+                    location=location,
+                    required=bool(raw.get("required")) or location == "path",
+                    schema=schema if isinstance(schema, dict) else {},
+                    raw=raw,
+                )
+            )
+        return params
+
+
+def _synthetic_id(method: str, path: str) -> str:
+    words = re.sub(r"[^A-Za-z0-9]+", "_", path).strip("_")
+    return f"{method.lower()}_{words}" if words else method.lower()
+
+
+def _base_path(document: dict[str, Any]) -> str:
+    servers = document.get("servers") or []
+    if not servers or not isinstance(servers[0], dict):
+        return ""
+    url = str(servers[0].get("url") or "")
+    for name, variable in (servers[0].get("variables") or {}).items():
+        url = url.replace("{" + name + "}", str((variable or {}).get("default", "")))
+    path = urlsplit(url).path if "://" in url else url
+    return "/" + path.strip("/") if path.strip("/") else ""
+
+
+def _detect_version(document: Any, path: Path) -> str:
+    if not isinstance(document, dict):
+        raise SpecError("not an OpenAPI document: the top level must be a mapping", file=path)
+    if "swagger" in document:
+        raise SpecError(
+            f"Swagger {document['swagger']} documents are not supported yet",
+            file=path,
+            pointer="/swagger",
+            hint="convert it to OpenAPI 3 (for example with swagger2openapi) and serve that",
+        )
+    version = document.get("openapi")
+    if not isinstance(version, str) or not re.match(r"^3\.[012](\.\d+)?", version):
+        raise SpecError(
+            f"unsupported or missing 'openapi' version: {version!r}",
+            file=path,
+            pointer="/openapi",
+            hint="the sandbox serves OpenAPI 3.0, 3.1 and 3.2 documents",
+        )
+    return version
+
+
+def validate_document(document: dict[str, Any], path: Path, origins: dict) -> None:
+    """Run openapi-spec-validator and report the first problem with its location."""
+    from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
+
+    openapi = str(document.get("openapi"))
+    validator_cls: type = OpenAPIV31SpecValidator
+    if openapi.startswith("3.0"):
+        validator_cls = OpenAPIV30SpecValidator
+    if openapi.startswith("3.2"):
+        try:
+            from openapi_spec_validator import OpenAPIV32SpecValidator
+        except ImportError:  # older openapi-spec-validator
+            return
+        validator_cls = OpenAPIV32SpecValidator
+    errors = list(validator_cls(document).iter_errors())
+    if not errors:
+        return
+    error = min(errors, key=lambda e: len(getattr(e, "path", ()) or ()))
+    tokens = [str(token) for token in getattr(error, "path", ()) or ()]
+    pointer = "/" + "/".join(escape_pointer_token(t) for t in tokens) if tokens else "/"
+    file = path
+    if len(tokens) >= 2 and tokens[0] == "x-sandbox-bundled" and tokens[1] in origins:
+        file, base = origins[tokens[1]]
+        pointer = base + "/" + "/".join(escape_pointer_token(t) for t in tokens[2:])
+    message = getattr(error, "message", str(error)).splitlines()[0]
+    more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+    raise SpecError(
+        f"invalid OpenAPI {openapi} document: {message}{more}",
+        file=file,
+        pointer=pointer.rstrip("/") or "/",
+        line=pointer_line(file, pointer),
+    )
+
+
+def load_spec(path: str | Path, *, validate: bool = True) -> Spec:
+    """Read, bundle, check and index a spec; every failure is a SpecError."""
+    path = Path(path)
+    document = read_document(path)
+    _detect_version(document, path)
+    bundler = Bundler(path, document)
+    document = bundler.bundle()
+    check_local_refs(document, path)
+    if validate:
+        validate_document(document, path, bundler.origins)
+    if not document.get("paths") and not document.get("webhooks"):
+        raise SpecError("the document declares no paths and no webhooks", file=path)
+    return Spec(path, document, origins=bundler.origins)
