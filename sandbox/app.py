@@ -23,7 +23,7 @@ from sandbox.config import Settings, load_settings
 from sandbox.error_bodies import ApiError, ErrorBodies
 from sandbox.fake import DataFaker, stable_rng
 from sandbox.ratelimit import RateLimiter
-from sandbox.responder import Responder
+from sandbox.responder import Planned, Responder
 from sandbox.routing import Match, MethodNotAllowed, Router
 from sandbox.schemas import SchemaChecks
 from sandbox.spec import Operation, Spec, load_spec
@@ -126,7 +126,8 @@ class Sandbox:
         if self.settings.seed is None:
             return random.Random()
         query = sorted(flask_request.args.items(multi=True))
-        return stable_rng(self.settings.seed, operation.operation_id, sorted(path_params.items()), query)
+        params = sorted(path_params.items())
+        return stable_rng(self.settings.seed, operation.operation_id, params, query)
 
     def error_response(
         self,
@@ -157,8 +158,6 @@ class Sandbox:
         }
         if not missing:
             return {}
-        from sandbox.responder import Planned
-
         rng = random.Random(error.status)
         planned = Planned(error.status, {"headers": missing})
         return self.responder.headers(operation, planned, rng, "", None)
@@ -231,7 +230,8 @@ def _summary(problems: list[Any]) -> str:
 def create_app(spec: Spec | str | Path | None = None, settings: Settings | None = None) -> Flask:
     """Build the WSGI app for a spec; every spec problem raises SpecError before serving."""
     if not isinstance(spec, Spec):
-        path = Path(spec) if spec is not None else (settings.spec if settings else Path("openapi.yaml"))
+        default = settings.spec if settings else Path("openapi.yaml")
+        path = Path(spec) if spec is not None else default
         spec = load_spec(path, validate=settings.validate_spec if settings else True)
     if settings is None:
         settings = load_settings(spec.path, spec_extension=spec.document.get("x-sandbox"))

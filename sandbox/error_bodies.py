@@ -121,7 +121,7 @@ class ErrorBodies:
         if key == "error" and "object" in kinds:
             return self._fill(prop, error, rng, path, depth + 1)
         if key in {"error", *_CODE_NAMES} and "string" in kinds:
-            return error.code
+            return self._code_for(prop, error)
         if key in _CODE_NAMES | {"statuscode", "httpstatus"} and "integer" in kinds:
             return error.status
         if key in _MESSAGE_NAMES and "string" in kinds:
@@ -142,6 +142,18 @@ class ErrorBodies:
         if key == "timestamp" and "string" in kinds:
             return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return _UNKNOWN
+
+    def _code_for(self, prop: dict, error: ApiError) -> str:
+        """The error's code, or the closest member when the schema allows only an enum
+        (RFC 6749's ``invalid_request`` for a validation error, say)."""
+        allowed = prop.get("enum") or ([prop["const"]] if "const" in prop else None)
+        if not allowed:
+            return error.code
+        wanted = [error.code, error.code.lower(), *_ENUM_FALLBACKS.get(error.status, ())]
+        for candidate in wanted:
+            if candidate in allowed:
+                return candidate
+        return str(allowed[0])
 
     def _detail(self, schema: dict, detail: dict[str, str], rng: random.Random) -> Any:
         properties = schema.get("properties") or {}
@@ -186,6 +198,20 @@ class ErrorBodies:
 
 
 _UNKNOWN = object()
+
+# RFC 6749 and common API vocabularies, for schemas that only allow fixed codes
+_ENUM_FALLBACKS: dict[int, tuple[str, ...]] = {
+    400: ("invalid_request", "validation_error", "bad_request"),
+    401: ("invalid_client", "invalid_token", "unauthorized"),
+    403: ("insufficient_scope", "access_denied", "forbidden"),
+    404: ("not_found",),
+    409: ("conflict",),
+    413: ("invalid_request", "payload_too_large"),
+    415: ("invalid_request", "unsupported_media_type"),
+    429: ("rate_limit_exceeded", "too_many_requests"),
+    500: ("server_error", "internal_error"),
+    503: ("temporarily_unavailable", "service_unavailable"),
+}
 
 
 def _types(schema: Any) -> set[str]:

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sandbox.documents import (
+    BUNDLE_KEY,
     Bundler,
     check_local_refs,
     escape_pointer_token,
@@ -227,21 +228,28 @@ def validate_document(document: dict[str, Any], path: Path, origins: dict) -> No
     errors = list(validator_cls(document).iter_errors())
     if not errors:
         return
-    error = min(errors, key=lambda e: len(getattr(e, "path", ()) or ()))
+    located = [e for e in errors if getattr(e, "path", None)]
+    error = located[0] if located else errors[0]
     tokens = [str(token) for token in getattr(error, "path", ()) or ()]
     pointer = "/" + "/".join(escape_pointer_token(t) for t in tokens) if tokens else "/"
     file = path
-    if len(tokens) >= 2 and tokens[0] == "x-sandbox-bundled" and tokens[1] in origins:
+    if len(tokens) >= 2 and tokens[0] == BUNDLE_KEY and tokens[1] in origins:
         file, base = origins[tokens[1]]
         pointer = base + "/" + "/".join(escape_pointer_token(t) for t in tokens[2:])
-    message = getattr(error, "message", str(error)).splitlines()[0]
-    more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+    others = [_first_line(e) for e in errors if e is not error][:2]
+    more = "".join(f"\n  also: {text}" for text in others)
+    if len(errors) > 3:
+        more += f"\n  ... and {len(errors) - 3} more problems"
     raise SpecError(
-        f"invalid OpenAPI {openapi} document: {message}{more}",
+        f"invalid OpenAPI {openapi} document: {_first_line(error)}{more}",
         file=file,
         pointer=pointer.rstrip("/") or "/",
         line=pointer_line(file, pointer),
     )
+
+
+def _first_line(error: Exception) -> str:
+    return str(getattr(error, "message", error)).splitlines()[0]
 
 
 def load_spec(path: str | Path, *, validate: bool = True) -> Spec:

@@ -1,0 +1,212 @@
+"""Loading specs: good ones in every form, broken ones with a message that points at the fault."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from sandbox import SpecError, load_spec
+from tests.conftest import CORPUS, DEFAULT_SPEC
+
+MINIMAL = """\
+openapi: 3.0.3
+info: {title: Mini, version: "1"}
+servers: [{url: "https://api.example.com/v2"}]
+paths:
+  /things/{id}:
+    get:
+      operationId: getThing
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Thing"}
+components:
+  schemas:
+    Thing: {type: object, properties: {id: {type: string}}}
+"""
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_default_spec_loads_with_its_operation_table() -> None:
+    spec = load_spec(DEFAULT_SPEC)
+    assert spec.openapi.startswith("3.1")
+    assert spec.base_path == "/v1"
+    ids = set(spec.by_id)
+    for expected in ("listUsers", "createUser", "getUser", "bulkCreateUsers", "listItems"):
+        assert expected in ids
+    assert spec.by_id["createUser"].success_statuses == [201]
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted((CORPUS / "oai" / "v3.0").glob("*")) + sorted((CORPUS / "oai" / "v3.1").glob("*")),
+    ids=lambda p: p.name,
+)
+def test_every_oai_example_loads(path: Path) -> None:
+    spec = load_spec(path)
+    assert spec.version in ("3.0", "3.1")
+
+
+def test_json_and_yaml_forms_give_the_same_table() -> None:
+    yaml_spec = load_spec(CORPUS / "oai" / "v3.0" / "petstore.yaml")
+    json_spec = load_spec(CORPUS / "oai" / "v3.0" / "petstore.json")
+    assert [op.key for op in yaml_spec.operations] == [op.key for op in json_spec.operations]
+
+
+def test_refs_to_files_beside_the_spec_are_bundled(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "thing.yaml",
+        "type: object\nproperties:\n  tag: {$ref: '#/definitions/Tag'}\n"
+        "definitions:\n  Tag: {type: string, maxLength: 5}\n",
+    )
+    root = write(
+        tmp_path,
+        "api.yaml",
+        MINIMAL.replace("'#/components/schemas/Thing'", "x").replace(
+            '{$ref: "#/components/schemas/Thing"}', '{$ref: "thing.yaml"}'
+        ),
+    )
+    spec = load_spec(root)
+    schema = spec.by_id["getThing"].responses["200"]["content"]["application/json"]["schema"]
+    target = spec.deref(schema)
+    assert spec.deref(target["properties"]["tag"]) == {"type": "string", "maxLength": 5}
+
+
+def test_multi_file_cycles_terminate(tmp_path: Path) -> None:
+    write(tmp_path, "node.yaml", "type: object\nproperties:\n  child: {$ref: 'node.yaml'}\n")
+    root = write(
+        tmp_path,
+        "api.yaml",
+        MINIMAL.replace('{$ref: "#/components/schemas/Thing"}', '{$ref: "node.yaml"}'),
+    )
+    spec = load_spec(root)
+    node = spec.deref(
+        spec.by_id["getThing"].responses["200"]["content"]["application/json"]["schema"]
+    )
+    assert spec.deref(node["properties"]["child"]) is node
+
+
+def test_server_variables_and_missing_servers_give_a_base_path(tmp_path: Path) -> None:
+    text = MINIMAL.replace(
+        'servers: [{url: "https://api.example.com/v2"}]',
+        'servers: [{url: "https://{host}/api/{version}", variables: {host: {default: x.io}, '
+        "version: {default: v9}}}]",
+    )
+    assert load_spec(write(tmp_path, "a.yaml", text)).base_path == "/api/v9"
+    no_servers = MINIMAL.replace('servers: [{url: "https://api.example.com/v2"}]\n', "")
+    assert load_spec(write(tmp_path, "b.yaml", no_servers)).base_path == ""
+
+
+def test_bad_yaml_names_file_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "bad.yaml", MINIMAL.replace("    get:\n", "    get:\n  - oops: [\n", 1))
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    message = str(caught.value)
+    assert str(path) in message and "invalid YAML" in message
+    assert caught.value.line is not None and 6 <= caught.value.line <= 9
+
+
+def test_bad_json_names_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text('{\n  "openapi": "3.1.0",\n  "info": {,}\n}\n')
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    assert caught.value.line == 3
+    assert "invalid JSON" in str(caught.value)
+
+
+def test_unresolvable_local_ref_names_the_pointer_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "api.yaml", MINIMAL.replace('schemas/Thing"}', 'schemas/Thingy"}'))
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    error = caught.value
+    assert "#/components/schemas/Thingy" in str(error)
+    assert (
+        error.pointer
+        == "/paths/~1things~1{id}/get/responses/200/content/application~1json/schema/$ref"
+    )
+    assert error.line == 14
+
+
+def test_ref_to_missing_file_is_reported(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "api.yaml", MINIMAL.replace('"#/components/schemas/Thing"', '"gone.yaml"')
+    )
+    with pytest.raises(SpecError, match="does not exist"):
+        load_spec(path)
+
+
+def test_invalid_document_reports_the_schema_problem_and_location(tmp_path: Path) -> None:
+    path = write(tmp_path, "api.yaml", MINIMAL.replace("in: path", "in: body"))
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    error = caught.value
+    assert "invalid OpenAPI 3.0.3 document" in str(error)
+    assert error.pointer and error.pointer.startswith("/paths/~1things~1{id}/get")
+    assert error.line is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[1, 2]", "top level must be a mapping"),
+        ("openapi: 4.0.0\ninfo: {title: t, version: '1'}\npaths: {}\n", "unsupported"),
+        ("swagger: '2.0'\ninfo: {title: t, version: '1'}\npaths: {}\n", "Swagger 2.0"),
+        ("info: {title: t}\n", "missing 'openapi'"),
+    ],
+)
+def test_not_an_openapi_3_document(tmp_path: Path, text: str, expected: str) -> None:
+    with pytest.raises(SpecError, match=expected):
+        load_spec(write(tmp_path, "x.yaml", text))
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match="file not found"):
+        load_spec(tmp_path / "nope.yaml")
+
+
+def test_cli_exits_2_with_a_clear_message_and_no_traceback(tmp_path: Path) -> None:
+    path = write(tmp_path, "api.yaml", MINIMAL.replace('schemas/Thing"}', 'schemas/Nope"}'))
+    result = subprocess.run(
+        [sys.executable, "-m", "sandbox", "serve", str(path), "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr + result.stdout
+    assert f"{path}:14" in result.stderr
+    assert "#/components/schemas/Nope" in result.stderr
+
+
+def test_operation_ids_are_synthesised_when_missing(tmp_path: Path) -> None:
+    text = json.dumps(
+        {
+            "openapi": "3.1.0",
+            "info": {"title": "t", "version": "1"},
+            "paths": {
+                "/a/{b}": {
+                    "parameters": [
+                        {"name": "b", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
+                    "get": {"responses": {"200": {"description": "ok"}}},
+                }
+            },
+        }
+    )
+    spec = load_spec(write(tmp_path, "s.json", text))
+    assert spec.operations[0].operation_id == "get_a_b"
