@@ -163,6 +163,8 @@ class Sandbox:
         return self.responder.headers(operation, planned, rng, "", None)
 
     def unrouted(self, route: Any, flask_request: Request) -> Response:
+        if isinstance(route, MethodNotAllowed) and _is_preflight(flask_request, self.settings):
+            return Response(status=204, headers=_preflight_headers(flask_request, route.allowed))
         if isinstance(route, MethodNotAllowed):
             allowed = ", ".join(route.allowed)
             error = ApiError(
@@ -187,6 +189,24 @@ class Sandbox:
             "uptime_seconds": round(time.time() - self.started, 3),
         }
         return Response(orjson.dumps(body), status=200, content_type="application/json")
+
+
+def _is_preflight(flask_request: Request, settings: Settings) -> bool:
+    return (
+        settings.cors
+        and flask_request.method == "OPTIONS"
+        and "Access-Control-Request-Method" in flask_request.headers
+    )
+
+
+def _preflight_headers(flask_request: Request, allowed: tuple[str, ...]) -> dict[str, str]:
+    requested = flask_request.headers.get("Access-Control-Request-Headers", "")
+    return {
+        "Access-Control-Allow-Methods": ", ".join(allowed),
+        "Access-Control-Allow-Headers": requested or "Authorization, Content-Type",
+        "Access-Control-Max-Age": "600",
+        "Allow": ", ".join(allowed),
+    }
 
 
 def _request_data(flask_request: Request, path_params: dict[str, str]) -> RequestData:

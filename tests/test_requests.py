@@ -1,0 +1,309 @@
+"""The request pipeline as a client meets it: statuses, bodies, headers, and no 500s."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sandbox import create_app, load_settings
+from tests.conftest import DEFAULT_SPEC
+
+RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
+
+
+def assert_error(response: Any, status: int, code: str | None = None) -> dict:
+    assert response.status_code == status, response.data[:500]
+    assert response.mimetype == "application/json"
+    body = response.get_json()
+    assert body["status"] == "error"
+    assert body["error"]["message"]
+    if code is not None:
+        assert body["error"]["code"] == code
+    return body
+
+
+def test_list_users_is_a_page_of_realistic_users(client, auth) -> None:
+    response = client.get("/v1/users", headers=auth)
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    body = response.get_json()
+    assert body["status"] == "success"
+    assert isinstance(body["data"], list)
+    for user in body["data"]:
+        assert user["id"].startswith("usr_")
+        assert "@" in user["email"] and "." in user["email"].split("@")[1]
+    for header in RATE_HEADERS:
+        assert response.headers[header].isdigit()
+
+
+def test_get_item_echoes_the_requested_id(client, auth) -> None:
+    body = client.get("/v1/users/usr_AbCdEfGhIjKl", headers=auth).get_json()
+    assert body["data"]["id"] == "usr_AbCdEfGhIjKl"
+
+
+def test_create_returns_201_with_location(client, auth) -> None:
+    response = client.post(
+        "/v1/users", json={"name": "Ada Lovelace", "email": "ada@example.com"}, headers=auth
+    )
+    assert response.status_code == 201
+    body = response.get_json()
+    assert response.headers["Location"].startswith("/v1/users/")
+    assert response.headers["Location"].endswith(body["data"]["id"])
+
+
+def test_delete_is_204_without_body_or_content_type(client, auth) -> None:
+    response = client.delete("/v1/users/usr_AbCdEfGhIjKl", headers=auth)
+    assert response.status_code == 204
+    assert response.data == b""
+    assert "Content-Type" not in response.headers
+
+
+def test_same_request_same_body_with_a_seed() -> None:
+    bodies = []
+    for _ in range(2):
+        app = create_app(
+            DEFAULT_SPEC, load_settings(DEFAULT_SPEC, environ={}, overrides={"seed": 42})
+        )
+        key = app.extensions["sandbox"].settings.default_api_key
+        response = app.test_client().get(
+            "/v1/users?page=2", headers={"Authorization": f"Bearer {key}"}
+        )
+        bodies.append(response.get_json())
+    assert bodies[0] == bodies[1]
+
+
+# -- authentication ------------------------------------------------------------------------
+
+
+def test_missing_credentials_is_401_with_challenge_and_rate_headers(client) -> None:
+    response = client.get("/v1/users")
+    body = assert_error(response, 401, "authentication_required")
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert "Authorization: Bearer" in body["error"]["message"]
+    for header in RATE_HEADERS:
+        assert header in response.headers
+
+
+def test_unknown_key_is_401_invalid_api_key(client) -> None:
+    response = client.get("/v1/users", headers={"Authorization": "Bearer sk_test_nope"})
+    assert_error(response, 401, "invalid_api_key")
+
+
+def test_open_operations_need_no_credentials(client) -> None:
+    response = client.get("/v1/health")
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "healthy"
+
+
+# -- routing ---------------------------------------------------------------------------------
+
+
+def test_unknown_path_is_404_in_the_spec_error_shape(client, auth) -> None:
+    body = assert_error(client.get("/v1/nothing-here", headers=auth), 404, "NOT_FOUND")
+    assert "/v1/nothing-here" in body["error"]["message"]
+
+
+def test_outside_base_path_says_where_the_api_is(client) -> None:
+    body = assert_error(client.get("/users"), 404)
+    assert "/v1/" in body["error"]["message"]
+
+
+def test_undeclared_method_is_405_with_allow(client, auth) -> None:
+    response = client.patch("/v1/items", headers=auth)
+    assert_error(response, 405, "METHOD_NOT_ALLOWED")
+    assert response.headers["Allow"] == "GET"
+
+
+def test_literal_paths_win_over_templates(client, auth) -> None:
+    response = client.post(
+        "/v1/users/bulk", json={"users": [{"name": "A B", "email": "a@b.io"}]}, headers=auth
+    )
+    assert response.status_code == 201
+    assert isinstance(response.get_json()["data"], list)
+
+
+def test_sandbox_health_outside_the_api(client) -> None:
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "healthy"
+
+
+def test_cors_preflight(client) -> None:
+    response = client.options(
+        "/v1/users",
+        headers={
+            "Origin": "http://localhost:3000",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
+    assert response.status_code == 204
+    assert "POST" in response.headers["Access-Control-Allow-Methods"]
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+# -- validation ------------------------------------------------------------------------------
+
+
+def test_every_field_problem_is_reported(client, auth) -> None:
+    response = client.post(
+        "/v1/users",
+        json={"name": "", "email": "not-an-email", "role": "god", "surprise": 1},
+        headers=auth,
+    )
+    body = assert_error(response, 400, "VALIDATION_ERROR")
+    fields = {d["field"]: d["message"] for d in body["error"]["details"]}
+    assert set(fields) >= {"name", "email", "role", "surprise"}
+    assert "email" in fields["email"]
+    assert "admin" in fields["role"]
+
+
+def test_missing_required_field(client, auth) -> None:
+    body = assert_error(client.post("/v1/users", json={"name": "Ada"}, headers=auth), 400)
+    assert {"field": "email", "message": "is required"} in body["error"]["details"]
+
+
+def test_nested_field_paths(client, auth) -> None:
+    order = {"userId": "usr_1", "orderItems": [{"productId": "p", "quantity": 0}]}
+    body = assert_error(client.post("/v1/orders", json=order, headers=auth), 400)
+    assert body["error"]["details"][0]["field"] == "orderItems[0].quantity"
+
+
+def test_query_parameter_bounds_and_types(client, auth) -> None:
+    body = assert_error(client.get("/v1/users?limit=500", headers=auth), 400)
+    assert body["error"]["details"][0]["field"] == "limit"
+    body = assert_error(client.get("/v1/users?page=abc", headers=auth), 400)
+    assert "integer" in body["error"]["details"][0]["message"]
+
+
+def test_malformed_json_is_400_with_position(client, auth) -> None:
+    response = client.post(
+        "/v1/users", data=b'{"name": "x",', headers={**auth, "Content-Type": "application/json"}
+    )
+    body = assert_error(response, 400)
+    assert body["error"]["details"][0]["field"] == "body"
+    assert "malformed JSON at line 1" in body["error"]["details"][0]["message"]
+
+
+def test_wrong_content_type_is_415(client, auth) -> None:
+    response = client.post(
+        "/v1/users", data="name=x", headers={**auth, "Content-Type": "text/plain"}
+    )
+    body = assert_error(response, 415)
+    assert "application/json" in body["error"]["message"]
+
+
+def test_missing_body_is_400(client, auth) -> None:
+    body = assert_error(client.post("/v1/users", headers=auth), 400)
+    assert body["error"]["details"][0]["field"] == "body"
+
+
+def test_huge_body_is_413(auth) -> None:
+    settings_ = load_settings(DEFAULT_SPEC, environ={}, overrides={"max_body_bytes": 1024})
+    app = create_app(DEFAULT_SPEC, settings_)
+    key = settings_.default_api_key
+    response = app.test_client().post(
+        "/v1/users",
+        data=json.dumps({"name": "x" * 5000, "email": "a@b.io"}),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
+    body = assert_error(response, 413)
+    assert "1024 bytes" in body["error"]["message"]
+
+
+def test_unacceptable_accept_is_406(client, auth) -> None:
+    assert_error(client.get("/v1/users", headers={**auth, "Accept": "application/xml"}), 406)
+
+
+def test_oauth_token_accepts_form_and_json_bodies(client) -> None:
+    form = client.post(
+        "/v1/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": "a", "client_secret": "b"},
+    )
+    assert form.status_code == 200, form.data
+    as_json = client.post(
+        "/v1/oauth/token",
+        json={"grant_type": "client_credentials", "client_id": "a", "client_secret": "b"},
+    )
+    assert as_json.status_code == 200, as_json.data
+
+
+def test_oauth_errors_use_the_rfc_6749_shape(client) -> None:
+    response = client.post("/v1/oauth/token", json={"grant_type": "password"})
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["error"] == "invalid_request"
+    assert "grant_type" in body["error_description"]
+
+
+# -- never a 500 -----------------------------------------------------------------------------
+
+_methods = st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"])
+_paths = st.sampled_from(
+    [
+        "/v1/users",
+        "/v1/users/usr_1",
+        "/v1/orders",
+        "/v1/users/bulk",
+        "/v1/data/x",
+        "/v1/items",
+        "/v1/webhooks",
+        "/v1/oauth/token",
+        "/v1/",
+        "/v1/users/%00",
+        "/v1/users/" + "a" * 300,
+        "//v1//users",
+    ]
+)
+_bodies = st.one_of(
+    st.binary(max_size=200),
+    st.text(max_size=100).map(str.encode),
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+        lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c, max_size=3),
+        max_leaves=8,
+    ).map(lambda v: json.dumps(v).encode()),
+)
+_types = st.sampled_from(
+    [
+        "application/json",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "text/plain",
+        "",
+        "application/json; charset=latin-1",
+    ]
+)
+_queries = st.dictionaries(
+    st.sampled_from(["page", "limit", "email", "status", "x"]), st.text(max_size=8), max_size=3
+)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    method=_methods,
+    path=_paths,
+    body=_bodies,
+    content_type=_types,
+    query=_queries,
+    authed=st.booleans(),
+)
+def test_garbage_never_causes_a_server_error(
+    client, auth, method, path, body, content_type, query, authed
+) -> None:
+    headers = {**(auth if authed else {}), "Content-Type": content_type}
+    response = client.open(path, method=method, data=body, headers=headers, query_string=query)
+    assert response.status_code < 500, response.data[:400]
+    if response.status_code >= 400 and method != "HEAD":
+        assert response.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize("header", ["Bearer", "Bearer    ", "Basic !!!", "bearer x y", "\x00"])
+def test_odd_authorization_headers_are_401_not_500(client, header) -> None:
+    assert_error(client.get("/v1/users", headers={"Authorization": header}), 401)
