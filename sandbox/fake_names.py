@@ -10,14 +10,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from itertools import accumulate
-from typing import Any, Callable
+from typing import Any
 
 from faker import Factory
-from faker.generator import Generator
 
 Scope = dict[str, Any]
 Text = Callable[["Realism", Scope], "str | datetime | date"]
@@ -29,8 +29,31 @@ _TOKEN = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 _NON_ALNUM = re.compile(r"[^a-z0-9]")
 
 # Real ISO 4217 codes, weighted towards the ones APIs actually see.
-CURRENCIES = ("USD", "USD", "USD", "EUR", "EUR", "GBP", "JPY", "CAD", "AUD", "CHF", "CNY",
-              "SEK", "NZD", "MXN", "SGD", "HKD", "NOK", "KRW", "INR", "BRL", "ZAR", "DKK", "PLN")
+CURRENCIES = (
+    "USD",
+    "USD",
+    "USD",
+    "EUR",
+    "EUR",
+    "GBP",
+    "JPY",
+    "CAD",
+    "AUD",
+    "CHF",
+    "CNY",
+    "SEK",
+    "NZD",
+    "MXN",
+    "SGD",
+    "HKD",
+    "NOK",
+    "KRW",
+    "INR",
+    "BRL",
+    "ZAR",
+    "DKK",
+    "PLN",
+)
 _STATUSES = ("active", "active", "pending", "inactive", "completed", "archived")
 _ROLES = ("admin", "member", "member", "viewer", "owner", "editor")
 _GENDERS = ("female", "male", "non-binary")
@@ -57,7 +80,6 @@ class Kind:
     integer: Range | Callable[[Realism], Range] | None = None
     number: tuple[float, float, int] | None = None  # low, high, decimals
     natural: str = "string"  # JSON type to use when the schema has none
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def tokens(name: str) -> list[str]:
@@ -124,7 +146,8 @@ class Realism:
     """One Faker generator plus the anchor date, driven by whatever rng is plugged in."""
 
     def __init__(self, locale: str, seed: int | None, anchor: datetime) -> None:
-        self.gen: Generator = Factory.create(locale)
+        # Typed Any: Faker attaches its provider methods at run time.
+        self.gen: Any = Factory.create(locale)
         for provider in self.gen.providers:
             _fast_random_element(provider)
         if seed is not None:
@@ -178,10 +201,27 @@ def _full(r: Realism, s: Scope) -> str:
     return f"{first} {last}"
 
 
+def _ascii_persona(r: Realism, s: Scope) -> tuple[str, str]:
+    """The persona's names as ASCII; non-Latin locales fall back to Faker's romanized names."""
+    first, last = (ascii_word(p) for p in r.persona(s))
+    if not (first and last):
+        first, last = "", ""
+        for _ in range(3):
+            first, last = ascii_word(r.gen.user_name()), ascii_word(r.gen.user_name())
+            if first and last:
+                break
+    return first or "user", last or "name"
+
+
 def _local_part(r: Realism, s: Scope) -> str:
-    first, last = (ascii_word(p) or "user" for p in r.persona(s))
-    shapes = (f"{first}.{last}", f"{first}{last}", f"{first[0]}{last}",
-              f"{first}.{last}{r.rng.randrange(1, 100)}", f"{first}_{last[0]}")
+    first, last = _ascii_persona(r, s)
+    shapes = (
+        f"{first}.{last}",
+        f"{first}{last}",
+        f"{first[0]}{last}",
+        f"{first}.{last}{r.rng.randrange(1, 100)}",
+        f"{first}_{last[0]}",
+    )
     return r.rng.choice(shapes)
 
 
@@ -190,10 +230,20 @@ def _email(r: Realism, s: Scope) -> str:
 
 
 def _username(r: Realism, s: Scope) -> str:
-    first, last = (ascii_word(p) or "user" for p in r.persona(s))
-    shapes = (f"{first}{last}", f"{first}.{last}", f"{first[0]}{last}{r.rng.randrange(10, 99)}",
-              f"{first}_{r.rng.randrange(1, 999)}")
+    first, last = _ascii_persona(r, s)
+    shapes = (
+        f"{first}{last}",
+        f"{first}.{last}",
+        f"{first[0]}{last}{r.rng.randrange(10, 99)}",
+        f"{first}_{r.rng.randrange(1, 999)}",
+    )
     return r.rng.choice(shapes)
+
+
+def _phone(r: Realism, s: Scope) -> str:
+    if r.rng.random() < 0.6:  # E.164, what APIs usually carry
+        return f"+1{r.rng.randrange(2, 10)}{r.rng.randrange(10**8, 10**9)}"
+    return str(r.gen.phone_number())
 
 
 def _url(r: Realism, s: Scope) -> str:
@@ -256,14 +306,15 @@ def _password(r: Realism, s: Scope) -> str:
 
 
 def _created(r: Realism, s: Scope) -> datetime:
-    moment = s["created"] = r.past()
+    """Shared per object, so `updated` can follow it whichever comes first."""
+    moment = s.get("created")
+    if moment is None:
+        moment = s["created"] = r.past()
     return moment
 
 
 def _updated(r: Realism, s: Scope) -> datetime:
-    created = s.get("created")
-    if created is None:
-        return r.past()
+    created = _created(r, s)
     room = int((r.anchor - created).total_seconds())
     return created + timedelta(seconds=r.rng.randrange(0, max(room, 1)))
 
@@ -299,7 +350,7 @@ KINDS: dict[str, Kind] = {
     "full_name": Kind(_full),
     "username": Kind(_username),
     "email": Kind(_email, _EMAILS),
-    "phone": Kind(_faker("phone_number")),
+    "phone": Kind(_phone),
     "address": Kind(_faker("street_address")),
     "address2": Kind(_faker("secondary_address")),
     "full_address": Kind(lambda r, s: r.gen.address().replace("\n", ", ")),
@@ -325,10 +376,12 @@ KINDS: dict[str, Kind] = {
     "year": Kind(integer=(1990, 2026), natural="integer"),
     "rating": Kind(integer=(1, 5), number=(1.0, 5.0, 1), natural="number"),
     "percent": Kind(integer=(0, 100), number=(0.0, 100.0, 2), natural="number"),
-    "latitude": Kind(lambda r, s: f"{r.rng.uniform(-90, 90):.6f}", number=(-90.0, 90.0, 6),
-                     natural="number"),
-    "longitude": Kind(lambda r, s: f"{r.rng.uniform(-180, 180):.6f}",
-                      number=(-180.0, 180.0, 6), natural="number"),
+    "latitude": Kind(
+        lambda r, s: f"{r.rng.uniform(-90, 90):.6f}", number=(-90.0, 90.0, 6), natural="number"
+    ),
+    "longitude": Kind(
+        lambda r, s: f"{r.rng.uniform(-180, 180):.6f}", number=(-180.0, 180.0, 6), natural="number"
+    ),
     "page": Kind(integer=(1, 10), natural="integer"),
     "page_size": Kind(integer=(10, 100), natural="integer"),
     "offset": Kind(integer=(0, 100), natural="integer"),
@@ -366,8 +419,7 @@ KINDS: dict[str, Kind] = {
     "past": Kind(lambda r, s: r.past(), _TIMES, integer=_epoch),
     "future": Kind(lambda r, s: r.future(), _TIMES),
     "date": Kind(lambda r, s: r.past().date(), _TIMES),
-    "birth_date": Kind(lambda r, s: r.past(80 * _YEAR).date() - timedelta(days=18 * 365),
-                       _TIMES),
+    "birth_date": Kind(lambda r, s: r.past(80 * _YEAR).date() - timedelta(days=18 * 365), _TIMES),
     "time": Kind(lambda r, s: r.past().strftime("%H:%M:%S"), frozenset({"time"})),
 }
 
@@ -380,17 +432,37 @@ def _names(kind: str, *names: str) -> dict[str, str]:
 NAMES: dict[str, str] = {
     **_names("first_name", "firstname", "givenname", "forename", "middlename"),
     **_names("last_name", "lastname", "familyname", "surname"),
-    **_names("full_name", "name", "fullname", "displayname", "contactname", "customername",
-             "author", "authorname", "ownername", "holdername", "cardholder"),
+    **_names(
+        "full_name",
+        "name",
+        "fullname",
+        "displayname",
+        "contactname",
+        "customername",
+        "author",
+        "authorname",
+        "ownername",
+        "holdername",
+        "cardholder",
+    ),
     **_names("username", "username", "login", "handle", "screenname", "nickname", "userhandle"),
     **_names("email", "email", "emailaddress", "mail"),
-    **_names("phone", "phone", "phonenumber", "mobile", "mobilenumber", "telephone", "tel",
-             "fax", "cellphone"),
-    **_names("address", "address", "streetaddress", "addressline", "addressline1", "address1",
-             "line1"),
+    **_names(
+        "phone",
+        "phone",
+        "phonenumber",
+        "mobile",
+        "mobilenumber",
+        "telephone",
+        "tel",
+        "fax",
+        "cellphone",
+    ),
+    **_names(
+        "address", "address", "streetaddress", "addressline", "addressline1", "address1", "line1"
+    ),
     **_names("address2", "addressline2", "address2", "line2"),
-    **_names("full_address", "fulladdress", "mailingaddress", "billingaddress",
-             "shippingaddress"),
+    **_names("full_address", "fulladdress", "mailingaddress", "billingaddress", "shippingaddress"),
     **_names("street", "street", "streetname"),
     **_names("city", "city", "town", "locality"),
     **_names("state", "state", "province", "region"),
@@ -398,24 +470,119 @@ NAMES: dict[str, str] = {
     **_names("country", "country", "countryname", "nationality"),
     **_names("country_code", "countrycode", "countryiso", "iso2"),
     **_names("postcode", "zip", "zipcode", "postalcode", "postcode"),
-    **_names("company", "company", "companyname", "organization", "organisation", "org",
-             "employer", "businessname", "orgname", "organizationname", "vendor", "brand"),
+    **_names(
+        "company",
+        "company",
+        "companyname",
+        "organization",
+        "organisation",
+        "org",
+        "employer",
+        "businessname",
+        "orgname",
+        "organizationname",
+        "vendor",
+        "brand",
+    ),
     **_names("job_title", "job", "jobtitle", "occupation", "profession"),
-    **_names("url", "url", "uri", "link", "href", "website", "homepage", "webpage",
-             "callbackurl", "webhookurl", "redirecturi", "redirecturl"),
-    **_names("image_url", "avatar", "avatarurl", "image", "imageurl", "photo", "photourl",
-             "picture", "pictureurl", "thumbnail", "thumbnailurl", "logo", "logourl", "icon",
-             "iconurl", "profileimage", "profilepicture", "img", "cover", "coverurl"),
+    **_names(
+        "url",
+        "url",
+        "uri",
+        "link",
+        "href",
+        "website",
+        "homepage",
+        "webpage",
+        "callbackurl",
+        "webhookurl",
+        "redirecturi",
+        "redirecturl",
+    ),
+    **_names(
+        "image_url",
+        "avatar",
+        "avatarurl",
+        "image",
+        "imageurl",
+        "photo",
+        "photourl",
+        "picture",
+        "pictureurl",
+        "thumbnail",
+        "thumbnailurl",
+        "logo",
+        "logourl",
+        "icon",
+        "iconurl",
+        "profileimage",
+        "profilepicture",
+        "img",
+        "cover",
+        "coverurl",
+    ),
     **_names("domain", "domain", "hostname", "host", "domainname"),
-    **_names("sentence", "description", "bio", "summary", "comment", "comments", "notes",
-             "note", "message", "details", "about", "body", "content", "text", "caption",
-             "reason", "instructions", "remarks", "feedback", "review", "excerpt"),
+    **_names(
+        "sentence",
+        "description",
+        "bio",
+        "summary",
+        "comment",
+        "comments",
+        "notes",
+        "note",
+        "message",
+        "details",
+        "about",
+        "body",
+        "content",
+        "text",
+        "caption",
+        "reason",
+        "instructions",
+        "remarks",
+        "feedback",
+        "review",
+        "excerpt",
+    ),
     **_names("title", "title", "headline", "subject", "productname", "displaytitle"),
-    **_names("word", "tag", "keyword", "label", "category", "type", "kind", "topic", "genre", "species", "breed"),
+    **_names(
+        "word",
+        "tag",
+        "keyword",
+        "label",
+        "category",
+        "type",
+        "kind",
+        "topic",
+        "genre",
+        "species",
+        "breed",
+    ),
     **_names("currency", "currency", "currencycode", "currencyiso"),
-    **_names("money", "price", "amount", "total", "cost", "subtotal", "balance", "fee", "tax",
-             "salary", "revenue", "budget", "unitprice", "totalprice", "totalamount",
-             "grandtotal", "discount", "shipping", "charge", "payout", "income"),
+    **_names(
+        "money",
+        "price",
+        "amount",
+        "total",
+        "cost",
+        "subtotal",
+        "balance",
+        "fee",
+        "tax",
+        "salary",
+        "revenue",
+        "budget",
+        "unitprice",
+        "totalprice",
+        "totalamount",
+        "grandtotal",
+        "discount",
+        "shipping",
+        "charge",
+        "payout",
+        "income",
+    ),
     **_names("count", "quantity", "qty", "count", "stock", "inventory", "units", "seats"),
     **_names("age", "age"),
     **_names("year", "year", "birthyear", "modelyear"),
@@ -444,8 +611,17 @@ NAMES: dict[str, str] = {
     **_names("status", "status"),
     **_names("role", "role"),
     **_names("gender", "gender", "sex"),
-    **_names("token", "token", "secret", "apikey", "accesstoken", "refreshtoken", "nonce",
-             "signature", "clientsecret"),
+    **_names(
+        "token",
+        "token",
+        "secret",
+        "apikey",
+        "accesstoken",
+        "refreshtoken",
+        "nonce",
+        "signature",
+        "clientsecret",
+    ),
     **_names("hash", "hash", "checksum", "sha256", "digest", "etag"),
     **_names("version", "version", "semver", "appversion"),
     **_names("id", "id", "identifier", "uid", "guid", "uuid", "externalid"),
@@ -456,14 +632,58 @@ NAMES: dict[str, str] = {
     **_names("iban", "iban"),
     **_names("card_number", "cardnumber", "creditcard", "creditcardnumber", "pan"),
     **_names("code", "code", "promocode", "couponcode", "referralcode", "voucher"),
-    **_names("created", "createdat", "created", "createdon", "datecreated", "creationdate",
-             "createdtime", "createddate", "insertedat"),
-    **_names("updated", "updatedat", "updated", "modifiedat", "modified", "lastmodified",
-             "updatedon", "dateupdated", "datemodified", "lastupdated", "updatedtime"),
-    **_names("past", "at", "timestamp", "timestamps", "datetime", "lastlogin",
-             "lastseen", "lastloginat", "publishedat", "occurredat", "when"),
-    **_names("future", "expiresat", "expiry", "expiration", "expires", "validuntil", "dueat",
-             "duedate", "deadline", "expirydate", "expirationdate", "endsat", "scheduledfor"),
+    **_names(
+        "created",
+        "createdat",
+        "created",
+        "createdon",
+        "datecreated",
+        "creationdate",
+        "createdtime",
+        "createddate",
+        "insertedat",
+    ),
+    **_names(
+        "updated",
+        "updatedat",
+        "updated",
+        "modifiedat",
+        "modified",
+        "lastmodified",
+        "updatedon",
+        "dateupdated",
+        "datemodified",
+        "lastupdated",
+        "updatedtime",
+    ),
+    **_names(
+        "past",
+        "at",
+        "timestamp",
+        "timestamps",
+        "datetime",
+        "lastlogin",
+        "lastseen",
+        "lastloginat",
+        "publishedat",
+        "occurredat",
+        "when",
+    ),
+    **_names(
+        "future",
+        "expiresat",
+        "expiry",
+        "expiration",
+        "expires",
+        "validuntil",
+        "dueat",
+        "duedate",
+        "deadline",
+        "expirydate",
+        "expirationdate",
+        "endsat",
+        "scheduledfor",
+    ),
     **_names("date", "date", "day"),
     **_names("birth_date", "birthdate", "birthday", "dob", "dateofbirth"),
     **_names("time", "time", "starttime", "endtime"),
