@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from sandbox.schemas import SchemaChecks
+from sandbox.schemas import SchemaChecks, merged, schema_types
 from sandbox.spec import Operation, Spec, is_json_media
 
 
@@ -111,7 +111,7 @@ class ErrorBodies:
         self, name: str, prop: dict, error: ApiError, rng: random.Random, path: str, depth: int
     ) -> Any:
         key = _norm(name)
-        kinds = _types(prop)
+        kinds = schema_types(prop)
         if key == "status":
             if "string" in kinds and self.checks.is_valid(prop, "error"):
                 return "error"
@@ -157,7 +157,7 @@ class ErrorBodies:
 
     def _detail(self, schema: dict, detail: dict[str, str], rng: random.Random) -> Any:
         properties = schema.get("properties") or {}
-        if "string" in _types(schema) and not properties:
+        if "string" in schema_types(schema) and not properties:
             return f"{detail.get('field')}: {detail.get('message')}"
         item: dict[str, Any] = {}
         for name, prop in properties.items():
@@ -171,20 +171,7 @@ class ErrorBodies:
         return item
 
     def _merged(self, schema: Any) -> Any:
-        """allOf branches folded into one object schema, which is all filling needs."""
-        if not isinstance(schema, dict) or "allOf" not in schema:
-            return schema
-        merged: dict[str, Any] = {k: v for k, v in schema.items() if k != "allOf"}
-        properties = dict(merged.get("properties") or {})
-        required = list(merged.get("required") or [])
-        for branch in schema["allOf"]:
-            branch = self._merged(self.spec.deref(branch))
-            if isinstance(branch, dict):
-                properties.update(branch.get("properties") or {})
-                required += branch.get("required") or []
-                merged.setdefault("type", branch.get("type"))
-        merged["properties"], merged["required"] = properties, required
-        return merged
+        return merged(self.spec.deref, schema)
 
     def _repair(self, schema: dict, body: Any, rng: random.Random) -> Any:
         """Keep what fits the schema, generate what does not, so the body always conforms."""
@@ -212,24 +199,6 @@ _ENUM_FALLBACKS: dict[int, tuple[str, ...]] = {
     500: ("server_error", "internal_error"),
     503: ("temporarily_unavailable", "service_unavailable"),
 }
-
-
-def _types(schema: Any) -> set[str]:
-    if not isinstance(schema, dict):
-        return set()
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        return set(kind)
-    if kind:
-        return {kind}
-    if "properties" in schema:
-        return {"object"}
-    if "items" in schema:
-        return {"array"}
-    if "enum" in schema or "const" in schema:
-        values = schema.get("enum") or [schema.get("const")]
-        return {"string" if isinstance(v, str) else "integer" for v in values}
-    return {"string", "integer", "object", "array", "number", "boolean"}
 
 
 def _pick_media(content: dict[str, Any]) -> tuple[str | None, dict]:

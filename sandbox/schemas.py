@@ -35,3 +35,45 @@ class SchemaChecks:
 
     def errors(self, schema: Any, value: Any) -> list[Any]:
         return list(self.validator(schema).iter_errors(value))
+
+
+def merged(deref: Any, schema: Any) -> Any:
+    """allOf branches folded into one object schema: enough to find properties by name.
+
+    ``deref`` follows a ``$ref`` (the Spec's method); the result is for reading, not for
+    validating (validation always uses the original schema).
+    """
+    schema = deref(schema)
+    if not isinstance(schema, dict) or "allOf" not in schema:
+        return schema
+    result: dict[str, Any] = {k: v for k, v in schema.items() if k != "allOf"}
+    properties = dict(result.get("properties") or {})
+    required = list(result.get("required") or [])
+    for branch in schema["allOf"]:
+        branch = merged(deref, branch)
+        if isinstance(branch, dict):
+            properties.update(branch.get("properties") or {})
+            required += branch.get("required") or []
+            if "type" not in result and "type" in branch:
+                result["type"] = branch["type"]
+    result["properties"], result["required"] = properties, required
+    return result
+
+
+def schema_types(schema: Any) -> set[str]:
+    """The JSON types a schema admits, inferring from keywords when ``type`` is absent."""
+    if not isinstance(schema, dict):
+        return set()
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        return set(kind)
+    if kind:
+        return {kind}
+    if "properties" in schema:
+        return {"object"}
+    if "items" in schema:
+        return {"array"}
+    if "enum" in schema or "const" in schema:
+        values = schema.get("enum") or [schema.get("const")]
+        return {"string" if isinstance(v, str) else "integer" for v in values}
+    return {"string", "integer", "object", "array", "number", "boolean"}
