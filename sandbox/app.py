@@ -16,9 +16,12 @@ from typing import Any
 
 from flask import Flask, Request, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import MethodNotAllowed as WerkzeugMethodNotAllowed
+from werkzeug.exceptions import NotFound as WerkzeugNotFound
+from werkzeug.routing import PathConverter
 from werkzeug.wrappers import Response
 
-from sandbox.auth import Authenticator, Principal
+from sandbox.auth import ANONYMOUS, Authenticator, Principal
 from sandbox.config import Settings, load_settings
 from sandbox.error_bodies import ApiError, ErrorBodies
 from sandbox.fake import DataFaker, stable_rng
@@ -62,7 +65,12 @@ class Sandbox:
         rate_headers: dict[str, str] = {}
         try:
             data = _request_data(flask_request, route.path_params)
-            principal = self.authenticator.authenticate(operation, data)
+            try:
+                principal = self.authenticator.authenticate(operation, data)
+            except ApiError:
+                # failed attempts count against the client's address, as real APIs do
+                rate_headers = self._rate_limit(ANONYMOUS, flask_request)
+                raise
             rate_headers = self._rate_limit(principal, flask_request)
             result = self.validator.validate(operation, data)
             if not result.ok:
@@ -113,7 +121,9 @@ class Sandbox:
                 )
         rng = self._rng(operation, flask_request, path_params)
         body, value = self.responder.body(planned, media_type, rng, path_params)
-        headers = self.responder.headers(operation, planned, rng, flask_request.path, value)
+        headers = self.responder.headers(
+            operation, planned, rng, flask_request.path, value, flask_request.host_url
+        )
         headers.update(rate_headers)
         response = Response(body, status=planned.status, headers=headers)
         if media_type is not None:
@@ -191,6 +201,14 @@ class Sandbox:
         return Response(orjson.dumps(body), status=200, content_type="application/json")
 
 
+class _AnythingConverter(PathConverter):
+    """Every path reaches the sandbox's router, even ones with newlines or odd bytes, so the
+    answer always comes from the spec's routes and error shapes."""
+
+    regex = r"[\s\S]*"
+    part_isolating = False
+
+
 def _is_preflight(flask_request: Request, settings: Settings) -> bool:
     return (
         settings.cors
@@ -257,6 +275,7 @@ def create_app(spec: Spec | str | Path | None = None, settings: Settings | None 
         settings = load_settings(spec.path, spec_extension=spec.document.get("x-sandbox"))
     sandbox = Sandbox(spec, settings)
     app = Flask("sandbox")
+    app.url_map.converters["anything"] = _AnythingConverter
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["sandbox"] = sandbox
 
@@ -267,7 +286,7 @@ def create_app(spec: Spec | str | Path | None = None, settings: Settings | None 
         "/", "root", dispatch, methods=ALL_METHODS, provide_automatic_options=False
     )
     app.add_url_rule(
-        "/<path:subpath>",
+        "/<anything:subpath>",
         "dispatch",
         dispatch,
         methods=ALL_METHODS,
@@ -301,6 +320,8 @@ def create_app(spec: Spec | str | Path | None = None, settings: Settings | None 
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
+        if isinstance(exc, WerkzeugNotFound | WerkzeugMethodNotAllowed):
+            return sandbox.handle(request)  # e.g. a method Flask was not told about: QUERY
         error = ApiError(exc.code or 400, exc.name.upper().replace(" ", "_"), exc.description or "")
         return sandbox.error_response(error, None, request.path)
 

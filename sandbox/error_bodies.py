@@ -81,12 +81,18 @@ class ErrorBodies:
         return orjson.dumps(body), media_type.split(";")[0], {}
 
     def _spec_wide(self, status: int) -> dict | None:
-        """For unknown paths: the first operation's declaration of this status, if any."""
+        """For unknown paths: how the spec's operations declare this status, preferring an
+        exact declaration over a range over ``default``."""
+        best: tuple[int, dict] | None = None
         for operation in self.spec.operations:
             found = operation.response_for(status)
-            if found and found[0] != "default":
-                return found[1]
-        return None
+            if found:
+                rank = 0 if found[0] == str(status) else 1 if found[0].endswith("XX") else 2
+                if best is None or rank < best[0]:
+                    best = (rank, found[1])
+                if rank == 0:
+                    break
+        return best[1] if best else None
 
     def _fill(self, schema: Any, error: ApiError, rng: random.Random, path: str, depth: int) -> Any:
         schema = self._merged(self.spec.deref(schema))

@@ -93,6 +93,7 @@ class Responder:
         rng: random.Random,
         request_path: str,
         value: Any,
+        origin: str = "",
     ) -> dict[str, str]:
         out: dict[str, str] = {}
         for name, header in (planned.declaration.get("headers") or {}).items():
@@ -100,10 +101,13 @@ class Responder:
             if lowered in _SKIP_HEADERS:
                 continue
             header = self.spec.deref(header) or {}
-            if lowered == "location":
-                out[name] = self._location(operation, request_path, value)
-                continue
             schema = self.spec.deref(header.get("schema"))
+            if lowered == "location":
+                location = self._location(operation, request_path, value)
+                if (schema or {}).get("format") in ("uri", "url") and origin:
+                    location = origin.rstrip("/") + location  # the schema wants absolute
+                out[name] = location
+                continue
             if schema is None and isinstance(header.get("content"), dict) and header["content"]:
                 schema = next(iter(header["content"].values())).get("schema")
             generated = self.faker.generate(schema or {"type": "string"}, rng=rng, name=name)

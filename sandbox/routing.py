@@ -54,7 +54,7 @@ def _compile_segment(segment: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
         pattern += "(.+?)" if position or found.end() < len(segment) else "(.+)"
         position = found.end()
     pattern += re.escape(segment[position:])
-    return re.compile(f"^{pattern}$"), tuple(names)
+    return re.compile(f"^{pattern}$", re.DOTALL), tuple(names)
 
 
 class Router:

@@ -145,7 +145,7 @@ class Spec:
                     parameters=self._parameters(shared, raw.get("parameters") or []),
                     request_body=self.deref(raw.get("requestBody")),
                     responses={
-                        str(code).upper(): self.deref(response) or {}
+                        _status_key(code): self.deref(response) or {}
                         for code, response in (raw.get("responses") or {}).items()
                     },
                     security=list(security or []),
@@ -172,6 +172,12 @@ class Spec:
                 )
             )
         return params
+
+
+def _status_key(code: object) -> str:
+    """``"4xx"`` -> ``"4XX"``; ``default`` and numbers as they are."""
+    text = str(code)
+    return "default" if text.lower() == "default" else text.upper()
 
 
 def _synthetic_id(method: str, path: str) -> str:

@@ -219,7 +219,8 @@ class OperationValidator:
         if self.body is None:
             return True, None
         if not data.body:
-            return not self.body_required, None
+            empty_form = data.mimetype in _FORM_TYPES  # an empty form, not an absent body
+            return not self.body_required and not empty_form, None
         media = data.mimetype
         if media not in self.media_types or not is_json_media(media):
             return False, None
@@ -247,10 +248,24 @@ class OperationValidator:
             self.core._get_parameters(request.parameters, self.operation_path, self.path_item_path)
         except ParametersError as exc:
             for error in exc.errors:
-                result.problems.extend(_parameter_problems(error))
+                if not self._empty_is_fine(error):
+                    result.problems.extend(_parameter_problems(error))
         if self.body is not None:
             self._core_body(data, result)
         return result
+
+    def _empty_is_fine(self, error: Exception) -> bool:
+        """``?state=`` is an empty string, valid when the schema admits one; openapi-core
+        applies 3.0's ``allowEmptyValue: false`` default, which 3.1 deprecates."""
+        if not isinstance(error.__cause__, EmptyQueryParameterValue):
+            return False
+        for parameter in self.operation.parameters:
+            if parameter.name == getattr(error, "name", None) and parameter.location == "query":
+                path = _parameter_paths(self.path_item_path, self.operation_path).get(
+                    (parameter.name, "query")
+                )
+                return path is not None and self._schema_check(path / "schema")("")
+        return False
 
     def _core_body(self, data: RequestData, result: ValidationResult) -> None:
         if data.body and data.mimetype and is_json_media(data.mimetype):
@@ -270,7 +285,8 @@ class OperationValidator:
         except MissingRequiredRequestBody:
             result.problems.append(Problem("body", "a request body is required"))
         except MissingRequestBody:
-            pass
+            # an empty body sent as a form is an empty form: its required fields are missing
+            result.problems.extend(self._unsent_required(data))
         except RequestBodyValidationError as exc:
             cause = exc.__cause__
             if isinstance(cause, MediaTypeNotFound):
@@ -283,10 +299,42 @@ class OperationValidator:
             else:
                 result.problems.extend(_body_problems(cause))
         else:
+            result.problems.extend(self._unsent_required(data))
             result.body = body
+
+    def _unsent_required(self, data: RequestData) -> list[Problem]:
+        """openapi-core fills form defaults before it checks ``required``; JSON Schema says a
+        default does not make a missing property present, so check what was really sent."""
+        if data.mimetype not in _FORM_TYPES or data.mimetype not in self.media_types:
+            return []
+        schema = self.spec.deref(self.media_types[data.mimetype].get("schema")) or {}
+        required = [name for name in schema.get("required") or [] if isinstance(name, str)]
+        if not required:
+            return []
+        sent = _form_keys(data)
+        return [Problem(name, "is required") for name in required if name not in sent]
 
 
 _FAIL = object()
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _form_keys(data: RequestData) -> set[str]:
+    from io import BytesIO
+
+    from werkzeug.formparser import FormDataParser
+
+    parser = FormDataParser()
+    _, form, files = parser.parse(
+        BytesIO(data.body), data.mimetype, len(data.body), _mime_options(data.content_type)
+    )
+    return set(form.keys()) | set(files.keys())
+
+
+def _mime_options(content_type: str) -> dict[str, str]:
+    from werkzeug.http import parse_options_header
+
+    return parse_options_header(content_type)[1]
 
 
 def _parameter_paths(path_item: SchemaPath, operation: SchemaPath) -> dict[tuple, SchemaPath]:

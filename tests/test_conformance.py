@@ -1,25 +1,37 @@
-"""Schemathesis, run as a user runs it, against the sandbox serving real specs."""
+"""Schemathesis, run as a user runs it (`st run`), against the sandbox serving real specs.
+
+Two runs per spec:
+
+A. every check Schemathesis has (negative testing included: invalid input must be rejected,
+   missing auth must be refused, undeclared methods get 405 with Allow), except the two that
+   need stored state (use_after_free, ensure_resource_availability: the stateful issue);
+B. valid requests only, checking that each status the sandbox returns is documented.
+
+Why split: when an operation documents no 4xx response, the sandbox still answers invalid
+input with 400 (accepting it would hide bugs in the user's client), which run A's
+status_code_conformance would call undocumented. So that check runs in A only where every
+operation documents its client errors, and in B for everything else. An operation that
+declares no responses at all cannot pass status_code_conformance whatever it returns, so B
+leaves those out (non-oauth-scopes.yaml has one).
+"""
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
 
+from sandbox import load_spec
+from sandbox.spec import Spec
 from tests.conftest import CORPUS, DEFAULT_SPEC
 
-CHECKS = ",".join(
-    [
-        "not_a_server_error",
-        "status_code_conformance",
-        "content_type_conformance",
-        "response_headers_conformance",
-        "response_schema_conformance",
-    ]
-)
+STATEFUL_ONLY = "use_after_free,ensure_resource_availability"
 SPECS = [
     DEFAULT_SPEC,
     *sorted((CORPUS / "oai" / "v3.0").glob("*.yaml")),
@@ -29,37 +41,47 @@ SPECS = [
 ]
 
 
-def schemathesis(
-    spec: Path, base_url: str, api_key: str, *extra: str
-) -> subprocess.CompletedProcess:
+def run_schemathesis(spec: Path, base_url: str, api_key: str, *args: str) -> str:
     st = shutil.which("st", path=str(Path(sys.executable).parent))
     assert st, "schemathesis's `st` command is not installed in this environment"
     command = [
-        st,
-        "run",
-        str(spec),
-        "--url",
-        base_url,
-        "--checks",
-        CHECKS,
-        "--header",
-        f"Authorization: Bearer {api_key}",
-        "--header",
-        f"X-API-Key: {api_key}",
-        "--max-examples",
-        "25",
-        "--seed",
-        "1",
-        "--no-color",
-        *extra,
-    ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=600)
-
-
-@pytest.mark.parametrize("spec", SPECS, ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_schemathesis_finds_no_conformance_failures(spec: Path, live_server_factory) -> None:
-    live = live_server_factory(spec, seed=3)
-    result = schemathesis(spec, live.base_url, live.api_key)
+        st, "run", str(spec), "--url", base_url,
+        "--header", f"Authorization: Bearer {api_key}",
+        "--max-examples", "25", "--seed", "1", "--no-color", *args,
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
     output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-6000:]
-    assert "No issues found" in output or "passed" in output, output[-3000:]
+    assert result.returncode == 0, output[-8000:]
+    return output
+
+
+def documents_client_errors(spec: Spec) -> bool:
+    return all(op.response_for(400) for op in spec.operations)
+
+
+def without_responses(spec: Spec) -> list[str]:
+    return sorted({op.path for op in spec.operations if not op.responses})
+
+
+@pytest.mark.parametrize("spec_path", SPECS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_schemathesis_finds_no_failures(spec_path: Path, live_server_factory) -> None:
+    spec = load_spec(spec_path)
+    live = live_server_factory(spec_path, seed=3, rate_limits="1000000/minute")
+    if not spec.operations:  # webhooks only: nothing to call, but it must boot and answer
+        with urllib.request.urlopen(live.origin + "/__sandbox/health") as response:
+            assert json.load(response)["operations"] == 0
+        return
+    excluded = STATEFUL_ONLY
+    if not documents_client_errors(spec):
+        excluded += ",status_code_conformance"
+    output = run_schemathesis(
+        spec_path, live.base_url, live.api_key, "--checks", "all", "--exclude-checks", excluded
+    )
+    assert re.search(r"\d+ generated, \d+ passed", output), output[-3000:]
+    if documents_client_errors(spec):
+        return
+    args = ["--mode", "positive", "--checks", "status_code_conformance"]
+    for path in without_responses(spec):
+        args += ["--exclude-path", path]
+    if len(without_responses(spec)) < len({op.path for op in spec.operations}):
+        run_schemathesis(spec_path, live.base_url, live.api_key, *args)

@@ -1,0 +1,248 @@
+"""SQLite state: one file, WAL mode, safe for many threads and several worker processes.
+
+Each thread of each process has its own connection; writes take the database lock up front
+(``BEGIN IMMEDIATE``) so concurrent creates serialize instead of failing.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from sandbox.store.base import Conflict, ListQuery, Record, StorageError
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant TEXT NOT NULL, resource TEXT NOT NULL, id TEXT NOT NULL,
+    parent TEXT NOT NULL DEFAULT '', body TEXT NOT NULL,
+    UNIQUE (tenant, resource, id)
+);
+CREATE INDEX IF NOT EXISTS records_by_parent ON records (tenant, resource, parent, seq);
+CREATE TABLE IF NOT EXISTS uniques (
+    tenant TEXT NOT NULL, resource TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL,
+    id TEXT NOT NULL, PRIMARY KEY (tenant, resource, field, value)
+);
+CREATE TABLE IF NOT EXISTS tenants (tenant TEXT PRIMARY KEY, seeded_at REAL NOT NULL);
+"""
+_BUSY_TIMEOUT_MS = 10_000
+
+
+class SQLiteStore:
+    def __init__(self, location: str | Path) -> None:
+        location = str(location)
+        if location == ":memory:":
+            # a named shared-cache database, so every thread of this process sees one state
+            self.uri = f"file:sandbox-{uuid.uuid4().hex}?mode=memory&cache=shared"
+        else:
+            path = Path(location)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageError(f"cannot create the folder for {path}: {exc}") from None
+            self.uri = path.resolve().as_uri() + "?mode=rwc"
+        self.location = location
+        self._local = threading.local()
+        self._keepalive = self._connect()  # holds a memory database open; creates the schema
+        with self._guard():
+            self._keepalive.executescript(_SCHEMA)
+
+    # -- connections --------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            connection = sqlite3.connect(
+                self.uri, uri=True, isolation_level=None, timeout=_BUSY_TIMEOUT_MS / 1000
+            )
+            connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            if "mode=memory" not in self.uri:
+                connection.execute("PRAGMA journal_mode = WAL")
+                connection.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open the state file {self.location}: {exc}") from None
+        return connection
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        """This thread's connection; a forked worker opens its own instead of sharing."""
+        pid = os.getpid()
+        if getattr(self._local, "pid", None) != pid:
+            self._local.connection = self._connect()
+            self._local.pid = pid
+        return self._local.connection
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.IntegrityError:
+            raise
+        except sqlite3.Error as exc:
+            raise StorageError(f"the state file {self.location} failed: {exc}") from None
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        db = self._db
+        with self._guard():
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    # -- the interface ------------------------------------------------------------------
+    def ensure_seeded(self, tenant: str, seed: Callable[[], dict[str, list[Record]]]) -> None:
+        with self._guard():
+            if self._db.execute("SELECT 1 FROM tenants WHERE tenant = ?", (tenant,)).fetchone():
+                return
+        records = seed()
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM tenants WHERE tenant = ?", (tenant,)).fetchone():
+                return  # another thread or process seeded it meanwhile
+            for resource, items in records.items():
+                self._insert(db, tenant, resource, items)
+            db.execute("INSERT INTO tenants VALUES (?, julianday('now'))", (tenant,))
+
+    def get(self, tenant: str, resource: str, record_id: str, parent: str = "") -> dict | None:
+        with self._guard():
+            row = self._db.execute(
+                "SELECT body, parent FROM records WHERE tenant = ? AND resource = ? AND id = ?",
+                (tenant, resource, record_id),
+            ).fetchone()
+        if row is None or (parent and row[1] != parent):
+            return None
+        return orjson.loads(row[0])
+
+    def insert(self, tenant: str, resource: str, records: list[Record]) -> None:
+        with self._write() as db:
+            self._insert(db, tenant, resource, records)
+
+    def _insert(
+        self, db: sqlite3.Connection, tenant: str, resource: str, records: list[Record]
+    ) -> None:
+        for record in records:
+            self._claim_uniques(db, tenant, resource, record)
+            try:
+                db.execute(
+                    "INSERT INTO records (tenant, resource, id, parent, body) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (
+                        tenant,
+                        resource,
+                        record.id,
+                        record.parent,
+                        orjson.dumps(record.body).decode(),
+                    ),
+                )
+            except sqlite3.IntegrityError:
+                raise Conflict("id", record.id, record.id) from None
+
+    def _claim_uniques(
+        self, db: sqlite3.Connection, tenant: str, resource: str, record: Record
+    ) -> None:
+        for field, value in record.unique.items():
+            taken = db.execute(
+                "SELECT id FROM uniques "
+                "WHERE tenant = ? AND resource = ? AND field = ? AND value = ?",
+                (tenant, resource, field, value),
+            ).fetchone()
+            if taken and taken[0] != record.id:
+                raise Conflict(field, value, taken[0])
+        db.execute(
+            "DELETE FROM uniques WHERE tenant = ? AND resource = ? AND id = ?",
+            (tenant, resource, record.id),
+        )
+        db.executemany(
+            "INSERT INTO uniques VALUES (?, ?, ?, ?, ?)",
+            [(tenant, resource, f, v, record.id) for f, v in record.unique.items()],
+        )
+
+    def replace(self, tenant: str, resource: str, record: Record) -> bool:
+        with self._write() as db:
+            exists = db.execute(
+                "SELECT 1 FROM records WHERE tenant = ? AND resource = ? AND id = ?",
+                (tenant, resource, record.id),
+            ).fetchone()
+            if not exists:
+                return False
+            self._claim_uniques(db, tenant, resource, record)
+            db.execute(
+                "UPDATE records SET body = ? WHERE tenant = ? AND resource = ? AND id = ?",
+                (orjson.dumps(record.body).decode(), tenant, resource, record.id),
+            )
+            return True
+
+    def delete(self, tenant: str, resource: str, record_id: str, parent: str = "") -> bool:
+        with self._write() as db:
+            condition = "tenant = ? AND resource = ? AND id = ?"
+            args: tuple = (tenant, resource, record_id)
+            if parent:
+                condition, args = condition + " AND parent = ?", (*args, parent)
+            deleted = db.execute(f"DELETE FROM records WHERE {condition}", args).rowcount
+            if deleted:
+                db.execute(
+                    "DELETE FROM uniques WHERE tenant = ? AND resource = ? AND id = ?",
+                    (tenant, resource, record_id),
+                )
+            return bool(deleted)
+
+    def query(self, tenant: str, resource: str, query: ListQuery) -> tuple[list[dict], int]:
+        where = ["tenant = ?", "resource = ?", "parent = ?"]
+        args: list[Any] = [tenant, resource, query.parent]
+        for field, value in query.filters.items():
+            where.append("json_extract(body, ?) = ?")
+            args += [_json_path(field), _sql_value(value)]
+        condition = " AND ".join(where)
+        order = ", ".join(
+            f"json_extract(body, '{_json_path(field)}') {'DESC' if descending else 'ASC'}"
+            for field, descending in query.sort
+        )
+        order = f"{order}, seq" if order else "seq"
+        with self._guard():
+            db = self._db
+            total = db.execute(f"SELECT COUNT(*) FROM records WHERE {condition}", args).fetchone()[
+                0
+            ]
+            offset = query.offset
+            if query.after_id is not None:
+                ids = [
+                    row[0]
+                    for row in db.execute(
+                        f"SELECT id FROM records WHERE {condition} ORDER BY {order}", args
+                    )
+                ]
+                offset = ids.index(query.after_id) + 1 if query.after_id in ids else len(ids)
+            rows = db.execute(
+                f"SELECT body FROM records WHERE {condition} ORDER BY {order} LIMIT ? OFFSET ?",
+                [*args, query.limit, offset],
+            ).fetchall()
+        return [orjson.loads(row[0]) for row in rows], total
+
+    def reset(self) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM records")
+            db.execute("DELETE FROM uniques")
+            db.execute("DELETE FROM tenants")
+
+
+def _json_path(field: str) -> str:
+    if not all(ch.isalnum() or ch in "_-" for ch in field):
+        raise ValueError(f"not a field name: {field!r}")
+    return f'$."{field}"'
+
+
+def _sql_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, dict | list):
+        return orjson.dumps(value).decode()
+    return value
