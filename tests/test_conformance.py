@@ -85,3 +85,8 @@ def test_schemathesis_finds_no_failures(spec_path: Path, live_server_factory) ->
         args += ["--exclude-path", path]
     if len(without_responses(spec)) < len({op.path for op in spec.operations}):
         run_schemathesis(spec_path, live.base_url, live.api_key, *args)
+
+
+def test_the_corpus_is_there() -> None:
+    """The parametrised runs above would silently shrink without ../shared/corpus."""
+    assert len(SPECS) >= 19, f"expected the oai examples under {CORPUS}"
