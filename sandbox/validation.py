@@ -469,11 +469,15 @@ def _describe(error: SchemaError) -> str:
         "maximum": lambda: f"must be at most {value}",
         "exclusiveMinimum": lambda: f"must be greater than {value}",
         "exclusiveMaximum": lambda: f"must be less than {value}",
-        "minLength": lambda: f"must be at least {value} characters long",
-        "maxLength": lambda: f"must be at most {value} characters long",
+        "minLength": lambda: (
+            "must not be empty"
+            if value == 1
+            else f"must be at least {_count(value, 'character')} long"
+        ),
+        "maxLength": lambda: f"must be at most {_count(value, 'character')} long",
         "pattern": lambda: f"must match the pattern {value}",
-        "minItems": lambda: f"must have at least {value} items",
-        "maxItems": lambda: f"must have at most {value} items",
+        "minItems": lambda: f"must have at least {_count(value, 'item')}",
+        "maxItems": lambda: f"must have at most {_count(value, 'item')}",
         "uniqueItems": lambda: "must not contain duplicates",
         "multipleOf": lambda: f"must be a multiple of {value}",
     }
@@ -482,6 +486,10 @@ def _describe(error: SchemaError) -> str:
     if error.validator in ("type", "format", "minimum", "maximum", "enum", "pattern"):
         text += f" (got {instance!r})" if len(repr(instance)) <= 60 else ""
     return text
+
+
+def _count(number: Any, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _article(kind: Any) -> str:
