@@ -280,6 +280,12 @@ class OperationValidator:
                 reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
                 result.problems.append(Problem("body", f"malformed JSON{position}: {reason}"))
                 return
+        if data.body and data.mimetype in _FORM_TYPES:
+            try:
+                data.body.decode(_mime_options(data.content_type).get("charset", "utf-8"))
+            except (UnicodeDecodeError, LookupError):
+                result.problems.append(Problem("body", "form data must be UTF-8 text"))
+                return
         try:
             body = self.core._get_body(data.body, data.content_type, self.operation_path)
         except MissingRequiredRequestBody:
@@ -418,8 +424,8 @@ def _parameter_problems(error: Exception) -> list[Problem]:
         expected = _article(cause.type)
         return [Problem(name, f"{location} parameter must be {expected} (got {cause.value!r})")]
     if isinstance(cause, DeserializeError):
-        return [Problem(name, f"{location} parameter cannot be read: {cause}")]
-    return [Problem(name, f"invalid {location} parameter: {cause or error}")]
+        return [Problem(name, f"{location} parameter cannot be read: {_text(cause)}")]
+    return [Problem(name, f"invalid {location} parameter: {_text(cause or error)}")]
 
 
 def _body_problems(cause: BaseException | None) -> list[Problem]:
@@ -428,8 +434,16 @@ def _body_problems(cause: BaseException | None) -> list[Problem]:
     if isinstance(cause, CastError):
         return [Problem("body", f"must be {_article(cause.type)}")]
     if isinstance(cause, DeserializeError):
-        return [Problem("body", f"the request body cannot be read: {cause}")]
-    return [Problem("body", str(cause or "invalid request body"))]
+        return [Problem("body", f"the request body cannot be read: {_text(cause)}")]
+    return [Problem("body", _text(cause) if cause else "invalid request body")]
+
+
+def _text(error: BaseException) -> str:
+    """str() of an exception that may itself fail on undecodable input."""
+    try:
+        return str(error)
+    except Exception:
+        return type(error).__name__
 
 
 def _leaf_errors(errors: Iterable[SchemaError]) -> list[SchemaError]:

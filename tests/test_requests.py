@@ -309,3 +309,18 @@ def test_garbage_never_causes_a_server_error(
 @pytest.mark.parametrize("header", ["Bearer", "Bearer    ", "Basic !!!", "bearer x y", "\x00"])
 def test_odd_authorization_headers_are_401_not_500(client, header) -> None:
     assert_error(client.get("/v1/users", headers={"Authorization": header}), 401)
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json"],
+)
+@pytest.mark.parametrize("path", ["/v1/oauth/token", "/v1/users"])
+def test_bodies_that_are_not_utf8_get_a_clear_4xx(client, auth, content_type, path) -> None:
+    response = client.post(
+        path, data=b"\x80abc=\xff", headers={**auth, "Content-Type": content_type}
+    )
+    assert 400 <= response.status_code < 500
+    body = response.get_json()
+    text = body.get("error_description") or body["error"]["message"]
+    assert "UTF-8" in text or "not accepted" in text
