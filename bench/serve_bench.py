@@ -197,6 +197,10 @@ def child_env() -> dict[str, str]:
 
 
 def build_targets(spec: Path, base: str, prism: Path | None, rate_limits: str) -> list[Target]:
+    def same_serving(port: int) -> list[str]:
+        """The sandbox and the bare-Flask ceiling must run under identical gunicorn settings."""
+        return ["--host", "127.0.0.1", "--port", str(port), "--workers", "2", "--threads", "4"]
+
     def sandbox(port: int) -> list[str]:
         return [
             PYTHON,
@@ -204,14 +208,7 @@ def build_targets(spec: Path, base: str, prism: Path | None, rate_limits: str) -
             "sandbox",
             "serve",
             str(spec),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-            "--threads",
-            "4",
+            *same_serving(port),
             "--seed",
             "1",
             "--rate-limits",
@@ -240,14 +237,7 @@ def build_targets(spec: Path, base: str, prism: Path | None, rate_limits: str) -
         return [
             PYTHON,
             str(BENCH / "bare_flask.py"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-            "--threads",
-            "4",
+            *same_serving(port),
         ]
 
     # Prism 5 ignores the servers' base path and mounts operations at "/": try both.
