@@ -26,10 +26,12 @@ from sandbox.config import Settings, load_settings
 from sandbox.error_bodies import ApiError, ErrorBodies
 from sandbox.fake import DataFaker, stable_rng
 from sandbox.ratelimit import RateLimiter
-from sandbox.responder import Planned, Responder
+from sandbox.resources.engine import Call, NotStored, Outcome, ResourceEngine
+from sandbox.responder import Planned, Responder, serialize
 from sandbox.routing import Match, MethodNotAllowed, Router
 from sandbox.schemas import SchemaChecks
 from sandbox.spec import Operation, Spec, load_spec
+from sandbox.store import open_store
 from sandbox.validation import RequestData, RequestValidator
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD", "TRACE"]
@@ -52,6 +54,16 @@ class Sandbox:
         self.limiter = RateLimiter(settings.rate_limits)
         self.responder = Responder(spec, self.faker, self.checks)
         self.errors = ErrorBodies(spec, self.faker, self.checks)
+        self.store = open_store(settings.state)
+        self.engine = ResourceEngine(
+            spec, self.store, self.faker, self.checks,
+            seed=settings.seed, seed_records=settings.seed_records,
+        )  # fmt: skip
+
+    def reset(self) -> None:
+        """Back to the seed state: stored records and rate-limit counters."""
+        self.store.reset()
+        self.limiter.reset()
 
     # -- the pipeline -------------------------------------------------------------------
     def handle(self, flask_request: Request) -> Response:
@@ -80,7 +92,22 @@ class Sandbox:
                     _summary(result.problems),
                     details=[p.as_dict() for p in result.problems],
                 )
-            return self.respond(operation, flask_request, route.path_params, rate_headers)
+            binding = self.engine.binding(operation.operation_id)
+            if binding is None:
+                return self.respond(operation, flask_request, route.path_params, rate_headers)
+            call = Call(
+                tenant=principal.key or "public",
+                path_params=route.path_params,
+                query=flask_request.args,
+                body=result.body,
+                request_path=flask_request.path,
+                rng=self._rng(operation, flask_request, route.path_params),
+            )
+            try:
+                outcome = self.engine.handle(binding, call)
+            except NotStored:
+                return self.respond(operation, flask_request, route.path_params, rate_headers)
+            return self.respond_with(operation, flask_request, outcome, rate_headers)
         except ApiError as error:
             return self.error_response(error, operation, path, rate_headers)
 
@@ -129,6 +156,40 @@ class Sandbox:
         if media_type is not None:
             response.content_type = media_type
         elif planned.status == 204 or not body:
+            response.headers.pop("Content-Type", None)
+        return response
+
+    def respond_with(
+        self,
+        operation: Operation,
+        flask_request: Request,
+        outcome: Outcome,
+        rate_headers: dict[str, str],
+    ) -> Response:
+        """A stateful result, serialized the way the operation declares."""
+        planned = self.responder.plan(operation)
+        declared = self.responder.media_types(planned)
+        media_type = _negotiate(flask_request, declared) if declared and not outcome.empty else None
+        if declared and not outcome.empty and media_type is None:
+            raise ApiError(
+                406, "NOT_ACCEPTABLE", "Adjust the Accept header: " + ", ".join(declared)
+            )
+        body = serialize(outcome.value, media_type) if media_type else b""
+        rng = self._rng(operation, flask_request, {})
+        headers = self.responder.headers(
+            operation, planned, rng, flask_request.path, outcome.value, flask_request.host_url
+        )
+        for name, value in outcome.headers.items():
+            declared_name = next((h for h in headers if h.lower() == name.lower()), None)
+            if declared_name is not None:
+                absolute = headers[declared_name].startswith(("http://", "https://"))
+                origin = flask_request.host_url.rstrip("/") if absolute else ""
+                headers[declared_name] = origin + value
+        headers.update(rate_headers)
+        response = Response(body, status=planned.status, headers=headers)
+        if media_type is not None:
+            response.content_type = media_type
+        else:
             response.headers.pop("Content-Type", None)
         return response
 
@@ -282,9 +343,7 @@ def create_app(spec: Spec | str | Path | None = None, settings: Settings | None 
     def dispatch(subpath: str = "") -> Response:
         return sandbox.handle(request)
 
-    app.add_url_rule(
-        "/", "root", dispatch, methods=ALL_METHODS, provide_automatic_options=False
-    )
+    app.add_url_rule("/", "root", dispatch, methods=ALL_METHODS, provide_automatic_options=False)
     app.add_url_rule(
         "/<anything:subpath>",
         "dispatch",
@@ -293,6 +352,12 @@ def create_app(spec: Spec | str | Path | None = None, settings: Settings | None 
         provide_automatic_options=False,
     )
     app.add_url_rule("/__sandbox/health", "sandbox_health", lambda: sandbox.health())
+
+    def _reset() -> Response:
+        sandbox.reset()
+        return Response(b'{"status":"reset"}', status=200, content_type="application/json")
+
+    app.add_url_rule("/__sandbox/reset", "sandbox_reset", _reset, methods=["POST"])
 
     @app.after_request
     def _common_headers(response: Response) -> Response:

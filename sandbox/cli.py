@@ -78,7 +78,10 @@ def main() -> None:
 @click.option("--rate-limits", help="Per-key limits, e.g. '100/hour;10/second'.")
 @click.option("--config", type=click.Path(path_type=Path, exists=True), help="Settings file.")
 @click.option(
-    "--no-validate-spec", "validate_spec", flag_value=False, default=None,
+    "--no-validate-spec",
+    "validate_spec",
+    flag_value=False,
+    default=None,
     help="Serve without checking the document against the OpenAPI schema.",
 )
 def serve(spec: Path, config: Path | None, api_keys: tuple[str, ...], **flags: Any) -> None:

@@ -36,6 +36,8 @@ class Settings:
     validate_responses: bool = False
     cors: bool = True
     validate_spec: bool = True
+    state: str = ".sandbox/state.sqlite"
+    seed_records: int = 25
 
     @property
     def default_api_key(self) -> str:

@@ -64,9 +64,7 @@ def split_pointer(fragment: str) -> list[str]:
         return []
     if not fragment.startswith("/"):
         raise ValueError(f"not a JSON pointer: {fragment!r}")
-    return [
-        unquote(part).replace("~1", "/").replace("~0", "~") for part in fragment[1:].split("/")
-    ]
+    return [unquote(part).replace("~1", "/").replace("~0", "~") for part in fragment[1:].split("/")]
 
 
 def follow_pointer(document: Any, fragment: str) -> Any:

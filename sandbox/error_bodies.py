@@ -16,8 +16,7 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
-import orjson
-
+from sandbox.jsonio import dumps
 from sandbox.schemas import SchemaChecks, merged, schema_types
 from sandbox.spec import Operation, Spec, is_json_media
 
@@ -64,7 +63,10 @@ class ErrorBodies:
     ) -> tuple[bytes, str, dict[str, str]]:
         """Body, Content-Type and the declared headers we must also send."""
         declared = operation.response_for(error.status) if operation else None
-        response = declared[1] if declared else self._spec_wide(error.status)
+        if operation is None:  # unknown path: how the spec's operations declare this status
+            response = self._spec_wide(error.status)
+        else:
+            response = declared[1] if declared else None
         content = (response or {}).get("content") or {}
         media_type, media = _pick_media(content)
         if media_type is None:
@@ -78,7 +80,7 @@ class ErrorBodies:
         body = self._fill(schema, error, rng, request_path, depth=0)
         if not self.checks.is_valid(schema, body):
             body = self._repair(schema, body, rng)
-        return orjson.dumps(body), media_type.split(";")[0], {}
+        return dumps(body), media_type.split(";")[0], {}
 
     def _spec_wide(self, status: int) -> dict | None:
         """For unknown paths: how the spec's operations declare this status, preferring an
@@ -223,4 +225,4 @@ def _default_body(error: ApiError) -> bytes:
     }
     if error.retry_after is not None:
         body["error"]["retry_after"] = error.retry_after
-    return orjson.dumps(body)
+    return dumps(body)

@@ -1108,11 +1108,15 @@ class DataFaker:
         rng: random.Random,
         name: str | None = None,
         mode: Mode = "response",
+        fresh: bool = False,
     ) -> Any:
-        """A value valid for `schema`, realistic for `name`, for a response or a request body."""
+        """A value valid for `schema`, realistic for `name`, for a response or a request body.
+
+        ``fresh`` skips the spec's examples and defaults: for records that must differ, such
+        as stored resources and their ids."""
         real = self._realism()
         real.gen.random = rng
-        ctx = _Ctx(rng, mode, real, 0, name, {})
+        ctx = _Ctx(rng, mode, real, 0, name, {}, fresh)
         return self._gen(schema, ctx)
 
     def is_valid(self, schema: Any, value: Any) -> bool:

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-import orjson
-
+from sandbox.jsonio import dumps
 from sandbox.schemas import SchemaChecks
 from sandbox.spec import Operation, Spec, is_json_media
 
@@ -163,7 +162,7 @@ def header_text(value: Any) -> str:
 def serialize(value: Any, media_type: str) -> bytes:
     kind = media_type.split(";")[0].strip().lower()
     if is_json_media(kind):
-        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+        return dumps(value)
     if isinstance(value, bytes):
         return value
     if kind == "application/x-www-form-urlencoded" and isinstance(value, dict):
@@ -173,7 +172,7 @@ def serialize(value: Any, media_type: str) -> bytes:
     if isinstance(value, str):
         return value.encode()
     if kind.startswith("text/"):
-        return orjson.dumps(value)
+        return dumps(value)
     return str(value).encode()
 
 

@@ -40,7 +40,7 @@ class LiveServer:
 
 
 def serve(spec: Path, **overrides: object) -> LiveServer:
-    settings = load_settings(spec, environ={}, overrides=overrides)
+    settings = load_settings(spec, environ={}, overrides={"state": ":memory:", **overrides})
     app = create_app(spec, settings)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -64,7 +64,7 @@ def live_server_factory() -> Iterator:
 
 @pytest.fixture(scope="session")
 def default_app() -> Flask:
-    settings = load_settings(DEFAULT_SPEC, environ={}, overrides={"seed": 7})
+    settings = load_settings(DEFAULT_SPEC, environ={}, overrides={"seed": 7, "state": ":memory:"})
     return create_app(DEFAULT_SPEC, settings)
 
 

@@ -40,9 +40,9 @@ def test_list_users_is_a_page_of_realistic_users(client, auth) -> None:
         assert response.headers[header].isdigit()
 
 
-def test_get_item_echoes_the_requested_id(client, auth) -> None:
-    body = client.get("/v1/users/usr_AbCdEfGhIjKl", headers=auth).get_json()
-    assert body["data"]["id"] == "usr_AbCdEfGhIjKl"
+def test_unknown_item_is_404_in_the_spec_error_shape(client, auth) -> None:
+    body = assert_error(client.get("/v1/users/usr_AbCdEfGhIjKl", headers=auth), 404, "NOT_FOUND")
+    assert "usr_AbCdEfGhIjKl" in body["error"]["message"]
 
 
 def test_create_returns_201_with_location(client, auth) -> None:
@@ -56,7 +56,8 @@ def test_create_returns_201_with_location(client, auth) -> None:
 
 
 def test_delete_is_204_without_body_or_content_type(client, auth) -> None:
-    response = client.delete("/v1/users/usr_AbCdEfGhIjKl", headers=auth)
+    created = client.post("/v1/data", json={"name": "x", "values": [1]}, headers=auth).get_json()
+    response = client.delete(f"/v1/data/{created['data']['id']}", headers=auth)
     assert response.status_code == 204
     assert response.data == b""
     assert "Content-Type" not in response.headers
@@ -66,7 +67,8 @@ def test_same_request_same_body_with_a_seed() -> None:
     bodies = []
     for _ in range(2):
         app = create_app(
-            DEFAULT_SPEC, load_settings(DEFAULT_SPEC, environ={}, overrides={"seed": 42})
+            DEFAULT_SPEC,
+            load_settings(DEFAULT_SPEC, environ={}, overrides={"seed": 42, "state": ":memory:"}),
         )
         key = app.extensions["sandbox"].settings.default_api_key
         response = app.test_client().get(
@@ -203,7 +205,9 @@ def test_missing_body_is_400(client, auth) -> None:
 
 
 def test_huge_body_is_413(auth) -> None:
-    settings_ = load_settings(DEFAULT_SPEC, environ={}, overrides={"max_body_bytes": 1024})
+    settings_ = load_settings(
+        DEFAULT_SPEC, environ={}, overrides={"max_body_bytes": 1024, "state": ":memory:"}
+    )
     app = create_app(DEFAULT_SPEC, settings_)
     key = settings_.default_api_key
     response = app.test_client().post(

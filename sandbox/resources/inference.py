@@ -112,8 +112,12 @@ class Inference:
         resource.item_path = path
         resource.id_param = _PARAM.match(segments[-1]).group(1)  # type: ignore[union-attr]
         operations = self.by_path[path]
-        for method, action in (("GET", "read"), ("PUT", "replace"), ("PATCH", "update"),
-                               ("DELETE", "delete")):
+        for method, action in (
+            ("GET", "read"),
+            ("PUT", "replace"),
+            ("PATCH", "update"),
+            ("DELETE", "delete"),
+        ):
             operation = operations.get(method)
             if operation is not None and _override(self.spec, path, operation) is not False:
                 self._bind(resource, action, operation)
@@ -173,9 +177,7 @@ class Inference:
 
     def _is_action(self, path: str) -> bool:
         parent = "/" + "/".join(_segments(path)[:-1])
-        return any(
-            parent in (r.collection_path, r.item_path) for r in self.resources.values()
-        )
+        return any(parent in (r.collection_path, r.item_path) for r in self.resources.values())
 
     def _bulk(self, path: str) -> None:
         segments = _segments(path)

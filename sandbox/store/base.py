@@ -51,8 +51,9 @@ class StateStore(Protocol):
 
     def delete(self, tenant: str, resource: str, record_id: str, parent: str = "") -> bool: ...
 
-    def query(self, tenant: str, resource: str, query: ListQuery) -> tuple[list[dict], int]:
-        """One page of records in order, and the total that match the filters."""
+    def query(self, tenant: str, resource: str, query: ListQuery) -> tuple[list[dict], int, int]:
+        """One page of records in order, the total that match the filters, and the offset of
+        the page's first record (``after_id`` is resolved to one)."""
 
     def reset(self) -> None:
         """Forget everything: tenants are seeded again on their next request."""

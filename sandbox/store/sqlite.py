@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import tempfile
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import orjson
-
+from sandbox.jsonio import dumps, loads
 from sandbox.store.base import Conflict, ListQuery, Record, StorageError
 
 _SCHEMA = """
@@ -40,8 +39,11 @@ class SQLiteStore:
     def __init__(self, location: str | Path) -> None:
         location = str(location)
         if location == ":memory:":
-            # a named shared-cache database, so every thread of this process sees one state
-            self.uri = f"file:sandbox-{uuid.uuid4().hex}?mode=memory&cache=shared"
+            # a throwaway file rather than SQLite's shared-cache memory mode, whose table locks
+            # fail at once under concurrent threads instead of waiting like file locks do
+            self._scratch = tempfile.TemporaryDirectory(prefix="sandbox-state-")
+            path = Path(self._scratch.name) / "state.sqlite"
+            self.uri = path.as_uri() + "?mode=rwc"
         else:
             path = Path(location)
             try:
@@ -51,7 +53,7 @@ class SQLiteStore:
             self.uri = path.resolve().as_uri() + "?mode=rwc"
         self.location = location
         self._local = threading.local()
-        self._keepalive = self._connect()  # holds a memory database open; creates the schema
+        self._keepalive = self._connect()  # creates the schema
         with self._guard():
             self._keepalive.executescript(_SCHEMA)
 
@@ -62,9 +64,8 @@ class SQLiteStore:
                 self.uri, uri=True, isolation_level=None, timeout=_BUSY_TIMEOUT_MS / 1000
             )
             connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-            if "mode=memory" not in self.uri:
-                connection.execute("PRAGMA journal_mode = WAL")
-                connection.execute("PRAGMA synchronous = NORMAL")
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open the state file {self.location}: {exc}") from None
         return connection
@@ -120,7 +121,7 @@ class SQLiteStore:
             ).fetchone()
         if row is None or (parent and row[1] != parent):
             return None
-        return orjson.loads(row[0])
+        return loads(row[0])
 
     def insert(self, tenant: str, resource: str, records: list[Record]) -> None:
         with self._write() as db:
@@ -140,7 +141,7 @@ class SQLiteStore:
                         resource,
                         record.id,
                         record.parent,
-                        orjson.dumps(record.body).decode(),
+                        dumps(record.body).decode(),
                     ),
                 )
             except sqlite3.IntegrityError:
@@ -177,7 +178,7 @@ class SQLiteStore:
             self._claim_uniques(db, tenant, resource, record)
             db.execute(
                 "UPDATE records SET body = ? WHERE tenant = ? AND resource = ? AND id = ?",
-                (orjson.dumps(record.body).decode(), tenant, resource, record.id),
+                (dumps(record.body).decode(), tenant, resource, record.id),
             )
             return True
 
@@ -195,7 +196,7 @@ class SQLiteStore:
                 )
             return bool(deleted)
 
-    def query(self, tenant: str, resource: str, query: ListQuery) -> tuple[list[dict], int]:
+    def query(self, tenant: str, resource: str, query: ListQuery) -> tuple[list[dict], int, int]:
         where = ["tenant = ?", "resource = ?", "parent = ?"]
         args: list[Any] = [tenant, resource, query.parent]
         for field, value in query.filters.items():
@@ -225,7 +226,7 @@ class SQLiteStore:
                 f"SELECT body FROM records WHERE {condition} ORDER BY {order} LIMIT ? OFFSET ?",
                 [*args, query.limit, offset],
             ).fetchall()
-        return [orjson.loads(row[0]) for row in rows], total
+        return [loads(row[0]) for row in rows], total, offset
 
     def reset(self) -> None:
         with self._write() as db:
@@ -244,5 +245,5 @@ def _sql_value(value: Any) -> Any:
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, dict | list):
-        return orjson.dumps(value).decode()
+        return dumps(value).decode()
     return value

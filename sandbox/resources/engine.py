@@ -1,0 +1,549 @@
+"""Stateful behaviour for the operations bound to a resource: create, read, replace, update,
+delete, list (page/limit, offset/limit, cursors; filters; sort) and bulk create.
+
+Stored objects are complete and valid against the resource's schema when written; responses
+present them through the operation's response schema (``writeOnly`` dropped, the object put
+in its slot of the envelope, pagination meta filled in by meaning).
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import random
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sandbox.error_bodies import ApiError
+from sandbox.fake import stable_rng
+from sandbox.resources.inference import Binding, Resource, infer_resources
+from sandbox.schemas import SchemaChecks, merged, schema_types
+from sandbox.spec import Spec
+from sandbox.store import Conflict, ListQuery, Record, StateStore, StorageError
+
+_PAGE = {"page", "pagenumber", "pageno"}
+_LIMIT = {"limit", "perpage", "pagesize", "size", "count", "maxresults"}
+_OFFSET = {"offset", "skip", "start"}
+_AFTER = {"startingafter", "after", "cursor", "pagetoken", "nextcursor", "continuationtoken"}
+_SORT = {"sort", "sortby", "orderby", "order"}
+_TIMESTAMPS = {"createdat", "created", "creationdate", "updatedat", "updated", "modifiedat"}
+_UPDATED = {"updatedat", "updated", "modifiedat"}
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+class NotStored(Exception):
+    """The engine has nothing to say: answer as a stateless sandbox would."""
+
+
+_MAX_OFFSET = 2**62  # SQLite integers are 64-bit
+
+
+@dataclass
+class Call:
+    """One request as the engine needs it."""
+
+    tenant: str
+    path_params: dict[str, str]
+    query: Any
+    body: Any
+    request_path: str
+    rng: random.Random
+
+
+@dataclass
+class Outcome:
+    value: Any
+    headers: dict[str, str] = field(default_factory=dict)
+    empty: bool = False
+
+
+class ResourceEngine:
+    def __init__(
+        self, spec: Spec, store: StateStore, faker: Any, checks: SchemaChecks, *,
+        seed: int | None, seed_records: int,
+    ) -> None:  # fmt: skip
+        self.spec = spec
+        self.store = store
+        self.faker = faker
+        self.checks = checks
+        self.seed = seed
+        self.seed_records = seed_records
+        self.resources, self.bindings = infer_resources(spec)
+
+    def binding(self, operation_id: str) -> Binding | None:
+        return self.bindings.get(operation_id)
+
+    # -- dispatch -----------------------------------------------------------------------
+    def handle(self, binding: Binding, call: Call) -> Outcome:
+        try:
+            self.store.ensure_seeded(call.tenant, self._seed_all)
+            handler = getattr(self, f"_{binding.action}")
+            return handler(binding, call)
+        except StorageError as exc:
+            raise ApiError(
+                503, "STORAGE_UNAVAILABLE",
+                f"The sandbox cannot use its state store: {exc}. Free disk space or fix the "
+                "state file's permissions, then retry.",
+                headers={"Retry-After": "5"}, retry_after=5,
+            ) from None  # fmt: skip
+
+    def _parent(self, resource: Resource, call: Call) -> str:
+        if resource.parent is None or resource.parent_param is None:
+            return ""
+        parent_id = call.path_params.get(resource.parent_param, "")
+        if self.store.get(call.tenant, resource.parent.name, parent_id) is None:
+            raise self._not_found(resource.parent, parent_id)
+        return parent_id
+
+    def _not_found(self, resource: Resource, record_id: str) -> ApiError:
+        return ApiError(404, "NOT_FOUND", f"No {resource.singular} with id {record_id!r}.")
+
+    def _absent(self, binding: Binding, record_id: str) -> Exception:
+        """A 404, unless the operation promises no such answer: then the spec's word wins and
+        the caller falls back to a generated response."""
+        if binding.operation.response_for(404) is None:
+            return NotStored()
+        return self._not_found(binding.resource, record_id)
+
+    def _item_id(self, binding: Binding, call: Call) -> str:
+        return call.path_params.get(binding.resource.id_param or "", "")
+
+    # -- actions ------------------------------------------------------------------------
+    def _read(self, binding: Binding, call: Call) -> Outcome:
+        resource = binding.resource
+        parent = self._parent(resource, call)
+        record_id = self._item_id(binding, call)
+        stored = self.store.get(call.tenant, resource.name, record_id, parent)
+        if stored is None:
+            raise self._absent(binding, record_id)
+        return Outcome(self._envelope(binding, self._present(resource, stored), call))
+
+    def _create(self, binding: Binding, call: Call) -> Outcome:
+        resource = binding.resource
+        parent = self._parent(resource, call)
+        record = self._new_record(resource, call.body, call.rng, parent)
+        self._insert(call.tenant, resource, [record])
+        location = f"{call.request_path.rstrip('/')}/{record.id}"
+        return Outcome(
+            self._envelope(binding, self._present(resource, record.body), call),
+            headers={"Location": location},
+        )
+
+    def _bulk_create(self, binding: Binding, call: Call) -> Outcome:
+        resource = binding.resource
+        items = (
+            (call.body or {}).get(binding.bulk_field or "", [])
+            if isinstance(call.body, dict)
+            else []
+        )
+        records = [self._new_record(resource, item, call.rng, "") for item in items]
+        self._insert(call.tenant, resource, records)
+        presented = [self._present(resource, r.body) for r in records]
+        return Outcome(self._envelope(binding, presented, call, total=len(presented)))
+
+    def _replace(self, binding: Binding, call: Call) -> Outcome:
+        return self._change(binding, call, merge=False)
+
+    def _update(self, binding: Binding, call: Call) -> Outcome:
+        return self._change(binding, call, merge=True)
+
+    def _change(self, binding: Binding, call: Call, *, merge: bool) -> Outcome:
+        resource = binding.resource
+        parent = self._parent(resource, call)
+        record_id = self._item_id(binding, call)
+        current = self.store.get(call.tenant, resource.name, record_id, parent)
+        if current is None:
+            raise self._absent(binding, record_id)
+        sent = self._client_fields(resource, call.body)
+        if merge:
+            updated = _merge_patch(current, sent)
+        else:
+            updated = {k: v for k, v in current.items() if k in self._server_fields(resource)}
+            updated.update(sent)
+        for name in self._required(resource):
+            if name not in updated and name in current:
+                updated[name] = current[name]  # a required field cannot be removed
+        self._touch(resource, updated, created=False)
+        updated = self._valid(resource, updated, call.rng)
+        record = Record(record_id, updated, parent, self._unique_values(resource, updated))
+        try:
+            replaced = self.store.replace(call.tenant, resource.name, record)
+        except Conflict as conflict:
+            raise self._conflict(resource, conflict) from None
+        if not replaced:
+            raise self._not_found(resource, record_id)
+        return Outcome(self._envelope(binding, self._present(resource, updated), call))
+
+    def _delete(self, binding: Binding, call: Call) -> Outcome:
+        resource = binding.resource
+        parent = self._parent(resource, call)
+        record_id = self._item_id(binding, call)
+        if not self.store.delete(call.tenant, resource.name, record_id, parent):
+            raise self._absent(binding, record_id)
+        return Outcome(None, empty=True)
+
+    def _list(self, binding: Binding, call: Call) -> Outcome:
+        resource = binding.resource
+        parent = self._parent(resource, call)
+        names = {
+            p.name: _norm(p.name) for p in binding.operation.parameters if p.location == "query"
+        }
+        defaults = {
+            p.name: self.spec.deref(p.schema).get("default") for p in binding.operation.parameters
+        }
+        value_of = {n: call.query.get(n, defaults.get(n)) for n in names}
+        limit_name = next((n for n, k in names.items() if k in _LIMIT), None)
+        limit = _int(value_of.get(limit_name), 20) if limit_name else 20
+        limit = max(1, limit)
+        page_name = next((n for n, k in names.items() if k in _PAGE), None)
+        page = max(1, _int(value_of.get(page_name), 1)) if page_name else 1
+        offset_name = next((n for n, k in names.items() if k in _OFFSET), None)
+        offset = max(0, _int(value_of.get(offset_name), 0)) if offset_name else (page - 1) * limit
+        after_name = next((n for n, k in names.items() if k in _AFTER), None)
+        after = call.query.get(after_name) if after_name else None
+        query = ListQuery(parent=parent, offset=min(offset, _MAX_OFFSET), limit=min(limit, 10_000))
+        if after:
+            decoded = _decode_cursor(after)
+            if decoded is not None:
+                query.offset = min(decoded, _MAX_OFFSET)
+            else:
+                query.after_id = after
+        query.filters = self._filters(resource, binding, call, names)
+        sort_name = next((n for n, k in names.items() if k in _SORT), None)
+        if sort_name and call.query.get(sort_name):
+            query.sort = self._sort(resource, str(call.query.get(sort_name)))
+        items, total, start = self.store.query(call.tenant, resource.name, query)
+        presented = [self._present(resource, item) for item in items]
+        facts = _PageFacts(page=page, limit=limit, total=total, offset=start, count=len(items))
+        facts.has_more = start + len(items) < total
+        if facts.has_more and presented:
+            by_id = after_name is not None and names[after_name] in ("startingafter", "after")
+            last_id = str(presented[-1].get(resource.id_field))
+            facts.next_cursor = last_id if by_id else _encode_cursor(start + len(items))
+        return Outcome(self._envelope(binding, presented, call, facts=facts))
+
+    # -- building records ---------------------------------------------------------------
+    def _new_record(self, resource: Resource, body: Any, rng: random.Random, parent: str) -> Record:
+        schema = resource.item_schema or {}
+        obj = self.faker.generate(schema, rng=rng, mode="response", fresh=True)
+        if not isinstance(obj, dict):
+            obj = {}
+        obj.update(self._client_fields(resource, body))
+        obj[resource.id_field] = self._new_id(resource, rng)
+        if (
+            parent
+            and resource.parent_param
+            and resource.parent_param in (schema.get("properties") or {})
+        ):
+            obj[resource.parent_param] = parent
+        self._touch(resource, obj, created=True)
+        obj = self._valid(resource, obj, rng)
+        return Record(str(obj[resource.id_field]), obj, parent, self._unique_values(resource, obj))
+
+    def _new_id(self, resource: Resource, rng: random.Random) -> Any:
+        schema = self.spec.deref(resource.id_schema)
+        kinds = schema_types(schema)
+        if "integer" in kinds and "string" not in kinds:
+            return rng.randrange(1, 2**31)
+        if schema.get("pattern") or schema.get("format") == "uuid":
+            return self.faker.generate(schema, rng=rng, name=resource.id_field, fresh=True)
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+        return (resource.id_prefix or "") + "".join(rng.choice(alphabet) for _ in range(14))
+
+    def _client_fields(self, resource: Resource, body: Any) -> dict[str, Any]:
+        if not isinstance(body, dict):
+            return {}
+        server = self._server_fields(resource)
+        return {k: v for k, v in body.items() if k not in server}
+
+    def _server_fields(self, resource: Resource) -> set[str]:
+        properties = (resource.item_schema or {}).get("properties") or {}
+        fields = {resource.id_field}
+        for name, prop in properties.items():
+            prop = self.spec.deref(prop)
+            if (isinstance(prop, dict) and prop.get("readOnly")) or _norm(name) in _TIMESTAMPS:
+                fields.add(name)
+        return fields
+
+    def _required(self, resource: Resource) -> list[str]:
+        return list((resource.item_schema or {}).get("required") or [])
+
+    def _touch(self, resource: Resource, obj: dict[str, Any], *, created: bool) -> None:
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        for name, prop in ((resource.item_schema or {}).get("properties") or {}).items():
+            prop = self.spec.deref(prop)
+            key = _norm(name)
+            due = key in _TIMESTAMPS and (created or key in _UPDATED)
+            if due and isinstance(prop, dict) and self.checks.is_valid(prop, now):
+                obj[name] = now
+
+    def _valid(self, resource: Resource, obj: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+        """Keep what fits the schema; regenerate what does not (stored objects stay valid)."""
+        schema = resource.item_schema or {}
+        if self.checks.is_valid(schema, obj):
+            return obj
+        fixed = self.faker.generate(schema, rng=rng, mode="response", fresh=True)
+        for name, value in obj.items():
+            trial = {**fixed, name: value}
+            if self.checks.is_valid(schema, trial):
+                fixed = trial
+        return fixed
+
+    def _unique_values(self, resource: Resource, obj: dict[str, Any]) -> dict[str, str]:
+        return {
+            name: str(obj[name]).casefold() for name in resource.unique if obj.get(name) is not None
+        }
+
+    def _insert(self, tenant: str, resource: Resource, records: list[Record]) -> None:
+        """Insert all or nothing; a taken id is drawn again (a seeded rng repeats ids for
+        identical requests), a taken unique value is a 409."""
+        for _ in range(5):
+            try:
+                self.store.insert(tenant, resource.name, records)
+                return
+            except Conflict as conflict:
+                if conflict.field != "id":
+                    raise self._conflict(resource, conflict) from None
+                fresh = random.Random()  # the whole batch: a repeated request repeats them all
+                for record in records:
+                    record.id = str(self._new_id(resource, fresh))
+                    old = record.body[resource.id_field]
+                    record.body[resource.id_field] = _typed_like(old, record.id)
+        raise ApiError(503, "ID_SPACE_EXHAUSTED", "No free id was found; retry the request.")
+
+    def _conflict(self, resource: Resource, conflict: Conflict) -> ApiError:
+        return ApiError(
+            409, "CONFLICT",
+            f"A {resource.singular} with {conflict.field} {conflict.value!r} already exists "
+            f"({conflict.existing_id}).",
+            details=[{"field": conflict.field, "message": "is already taken"}],
+        )  # fmt: skip
+
+    # -- seeding ------------------------------------------------------------------------
+    def _seed_all(self) -> dict[str, list[Record]]:
+        records: dict[str, list[Record]] = {}
+        for resource in self.resources.values():
+            if resource.parent is not None or resource.item_schema is None:
+                continue
+            made: list[Record] = []
+            taken: set[tuple[str, str]] = set()
+            for index in range(self.seed_records):
+                for attempt in range(5):
+                    rng = self._seed_rng(resource.name, index, attempt)
+                    record = self._new_record(resource, None, rng, "")
+                    self._seed_times(resource, record.body, rng)
+                    keys = {(f, v) for f, v in record.unique.items()}
+                    if not keys & taken:
+                        taken |= keys
+                        made.append(record)
+                        break
+            records[resource.name] = made
+        for resource in self.resources.values():
+            if resource.parent is None or resource.item_schema is None:
+                continue
+            children = []
+            for parent_record in records.get(resource.parent.name, [])[:10]:
+                for index in range(2):
+                    rng = self._seed_rng(resource.name, parent_record.id, index)
+                    children.append(self._new_record(resource, None, rng, parent_record.id))
+            records[resource.name] = children
+        return records
+
+    def _seed_rng(self, *parts: object) -> random.Random:
+        if self.seed is None:
+            return random.Random()
+        return stable_rng("seed-data", self.seed, *parts)
+
+    def _seed_times(self, resource: Resource, obj: dict[str, Any], rng: random.Random) -> None:
+        """Seed records look lived-in: created in the past year, updated since."""
+        properties = (resource.item_schema or {}).get("properties") or {}
+        # anchored to today's midnight, so a seeded run gives the same records all day
+        now = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+        created = now - rng.uniform(3600, 365 * 86400)
+        updated = rng.uniform(created, now)
+        for name in properties:
+            key = _norm(name)
+            stamp = updated if key in _UPDATED else created if key in _TIMESTAMPS else None
+            if stamp is not None and name in obj:
+                text = datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+                if self.checks.is_valid(self.spec.deref(properties[name]), text):
+                    obj[name] = text
+
+    # -- presenting ---------------------------------------------------------------------
+    def _present(self, resource: Resource, stored: dict[str, Any]) -> dict[str, Any]:
+        properties = (resource.item_schema or {}).get("properties") or {}
+        hidden = {
+            name for name, prop in properties.items()
+            if isinstance(self.spec.deref(prop), dict) and self.spec.deref(prop).get("writeOnly")
+        }  # fmt: skip
+        return {k: v for k, v in stored.items() if k not in hidden}
+
+    def _envelope(
+        self, binding: Binding, value: Any, call: Call, *, total: int | None = None,
+        facts: _PageFacts | None = None,
+    ) -> Any:  # fmt: skip
+        schema = self._response_schema(binding)
+        if not binding.slot:
+            return value
+        envelope = self._compose(schema, binding.slot, value, call.rng)
+        if facts is None:
+            facts = _PageFacts(page=1, limit=max(1, total or 1), total=total or 0, count=total or 0)
+        if isinstance(value, list):
+            self._fill_meta(schema, envelope, facts, call.rng, depth=0)
+        return envelope
+
+    def _response_schema(self, binding: Binding) -> Any:
+        operation = binding.operation
+        for status in operation.success_statuses or [200]:
+            found = operation.response_for(status)
+            if found:
+                for media_type, media in ((found[1] or {}).get("content") or {}).items():
+                    if isinstance(media, dict) and "json" in media_type:
+                        return media.get("schema")
+        return None
+
+    def _compose(self, schema: Any, slot: list[str], value: Any, rng: random.Random) -> Any:
+        """The envelope around ``value``: siblings generated, the slot filled with ours."""
+        if not slot:
+            return value
+        shape = merged(self.spec.deref, schema) or {}
+        properties = shape.get("properties") or {}
+        required = set(shape.get("required") or [])
+        envelope: dict[str, Any] = {}
+        for name, prop in properties.items():
+            if name == slot[0]:
+                envelope[name] = self._compose(prop, slot[1:], value, rng)
+            elif name in required or _is_meta(name):
+                envelope[name] = self.faker.generate(prop, rng=rng, name=name, mode="response")
+        return envelope
+
+    def _fill_meta(
+        self, schema: Any, node: Any, facts: _PageFacts, rng: random.Random, depth: int
+    ) -> None:
+        """Put the real page facts wherever the envelope has a field that means one."""
+        if not isinstance(node, dict) or depth > 2:
+            return
+        shape = merged(self.spec.deref, schema) or {}
+        required = set(shape.get("required") or [])
+        for name, prop in (shape.get("properties") or {}).items():
+            prop = self.spec.deref(prop)
+            key = _norm(name)
+            wanted = facts.value_for(key)
+            if wanted is not None and isinstance(prop, dict) and self.checks.is_valid(prop, wanted):
+                node[name] = wanted
+            elif key == "nextcursor" and name in node and facts.next_cursor is None:
+                if self.checks.is_valid(prop, None):
+                    node[name] = None
+                elif name not in required:
+                    del node[name]
+            elif isinstance(node.get(name), dict):
+                self._fill_meta(prop, node[name], facts, rng, depth + 1)
+
+    def _filters(
+        self, resource: Resource, binding: Binding, call: Call, names: dict[str, str]
+    ) -> dict[str, Any]:
+        properties = (resource.item_schema or {}).get("properties") or {}
+        reserved = _PAGE | _LIMIT | _OFFSET | _AFTER | _SORT
+        filters: dict[str, Any] = {}
+        for name, key in names.items():
+            if key in reserved or name not in properties or name not in call.query:
+                continue
+            raw = call.query.get(name)
+            kinds = schema_types(self.spec.deref(properties[name]))
+            filters[name] = _cast_filter(raw, kinds)
+        return filters
+
+    def _sort(self, resource: Resource, text: str) -> list[tuple[str, bool]]:
+        properties = (resource.item_schema or {}).get("properties") or {}
+        order: list[tuple[str, bool]] = []
+        for part in text.split(","):
+            part = part.strip()
+            descending = part.startswith("-") or part.lower().endswith((":desc", " desc"))
+            name = re.sub(r"^[-+]|[: ](asc|desc)$", "", part, flags=re.I)
+            if name in properties:
+                order.append((name, descending))
+        return order
+
+
+def _is_meta(name: str) -> bool:
+    return _norm(name) in {"meta", "pagination", "paging", "hasmore", "nextcursor", "total",
+                           "totalcount", "page", "links"}  # fmt: skip
+
+
+@dataclass
+class _PageFacts:
+    page: int
+    limit: int
+    total: int
+    count: int
+    offset: int = 0
+    has_more: bool = False
+    next_cursor: str | None = None
+
+    def value_for(self, key: str) -> Any:
+        pages = math.ceil(self.total / self.limit) if self.limit else 0
+        table = {
+            "page": self.page, "pagenumber": self.page, "currentpage": self.page,
+            "limit": self.limit, "perpage": self.limit, "pagesize": self.limit,
+            "total": self.total, "totalcount": self.total, "totalitems": self.total,
+            "totalresults": self.total, "totalrecords": self.total,
+            "totalpages": pages, "pagecount": pages, "pages": pages,
+            "hasmore": self.has_more, "hasnext": self.has_more, "hasnextpage": self.has_more,
+            "nextcursor": self.next_cursor, "offset": self.offset, "count": self.count,
+        }  # fmt: skip
+        return table.get(key)
+
+
+def _typed_like(example: Any, text: str) -> Any:
+    return int(text) if isinstance(example, int) and text.lstrip("-").isdigit() else text
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _cast_filter(raw: Any, kinds: set[str]) -> Any:
+    text = str(raw)
+    if "boolean" in kinds and text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    if "integer" in kinds and re.fullmatch(r"-?\d+", text):
+        return int(text)
+    if "number" in kinds and re.fullmatch(r"-?\d+(\.\d+)?", text):
+        return float(text)
+    return text
+
+
+def _encode_cursor(offset: int) -> str:
+    return "cur_" + base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int | None:
+    if not cursor.startswith("cur_"):
+        return None
+    text = cursor[4:]
+    try:
+        decoded = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return int(decoded[2:]) if decoded.startswith("o:") and decoded[2:].isdigit() else None
+
+
+def _merge_patch(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """RFC 7396 JSON Merge Patch."""
+    result = dict(target)
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        elif isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = _merge_patch(result[key], value)
+        else:
+            result[key] = value
+    return result
