@@ -48,6 +48,7 @@ def banner(spec: Spec, settings: Settings) -> Panel:
     table.add_row("[bold]Operations[/]", str(len(spec.operations)))
     table.add_row("[bold]Test API key[/]", f"[green]{settings.default_api_key}[/]")
     table.add_row("[bold]Seed[/]", str(settings.seed) if settings.seed is not None else "random")
+    table.add_row("[bold]State[/]", settings.state)
     serving = f"{settings.workers} worker(s) x {settings.threads} thread(s)"
     table.add_row("[bold]Serving[/]", "Flask dev server (--reload)" if settings.reload else serving)
     first = spec.operations[0].path if spec.operations else "/"
@@ -76,6 +77,8 @@ def main() -> None:
 @click.option("--locale", help="Faker locale for generated data.  [default: en_US]")
 @click.option("--api-key", "api_keys", multiple=True, help="Accept this test API key (repeatable).")
 @click.option("--rate-limits", help="Per-key limits, e.g. '100/hour;10/second'.")
+@click.option("--state", help="State file, or ':memory:'.  [default: .sandbox/state.sqlite]")
+@click.option("--seed-records", type=int, help="Seed records per resource.  [default: 25]")
 @click.option("--config", type=click.Path(path_type=Path, exists=True), help="Settings file.")
 @click.option(
     "--no-validate-spec",

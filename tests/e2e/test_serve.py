@@ -94,3 +94,27 @@ def test_seed_client_snippets_work_unchanged(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+def test_two_worker_processes_share_one_state(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite"
+    process, base, log = start(tmp_path, "--workers", "2", "--threads", "2", "--state", str(state))
+    try:
+        key = re.search(r"sk_test_[0-9a-f]+", log.read_text()).group(0)
+        auth = {"Authorization": f"Bearer {key}"}
+        created = []
+        for i in range(20):  # no session: each request is a new connection, either worker
+            response = requests.post(f"{base}/v1/data", json={"name": f"d{i}", "values": [i]},
+                                     headers=auth)  # fmt: skip
+            assert response.status_code == 201, response.text
+            created.append(response.json()["data"]["id"])
+        for record_id in created:
+            assert requests.get(f"{base}/v1/data/{record_id}", headers=auth).status_code == 200
+        totals = {
+            requests.get(f"{base}/v1/data?limit=1", headers=auth).json()["meta"]["total"]
+            for _ in range(10)
+        }
+        assert totals == {25 + 20}
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
