@@ -63,7 +63,7 @@ class Endpoint:
 
 ENDPOINTS = (
     Endpoint("GET /users", "GET", "/users", 200),
-    Endpoint("GET /users/{id}", "GET", f"/users/{USER_ID}", 200),
+    Endpoint("GET /users/{id}", "GET", "/users/{id}", 200),
     Endpoint("POST /users", "POST", "/users", 201, POST_BODY),
 )
 
@@ -309,6 +309,21 @@ def stop_group(proc: subprocess.Popen[bytes], grace: float = 10.0) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
+def target_path(endpoint: Endpoint, url: str, headers: dict[str, str]) -> str:
+    """An item path with an id the target really has: the sandbox is stateful, so a made-up
+    id is a 404 there (Prism, stateless, answers any id)."""
+    if "{id}" not in endpoint.path:
+        return endpoint.path
+    record_id = USER_ID
+    try:
+        req = urllib.request.Request(url + "/users?limit=1", headers=headers)
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            record_id = json.load(resp)["data"][0]["id"]
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        pass
+    return endpoint.path.replace("{id}", record_id)
+
+
 def request(url: str, endpoint: Endpoint, headers: dict[str, str]) -> int | None:
     data = None
     if endpoint.body is not None:
@@ -390,6 +405,21 @@ def lua_script(endpoint: Endpoint, headers: dict[str, str]) -> str:
     if endpoint.body is not None:
         lines.append('wrk.headers["Content-Type"] = "application/json"')
         lines.append(f"wrk.body = {json.dumps(json.dumps(endpoint.body))}")
+        if "email" in endpoint.body:
+            # a unique email per request: the sandbox is stateful and emails are unique (409)
+            template = json.dumps(json.dumps({**endpoint.body, "email": "EMAIL"}))
+            lines += [
+                "local n = 0",
+                "init = function()",
+                "  math.randomseed(os.time() + tonumber(tostring({}):sub(10), 16) % 100000)",
+                "end",
+                "request = function()",
+                "  n = n + 1",
+                "  local salt = math.random(1, 1000000000)",
+                '  local email = string.format("ada.%d.%d@example.com", salt, n)',
+                f"  return wrk.format(nil, nil, nil, (string.gsub({template}, 'EMAIL', email)))",
+                "end",
+            ]
     return "\n".join(lines) + "\n"
 
 
@@ -507,7 +537,7 @@ class Plan:
 
 def check_statuses(url: str, headers: dict[str, str], result: TargetResult) -> None:
     for endpoint in ENDPOINTS:
-        status = request(url + endpoint.path, endpoint, headers)
+        status = request(url + target_path(endpoint, url, headers), endpoint, headers)
         result.statuses[endpoint.key] = status
         if status != endpoint.expected:
             result.warnings.append(f"{endpoint.key}: expected {endpoint.expected}, got {status}")
@@ -541,7 +571,8 @@ def load_endpoints(plan: Plan, url: str, pid: int, port: int, result: TargetResu
             runs = f" x{plan.repeat}" if plan.repeat > 1 else ""
             print(f"  {result.name}: {endpoint.key} c={concurrency} {plan.duration:g} s{runs}")
             try:
-                run = measure(plan, url + endpoint.path, script, concurrency, pid, port)
+                path = target_path(endpoint, url, plan.headers)
+                run = measure(plan, url + path, script, concurrency, pid, port)
             except (RuntimeError, ValueError) as exc:
                 run = Run("", concurrency, None, None, error=str(exc))
                 print(f"    ! {exc}")
