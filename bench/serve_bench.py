@@ -209,6 +209,8 @@ def build_targets(spec: Path, base: str, prism: Path | None, rate_limits: str) -
             "serve",
             str(spec),
             *same_serving(port),
+            "--state",
+            ":memory:",  # a throwaway state per run, so runs do not see each other's records
             "--seed",
             "1",
             "--rate-limits",

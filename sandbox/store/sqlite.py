@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS uniques (
     tenant TEXT NOT NULL, resource TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL,
     id TEXT NOT NULL, PRIMARY KEY (tenant, resource, field, value)
 );
+CREATE INDEX IF NOT EXISTS uniques_by_id ON uniques (tenant, resource, id);
 CREATE TABLE IF NOT EXISTS tenants (tenant TEXT PRIMARY KEY, seeded_at REAL NOT NULL);
 """
 _BUSY_TIMEOUT_MS = 10_000
