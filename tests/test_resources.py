@@ -255,3 +255,104 @@ def test_repeating_a_seeded_create_gives_new_ids(stateful) -> None:
     assert again.status_code == 201, again.data
     ids = {u["id"] for u in made.get_json()["data"]} | {u["id"] for u in again.get_json()["data"]}
     assert len(ids) == 8
+
+
+PAGINATED = """
+openapi: 3.0.3
+info: {title: Styles, version: "1"}
+paths:
+  /charges:
+    get:
+      operationId: listCharges
+      parameters:
+        - {name: limit, in: query, schema: {type: integer, default: 10}}
+        - {name: starting_after, in: query, schema: {type: string}}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [data, has_more]
+                properties:
+                  object: {type: string, enum: [list]}
+                  data: {type: array, items: {$ref: "#/components/schemas/Thing"}}
+                  has_more: {type: boolean}
+  /charges/{id}:
+    get:
+      operationId: getCharge
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses:
+        "200":
+          description: ok
+          content: {application/json: {schema: {$ref: "#/components/schemas/Thing"}}}
+        "404": {description: missing}
+  /events:
+    get:
+      operationId: listEvents
+      parameters:
+        - {name: offset, in: query, schema: {type: integer}}
+        - {name: limit, in: query, schema: {type: integer}}
+        - {name: cursor, in: query, schema: {type: string}}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [items]
+                properties:
+                  items: {type: array, items: {$ref: "#/components/schemas/Thing"}}
+                  next_cursor: {type: string, nullable: true}
+components:
+  schemas:
+    Thing:
+      type: object
+      required: [id]
+      properties: {id: {type: string}, amount: {type: integer}}
+"""
+
+
+def walk(client, first: str, next_url) -> list[str]:
+    seen, url = [], first
+    for _ in range(50):
+        body = client.get(url).get_json()
+        seen += [item["id"] for item in (body["data"] if "data" in body else body["items"])]
+        url = next_url(body)
+        if url is None:
+            return seen
+    raise AssertionError("pagination did not end")
+
+
+@pytest.mark.parametrize("records", [0, 1, 7, 25])
+def test_cursor_and_offset_styles_walk_every_record_once(tmp_path: Path, records: int) -> None:
+    spec = tmp_path / "styles.yaml"
+    spec.write_text(PAGINATED)
+    settings = load_settings(
+        spec, environ={}, overrides={"state": ":memory:", "seed_records": records}
+    )
+    client = create_app(spec, settings).test_client()
+
+    stripe = walk(
+        client,
+        "/charges?limit=3",
+        lambda b: (
+            f"/charges?limit=3&starting_after={b['data'][-1]['id']}" if b["has_more"] else None
+        ),
+    )
+    assert len(stripe) == len(set(stripe)) == records
+
+    cursors = walk(
+        client,
+        "/events?limit=4",
+        lambda b: f"/events?limit=4&cursor={b['next_cursor']}" if b.get("next_cursor") else None,
+    )
+    assert len(cursors) == len(set(cursors)) == records
+    by_offset = []
+    for offset in range(0, records + 4, 4):
+        by_offset += [
+            i["id"] for i in client.get(f"/events?limit=4&offset={offset}").get_json()["items"]
+        ]
+    assert by_offset == cursors
