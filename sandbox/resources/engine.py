@@ -114,14 +114,18 @@ class ResourceEngine:
         return call.path_params.get(binding.resource.id_param or "", "")
 
     # -- actions ------------------------------------------------------------------------
-    def _read(self, binding: Binding, call: Call) -> Outcome:
-        resource = binding.resource
-        parent = self._parent(resource, call)
+    def _existing(self, binding: Binding, call: Call) -> tuple[str, str, dict[str, Any]]:
+        """The addressed record's id, parent and body; 404 (or fallback) when absent."""
+        parent = self._parent(binding.resource, call)
         record_id = self._item_id(binding, call)
-        stored = self.store.get(call.tenant, resource.name, record_id, parent)
+        stored = self.store.get(call.tenant, binding.resource.name, record_id, parent)
         if stored is None:
             raise self._absent(binding, record_id)
-        return Outcome(self._envelope(binding, self._present(resource, stored), call))
+        return record_id, parent, stored
+
+    def _read(self, binding: Binding, call: Call) -> Outcome:
+        _, _, stored = self._existing(binding, call)
+        return Outcome(self._envelope(binding, self._present(binding.resource, stored), call))
 
     def _create(self, binding: Binding, call: Call) -> Outcome:
         resource = binding.resource
@@ -154,11 +158,7 @@ class ResourceEngine:
 
     def _change(self, binding: Binding, call: Call, *, merge: bool) -> Outcome:
         resource = binding.resource
-        parent = self._parent(resource, call)
-        record_id = self._item_id(binding, call)
-        current = self.store.get(call.tenant, resource.name, record_id, parent)
-        if current is None:
-            raise self._absent(binding, record_id)
+        record_id, parent, current = self._existing(binding, call)
         sent = self._client_fields(resource, call.body)
         if merge:
             updated = _merge_patch(current, sent)
