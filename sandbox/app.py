@@ -107,7 +107,7 @@ class Sandbox:
                 outcome = self.engine.handle(binding, call)
             except NotStored:
                 return self.respond(operation, flask_request, route.path_params, rate_headers)
-            return self.respond_with(operation, flask_request, outcome, rate_headers)
+            return self.respond(operation, flask_request, route.path_params, rate_headers, outcome)
         except ApiError as error:
             return self.error_response(error, operation, path, rate_headers)
 
@@ -133,11 +133,14 @@ class Sandbox:
         flask_request: Request,
         path_params: dict[str, str],
         rate_headers: dict[str, str],
+        outcome: Outcome | None = None,
     ) -> Response:
+        """The declared success response: the engine's value when there is one (stateful
+        operations), else a generated one."""
         planned = self.responder.plan(operation)
         declared = self.responder.media_types(planned)
         media_type = None
-        if declared:
+        if declared and not (outcome and outcome.empty):
             media_type = _negotiate(flask_request, declared)
             if media_type is None:
                 raise ApiError(
@@ -147,44 +150,14 @@ class Sandbox:
                     "adjust the Accept header.",
                 )
         rng = self._rng(operation, flask_request, path_params)
-        body, value = self.responder.body(planned, media_type, rng, path_params)
+        if outcome is None:
+            body, value = self.responder.body(planned, media_type, rng, path_params)
+        else:
+            value = outcome.value
+            body = serialize(value, media_type) if media_type else b""
         headers = self.responder.headers(
             operation, planned, rng, flask_request.path, value, flask_request.host_url
         )
-        headers.update(rate_headers)
-        response = Response(body, status=planned.status, headers=headers)
-        if media_type is not None:
-            response.content_type = media_type
-        elif planned.status == 204 or not body:
-            response.headers.pop("Content-Type", None)
-        return response
-
-    def respond_with(
-        self,
-        operation: Operation,
-        flask_request: Request,
-        outcome: Outcome,
-        rate_headers: dict[str, str],
-    ) -> Response:
-        """A stateful result, serialized the way the operation declares."""
-        planned = self.responder.plan(operation)
-        declared = self.responder.media_types(planned)
-        media_type = _negotiate(flask_request, declared) if declared and not outcome.empty else None
-        if declared and not outcome.empty and media_type is None:
-            raise ApiError(
-                406, "NOT_ACCEPTABLE", "Adjust the Accept header: " + ", ".join(declared)
-            )
-        body = serialize(outcome.value, media_type) if media_type else b""
-        rng = self._rng(operation, flask_request, {})
-        headers = self.responder.headers(
-            operation, planned, rng, flask_request.path, outcome.value, flask_request.host_url
-        )
-        for name, value in outcome.headers.items():
-            declared_name = next((h for h in headers if h.lower() == name.lower()), None)
-            if declared_name is not None:
-                absolute = headers[declared_name].startswith(("http://", "https://"))
-                origin = flask_request.host_url.rstrip("/") if absolute else ""
-                headers[declared_name] = origin + value
         headers.update(rate_headers)
         response = Response(body, status=planned.status, headers=headers)
         if media_type is not None:
@@ -222,10 +195,11 @@ class Sandbox:
         found = operation.response_for(error.status)
         if not found:
             return {}
+        sent = {name.lower() for name in present}
         missing = {
             name: header
             for name, header in (found[1].get("headers") or {}).items()
-            if name.lower() not in {k.lower() for k in present}
+            if name.lower() not in sent
         }
         if not missing:
             return {}

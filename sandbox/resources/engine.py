@@ -12,7 +12,7 @@ import base64
 import math
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -58,7 +58,6 @@ class Call:
 @dataclass
 class Outcome:
     value: Any
-    headers: dict[str, str] = field(default_factory=dict)
     empty: bool = False
 
 
@@ -132,11 +131,8 @@ class ResourceEngine:
         parent = self._parent(resource, call)
         record = self._new_record(resource, call.body, call.rng, parent)
         self._insert(call.tenant, resource, [record])
-        location = f"{call.request_path.rstrip('/')}/{record.id}"
-        return Outcome(
-            self._envelope(binding, self._present(resource, record.body), call),
-            headers={"Location": location},
-        )
+        # Location comes from the responder, which reads the id from the body it is given
+        return Outcome(self._envelope(binding, self._present(resource, record.body), call))
 
     def _bulk_create(self, binding: Binding, call: Call) -> Outcome:
         resource = binding.resource
