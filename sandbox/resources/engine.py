@@ -73,6 +73,7 @@ class ResourceEngine:
         self.seed = seed
         self.seed_records = seed_records
         self.resources, self.bindings = infer_resources(spec)
+        self._list_plans: dict[str, _ListPlan] = {}
 
     def binding(self, operation_id: str) -> Binding | None:
         return self.bindings.get(operation_id)
@@ -186,21 +187,12 @@ class ResourceEngine:
     def _list(self, binding: Binding, call: Call) -> Outcome:
         resource = binding.resource
         parent = self._parent(resource, call)
-        names = {
-            p.name: _norm(p.name) for p in binding.operation.parameters if p.location == "query"
-        }
-        defaults = {
-            p.name: self.spec.deref(p.schema).get("default") for p in binding.operation.parameters
-        }
-        value_of = {n: call.query.get(n, defaults.get(n)) for n in names}
-        limit_name = next((n for n, k in names.items() if k in _LIMIT), None)
-        limit = _int(value_of.get(limit_name), 20) if limit_name else 20
-        limit = max(1, limit)
-        page_name = next((n for n, k in names.items() if k in _PAGE), None)
-        page = max(1, _int(value_of.get(page_name), 1)) if page_name else 1
-        offset_name = next((n for n, k in names.items() if k in _OFFSET), None)
-        offset = max(0, _int(value_of.get(offset_name), 0)) if offset_name else (page - 1) * limit
-        after_name = next((n for n, k in names.items() if k in _AFTER), None)
+        plan = self._list_plan(binding)
+        value_of = {n: call.query.get(n, plan.defaults.get(n)) for n in plan.names}
+        limit = max(1, _int(value_of.get(plan.limit), 20)) if plan.limit else 20
+        page = max(1, _int(value_of.get(plan.page), 1)) if plan.page else 1
+        offset = max(0, _int(value_of.get(plan.offset), 0)) if plan.offset else (page - 1) * limit
+        after_name = plan.after
         after = call.query.get(after_name) if after_name else None
         query = ListQuery(parent=parent, offset=min(offset, _MAX_OFFSET), limit=min(limit, 10_000))
         if after:
@@ -209,16 +201,19 @@ class ResourceEngine:
                 query.offset = min(decoded, _MAX_OFFSET)
             else:
                 query.after_id = after
-        query.filters = self._filters(resource, binding, call, names)
-        sort_name = next((n for n, k in names.items() if k in _SORT), None)
-        if sort_name and call.query.get(sort_name):
-            query.sort = self._sort(resource, str(call.query.get(sort_name)))
+        query.filters = {
+            name: _cast_filter(call.query.get(name), kinds)
+            for name, kinds in plan.filters.items()
+            if name in call.query
+        }
+        if plan.sort and call.query.get(plan.sort):
+            query.sort = self._sort(resource, str(call.query.get(plan.sort)))
         items, total, start = self.store.query(call.tenant, resource.name, query)
         presented = [self._present(resource, item) for item in items]
         facts = _PageFacts(page=page, limit=limit, total=total, offset=start, count=len(items))
         facts.has_more = start + len(items) < total
         if facts.has_more and presented:
-            by_id = after_name is not None and names[after_name] in ("startingafter", "after")
+            by_id = after_name is not None and _norm(after_name) in ("startingafter", "after")
             last_id = str(presented[-1].get(resource.id_field))
             facts.next_cursor = last_id if by_id else _encode_cursor(start + len(items))
         return Outcome(self._envelope(binding, presented, call, facts=facts))
@@ -440,19 +435,32 @@ class ResourceEngine:
             elif isinstance(node.get(name), dict):
                 self._fill_meta(prop, node[name], facts, rng, depth + 1)
 
-    def _filters(
-        self, resource: Resource, binding: Binding, call: Call, names: dict[str, str]
-    ) -> dict[str, Any]:
-        properties = (resource.item_schema or {}).get("properties") or {}
+    def _list_plan(self, binding: Binding) -> _ListPlan:
+        """Which query parameters page, sort and filter a list: read from the spec once."""
+        plan = self._list_plans.get(binding.operation.operation_id)
+        if plan is not None:
+            return plan
+        query = [p for p in binding.operation.parameters if p.location == "query"]
+        names = {p.name: _norm(p.name) for p in query}
+
+        def named(kinds: set[str]) -> str | None:
+            return next((n for n, k in names.items() if k in kinds), None)
+
+        properties = (binding.resource.item_schema or {}).get("properties") or {}
         reserved = _PAGE | _LIMIT | _OFFSET | _AFTER | _SORT
-        filters: dict[str, Any] = {}
-        for name, key in names.items():
-            if key in reserved or name not in properties or name not in call.query:
-                continue
-            raw = call.query.get(name)
-            kinds = schema_types(self.spec.deref(properties[name]))
-            filters[name] = _cast_filter(raw, kinds)
-        return filters
+        plan = _ListPlan(
+            names=list(names),
+            defaults={p.name: self.spec.deref(p.schema).get("default") for p in query},
+            limit=named(_LIMIT), page=named(_PAGE), offset=named(_OFFSET),
+            after=named(_AFTER), sort=named(_SORT),
+            filters={
+                name: schema_types(self.spec.deref(properties[name]))
+                for name, key in names.items()
+                if key not in reserved and name in properties
+            },
+        )  # fmt: skip
+        self._list_plans[binding.operation.operation_id] = plan
+        return plan
 
     def _sort(self, resource: Resource, text: str) -> list[tuple[str, bool]]:
         properties = (resource.item_schema or {}).get("properties") or {}
@@ -469,6 +477,18 @@ class ResourceEngine:
 def _is_meta(name: str) -> bool:
     return _norm(name) in {"meta", "pagination", "paging", "hasmore", "nextcursor", "total",
                            "totalcount", "page", "links"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _ListPlan:
+    names: list[str]
+    defaults: dict[str, Any]
+    limit: str | None
+    page: str | None
+    offset: str | None
+    after: str | None
+    sort: str | None
+    filters: dict[str, set[str]]
 
 
 @dataclass
