@@ -180,7 +180,7 @@ class Sandbox:
         path: str,
         rate_headers: dict[str, str] | None = None,
     ) -> Response:
-        body, media_type, _ = self.errors.render(error, operation, path)
+        body, media_type = self.errors.render(error, operation, path)
         headers = {**(rate_headers or {}), **error.headers}
         if operation is not None:
             headers.update(self._declared_error_headers(operation, error, headers))

@@ -60,8 +60,8 @@ class ErrorBodies:
 
     def render(
         self, error: ApiError, operation: Operation | None, request_path: str = ""
-    ) -> tuple[bytes, str, dict[str, str]]:
-        """Body, Content-Type and the declared headers we must also send."""
+    ) -> tuple[bytes, str]:
+        """Body and Content-Type."""
         declared = operation.response_for(error.status) if operation else None
         if operation is None:  # unknown path: how the spec's operations declare this status
             response = self._spec_wide(error.status)
@@ -70,17 +70,17 @@ class ErrorBodies:
         content = (response or {}).get("content") or {}
         media_type, media = _pick_media(content)
         if media_type is None:
-            return _default_body(error), "application/json", {}
+            return _default_body(error), "application/json"
         schema = self.spec.deref(media.get("schema")) if isinstance(media, dict) else None
         rng = random.Random(f"{error.status}:{error.code}:{request_path}")
         if not is_json_media(media_type):
-            return error.message.encode(), media_type, {}
+            return error.message.encode(), media_type
         if not isinstance(schema, dict):
-            return _default_body(error), media_type, {}
+            return _default_body(error), media_type
         body = self._fill(schema, error, rng, request_path, depth=0)
         if not self.checks.is_valid(schema, body):
             body = self._repair(schema, body, rng)
-        return dumps(body), media_type.split(";")[0], {}
+        return dumps(body), media_type.split(";")[0]
 
     def _spec_wide(self, status: int) -> dict | None:
         """For unknown paths: how the spec's operations declare this status, preferring an
