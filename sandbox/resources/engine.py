@@ -410,7 +410,10 @@ class ResourceEngine:
             if name == slot[0]:
                 envelope[name] = self._compose(prop, slot[1:], value, rng)
             elif name in required or _is_meta(name):
-                envelope[name] = self.faker.generate(prop, rng=rng, name=name, mode="response")
+                # fresh: a spec example here (a fixed requestId, say) would repeat on every call
+                envelope[name] = self.faker.generate(
+                    prop, rng=rng, name=name, mode="response", fresh=True
+                )
         return envelope
 
     def _fill_meta(
