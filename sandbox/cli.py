@@ -48,7 +48,8 @@ def banner(spec: Spec, settings: Settings) -> Panel:
     table.add_row("[bold]Operations[/]", str(len(spec.operations)))
     table.add_row("[bold]Test API key[/]", f"[green]{settings.default_api_key}[/]")
     table.add_row("[bold]Seed[/]", str(settings.seed) if settings.seed is not None else "random")
-    table.add_row("[bold]State[/]", settings.state)
+    state = settings.state if settings.stateful else "off (--stateless: every response generated)"
+    table.add_row("[bold]State[/]", state)
     serving = f"{settings.workers} worker(s) x {settings.threads} thread(s)"
     table.add_row("[bold]Serving[/]", "Flask dev server (--reload)" if settings.reload else serving)
     first = spec.operations[0].path if spec.operations else "/"
@@ -78,6 +79,13 @@ def main() -> None:
 @click.option("--api-key", "api_keys", multiple=True, help="Accept this test API key (repeatable).")
 @click.option("--rate-limits", help="Per-key limits, e.g. '100/hour;10/second'.")
 @click.option("--state", help="State file, or ':memory:'.  [default: .sandbox/state.sqlite]")
+@click.option(
+    "--stateless",
+    "stateful",
+    flag_value=False,
+    default=None,
+    help="Store nothing: every response is generated from the spec, as a pure mock.",
+)
 @click.option("--seed-records", type=int, help="Seed records per resource.  [default: 25]")
 @click.option("--config", type=click.Path(path_type=Path, exists=True), help="Settings file.")
 @click.option(
@@ -130,6 +138,10 @@ def _serve_gunicorn(spec: Spec, settings: Settings) -> None:
             self.cfg.set("preload_app", True)
             self.cfg.set("graceful_timeout", 5)
             self.cfg.set("loglevel", "warning")
+            # gunicorn answers long URLs and headers itself with an HTML 414/431 the spec never
+            # declares; lifting its caps lets the sandbox reply with a validation error instead.
+            self.cfg.set("limit_request_line", 0)
+            self.cfg.set("limit_request_field_size", 65536)
 
         def load(self) -> Any:
             return app
