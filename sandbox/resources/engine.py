@@ -9,6 +9,7 @@ in its slot of the envelope, pagination meta filled in by meaning).
 from __future__ import annotations
 
 import base64
+import copy
 import math
 import random
 import re
@@ -131,7 +132,7 @@ class ResourceEngine:
         resource = binding.resource
         parent = self._parent(resource, call)
         record = self._new_record(resource, call.body, call.rng, parent)
-        self._insert(call.tenant, resource, [record])
+        self._insert(call.tenant, resource, [record], self._chosen_ids(resource, [call.body]))
         # Location comes from the responder, which reads the id from the body it is given
         return Outcome(self._envelope(binding, self._present(resource, record.body), call))
 
@@ -143,7 +144,7 @@ class ResourceEngine:
             else []
         )
         records = [self._new_record(resource, item, call.rng, "") for item in items]
-        self._insert(call.tenant, resource, records)
+        self._insert(call.tenant, resource, records, self._chosen_ids(resource, items))
         presented = [self._present(resource, r.body) for r in records]
         return Outcome(self._envelope(binding, presented, call, total=len(presented)))
 
@@ -224,8 +225,11 @@ class ResourceEngine:
         obj = self.faker.generate(schema, rng=rng, mode="response", fresh=True)
         if not isinstance(obj, dict):
             obj = {}
+        if body is not None:  # a client's create: invent only what the server would set
+            obj = self._server_side(resource, obj)
         obj.update(self._client_fields(resource, body))
-        obj[resource.id_field] = self._new_id(resource, rng)
+        chosen = self._client_id(resource, body)
+        obj[resource.id_field] = self._new_id(resource, rng) if chosen is None else chosen
         if (
             parent
             and resource.parent_param
@@ -245,6 +249,35 @@ class ResourceEngine:
             return self.faker.generate(schema, rng=rng, name=resource.id_field, fresh=True)
         alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
         return (resource.id_prefix or "") + "".join(rng.choice(alphabet) for _ in range(14))
+
+    def _server_side(self, resource: Resource, generated: dict[str, Any]) -> dict[str, Any]:
+        """What a real server adds to a created object: ids, timestamps and other readOnly
+        fields, declared defaults, and required fields (so the stored object stays valid).
+        Optional fields the client left out stay out."""
+        keep = self._server_fields(resource) | set(self._required(resource))
+        obj = {k: v for k, v in generated.items() if k in keep}
+        for name, prop in ((resource.item_schema or {}).get("properties") or {}).items():
+            prop = self.spec.deref(prop)
+            if name not in obj and isinstance(prop, dict) and "default" in prop:
+                obj[name] = copy.deepcopy(prop["default"])
+        return obj
+
+    def _client_id(self, resource: Resource, body: Any) -> Any:
+        """The id the client chose, where the schema lets it choose (the id is not readOnly):
+        a petstore-style API takes the pet's id from the request body."""
+        if not isinstance(body, dict) or resource.id_field not in body:
+            return None
+        value = body[resource.id_field]
+        if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
+            return None
+        prop = ((resource.item_schema or {}).get("properties") or {}).get(resource.id_field)
+        prop = self.spec.deref(prop)
+        if not isinstance(prop, dict) or prop.get("readOnly"):
+            return None
+        return value
+
+    def _chosen_ids(self, resource: Resource, bodies: list[Any]) -> set[str]:
+        return {str(v) for v in (self._client_id(resource, b) for b in bodies) if v is not None}
 
     def _client_fields(self, resource: Resource, body: Any) -> dict[str, Any]:
         if not isinstance(body, dict):
@@ -290,18 +323,22 @@ class ResourceEngine:
             name: str(obj[name]).casefold() for name in resource.unique if obj.get(name) is not None
         }
 
-    def _insert(self, tenant: str, resource: Resource, records: list[Record]) -> None:
-        """Insert all or nothing; a taken id is drawn again (a seeded rng repeats ids for
-        identical requests), a taken unique value is a 409."""
+    def _insert(
+        self, tenant: str, resource: Resource, records: list[Record], chosen: set[str]
+    ) -> None:
+        """Insert all or nothing. A taken generated id is drawn again (a seeded rng repeats ids
+        for identical requests); a taken id the client chose, or a taken unique value, is a 409."""
         for _ in range(5):
             try:
                 self.store.insert(tenant, resource.name, records)
                 return
             except Conflict as conflict:
-                if conflict.field != "id":
+                if conflict.field != "id" or conflict.value in chosen:
                     raise self._conflict(resource, conflict) from None
                 fresh = random.Random()  # the whole batch: a repeated request repeats them all
                 for record in records:
+                    if record.id in chosen:
+                        continue
                     record.id = str(self._new_id(resource, fresh))
                     old = record.body[resource.id_field]
                     record.body[resource.id_field] = _typed_like(old, record.id)

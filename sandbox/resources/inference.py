@@ -52,6 +52,9 @@ class Binding:
     bulk_field: str | None = None
 
 
+_WRITES = ("create", "replace", "update")
+
+
 def _segments(path: str) -> list[str]:
     return [s for s in path.strip("/").split("/") if s]
 
@@ -102,10 +105,12 @@ class Inference:
         segments = _segments(path)
         if len(segments) < 2 or not _PARAM.match(segments[-1]) or _PARAM.match(segments[-2]):
             return
-        override = _override(self.spec, path)
-        if override is False:
-            return
         collection = "/" + "/".join(segments[:-1])
+        # either path may carry the override; `false` on either makes the resource stateless
+        overrides = (_override(self.spec, path), _override(self.spec, collection))
+        if False in overrides:
+            return
+        override = next((o for o in overrides if o is not None), None)
         resource = self._resource(collection, override)
         if resource is None:
             return
@@ -203,6 +208,8 @@ class Inference:
         slot = self._list_slot(operation) if action in ("list", "bulk_create") else None
         if action not in ("list", "bulk_create", "delete"):
             slot = self._item_slot(operation, resource)
+        if slot is None and action in _WRITES and self._success_schema(operation) is None:
+            slot = []  # a write that answers with no body ("201 Null response") still stores
         if slot is None and action != "delete":
             return None
         binding = Binding(resource, action, operation, slot or [])

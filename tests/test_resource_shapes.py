@@ -1,0 +1,229 @@
+"""Resource inference on specs shaped unlike openapi.yaml: nested collections, sort, overrides,
+client-chosen ids and bodyless creates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sandbox import create_app, load_settings
+from tests.conftest import CORPUS
+
+BLOG = """
+openapi: 3.0.3
+info: {title: Blog, version: "1"}
+paths:
+  /authors:
+    get:
+      operationId: listAuthors
+      parameters:
+        - {name: sort, in: query, schema: {type: string}}
+        - {name: limit, in: query, schema: {type: integer, default: 100}}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {type: array, items: {$ref: "#/components/schemas/Author"}}
+    post:
+      operationId: createAuthor
+      requestBody:
+        content: {application/json: {schema: {$ref: "#/components/schemas/Author"}}}
+      responses:
+        "201":
+          description: created
+          content: {application/json: {schema: {$ref: "#/components/schemas/Author"}}}
+  /authors/{authorId}:
+    get:
+      operationId: getAuthor
+      parameters: [{name: authorId, in: path, required: true, schema: {type: string}}]
+      responses:
+        "200":
+          description: ok
+          content: {application/json: {schema: {$ref: "#/components/schemas/Author"}}}
+        "404": {description: missing}
+  /authors/{authorId}/posts:
+    parameters: [{name: authorId, in: path, required: true, schema: {type: string}}]
+    get:
+      operationId: listPosts
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {type: array, items: {$ref: "#/components/schemas/Post"}}
+        "404": {description: no such author}
+    post:
+      operationId: createPost
+      requestBody:
+        content: {application/json: {schema: {$ref: "#/components/schemas/Post"}}}
+      responses:
+        "201":
+          description: created
+          content: {application/json: {schema: {$ref: "#/components/schemas/Post"}}}
+        "404": {description: no such author}
+  /authors/{authorId}/posts/{postId}:
+    parameters:
+      - {name: authorId, in: path, required: true, schema: {type: string}}
+      - {name: postId, in: path, required: true, schema: {type: string}}
+    get:
+      operationId: getPost
+      responses:
+        "200":
+          description: ok
+          content: {application/json: {schema: {$ref: "#/components/schemas/Post"}}}
+        "404": {description: missing}
+  /tickets:
+    x-sandbox-resource: {name: support-tickets, id_prefix: tkt_}
+    post:
+      operationId: createTicket
+      requestBody:
+        content: {application/json: {schema: {$ref: "#/components/schemas/Ticket"}}}
+      responses:
+        "201":
+          description: created
+          content: {application/json: {schema: {$ref: "#/components/schemas/Ticket"}}}
+  /tickets/{id}:
+    get:
+      operationId: getTicket
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses:
+        "200":
+          description: ok
+          content: {application/json: {schema: {$ref: "#/components/schemas/Ticket"}}}
+        "404": {description: missing}
+  /quotes:
+    x-sandbox-resource: false
+    post:
+      operationId: createQuote
+      requestBody:
+        content: {application/json: {schema: {$ref: "#/components/schemas/Ticket"}}}
+      responses:
+        "201":
+          description: created
+          content: {application/json: {schema: {$ref: "#/components/schemas/Ticket"}}}
+  /quotes/{id}:
+    get:
+      operationId: getQuote
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses:
+        "200":
+          description: ok
+          content: {application/json: {schema: {$ref: "#/components/schemas/Ticket"}}}
+        "404": {description: missing}
+components:
+  schemas:
+    Author:
+      type: object
+      required: [id, name]
+      properties:
+        id: {type: string, readOnly: true}
+        name: {type: string}
+        age: {type: integer, minimum: 0, maximum: 120}
+        bio: {type: string}
+        role: {type: string, enum: [writer, editor], default: writer}
+    Post:
+      type: object
+      required: [id, title]
+      properties:
+        id: {type: string, readOnly: true}
+        authorId: {type: string, readOnly: true}
+        title: {type: string}
+    Ticket:
+      type: object
+      required: [id, subject]
+      properties:
+        id: {type: string, readOnly: true}
+        subject: {type: string}
+"""
+
+
+@pytest.fixture
+def blog(tmp_path: Path):
+    spec = tmp_path / "blog.yaml"
+    spec.write_text(BLOG)
+    settings = load_settings(spec, environ={}, overrides={"state": ":memory:", "seed": 4})
+    return create_app(spec, settings).test_client()
+
+
+def test_nested_records_belong_to_their_parent(blog) -> None:
+    ada = blog.post("/authors", json={"name": "Ada"}).get_json()
+    bob = blog.post("/authors", json={"name": "Bob"}).get_json()
+    post = blog.post(f"/authors/{ada['id']}/posts", json={"title": "Engines"})
+    assert post.status_code == 201, post.data
+    made = post.get_json()
+    assert made["authorId"] == ada["id"]
+    assert blog.get(f"/authors/{ada['id']}/posts/{made['id']}").get_json() == made
+    assert [p["id"] for p in blog.get(f"/authors/{ada['id']}/posts").get_json()] == [made["id"]]
+    assert blog.get(f"/authors/{bob['id']}/posts").get_json() == []
+    assert blog.get(f"/authors/{bob['id']}/posts/{made['id']}").status_code == 404
+    assert blog.get("/authors/nobody/posts").status_code == 404
+    assert blog.post("/authors/nobody/posts", json={"title": "x"}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("sort", "key", "reverse"),
+    [("age", "age", False), ("-age", "age", True), ("name:desc", "name", True),
+     ("name asc", "name", False)],
+)  # fmt: skip
+def test_sort_orders_the_list(blog, sort: str, key: str, reverse: bool) -> None:
+    for name, age in (("Cy", 50), ("Al", 20), ("Bo", 35)):
+        blog.post("/authors", json={"name": name, "age": age})
+    listed = blog.get("/authors", query_string={"sort": sort}).get_json()
+    values = [a[key] for a in listed if key in a]
+    assert len(values) >= 3
+    assert values == sorted(values, reverse=reverse)
+
+
+def test_unknown_sort_fields_are_ignored_not_an_error(blog) -> None:
+    assert blog.get("/authors?sort=-password").status_code == 200
+
+
+def test_a_create_invents_no_optional_fields(blog) -> None:
+    made = blog.post("/authors", json={"name": "Ada"}).get_json()
+    assert set(made) == {"id", "name", "role"}  # id from the server, role from its default
+    assert made["role"] == "writer"
+
+
+def test_override_names_the_resource_and_its_id_prefix(blog) -> None:
+    made = blog.post("/tickets", json={"subject": "Printer on fire"}).get_json()
+    assert made["id"].startswith("tkt_")
+    assert blog.get(f"/tickets/{made['id']}").get_json() == made
+
+
+def test_override_false_keeps_a_path_stateless(blog) -> None:
+    made = blog.post("/quotes", json={"subject": "Stateless"}).get_json()
+    again = blog.get(f"/quotes/{made['id']}")
+    assert again.status_code == 200  # generated, not looked up
+    assert again.get_json()["subject"] != "Stateless"
+
+
+def test_a_client_chosen_id_is_kept_and_a_reused_one_is_409(tmp_path: Path) -> None:
+    """The petstore creates pets with the id in the body and answers 201 with no body."""
+    spec = CORPUS / "oai" / "v3.0" / "petstore.yaml"
+    settings = load_settings(spec, environ={}, overrides={"state": str(tmp_path / "s.sqlite")})
+    client = create_app(spec, settings).test_client()
+    headers = {"Authorization": f"Bearer {settings.default_api_key}"}
+    created = client.post("/v1/pets", json={"id": 4242, "name": "Rex"}, headers=headers)
+    assert created.status_code == 201 and created.data == b""
+    assert client.get("/v1/pets/4242", headers=headers).get_json() == {"id": 4242, "name": "Rex"}
+    again = client.post("/v1/pets", json={"id": 4242, "name": "Max"}, headers=headers)
+    assert again.status_code == 409
+    assert client.get("/v1/pets/4242", headers=headers).get_json()["name"] == "Rex"
+
+
+def test_a_read_only_id_in_the_body_is_not_the_clients_to_choose(tmp_path: Path) -> None:
+    """3.0 forbids writing readOnly properties (400); 3.1 leaves it to the server, which
+    keeps its own id."""
+    for version, expected in (("3.0.3", 400), ("3.1.0", 201)):
+        spec = tmp_path / f"blog-{version}.yaml"
+        spec.write_text(BLOG.replace("openapi: 3.0.3", f"openapi: {version}"))
+        settings = load_settings(spec, environ={}, overrides={"state": ":memory:"})
+        client = create_app(spec, settings).test_client()
+        made = client.post("/authors", json={"id": "mine", "name": "Ada"})
+        assert made.status_code == expected, (version, made.data)
+        if expected == 400:
+            assert "read-only" in made.get_json()["error"]["message"]
+        else:
+            assert made.get_json()["id"] != "mine"
