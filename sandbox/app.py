@@ -31,7 +31,7 @@ from sandbox.responder import Planned, Responder, serialize
 from sandbox.routing import Match, MethodNotAllowed, Router
 from sandbox.schemas import SchemaChecks
 from sandbox.spec import Operation, Spec, load_spec
-from sandbox.store import open_store
+from sandbox.store import StateStore, open_store
 from sandbox.validation import RequestData, RequestValidator
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD", "TRACE"]
@@ -54,15 +54,19 @@ class Sandbox:
         self.limiter = RateLimiter(settings.rate_limits)
         self.responder = Responder(spec, self.faker, self.checks)
         self.errors = ErrorBodies(spec, self.faker, self.checks)
-        self.store = open_store(settings.state)
-        self.engine = ResourceEngine(
-            spec, self.store, self.faker, self.checks,
-            seed=settings.seed, seed_records=settings.seed_records,
-        )  # fmt: skip
+        self.store: StateStore | None = None
+        self.engine: ResourceEngine | None = None
+        if settings.stateful:
+            self.store = open_store(settings.state)
+            self.engine = ResourceEngine(
+                spec, self.store, self.faker, self.checks,
+                seed=settings.seed, seed_records=settings.seed_records,
+            )  # fmt: skip
 
     def reset(self) -> None:
         """Back to the seed state: stored records and rate-limit counters."""
-        self.store.reset()
+        if self.store is not None:
+            self.store.reset()
         self.limiter.reset()
 
     # -- the pipeline -------------------------------------------------------------------
@@ -92,8 +96,8 @@ class Sandbox:
                     _summary(result.problems),
                     details=[p.as_dict() for p in result.problems],
                 )
-            binding = self.engine.binding(operation.operation_id)
-            if binding is None:
+            binding = self.engine.binding(operation.operation_id) if self.engine else None
+            if binding is None or self.engine is None:  # stateless, or not a resource
                 return self.respond(operation, flask_request, route.path_params, rate_headers)
             call = Call(
                 tenant=principal.key or "public",

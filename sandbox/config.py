@@ -37,6 +37,7 @@ class Settings:
     cors: bool = True
     validate_spec: bool = True
     state: str = ".sandbox/state.sqlite"
+    stateful: bool = True
     seed_records: int = 25
 
     @property
