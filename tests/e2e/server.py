@@ -1,0 +1,41 @@
+"""Start `sandbox serve` (gunicorn) as a subprocess on a free port, the way users run it."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import DEFAULT_SPEC
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen, str, Path]:
+    port = free_port()
+    log = tmp_path / "serve.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "serve", str(DEFAULT_SPEC), "--port", str(port), *args],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(base + "/health", timeout=1).status_code == 200:
+                return process, base, log
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    process.kill()
+    pytest.fail("sandbox did not start:\n" + log.read_text())
