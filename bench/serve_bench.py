@@ -47,7 +47,7 @@ RESULTS = BENCH / "results" / "serve_bench.json"
 PYTHON = sys.executable
 USER_ID = "usr_8kPq2ZxW4mNc"
 POST_BODY = {"name": "Ada Lovelace", "email": "ada@example.com"}
-ALL_TARGETS = ("sandbox", "prism", "prism-static", "flask")
+ALL_TARGETS = ("sandbox", "sandbox-stateless", "prism", "prism-static", "flask")
 READY_TIMEOUT = 120.0
 
 
@@ -196,26 +196,33 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def build_targets(spec: Path, base: str, prism: Path | None, rate_limits: str) -> list[Target]:
+def build_targets(
+    spec: Path, base: str, prism: Path | None, rate_limits: str, workers: int, threads: int
+) -> list[Target]:
     def same_serving(port: int) -> list[str]:
         """The sandbox and the bare-Flask ceiling must run under identical gunicorn settings."""
-        return ["--host", "127.0.0.1", "--port", str(port), "--workers", "2", "--threads", "4"]
-
-    def sandbox(port: int) -> list[str]:
         return [
-            PYTHON,
-            "-m",
-            "sandbox",
-            "serve",
-            str(spec),
-            *same_serving(port),
-            "--state",
-            ":memory:",  # a throwaway state per run, so runs do not see each other's records
-            "--seed",
-            "1",
-            "--rate-limits",
-            rate_limits,
-        ]
+            "--host", "127.0.0.1", "--port", str(port),
+            "--workers", str(workers), "--threads", str(threads),
+        ]  # fmt: skip
+
+    def sandbox_cmd(*mode: str) -> Callable[[int], list[str]]:
+        def command(port: int) -> list[str]:
+            return [
+                PYTHON,
+                "-m",
+                "sandbox",
+                "serve",
+                str(spec),
+                *same_serving(port),
+                *mode,
+                "--seed",
+                "1",
+                "--rate-limits",
+                rate_limits,
+            ]
+
+        return command
 
     def prism_cmd(dynamic: bool) -> Callable[[int], list[str]]:
         def command(port: int) -> list[str]:
@@ -247,8 +254,16 @@ def build_targets(spec: Path, base: str, prism: Path | None, rate_limits: str) -
     return [
         Target(
             "sandbox",
-            "ours: gunicorn 2x4 gthread, validation on, generated data, seed 1",
-            sandbox,
+            f"ours: gunicorn {workers}x{threads} gthread, validation on, SQLite state "
+            "(throwaway file), seed 1",
+            # a throwaway state per run, so runs do not see each other's records
+            sandbox_cmd("--state", ":memory:"),
+            (base,),
+        ),
+        Target(
+            "sandbox-stateless",
+            "ours with --stateless: every response generated, nothing stored",
+            sandbox_cmd("--stateless"),
             (base,),
         ),
         Target(
@@ -264,7 +279,10 @@ def build_targets(spec: Path, base: str, prism: Path | None, rate_limits: str) -
             prism_prefixes,
         ),
         Target(
-            "flask", "bare Flask, constant JSON, gunicorn 2x4 gthread (ceiling)", flask, (base,)
+            "flask",
+            f"bare Flask, constant JSON, gunicorn {workers}x{threads} gthread (ceiling)",
+            flask,
+            (base,),
         ),
     ]
 
@@ -647,10 +665,12 @@ def compute_ratios(results: dict[str, TargetResult], concurrency: list[int]) -> 
             prism = _stats(results, "prism", endpoint.key, c)
             static = _stats(results, "prism-static", endpoint.key, c)
             flask = _stats(results, "flask", endpoint.key, c)
+            stateless = _stats(results, "sandbox-stateless", endpoint.key, c)
             rows.append(
                 {
                     "endpoint": endpoint.key,
                     "concurrency": c,
+                    "stored_over_stateless_rps": _div(rps(ours), rps(stateless)),
                     "ours_over_prism_rps": _div(rps(ours), rps(prism)),
                     "prism_p99_over_ours_p99": _div(
                         prism.p99_ms if prism else None, ours.p99_ms if ours else None
@@ -737,6 +757,7 @@ def print_report(results: dict[str, TargetResult], ratios: list[dict], skipped: 
         "Prism-dyn p99 / ours p99",
         "ours/Prism-static req/s",
         "ours/bare-Flask req/s",
+        "stored/stateless req/s",
     ):
         table.add_column(column, justify="left" if column == "endpoint" else "right")
     for row in ratios:
@@ -747,6 +768,7 @@ def print_report(results: dict[str, TargetResult], ratios: list[dict], skipped: 
             _fmt(row["prism_p99_over_ours_p99"], suffix="x"),
             _fmt(row["ours_over_prism_static_rps"], suffix="x"),
             _fmt(row["ours_over_flask_rps"], ".0%"),
+            _fmt(row["stored_over_stateless_rps"], ".0%"),
         )
     console.print(table)
 
@@ -792,6 +814,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=1,
         help="runs per endpoint; the median by req/s is reported (default 1)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="gunicorn workers for the sandbox and Flask (default 2). gthread workers accept "
+        "greedily, so with few keep-alive connections one worker can take them all (see the "
+        "conns/proc column); --workers 1 removes that noise from like-for-like comparisons",
+    )
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
     parser.add_argument("--quick", action="store_true", help="3 s runs, 1 s warm-up (smoke test)")
     parser.add_argument(
         "--sandbox-rate-limits",
@@ -841,7 +872,9 @@ def main(argv: list[str] | None = None) -> int:
     base = spec_base_path(args.spec)
     targets = [
         t
-        for t in build_targets(args.spec, base, prism, args.sandbox_rate_limits)
+        for t in build_targets(
+            args.spec, base, prism, args.sandbox_rate_limits, args.workers, args.threads
+        )
         if t.name in args.targets and t.name not in skipped
     ]
     meta = {
