@@ -1,22 +1,16 @@
-"""SQLite state: one file, WAL mode, safe for many threads and several worker processes.
-
-Each thread of each process has its own connection; writes take the database lock up front
-(``BEGIN IMMEDIATE``) so concurrent creates serialize instead of failing.
-"""
+"""SQLite state: records, their unique values and which tenants are seeded, in one file
+(WAL mode, safe for many threads and several worker processes: see ``sqlite_file``)."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import tempfile
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sandbox.jsonio import dumps, loads
-from sandbox.store.base import Conflict, ListQuery, Record, StorageError
+from sandbox.store.base import Conflict, ListQuery, Record
+from sandbox.store.sqlite_file import SQLiteFile
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -33,73 +27,16 @@ CREATE TABLE IF NOT EXISTS uniques (
 CREATE INDEX IF NOT EXISTS uniques_by_id ON uniques (tenant, resource, id);
 CREATE TABLE IF NOT EXISTS tenants (tenant TEXT PRIMARY KEY, seeded_at REAL NOT NULL);
 """
-_BUSY_TIMEOUT_MS = 10_000
-
-
 class SQLiteStore:
     def __init__(self, location: str | Path) -> None:
-        location = str(location)
-        if location == ":memory:":
-            # a throwaway file rather than SQLite's shared-cache memory mode, whose table locks
-            # fail at once under concurrent threads instead of waiting like file locks do
-            self._scratch = tempfile.TemporaryDirectory(prefix="sandbox-state-")
-            path = Path(self._scratch.name) / "state.sqlite"
-            self.uri = path.as_uri() + "?mode=rwc"
-        else:
-            path = Path(location)
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StorageError(f"cannot create the folder for {path}: {exc}") from None
-            self.uri = path.resolve().as_uri() + "?mode=rwc"
-        self.location = location
-        self._local = threading.local()
-        self._keepalive = self._connect()  # creates the schema
-        with self._guard():
-            self._keepalive.executescript(_SCHEMA)
-
-    # -- connections --------------------------------------------------------------------
-    def _connect(self) -> sqlite3.Connection:
-        try:
-            connection = sqlite3.connect(
-                self.uri, uri=True, isolation_level=None, timeout=_BUSY_TIMEOUT_MS / 1000
-            )
-            connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA synchronous = NORMAL")
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot open the state file {self.location}: {exc}") from None
-        return connection
+        self.file = SQLiteFile(location, _SCHEMA)
+        self.location = self.file.location
+        self._guard = self.file.guard
+        self._write = self.file.write
 
     @property
     def _db(self) -> sqlite3.Connection:
-        """This thread's connection; a forked worker opens its own instead of sharing."""
-        pid = os.getpid()
-        if getattr(self._local, "pid", None) != pid:
-            self._local.connection = self._connect()
-            self._local.pid = pid
-        return self._local.connection
-
-    @contextmanager
-    def _guard(self) -> Iterator[None]:
-        try:
-            yield
-        except sqlite3.IntegrityError:
-            raise
-        except sqlite3.Error as exc:
-            raise StorageError(f"the state file {self.location} failed: {exc}") from None
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        db = self._db
-        with self._guard():
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+        return self.file.db
 
     # -- the interface ------------------------------------------------------------------
     def ensure_seeded(self, tenant: str, seed: Callable[[], dict[str, list[Record]]]) -> None:

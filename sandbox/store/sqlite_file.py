@@ -1,0 +1,97 @@
+"""One SQLite file shared by threads and worker processes: the plumbing every table uses.
+
+Each thread of each process has its own connection (a forked worker opens new ones instead of
+sharing its parent's); writes take the database lock up front (``BEGIN IMMEDIATE``) so
+concurrent writers queue instead of failing. ``:memory:`` means a throwaway file, because
+SQLite's shared-cache memory mode fails at once under concurrent threads instead of waiting.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sandbox.store.base import StorageError
+
+_BUSY_TIMEOUT_MS = 10_000
+
+
+class SQLiteFile:
+    def __init__(self, location: str | Path, schema: str, *, what: str = "state file") -> None:
+        location = str(location)
+        self.what = what
+        if location == ":memory:":
+            self._scratch = tempfile.TemporaryDirectory(prefix="sandbox-")
+            path = Path(self._scratch.name) / "scratch.sqlite"
+        else:
+            path = Path(location)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageError(f"cannot create the folder for {path}: {exc}") from None
+        self.uri = path.resolve().as_uri() + "?mode=rwc"
+        self.location = location
+        self._local = threading.local()
+        self._keepalive = self._connect()
+        with self.guard():
+            self._keepalive.executescript(schema)
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            connection = sqlite3.connect(
+                self.uri, uri=True, isolation_level=None, timeout=_BUSY_TIMEOUT_MS / 1000
+            )
+            connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open the {self.what} {self.location}: {exc}") from None
+        return connection
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """This thread's connection in this process."""
+        pid = os.getpid()
+        if getattr(self._local, "pid", None) != pid:
+            self._local.connection = self._connect()
+            self._local.pid = pid
+            self._local.depth = 0
+        return self._local.connection
+
+    @contextmanager
+    def guard(self) -> Iterator[None]:
+        """SQLite failures (a full disk, a locked or unreadable file) become StorageError."""
+        try:
+            yield
+        except sqlite3.IntegrityError:
+            raise
+        except sqlite3.Error as exc:
+            raise StorageError(f"the {self.what} {self.location} failed: {exc}") from None
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction; nested uses join the outer one."""
+        db = self.db
+        if self._local.depth:
+            self._local.depth += 1
+            try:
+                yield db
+            finally:
+                self._local.depth -= 1
+            return
+        with self.guard():
+            db.execute("BEGIN IMMEDIATE")
+            self._local.depth = 1
+            try:
+                yield db
+            except BaseException:
+                self._local.depth = 0
+                db.execute("ROLLBACK")
+                raise
+            self._local.depth = 0
+            db.execute("COMMIT")
