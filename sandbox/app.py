@@ -24,8 +24,11 @@ from werkzeug.wrappers import Response
 from sandbox.auth import ANONYMOUS, Authenticator, Principal
 from sandbox.config import Settings, load_settings
 from sandbox.error_bodies import ApiError, ErrorBodies
+from sandbox.errors import ConfigError
 from sandbox.fake import DataFaker, stable_rng
+from sandbox.keys import KeyRing
 from sandbox.ratelimit import RateLimiter
+from sandbox.ratelimit_storage import open_counters
 from sandbox.resources.engine import Call, NotStored, Outcome, ResourceEngine
 from sandbox.responder import Planned, Responder, serialize
 from sandbox.routing import Match, MethodNotAllowed, Router
@@ -50,8 +53,20 @@ class Sandbox:
         self.checks = SchemaChecks(spec.document, spec.version)
         self.router = Router(spec.operations, spec.base_path)
         self.validator = RequestValidator(spec)
-        self.authenticator = Authenticator(spec, settings.all_api_keys())
-        self.limiter = RateLimiter(settings.rate_limits)
+        self.keys = KeyRing(settings.fixed_keys(), settings.state)
+        self.authenticator = Authenticator(spec, self.keys)
+        self.limiter = RateLimiter(
+            settings.all_plans(),
+            open_counters(settings.rate_limit_storage, settings.state, settings.workers),
+            scale=settings.rate_limit_scale,
+        )
+        # with auth off every caller is the banner's key: one tenant, one plan
+        self._open_door = Principal(settings.default_api_key, None, settings.default_plan)
+        if not self.limiter.knows(settings.default_plan):
+            raise ConfigError(
+                f"default_plan {settings.default_plan!r} is not a plan; known plans: "
+                + ", ".join(sorted(self.limiter.plans))
+            )
         self.responder = Responder(spec, self.faker, self.checks)
         self.errors = ErrorBodies(spec, self.faker, self.checks)
         self.store: StateStore | None = None
@@ -82,7 +97,11 @@ class Sandbox:
         try:
             data = _request_data(flask_request, route.path_params)
             try:
-                principal = self.authenticator.authenticate(operation, data)
+                principal = (
+                    self.authenticator.authenticate(operation, data)
+                    if self.settings.auth
+                    else self._open_door
+                )
             except ApiError:
                 # failed attempts count against the client's address, as real APIs do
                 rate_headers = self._rate_limit(ANONYMOUS, flask_request)
@@ -117,10 +136,10 @@ class Sandbox:
 
     def _rate_limit(self, principal: Principal, flask_request: Request) -> dict[str, str]:
         identity = principal.key or f"ip:{flask_request.remote_addr}"
-        decision = self.limiter.hit(identity)
+        decision = self.limiter.hit(identity, principal.plan)
         if decision is None:
             return {}
-        headers = decision.headers()
+        headers = decision.headers(self.settings.ietf_rate_limit_headers)
         if not decision.allowed:
             raise ApiError(
                 429,

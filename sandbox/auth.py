@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox.error_bodies import ApiError
+from sandbox.keys import KeyRing
+from sandbox.ratelimit import DEFAULT_PLAN
 from sandbox.spec import Operation, Spec
 from sandbox.validation import RequestData
 
@@ -23,6 +25,7 @@ class Principal:
 
     key: str
     scheme: str | None
+    plan: str = DEFAULT_PLAN
 
 
 ANONYMOUS = Principal(key="", scheme=None)
@@ -38,7 +41,7 @@ class _Invalid(Exception):
 
 
 class Authenticator:
-    def __init__(self, spec: Spec, keys: set[str]) -> None:
+    def __init__(self, spec: Spec, keys: KeyRing) -> None:
         self.spec = spec
         self.keys = keys
 
@@ -76,14 +79,19 @@ class Authenticator:
             credential = _credential(scheme, data)
             if credential is None:
                 raise _Missing
-            if not any(part in self.keys for part in credential):
-                raise _Invalid(
-                    "invalid_api_key",
-                    "The credential is not a known sandbox key or token. Use the key printed "
-                    "in the sandbox banner (or create one with `sandbox keys create`).",
-                )
-            principal = Principal(next(p for p in credential if p in self.keys), name)
+            principal = self._known(credential, name)
         return principal
+
+    def _known(self, credential: tuple[str, ...], scheme: str) -> Principal:
+        for part in credential:
+            plan = self.keys.plan_of(part) if part else None
+            if plan is not None:
+                return Principal(part, scheme, plan)
+        raise _Invalid(
+            "invalid_api_key",
+            "The credential is not a known sandbox key or token. Use the key printed "
+            "in the sandbox banner (or create one with `sandbox keys create`).",
+        )
 
     def _challenge(self, requirements: list[dict[str, Any]]) -> dict[str, str]:
         for alternative in requirements:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import Any, get_type_hints
 import yaml
 
 from sandbox.errors import ConfigError
-from sandbox.ratelimit import DEFAULT_LIMITS
+from sandbox.ratelimit import DEFAULT_LIMITS, DEFAULT_PLAN, PLANS
 
 
 @dataclass
@@ -33,6 +34,13 @@ class Settings:
     max_body_bytes: int = 5 * 1024 * 1024
     api_keys: list[str] = field(default_factory=list)
     rate_limits: str = DEFAULT_LIMITS
+    plans: dict[str, str] = field(default_factory=dict)
+    keys: list[dict[str, str]] = field(default_factory=list)
+    default_plan: str = DEFAULT_PLAN
+    rate_limit_storage: str = "auto"
+    rate_limit_scale: float = 1.0
+    ietf_rate_limit_headers: bool = False
+    auth: bool = True
     validate_responses: bool = False
     cors: bool = True
     validate_spec: bool = True
@@ -49,7 +57,22 @@ class Settings:
         return f"sk_test_{digest[:24]}"
 
     def all_api_keys(self) -> set[str]:
-        return {self.default_api_key, *self.api_keys}
+        return set(self.fixed_keys())
+
+    def fixed_keys(self) -> dict[str, str]:
+        """Every key the settings declare, with its plan (created keys live in the state)."""
+        fixed = {self.default_api_key: self.default_plan}
+        fixed.update(dict.fromkeys(self.api_keys, self.default_plan))
+        for entry in self.keys:
+            if not isinstance(entry, dict) or not entry.get("key"):
+                raise ConfigError(f"each of 'keys' needs a 'key' (and a 'plan'): got {entry!r}")
+            fixed[str(entry["key"])] = str(entry.get("plan", self.default_plan))
+        return fixed
+
+    def all_plans(self) -> dict[str, str]:
+        """Plan name -> windows: the seed guides' plans, ``default`` (= ``rate_limits``), and
+        the settings' own plans over both."""
+        return {**PLANS, DEFAULT_PLAN: self.rate_limits, **self.plans}
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
@@ -70,6 +93,13 @@ def _coerce(name: str, value: Any) -> Any:
             raise ValueError(text)
         if kind is int:
             return int(value)
+        if kind is float:
+            return float(value)
+        if kind in (dict[str, str], list[dict[str, str]]):
+            loaded = json.loads(value) if isinstance(value, str) else value
+            if not isinstance(loaded, dict if kind == dict[str, str] else list):
+                raise ValueError(text)
+            return loaded
         if kind == int | None:
             return None if value is None or text == "" else int(value)
         if kind is Path:

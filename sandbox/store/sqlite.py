@@ -27,6 +27,8 @@ CREATE TABLE IF NOT EXISTS uniques (
 CREATE INDEX IF NOT EXISTS uniques_by_id ON uniques (tenant, resource, id);
 CREATE TABLE IF NOT EXISTS tenants (tenant TEXT PRIMARY KEY, seeded_at REAL NOT NULL);
 """
+
+
 class SQLiteStore:
     def __init__(self, location: str | Path) -> None:
         self.file = SQLiteFile(location, _SCHEMA)

@@ -1,0 +1,158 @@
+"""Rate-limit counters that every worker process on the machine shares: a `limits` storage
+backed by one SQLite file, implementing the sliding-window-counter strategy.
+
+`limits` ships memory, Redis, Memcached and MongoDB storages; the memory one is per process,
+so with several gunicorn workers each would count on its own. This storage keeps the two
+fixed-window counters the strategy needs in SQLite, and ``atomic()`` lets the rate limiter test
+and take every window of a plan in one transaction, so N allowed requests are exactly N even
+when four processes race for the last one.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from limits import storage
+from limits.errors import ConfigurationError
+from limits.storage import Storage
+from limits.storage.base import SlidingWindowCounterSupport, TimestampedSlidingWindow
+
+from sandbox.errors import ConfigError
+from sandbox.store.sqlite_file import SQLiteFile
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS counters (
+    key TEXT PRIMARY KEY, count INTEGER NOT NULL, expires REAL NOT NULL
+);
+"""
+
+
+class SQLiteLimitsStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWindow):
+    STORAGE_SCHEME = ["sandbox+sqlite"]
+
+    def __init__(self, location: str | Path = ":memory:", **options: object) -> None:
+        super().__init__(str(location))
+        self.file = SQLiteFile(location, _SCHEMA, what="rate-limit file")
+
+    @property
+    def base_exceptions(self) -> type[Exception]:
+        return Exception
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        with self.file.write():
+            yield
+
+    # -- plain counters (used by the fixed-window strategy; here for completeness) ----------
+    def _row(self, key: str, now: float) -> tuple[int, float]:
+        row = self.file.db.execute(
+            "SELECT count, expires FROM counters WHERE key = ?", (key,)
+        ).fetchone()
+        if row is None or row[1] <= now:
+            return 0, 0.0
+        return int(row[0]), float(row[1])
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        now = time.time()
+        with self.file.write() as db:
+            count, expires = self._row(key, now)
+            count, expires = count + amount, expires or now + expiry
+            db.execute(
+                "INSERT OR REPLACE INTO counters (key, count, expires) VALUES (?, ?, ?)",
+                (key, count, expires),
+            )
+            if random.random() < 0.01:  # housekeeping now and then
+                db.execute("DELETE FROM counters WHERE expires <= ?", (now,))
+        return count
+
+    def get(self, key: str) -> int:
+        with self.file.guard():
+            return self._row(key, time.time())[0]
+
+    def get_expiry(self, key: str) -> float:
+        with self.file.guard():
+            return self._row(key, time.time())[1] or time.time()
+
+    def check(self) -> bool:
+        with self.file.guard():
+            self.file.db.execute("SELECT 1").fetchone()
+        return True
+
+    def reset(self) -> int | None:
+        with self.file.write() as db:
+            return db.execute("DELETE FROM counters").rowcount
+
+    def clear(self, key: str) -> None:
+        with self.file.write() as db:
+            db.execute("DELETE FROM counters WHERE key = ?", (key,))
+
+    # -- the sliding window counter ------------------------------------------------------
+    def _window(self, key: str, expiry: int, now: float) -> tuple[int, float, int, float]:
+        previous_key, current_key = self.sliding_window_keys(key, expiry, now)
+        previous, _ = self._row(previous_key, now)
+        current, _ = self._row(current_key, now)
+        # how much of the previous window still overlaps the sliding one, in seconds
+        previous_ttl = (1 - (((now - expiry) / expiry) % 1)) * expiry if previous else 0.0
+        # as limits' own storages report it: the rest of this window plus the next one
+        current_ttl = (1 - ((now / expiry) % 1)) * expiry + expiry
+        return previous, previous_ttl, current, current_ttl
+
+    def acquire_sliding_window_entry(
+        self, key: str, limit: int, expiry: int, amount: int = 1
+    ) -> bool:
+        if amount > limit:
+            return False
+        now = time.time()
+        with self.file.write():
+            previous, previous_ttl, current, _ = self._window(key, expiry, now)
+            weighted = previous * previous_ttl / expiry + current
+            if math.floor(weighted) + amount > limit:
+                return False
+            _, current_key = self.sliding_window_keys(key, expiry, now)
+            # a window's counter lives two windows: it is the "previous" one after that
+            window_end = (int(now / expiry) + 1) * expiry
+            self._bump(current_key, amount, window_end + expiry, now)
+        return True
+
+    def _bump(self, key: str, amount: int, expires: float, now: float) -> None:
+        count, _ = self._row(key, now)
+        self.file.db.execute(
+            "INSERT OR REPLACE INTO counters (key, count, expires) VALUES (?, ?, ?)",
+            (key, count + amount, expires),
+        )
+
+    def get_sliding_window(self, key: str, expiry: int) -> tuple[int, float, int, float]:
+        with self.file.guard():
+            return self._window(key, expiry, time.time())
+
+    def clear_sliding_window(self, key: str, expiry: int) -> None:
+        previous_key, current_key = self.sliding_window_keys(key, expiry, time.time())
+        with self.file.write() as db:
+            db.execute("DELETE FROM counters WHERE key IN (?, ?)", (previous_key, current_key))
+
+
+def open_counters(kind: str, state: str, workers: int) -> Storage:
+    """The counters' home. ``auto``: process memory with one worker (fastest), a SQLite file
+    beside the state when several workers must share; ``memory``, ``sqlite``, or any `limits`
+    storage URI (``redis://localhost:6379``) by name."""
+    if kind == "auto":
+        kind = "memory" if workers <= 1 else "sqlite"
+    if kind == "memory":
+        return storage.MemoryStorage()
+    if kind == "sqlite":
+        location = (
+            ":memory:" if state == ":memory:" else str(Path(state).with_name("ratelimits.sqlite"))
+        )
+        return SQLiteLimitsStorage(location)
+    try:
+        return storage.storage_from_string(kind)
+    except (ConfigurationError, ValueError) as exc:
+        raise ConfigError(
+            f"rate_limit_storage {kind!r} is not usable ({exc}); use auto, memory, sqlite or "
+            "a limits storage URI such as redis://localhost:6379"
+        ) from None
