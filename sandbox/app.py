@@ -21,6 +21,7 @@ from werkzeug.exceptions import NotFound as WerkzeugNotFound
 from werkzeug.routing import PathConverter
 from werkzeug.wrappers import Response
 
+from sandbox.admin import admin_blueprint
 from sandbox.auth import ANONYMOUS, Authenticator, Principal
 from sandbox.config import Settings, load_settings
 from sandbox.error_bodies import ApiError, ErrorBodies
@@ -348,13 +349,7 @@ def create_app(spec: Spec | str | Path | None = None, settings: Settings | None 
         methods=ALL_METHODS,
         provide_automatic_options=False,
     )
-    app.add_url_rule("/__sandbox/health", "sandbox_health", lambda: sandbox.health())
-
-    def _reset() -> Response:
-        sandbox.reset()
-        return Response(b'{"status":"reset"}', status=200, content_type="application/json")
-
-    app.add_url_rule("/__sandbox/reset", "sandbox_reset", _reset, methods=["POST"])
+    app.register_blueprint(admin_blueprint(sandbox))
 
     @app.after_request
     def _common_headers(response: Response) -> Response:

@@ -13,7 +13,9 @@ from rich.table import Table
 
 from sandbox.config import Settings, load_settings
 from sandbox.errors import ConfigError, SpecError
+from sandbox.keys import KeyRing
 from sandbox.spec import Spec, load_spec
+from sandbox.store import StorageError
 
 console = Console(stderr=True)
 
@@ -46,7 +48,11 @@ def banner(spec: Spec, settings: Settings) -> Panel:
     table.add_row("[bold]Spec[/]", f"{spec.title} ({spec.path}, OpenAPI {spec.openapi})")
     table.add_row("[bold]Base URL[/]", f"[link={base}]{base}[/link]")
     table.add_row("[bold]Operations[/]", str(len(spec.operations)))
-    table.add_row("[bold]Test API key[/]", f"[green]{settings.default_api_key}[/]")
+    plan = settings.default_plan
+    windows = settings.all_plans().get(plan) or "unlimited"
+    table.add_row(
+        "[bold]Test API key[/]", f"[green]{settings.default_api_key}[/]  plan {plan} ({windows})"
+    )
     table.add_row("[bold]Seed[/]", str(settings.seed) if settings.seed is not None else "random")
     state = settings.state if settings.stateful else "off (--stateless: every response generated)"
     table.add_row("[bold]State[/]", state)
@@ -77,7 +83,27 @@ def main() -> None:
 @click.option("--reload", is_flag=True, default=None, help="Flask dev server, reloads on change.")
 @click.option("--locale", help="Faker locale for generated data.  [default: en_US]")
 @click.option("--api-key", "api_keys", multiple=True, help="Accept this test API key (repeatable).")
-@click.option("--rate-limits", help="Per-key limits, e.g. '100/hour;10/second'.")
+@click.option("--rate-limits", help="The default plan's windows, e.g. '100/hour;10/second'.")
+@click.option("--plan", "default_plan", help="Plan of the banner's key and --api-key keys.")
+@click.option(
+    "--rate-limit-scale",
+    type=float,
+    help="Shorten every window by this factor (60: an hour lasts a minute) for demos.",
+)
+@click.option("--rate-limit-storage", help="auto, memory, sqlite or a limits URI (redis://…).")
+@click.option(
+    "--ietf-rate-limit-headers",
+    is_flag=True,
+    default=None,
+    help="Also send the IETF RateLimit and RateLimit-Policy headers.",
+)
+@click.option(
+    "--no-auth",
+    "auth",
+    flag_value=False,
+    default=None,
+    help="Accept every request as the banner's key, whatever the spec's security says.",
+)
 @click.option("--state", help="State file, or ':memory:'.  [default: .sandbox/state.sqlite]")
 @click.option(
     "--stateless",
@@ -101,10 +127,84 @@ def serve(spec: Path, config: Path | None, api_keys: tuple[str, ...], **flags: A
         flags["api_keys"] = list(api_keys)
     loaded, settings = _load(spec, config, flags)
     console.print(banner(loaded, settings))
-    if settings.reload:
-        _serve_dev(loaded, settings)
-    else:
-        _serve_gunicorn(loaded, settings)
+    try:
+        if settings.reload:
+            _serve_dev(loaded, settings)
+        else:
+            _serve_gunicorn(loaded, settings)
+    except (ConfigError, StorageError) as exc:
+        _fail(str(exc))
+
+
+@main.group()
+def keys() -> None:
+    """Create and list test API keys (stored in the state file a running sandbox reads)."""
+
+
+def _key_ring(spec: Path, config: Path | None, state: str | None) -> tuple[Settings, KeyRing]:
+    try:
+        settings = load_settings(spec, config_file=config, overrides={"state": state})
+        if settings.state == ":memory:":
+            _fail(
+                "this sandbox keeps its state in a throwaway file; create keys on the running "
+                "server instead: curl -X POST http://HOST:PORT/__sandbox/keys "
+                '-d \'{"plan": "free"}\''
+            )
+        return settings, KeyRing(settings.fixed_keys(), settings.state)
+    except (ConfigError, StorageError) as exc:
+        _fail(str(exc))
+        raise  # unreachable: _fail exits
+
+
+_spec_argument = click.argument("spec", type=click.Path(path_type=Path), default="openapi.yaml")
+_state_option = click.option("--state", help="State file.  [default: .sandbox/state.sqlite]")
+_config_option = click.option(
+    "--config", type=click.Path(path_type=Path, exists=True), help="Settings file."
+)
+
+
+@keys.command("create")
+@_spec_argument
+@click.option("--plan", help="free, starter, pro, enterprise, default or one of your plans.")
+@click.option("--label", default="", help="A note to tell keys apart.")
+@_state_option
+@_config_option
+def create_key(
+    spec: Path, plan: str | None, label: str, state: str | None, config: Path | None
+) -> None:
+    """Create a key for SPEC's sandbox and print it."""
+    settings, ring = _key_ring(spec, config, state)
+    plans = settings.all_plans()
+    plan = plan or settings.default_plan
+    if plan not in plans:
+        _fail(f"no plan {plan!r}; known plans: {', '.join(sorted(plans))}")
+    created = ring.create(plan, label)
+    windows = plans[plan] or "unlimited"
+    console.print(f"[green]{created.key}[/]  plan {plan} ({windows})", highlight=False)
+    click.echo(created.key)
+
+
+@keys.command("list")
+@_spec_argument
+@_state_option
+@_config_option
+def list_keys(spec: Path, state: str | None, config: Path | None) -> None:
+    """List the keys SPEC's sandbox accepts, with their plans."""
+    settings, ring = _key_ring(spec, config, state)
+    table = Table()
+    table.add_column("key", no_wrap=True)
+    table.add_column("plan")
+    table.add_column("windows", no_wrap=True)
+    table.add_column("label")
+    table.add_column("from")
+    plans = settings.all_plans()
+    for key in ring.all():
+        windows = plans.get(key.plan, "?") or "unlimited"
+        table.add_row(key.key, key.plan, windows, key.label, key.source)
+    out = Console()
+    if not out.is_terminal:
+        out = Console(width=160)  # piped: never truncate a key
+    out.print(table)
 
 
 def _serve_dev(spec: Spec, settings: Settings) -> None:

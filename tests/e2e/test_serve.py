@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import requests
 
+from tests.conftest import DEFAULT_SPEC
 from tests.e2e.server import start
 
 
@@ -84,6 +87,30 @@ def test_two_worker_processes_share_one_state(tmp_path: Path) -> None:
             for _ in range(10)
         }
         assert totals == {25 + 20}
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def test_a_key_created_with_the_cli_works_on_the_running_server(tmp_path: Path) -> None:
+    state = str(tmp_path / "state.sqlite")
+    process, base, _ = start(tmp_path, "--workers", "2", "--state", state)
+    try:
+        created = subprocess.run(
+            [sys.executable, "-m", "sandbox", "keys", "create", str(DEFAULT_SPEC),
+             "--plan", "free", "--state", state],
+            capture_output=True, text=True, timeout=60, check=True,
+        )  # fmt: skip
+        key = created.stdout.strip()
+        assert re.fullmatch(r"sk_test_[0-9a-f]{24}", key), created.stdout + created.stderr
+        response = requests.get(f"{base}/v1/users", headers={"Authorization": f"Bearer {key}"})
+        assert response.status_code == 200
+        assert response.headers["X-RateLimit-Limit"] == "10"  # free: 10/second burst
+        listed = subprocess.run(
+            [sys.executable, "-m", "sandbox", "keys", "list", str(DEFAULT_SPEC), "--state", state],
+            capture_output=True, text=True, timeout=60, check=True,
+        ).stdout  # fmt: skip
+        assert key in listed and "free" in listed
     finally:
         process.terminate()
         process.wait(timeout=15)

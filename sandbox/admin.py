@@ -1,0 +1,66 @@
+"""The sandbox's own API under ``/__sandbox``: health, reset, and test API keys.
+
+It sits outside the served spec, answers JSON, and its errors say what to send instead.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from flask import Blueprint, Response, request
+
+from sandbox.jsonio import dumps
+
+if TYPE_CHECKING:
+    from sandbox.app import Sandbox
+
+
+def _json(value: Any, status: int = 200) -> Response:
+    return Response(dumps(value), status=status, content_type="application/json")
+
+
+def _problem(status: int, code: str, message: str) -> Response:
+    return _json({"status": "error", "error": {"code": code, "message": message}}, status)
+
+
+def admin_blueprint(sandbox: Sandbox) -> Blueprint:
+    admin = Blueprint("sandbox_admin", __name__, url_prefix="/__sandbox")
+
+    @admin.get("/health")
+    def health() -> Response:
+        return sandbox.health()
+
+    @admin.post("/reset")
+    def reset() -> Response:
+        sandbox.reset()
+        return _json({"status": "reset"})
+
+    @admin.get("/keys")
+    def list_keys() -> Response:
+        return _json({"keys": [key.as_dict() for key in sandbox.keys.all()],
+                      "plans": sandbox.settings.all_plans()})  # fmt: skip
+
+    @admin.post("/keys")
+    def create_key() -> Response:
+        body = request.get_json(silent=True) if request.data else {}
+        if not isinstance(body, dict):
+            return _problem(400, "invalid_request", 'Send a JSON object: {"plan": "free"}.')
+        plan = str(body.get("plan") or sandbox.settings.default_plan)
+        if not sandbox.limiter.knows(plan):
+            known = ", ".join(sorted(sandbox.limiter.plans))
+            return _problem(400, "unknown_plan", f"No plan {plan!r}; known plans: {known}.")
+        key = sandbox.keys.create(plan, str(body.get("label") or ""))
+        return _json(key.as_dict(), 201)
+
+    @admin.delete("/keys/<key>")
+    def revoke_key(key: str) -> Response:
+        if key in sandbox.keys.fixed:
+            return _problem(
+                409, "key_from_settings",
+                "This key comes from the settings (banner, api_keys or keys); remove it there.",
+            )  # fmt: skip
+        if not sandbox.keys.revoke(key):
+            return _problem(404, "not_found", f"No created key {key!r}.")
+        return Response(status=204)
+
+    return admin
