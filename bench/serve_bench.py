@@ -47,7 +47,7 @@ RESULTS = BENCH / "results" / "serve_bench.json"
 PYTHON = sys.executable
 USER_ID = "usr_8kPq2ZxW4mNc"
 POST_BODY = {"name": "Ada Lovelace", "email": "ada@example.com"}
-ALL_TARGETS = ("sandbox", "sandbox-stateless", "prism", "prism-static", "flask")
+ALL_TARGETS = ("sandbox", "sandbox-stateless", "sandbox-open", "prism", "prism-static", "flask")
 READY_TIMEOUT = 120.0
 
 
@@ -206,7 +206,7 @@ def build_targets(
             "--workers", str(workers), "--threads", str(threads),
         ]  # fmt: skip
 
-    def sandbox_cmd(*mode: str) -> Callable[[int], list[str]]:
+    def sandbox_cmd(*mode: str, limits: str | None = None) -> Callable[[int], list[str]]:
         def command(port: int) -> list[str]:
             return [
                 PYTHON,
@@ -219,7 +219,7 @@ def build_targets(
                 "--seed",
                 "1",
                 "--rate-limits",
-                rate_limits,
+                rate_limits if limits is None else limits,
             ]
 
         return command
@@ -258,6 +258,12 @@ def build_targets(
             "(throwaway file), seed 1",
             # a throwaway state per run, so runs do not see each other's records
             sandbox_cmd("--state", ":memory:"),
+            (base,),
+        ),
+        Target(
+            "sandbox-open",
+            "ours with --no-auth and no rate limits: what auth and limiting cost",
+            sandbox_cmd("--state", ":memory:", "--no-auth", limits=""),
             (base,),
         ),
         Target(
@@ -666,11 +672,13 @@ def compute_ratios(results: dict[str, TargetResult], concurrency: list[int]) -> 
             static = _stats(results, "prism-static", endpoint.key, c)
             flask = _stats(results, "flask", endpoint.key, c)
             stateless = _stats(results, "sandbox-stateless", endpoint.key, c)
+            open_door = _stats(results, "sandbox-open", endpoint.key, c)
             rows.append(
                 {
                     "endpoint": endpoint.key,
                     "concurrency": c,
                     "stored_over_stateless_rps": _div(rps(ours), rps(stateless)),
+                    "guarded_over_open_rps": _div(rps(ours), rps(open_door)),
                     "ours_over_prism_rps": _div(rps(ours), rps(prism)),
                     "prism_p99_over_ours_p99": _div(
                         prism.p99_ms if prism else None, ours.p99_ms if ours else None
@@ -758,6 +766,7 @@ def print_report(results: dict[str, TargetResult], ratios: list[dict], skipped: 
         "ours/Prism-static req/s",
         "ours/bare-Flask req/s",
         "stored/stateless req/s",
+        "auth+limits/open req/s",
     ):
         table.add_column(column, justify="left" if column == "endpoint" else "right")
     for row in ratios:
@@ -769,6 +778,7 @@ def print_report(results: dict[str, TargetResult], ratios: list[dict], skipped: 
             _fmt(row["ours_over_prism_static_rps"], suffix="x"),
             _fmt(row["ours_over_flask_rps"], ".0%"),
             _fmt(row["stored_over_stateless_rps"], ".0%"),
+            _fmt(row["guarded_over_open_rps"], ".0%"),
         )
     console.print(table)
 
