@@ -66,9 +66,13 @@ class SQLiteLimitsStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidi
                 "INSERT OR REPLACE INTO counters (key, count, expires) VALUES (?, ?, ?)",
                 (key, count, expires),
             )
-            if random.random() < 0.01:  # housekeeping now and then
-                db.execute("DELETE FROM counters WHERE expires <= ?", (now,))
+            self._sweep(now)
         return count
+
+    def _sweep(self, now: float) -> None:
+        """Now and then, drop expired counters: every window of every key leaves one behind."""
+        if random.random() < 0.01:
+            self.file.db.execute("DELETE FROM counters WHERE expires <= ?", (now,))
 
     def get(self, key: str) -> int:
         with self.file.guard():
@@ -125,6 +129,7 @@ class SQLiteLimitsStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidi
             "INSERT OR REPLACE INTO counters (key, count, expires) VALUES (?, ?, ?)",
             (key, count + amount, expires),
         )
+        self._sweep(now)
 
     def get_sliding_window(self, key: str, expiry: int) -> tuple[int, float, int, float]:
         with self.file.guard():
