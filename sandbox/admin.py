@@ -42,7 +42,7 @@ def admin_blueprint(sandbox: Sandbox) -> Blueprint:
 
     @admin.post("/keys")
     def create_key() -> Response:
-        body = request.get_json(silent=True) if request.data else {}
+        body = request.get_json(force=True, silent=True) if request.data else {}
         if not isinstance(body, dict):
             return _problem(400, "invalid_request", 'Send a JSON object: {"plan": "free"}.')
         plan = str(body.get("plan") or sandbox.settings.default_plan)

@@ -207,3 +207,9 @@ def test_a_flat_429_schema_gets_the_flat_body(tmp_path) -> None:
     assert body["error"] == "rate_limit_exceeded"
     assert body["retry_after"] == int(refused.headers["Retry-After"])
     assert 1 <= body["retry_after"] <= 3600
+
+
+def test_a_key_can_be_created_with_a_bare_curl_body(tmp_path) -> None:
+    client, _ = make(tmp_path)
+    made = client.post("/__sandbox/keys", data='{"plan": "pro"}')  # curl -d: form content type
+    assert made.status_code == 201 and made.get_json()["plan"] == "pro"
