@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from rich.console import Console
@@ -20,7 +20,7 @@ from sandbox.store import StorageError
 console = Console(stderr=True)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     sys.exit(2)
 
@@ -153,7 +153,6 @@ def _key_ring(spec: Path, config: Path | None, state: str | None) -> tuple[Setti
         return settings, KeyRing(settings.fixed_keys(), settings.state)
     except (ConfigError, StorageError) as exc:
         _fail(str(exc))
-        raise  # unreachable: _fail exits
 
 
 _spec_argument = click.argument("spec", type=click.Path(path_type=Path), default="openapi.yaml")

@@ -56,9 +56,6 @@ class Settings:
         digest = hashlib.sha256(f"openapi-sandbox:{self.spec.name}".encode()).hexdigest()
         return f"sk_test_{digest[:24]}"
 
-    def all_api_keys(self) -> set[str]:
-        return set(self.fixed_keys())
-
     def fixed_keys(self) -> dict[str, str]:
         """Every key the settings declare, with its plan (created keys live in the state)."""
         fixed = {self.default_api_key: self.default_plan}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
@@ -91,8 +91,10 @@ class RateLimiter:
         self._storage = counters
         self._limiter = strategies.SlidingWindowCounterRateLimiter(counters)
         self._lock = threading.Lock()
-        atomic = getattr(counters, "atomic", None)
-        self._atomic: object = atomic if callable(atomic) else None
+        # a storage that workers share offers one transaction for test-and-take
+        self._atomic: Callable[[], AbstractContextManager[None]] | None = getattr(
+            counters, "atomic", None
+        )
 
     def knows(self, plan: str) -> bool:
         return plan in self.plans
@@ -103,8 +105,7 @@ class RateLimiter:
             if self._atomic is None:
                 yield
                 return
-            transaction: AbstractContextManager[None] = self._atomic()  # type: ignore[operator]
-            with transaction:
+            with self._atomic():
                 yield
 
     def hit(self, identity: str, plan: str = DEFAULT_PLAN) -> Decision | None:
