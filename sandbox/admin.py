@@ -37,8 +37,11 @@ def admin_blueprint(sandbox: Sandbox) -> Blueprint:
 
     @admin.get("/keys")
     def list_keys() -> Response:
-        return _json({"keys": [key.as_dict() for key in sandbox.keys.all()],
-                      "plans": sandbox.settings.all_plans()})  # fmt: skip
+        return _json({
+            "keys": [key.as_dict() for key in sandbox.keys.all()],
+            "plans": sandbox.settings.all_plans(),
+            "oauth_clients": [client.as_dict() for client in sandbox.oauth.clients.values()],
+        })  # fmt: skip
 
     @admin.post("/keys")
     def create_key() -> Response:

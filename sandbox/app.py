@@ -8,6 +8,7 @@ that status. The spec, router, validators and generators are built once here.
 
 from __future__ import annotations
 
+import os
 import random
 import time
 import uuid
@@ -28,6 +29,7 @@ from sandbox.error_bodies import ApiError, ErrorBodies
 from sandbox.errors import ConfigError
 from sandbox.fake import DataFaker, stable_rng
 from sandbox.keys import KeyRing
+from sandbox.oauth import AccessTokens, GrantStore, OAuthServer, build_clients, discover
 from sandbox.ratelimit import RateLimiter
 from sandbox.ratelimit_storage import open_counters
 from sandbox.resources.engine import Call, NotStored, Outcome, ResourceEngine
@@ -55,7 +57,8 @@ class Sandbox:
         self.router = Router(spec.operations, spec.base_path)
         self.validator = RequestValidator(spec)
         self.keys = KeyRing(settings.fixed_keys(), settings.state)
-        self.authenticator = Authenticator(spec, self.keys)
+        self.oauth = self._oauth_server(spec, settings)
+        self.authenticator = Authenticator(spec, self.keys, self.oauth.tokens, self.oauth.clients)
         self.limiter = RateLimiter(
             settings.all_plans(),
             open_counters(settings.rate_limit_storage, settings.state, settings.workers),
@@ -78,6 +81,34 @@ class Sandbox:
                 spec, self.store, self.faker, self.checks,
                 seed=settings.seed, seed_records=settings.seed_records,
             )  # fmt: skip
+
+    def _oauth_server(self, spec: Spec, settings: Settings) -> OAuthServer:
+        clients = build_clients(
+            settings.oauth_clients,
+            default=settings.default_oauth_client,
+            default_identity=settings.default_api_key,
+            default_plan=settings.default_plan,
+            key_plan=self.keys.plan_of,
+        )
+        tokens = AccessTokens(
+            settings.state,
+            algorithm=settings.token_algorithm,
+            ttl=settings.token_ttl,
+            audience=settings.token_audience or _default_audience(spec),
+        )
+        return OAuthServer(
+            discover(spec), clients, tokens, GrantStore(settings.state),
+            issuer=settings.token_issuer, spec_check=self._spec_problem,
+        )  # fmt: skip
+
+    def _spec_problem(self, flask_request: Request) -> str | None:
+        """The first way a request breaks its operation's declared shape, if the spec
+        declares the operation (the OAuth endpoints use this for RFC 6749 errors)."""
+        route = self.router.match(flask_request.method, flask_request.path)
+        if not isinstance(route, Match):
+            return None
+        result = self.validator.validate(route.operation, _request_data(flask_request, {}))
+        return None if result.ok else _summary(result.problems)
 
     def reset(self) -> None:
         """Back to the seed state: stored records and rate-limit counters."""
@@ -256,6 +287,7 @@ class Sandbox:
             "spec": self.spec.title,
             "operations": len(self.spec.operations),
             "uptime_seconds": round(time.time() - self.started, 3),
+            "worker_pid": os.getpid(),
         }
         return Response(orjson.dumps(body), status=200, content_type="application/json")
 
@@ -297,6 +329,13 @@ def _request_data(flask_request: Request, path_params: dict[str, str]) -> Reques
         mimetype=flask_request.mimetype,
         content_type=flask_request.content_type or "",
     )
+
+
+def _default_audience(spec: Spec) -> str:
+    """The API's own URL as the spec states it (what clients configure as the audience)."""
+    servers = spec.document.get("servers") or []
+    url = str(servers[0].get("url", "")) if servers and isinstance(servers[0], dict) else ""
+    return url if "://" in url and "{" not in url else f"urn:sandbox:{spec.path.name}"
 
 
 def _negotiate(flask_request: Request, declared: list[str]) -> str | None:
@@ -350,6 +389,7 @@ def create_app(spec: Spec | str | Path | None = None, settings: Settings | None 
         provide_automatic_options=False,
     )
     app.register_blueprint(admin_blueprint(sandbox))
+    sandbox.oauth.register(app)
 
     @app.after_request
     def _common_headers(response: Response) -> Response:

@@ -2,7 +2,10 @@
 
 A requirement list is a choice of alternatives; each alternative needs all of its schemes.
 The sandbox's test API keys satisfy every scheme type (as an API key, a bearer token, or as
-either half of HTTP Basic), so one key from the banner works against any spec.
+either half of HTTP Basic) with every scope, so one key from the banner works against any
+spec. Access tokens from the sandbox's OAuth server carry scopes: where an operation offers
+an OAuth alternative, a token must pass it, scopes and all, rather than slip through a
+plain bearer alternative.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 
 from sandbox.error_bodies import ApiError
 from sandbox.keys import KeyRing
+from sandbox.oauth import AccessTokens, OAuthClient, TokenRejected, looks_like_jwt, scheme_is_oauth
 from sandbox.ratelimit import DEFAULT_PLAN
 from sandbox.spec import Operation, Spec
 from sandbox.validation import RequestData
@@ -26,6 +30,8 @@ class Principal:
     key: str
     scheme: str | None
     plan: str = DEFAULT_PLAN
+    scopes: frozenset[str] | None = None  # None: an API key, which holds every scope
+    client_id: str | None = None
 
 
 ANONYMOUS = Principal(key="", scheme=None)
@@ -41,27 +47,64 @@ class _Invalid(Exception):
 
 
 class Authenticator:
-    def __init__(self, spec: Spec, keys: KeyRing) -> None:
+    def __init__(
+        self,
+        spec: Spec,
+        keys: KeyRing,
+        tokens: AccessTokens | None = None,
+        clients: dict[str, OAuthClient] | None = None,
+    ) -> None:
         self.spec = spec
         self.keys = keys
+        self.tokens = tokens
+        self.clients = clients or {}
 
     def authenticate(self, operation: Operation, data: RequestData) -> Principal:
-        """The principal, or an ApiError (401) explaining what is missing or wrong."""
+        """The principal, or an ApiError: 401 for missing or bad credentials, 403 for a
+        token without the scopes the operation needs."""
         requirements = operation.security
         if not requirements:
             return ANONYMOUS
         invalid: _Invalid | None = None
+        short_of: list[str] | None = None
+        oauth_offered = self._offers_oauth(requirements)
         for alternative in requirements:
             if not alternative:
-                return ANONYMOUS
+                continue  # optional security: the caller is still identified if it can be
             try:
-                return self._satisfy(alternative, data)
+                principal = self._satisfy(alternative, data)
             except _Invalid as exc:
                 invalid = invalid or exc
+                continue
             except _Missing:
                 continue
+            if principal.scopes is None or not oauth_offered:
+                return principal
+            needed = self._scopes_needed(alternative)
+            if needed is None:
+                continue  # a token must pass one of the OAuth alternatives
+            lacking = [scope for scope in needed if scope not in principal.scopes]
+            if not lacking:
+                return principal
+            short_of = short_of or lacking
+        if not all(requirements):
+            return ANONYMOUS
         challenge = self._challenge(requirements)
+        if short_of is not None:
+            scopes = " ".join(short_of)
+            raise ApiError(
+                403,
+                "insufficient_scope",
+                f"The access token lacks the scope this operation needs: {scopes}. "
+                "Request it from the token endpoint (scope parameter).",
+                headers={"WWW-Authenticate": f'Bearer realm="sandbox", '
+                         f'error="insufficient_scope", scope="{scopes}"'},
+            )  # fmt: skip
         if invalid is not None:
+            if invalid.code in ("token_expired", "invalid_token"):
+                description = invalid.message.replace('"', "'")
+                challenge = {"WWW-Authenticate": 'Bearer realm="sandbox", error="invalid_token", '
+                             f'error_description="{description}"'}  # fmt: skip
             raise ApiError(401, invalid.code, invalid.message, headers=challenge)
         raise ApiError(
             401,
@@ -69,6 +112,22 @@ class Authenticator:
             "Missing credentials: " + self._how_to(requirements),
             headers=challenge,
         )
+
+    def _offers_oauth(self, requirements: list[dict[str, Any]]) -> bool:
+        return any(
+            scheme_is_oauth(self.spec.security_schemes.get(name))
+            for alternative in requirements
+            for name in alternative
+        )
+
+    def _scopes_needed(self, alternative: dict[str, Any]) -> list[str] | None:
+        """The scopes an alternative's OAuth schemes ask for; None if it has no OAuth scheme."""
+        oauth = [
+            scopes or []
+            for name, scopes in alternative.items()
+            if scheme_is_oauth(self.spec.security_schemes.get(name))
+        ]
+        return [scope for scopes in oauth for scope in scopes] if oauth else None
 
     def _satisfy(self, alternative: dict[str, Any], data: RequestData) -> Principal:
         principal = ANONYMOUS
@@ -87,11 +146,27 @@ class Authenticator:
             plan = self.keys.plan_of(part) if part else None
             if plan is not None:
                 return Principal(part, scheme, plan)
+        if self.tokens is not None and len(credential) == 1 and looks_like_jwt(credential[0]):
+            return self._token_principal(credential[0], scheme)
         raise _Invalid(
             "invalid_api_key",
             "The credential is not a known sandbox key or token. Use the key printed "
-            "in the sandbox banner (or create one with `sandbox keys create`).",
+            "in the sandbox banner (or create one with `sandbox keys create`), or an "
+            "access token from the sandbox's token endpoint.",
         )
+
+    def _token_principal(self, token: str, scheme: str) -> Principal:
+        assert self.tokens is not None
+        try:
+            claims = self.tokens.verify(token)
+        except TokenRejected as exc:
+            raise _Invalid(exc.code, exc.message) from None
+        client = self.clients.get(claims.client_id)
+        if client is None:
+            raise _Invalid(
+                "invalid_token", "The token's client is no longer configured in this sandbox."
+            )
+        return Principal(client.identity, scheme, client.plan, claims.scopes, client.client_id)
 
     def _challenge(self, requirements: list[dict[str, Any]]) -> dict[str, str]:
         for alternative in requirements:

@@ -14,6 +14,7 @@ from rich.table import Table
 from sandbox.config import Settings, load_settings
 from sandbox.errors import ConfigError, SpecError
 from sandbox.keys import KeyRing
+from sandbox.oauth import discover
 from sandbox.spec import Spec, load_spec
 from sandbox.store import StorageError
 
@@ -52,6 +53,13 @@ def banner(spec: Spec, settings: Settings) -> Panel:
     windows = settings.all_plans().get(plan) or "unlimited"
     table.add_row(
         "[bold]Test API key[/]", f"[green]{settings.default_api_key}[/]  plan {plan} ({windows})"
+    )
+    client_id, client_secret = settings.default_oauth_client
+    origin = f"http://{settings.host}:{settings.port}"
+    table.add_row(
+        "[bold]OAuth client[/]",
+        f"[green]{client_id}[/] / [green]{client_secret}[/]  "
+        f"token URL {origin}{discover(spec).token_path}",
     )
     table.add_row("[bold]Seed[/]", str(settings.seed) if settings.seed is not None else "random")
     state = settings.state if settings.stateful else "off (--stateless: every response generated)"
@@ -113,6 +121,11 @@ def main() -> None:
     help="Store nothing: every response is generated from the spec, as a pure mock.",
 )
 @click.option("--seed-records", type=int, help="Seed records per resource.  [default: 25]")
+@click.option(
+    "--token-ttl",
+    type=int,
+    help="Lifetime of OAuth access tokens in seconds (30: demo expiry).  [default: 3600]",
+)
 @click.option("--config", type=click.Path(path_type=Path, exists=True), help="Settings file.")
 @click.option(
     "--no-validate-spec",

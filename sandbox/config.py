@@ -36,6 +36,11 @@ class Settings:
     rate_limits: str = DEFAULT_LIMITS
     plans: dict[str, str] = field(default_factory=dict)
     keys: list[dict[str, str]] = field(default_factory=list)
+    oauth_clients: list[dict[str, Any]] = field(default_factory=list)
+    token_ttl: int = 3600
+    token_algorithm: str = "RS256"
+    token_issuer: str = ""
+    token_audience: str = ""
     default_plan: str = DEFAULT_PLAN
     rate_limit_storage: str = "auto"
     rate_limit_scale: float = 1.0
@@ -55,6 +60,12 @@ class Settings:
             return self.api_keys[0]
         digest = hashlib.sha256(f"openapi-sandbox:{self.spec.name}".encode()).hexdigest()
         return f"sk_test_{digest[:24]}"
+
+    @property
+    def default_oauth_client(self) -> tuple[str, str]:
+        """(client_id, client_secret) of the banner's OAuth client, stable like the key."""
+        digest = hashlib.sha256(f"openapi-sandbox-oauth:{self.spec.name}".encode()).hexdigest()
+        return f"client_test_{digest[:16]}", f"cs_test_{digest[16:48]}"
 
     def fixed_keys(self) -> dict[str, str]:
         """Every key the settings declare, with its plan (created keys live in the state)."""
@@ -92,7 +103,7 @@ def _coerce(name: str, value: Any) -> Any:
             return int(value)
         if kind is float:
             return float(value)
-        if kind in (dict[str, str], list[dict[str, str]]):
+        if kind in (dict[str, str], list[dict[str, str]], list[dict[str, Any]]):
             loaded = json.loads(value) if isinstance(value, str) else value
             if not isinstance(loaded, dict if kind == dict[str, str] else list):
                 raise ValueError(text)

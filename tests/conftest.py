@@ -43,7 +43,7 @@ def serve(spec: Path, **overrides: object) -> LiveServer:
     settings = load_settings(spec, environ={}, overrides={"state": ":memory:", **overrides})
     app = create_app(spec, settings)
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     return LiveServer(app, server, settings)
 
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jwt
 import pytest
 import requests
 
@@ -111,6 +112,51 @@ def test_a_key_created_with_the_cli_works_on_the_running_server(tmp_path: Path) 
             capture_output=True, text=True, timeout=60, check=True,
         ).stdout  # fmt: skip
         assert key in listed and "free" in listed
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def test_oauth_grants_and_keys_are_shared_by_worker_processes(tmp_path: Path) -> None:
+    """A code issued by one worker is redeemed by another, and every worker signs and
+    verifies with the one key in the state file. Each step uses a new connection, and the
+    worker behind it says its pid, until a code has crossed from one worker to the other."""
+    process, base, log = start(tmp_path, "--workers", "2", "--threads", "2")
+    redirect_uri = "http://127.0.0.1:1/cb"
+    try:
+        banner = log.read_text()
+        client_id = re.search(r"client_test_[0-9a-f]+", banner).group(0)
+        secret = re.search(r"cs_test_[0-9a-f]+", banner).group(0)
+        kids, crossed = set(), 0
+        for round_ in range(40):
+            with requests.Session() as first:
+                issuer_pid = first.get(base + "/__sandbox/health").json()["worker_pid"]
+                redirect = first.get(
+                    base + "/v1/oauth/authorize",
+                    params={"response_type": "code", "client_id": client_id,
+                            "redirect_uri": redirect_uri, "state": str(round_)},
+                    allow_redirects=False,
+                )  # fmt: skip
+            code = re.search(r"code=([^&]+)", redirect.headers["Location"]).group(1)
+            with requests.Session() as second:
+                redeemer_pid = second.get(base + "/__sandbox/health").json()["worker_pid"]
+                issued = second.post(
+                    base + "/v1/oauth/token",
+                    data={"grant_type": "authorization_code", "code": code,
+                          "redirect_uri": redirect_uri},
+                    auth=(client_id, secret),
+                )  # fmt: skip
+            assert issued.status_code == 200, issued.text
+            token = issued.json()["access_token"]
+            kids.add(jwt.get_unverified_header(token)["kid"])
+            with requests.Session() as third:
+                users = third.get(base + "/v1/users", headers={"Authorization": f"Bearer {token}"})
+            assert users.status_code == 200, users.text
+            crossed += issuer_pid != redeemer_pid
+            if crossed >= 2:
+                break
+        assert crossed >= 2, "the two workers never split the flow; cannot prove sharing"
+        assert len(kids) == 1
     finally:
         process.terminate()
         process.wait(timeout=15)
