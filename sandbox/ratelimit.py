@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
-from limits import RateLimitItem, RateLimitItemPerSecond, parse_many, storage, strategies
+from limits import RateLimitItem, RateLimitItemPerSecond, parse_many, storage
 
 from sandbox.errors import ConfigError
 
@@ -77,6 +77,27 @@ def parse_limits(
     ]
 
 
+# (previous count, seconds the previous window still overlaps, current count, current ttl)
+Window = tuple[int, float, int, float]
+
+
+def _weighted(item: RateLimitItem, previous: int, previous_ttl: float, current: int) -> float:
+    """The sliding-window estimate `limits` uses: the previous window, weighted by how much
+    of it still overlaps, plus the current one."""
+    return previous * previous_ttl / item.get_expiry() + current
+
+
+def _reset_in(
+    item: RateLimitItem, previous: int, previous_ttl: float, current: int, current_ttl: float
+) -> float:
+    """Seconds until the window frees a slot, the way `limits`' get_window_stats says it."""
+    expiry = item.get_expiry()
+    previous_in = previous_ttl % (expiry / previous) if previous else math.inf
+    current_in = current_ttl % expiry if current else math.inf
+    soonest = min(previous_in, current_in)
+    return 0.0 if soonest == math.inf else soonest
+
+
 class RateLimiter:
     def __init__(
         self,
@@ -89,7 +110,11 @@ class RateLimiter:
             name: parse_limits(spec, scale, where=f"plan {name!r}") for name, spec in plans.items()
         }
         self._storage = counters
-        self._limiter = strategies.SlidingWindowCounterRateLimiter(counters)
+        if not isinstance(counters, storage.SlidingWindowCounterSupport):
+            raise ConfigError(
+                f"the {type(counters).__name__} counters have no sliding windows; "
+                "use memory, sqlite, redis:// or memcached://"
+            )
         self._lock = threading.Lock()
         # a storage that workers share offers one transaction for test-and-take
         self._atomic: Callable[[], AbstractContextManager[None]] | None = getattr(
@@ -109,30 +134,58 @@ class RateLimiter:
                 yield
 
     def hit(self, identity: str, plan: str = DEFAULT_PLAN) -> Decision | None:
-        """Count one request against every window of ``plan``; None when it has no windows."""
+        """Count one request against every window of ``plan``; None when it has no windows.
+
+        One read per window decides, one acquire per window counts; the figures for the
+        headers come from that read, not from reading every window a third time."""
         items = self.plans.get(plan, self.plans.get(DEFAULT_PLAN, []))
         if not items:
             return None
+        keys = [item.key_for(identity) for item in items]
         with self._exclusive():
-            blocked = [item for item in items if not self._limiter.test(item, identity)]
+            windows = self._read(keys, items)
+            blocked = [
+                index
+                for index, (item, window) in enumerate(zip(items, windows, strict=True))
+                if _weighted(item, *window[:3]) >= item.amount
+            ]
             if not blocked:
-                for item in items:
-                    self._limiter.hit(item, identity)
-            stats = [(item, self._limiter.get_window_stats(item, identity)) for item in items]
-        policy = ", ".join(f"{item.amount};w={item.get_expiry()}" for item in items)
+                self._take(keys, items)
         now = time.time()
+        policy = ", ".join(f"{item.amount};w={item.get_expiry()}" for item in items)
         if blocked:
             # wait for the window that frees last: earlier ones would only refuse again
-            item, window = max(
-                ((i, s) for i, s in stats if i in blocked), key=lambda pair: pair[1].reset_time
-            )
-            wait = max(1, math.ceil(window.reset_time - now))
+            index = max(blocked, key=lambda i: _reset_in(items[i], *windows[i]))
+            item = items[index]
+            wait = max(1, math.ceil(_reset_in(item, *windows[index])))
             return Decision(
                 False, item.amount, 0, math.ceil(now + wait), wait, item.get_expiry(), policy
             )
-        item, window = min(stats, key=lambda pair: (pair[1].remaining, pair[1].reset_time))
-        reset = math.ceil(max(window.reset_time, now))
-        return Decision(True, item.amount, window.remaining, reset, 0, item.get_expiry(), policy)
+        stats = []
+        for item, (previous, previous_ttl, current, current_ttl) in zip(
+            items, windows, strict=True
+        ):
+            counted = (previous, previous_ttl, current + 1, current_ttl)  # this request too
+            remaining = max(0, item.amount - math.floor(_weighted(item, *counted[:3])))
+            stats.append((remaining, _reset_in(item, *counted), item))
+        remaining, reset_in, item = min(stats, key=lambda entry: entry[:2])
+        reset = math.ceil(now + reset_in)
+        return Decision(True, item.amount, remaining, reset, 0, item.get_expiry(), policy)
+
+    def _read(self, keys: list[str], items: list[RateLimitItem]) -> list[Window]:
+        expiries = [item.get_expiry() for item in items]
+        read_all = getattr(self._storage, "get_sliding_windows", None)
+        if read_all is not None:  # one query for every window (the shared SQLite counters)
+            return read_all(keys, expiries)
+        return [self._storage.get_sliding_window(k, e) for k, e in zip(keys, expiries, strict=True)]
+
+    def _take(self, keys: list[str], items: list[RateLimitItem]) -> None:
+        take_all = getattr(self._storage, "take_sliding_windows", None)
+        if take_all is not None:  # already tested inside this transaction: just count
+            take_all(keys, [item.get_expiry() for item in items])
+            return
+        for key, item in zip(keys, items, strict=True):
+            self._storage.acquire_sliding_window_entry(key, item.amount, item.get_expiry(), 1)
 
     def reset(self) -> None:
         with self._exclusive():

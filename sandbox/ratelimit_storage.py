@@ -10,7 +10,9 @@ when four processes race for the last one.
 
 from __future__ import annotations
 
+import fcntl
 import math
+import os
 import random
 import time
 from collections.abc import Iterator
@@ -38,6 +40,8 @@ class SQLiteLimitsStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidi
     def __init__(self, location: str | Path = ":memory:", **options: object) -> None:
         super().__init__(str(location))
         self.file = SQLiteFile(location, _SCHEMA, what="rate-limit file")
+        self._lock_path = self.file.path.with_suffix(".lock")
+        self._lock_fds: dict[int, int] = {}
 
     @property
     def base_exceptions(self) -> type[Exception]:
@@ -45,8 +49,23 @@ class SQLiteLimitsStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidi
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
-        with self.file.write():
-            yield
+        """One process at a time, queued by the kernel: SQLite's own busy handler polls with
+        sleeps of 1 ms and more, which under steady contention costs more than the work."""
+        fd = self._lock_fd()
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            with self.file.write():
+                yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _lock_fd(self) -> int:
+        pid = os.getpid()
+        fd = self._lock_fds.get(pid)
+        if fd is None:  # per process: a forked worker must not share its parent's lock
+            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            self._lock_fds[pid] = fd
+        return fd
 
     # -- plain counters (used by the fixed-window strategy; here for completeness) ----------
     def _row(self, key: str, now: float) -> tuple[int, float]:
@@ -98,13 +117,13 @@ class SQLiteLimitsStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidi
     # -- the sliding window counter ------------------------------------------------------
     def _window(self, key: str, expiry: int, now: float) -> tuple[int, float, int, float]:
         previous_key, current_key = self.sliding_window_keys(key, expiry, now)
-        previous, _ = self._row(previous_key, now)
-        current, _ = self._row(current_key, now)
-        # how much of the previous window still overlaps the sliding one, in seconds
-        previous_ttl = (1 - (((now - expiry) / expiry) % 1)) * expiry if previous else 0.0
-        # as limits' own storages report it: the rest of this window plus the next one
-        current_ttl = (1 - ((now / expiry) % 1)) * expiry + expiry
-        return previous, previous_ttl, current, current_ttl
+        counts = dict(
+            self.file.db.execute(
+                "SELECT key, count FROM counters WHERE key IN (?, ?) AND expires > ?",
+                (previous_key, current_key, now),
+            ).fetchall()
+        )
+        return _window(counts.get(previous_key, 0), counts.get(current_key, 0), expiry, now)
 
     def acquire_sliding_window_entry(
         self, key: str, limit: int, expiry: int, amount: int = 1
@@ -124,12 +143,45 @@ class SQLiteLimitsStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidi
         return True
 
     def _bump(self, key: str, amount: int, expires: float, now: float) -> None:
-        count, _ = self._row(key, now)
+        """Add to a window's counter in one statement; an expired leftover starts over."""
         self.file.db.execute(
-            "INSERT OR REPLACE INTO counters (key, count, expires) VALUES (?, ?, ?)",
-            (key, count + amount, expires),
+            "INSERT INTO counters (key, count, expires) VALUES (?1, ?2, ?3) "
+            "ON CONFLICT (key) DO UPDATE SET expires = ?3, "
+            "count = CASE WHEN counters.expires <= ?4 THEN ?2 ELSE counters.count + ?2 END",
+            (key, amount, expires, now),
         )
         self._sweep(now)
+
+    def get_sliding_windows(
+        self, keys: list[str], expiries: list[int]
+    ) -> list[tuple[int, float, int, float]]:
+        """Every window of a plan in one query: the rate limiter's read, inside atomic()."""
+        now = time.time()
+        pairs = [
+            self.sliding_window_keys(key, expiry, now)
+            for key, expiry in zip(keys, expiries, strict=True)
+        ]
+        wanted = [name for pair in pairs for name in pair]
+        with self.file.guard():
+            counts = dict(
+                self.file.db.execute(
+                    "SELECT key, count FROM counters WHERE expires > ? AND key IN ("
+                    + ", ".join("?" * len(wanted)) + ")",
+                    (now, *wanted),
+                ).fetchall()
+            )  # fmt: skip
+        return [
+            _window(counts.get(previous_key, 0), counts.get(current_key, 0), expiry, now)
+            for (previous_key, current_key), expiry in zip(pairs, expiries, strict=True)
+        ]
+
+    def take_sliding_windows(self, keys: list[str], expiries: list[int]) -> None:
+        """Count one request in each window; the caller tested them in this transaction."""
+        now = time.time()
+        with self.file.write():
+            for key, expiry in zip(keys, expiries, strict=True):
+                _, current_key = self.sliding_window_keys(key, expiry, now)
+                self._bump(current_key, 1, (int(now / expiry) + 2) * expiry, now)
 
     def get_sliding_window(self, key: str, expiry: int) -> tuple[int, float, int, float]:
         with self.file.guard():
@@ -139,6 +191,14 @@ class SQLiteLimitsStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidi
         previous_key, current_key = self.sliding_window_keys(key, expiry, time.time())
         with self.file.write() as db:
             db.execute("DELETE FROM counters WHERE key IN (?, ?)", (previous_key, current_key))
+
+
+def _window(previous: int, current: int, expiry: int, now: float) -> tuple[int, float, int, float]:
+    # how much of the previous window still overlaps the sliding one, in seconds
+    previous_ttl = (1 - (((now - expiry) / expiry) % 1)) * expiry if previous else 0.0
+    # as limits' own storages report it: the rest of this window plus the next one
+    current_ttl = (1 - ((now / expiry) % 1)) * expiry + expiry
+    return previous, previous_ttl, current, current_ttl
 
 
 def open_counters(kind: str, state: str, workers: int) -> Storage:

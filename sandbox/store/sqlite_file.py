@@ -34,7 +34,8 @@ class SQLiteFile:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StorageError(f"cannot create the folder for {path}: {exc}") from None
-        self.uri = path.resolve().as_uri() + "?mode=rwc"
+        self.path = path.resolve()
+        self.uri = self.path.as_uri() + "?mode=rwc"
         self.location = location
         self._local = threading.local()
         self._keepalive = self._connect()
