@@ -58,6 +58,7 @@ class Authenticator:
         self.keys = keys
         self.tokens = tokens
         self.clients = clients or {}
+        self._oauth_offered: dict[str, bool] = {}
 
     def authenticate(self, operation: Operation, data: RequestData) -> Principal:
         """The principal, or an ApiError: 401 for missing or bad credentials, 403 for a
@@ -67,7 +68,11 @@ class Authenticator:
             return ANONYMOUS
         invalid: _Invalid | None = None
         short_of: list[str] | None = None
-        oauth_offered = self._offers_oauth(requirements)
+        oauth_offered = self._oauth_offered.get(operation.operation_id)
+        if oauth_offered is None:
+            oauth_offered = self._oauth_offered[operation.operation_id] = self._offers_oauth(
+                requirements
+            )
         for alternative in requirements:
             if not alternative:
                 continue  # optional security: the caller is still identified if it can be

@@ -31,7 +31,7 @@ _PKCE_VALUE = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _SUBJECT_OF_APPROVALS = "sandbox_user"
 
-# (path, method, request) -> the first spec violation, or None
+# the first way a request breaks its operation's declared shape, or None
 SpecCheck = Callable[[Request], str | None]
 
 
