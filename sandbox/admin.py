@@ -15,12 +15,12 @@ if TYPE_CHECKING:
     from sandbox.app import Sandbox
 
 
-def _json(value: Any, status: int = 200) -> Response:
+def json_response(value: Any, status: int = 200) -> Response:
     return Response(dumps(value), status=status, content_type="application/json")
 
 
-def _problem(status: int, code: str, message: str) -> Response:
-    return _json({"status": "error", "error": {"code": code, "message": message}}, status)
+def problem(status: int, code: str, message: str) -> Response:
+    return json_response({"status": "error", "error": {"code": code, "message": message}}, status)
 
 
 def admin_blueprint(sandbox: Sandbox) -> Blueprint:
@@ -33,11 +33,11 @@ def admin_blueprint(sandbox: Sandbox) -> Blueprint:
     @admin.post("/reset")
     def reset() -> Response:
         sandbox.reset()
-        return _json({"status": "reset"})
+        return json_response({"status": "reset"})
 
     @admin.get("/keys")
     def list_keys() -> Response:
-        return _json({
+        return json_response({
             "keys": [key.as_dict() for key in sandbox.keys.all()],
             "plans": sandbox.settings.all_plans(),
             "oauth_clients": [client.as_dict() for client in sandbox.oauth.clients.values()],
@@ -47,23 +47,23 @@ def admin_blueprint(sandbox: Sandbox) -> Blueprint:
     def create_key() -> Response:
         body = request.get_json(force=True, silent=True) if request.data else {}
         if not isinstance(body, dict):
-            return _problem(400, "invalid_request", 'Send a JSON object: {"plan": "free"}.')
+            return problem(400, "invalid_request", 'Send a JSON object: {"plan": "free"}.')
         plan = str(body.get("plan") or sandbox.settings.default_plan)
         if not sandbox.limiter.knows(plan):
             known = ", ".join(sorted(sandbox.limiter.plans))
-            return _problem(400, "unknown_plan", f"No plan {plan!r}; known plans: {known}.")
+            return problem(400, "unknown_plan", f"No plan {plan!r}; known plans: {known}.")
         key = sandbox.keys.create(plan, str(body.get("label") or ""))
-        return _json(key.as_dict(), 201)
+        return json_response(key.as_dict(), 201)
 
     @admin.delete("/keys/<key>")
     def revoke_key(key: str) -> Response:
         if key in sandbox.keys.fixed:
-            return _problem(
+            return problem(
                 409, "key_from_settings",
                 "This key comes from the settings (banner, api_keys or keys); remove it there.",
             )  # fmt: skip
         if not sandbox.keys.revoke(key):
-            return _problem(404, "not_found", f"No created key {key!r}.")
+            return problem(404, "not_found", f"No created key {key!r}.")
         return Response(status=204)
 
     return admin

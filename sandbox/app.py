@@ -8,6 +8,7 @@ that status. The spec, router, validators and generators are built once here.
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import time
@@ -33,12 +34,20 @@ from sandbox.oauth import AccessTokens, GrantStore, OAuthServer, build_clients, 
 from sandbox.ratelimit import RateLimiter
 from sandbox.ratelimit_storage import open_counters
 from sandbox.resources.engine import Call, NotStored, Outcome, ResourceEngine
+from sandbox.resources.inference import Binding, Resource
 from sandbox.responder import Planned, Responder, serialize
 from sandbox.routing import Match, MethodNotAllowed, Router
 from sandbox.schemas import SchemaChecks
 from sandbox.spec import Operation, Spec, load_spec
 from sandbox.store import StateStore, open_store
 from sandbox.validation import RequestData, RequestValidator
+from sandbox.webhooks.admin import webhooks_blueprint
+from sandbox.webhooks.bridge import stored_subscriptions, subscription_resource
+from sandbox.webhooks.delivery import RetryPolicy
+from sandbox.webhooks.hub import PayloadTooLarge, WebhookHub
+from sandbox.webhooks.safety import DestinationPolicy
+from sandbox.webhooks.signing import SCHEMES, new_secret
+from sandbox.webhooks.subscriptions import Subscription
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD", "TRACE"]
 
@@ -81,6 +90,39 @@ class Sandbox:
                 spec, self.store, self.faker, self.checks,
                 seed=settings.seed, seed_records=settings.seed_records,
             )  # fmt: skip
+        self._quiet: set[str] = set()
+        self.webhooks = self._webhook_hub(spec, settings)
+
+    def _webhook_hub(self, spec: Spec, settings: Settings) -> WebhookHub:
+        if settings.webhook_signing not in SCHEMES:
+            raise ConfigError(
+                f"webhook_signing {settings.webhook_signing!r} is not a scheme; use one of: "
+                + ", ".join(SCHEMES)
+            )
+        listed = None
+        if self.engine is not None and self.store is not None:
+            resource = subscription_resource(self.engine.resources)
+            if resource is not None:
+                store, engine = self.store, self.engine
+                engine.unseeded.add(resource.name)  # seeded URLs would point nowhere
+                self._quiet.add(resource.name)  # subscribing is not itself an event
+                if "secret" in ((resource.item_schema or {}).get("properties") or {}):
+                    engine.secret_fields[resource.name] = ("secret", new_secret)
+
+                def listed(tenant: str, found: Resource = resource) -> list[Subscription]:
+                    return stored_subscriptions(store, found, tenant)
+
+        return WebhookHub(
+            spec, self.faker, settings.state,
+            retry=RetryPolicy(settings.webhook_attempts, settings.webhook_backoff,
+                              settings.webhook_timeout),
+            policy=DestinationPolicy(settings.webhook_allow_private,
+                                     frozenset(settings.webhook_allowed_hosts)),
+            signing=settings.webhook_signing,
+            renames=settings.webhook_event_names,
+            max_payload=settings.webhook_max_payload,
+            api_subscriptions=listed,
+        )  # fmt: skip
 
     def _oauth_server(self, spec: Spec, settings: Settings) -> OAuthServer:
         clients = build_clients(
@@ -115,6 +157,7 @@ class Sandbox:
         if self.store is not None:
             self.store.reset()
         self.limiter.reset()
+        self.webhooks.reset()
 
     # -- the pipeline -------------------------------------------------------------------
     def handle(self, flask_request: Request) -> Response:
@@ -162,9 +205,33 @@ class Sandbox:
                 outcome = self.engine.handle(binding, call)
             except NotStored:
                 return self.respond(operation, flask_request, route.path_params, rate_headers)
+            self._announce(binding, call.tenant, outcome)
             return self.respond(operation, flask_request, route.path_params, rate_headers, outcome)
         except ApiError as error:
             return self.error_response(error, operation, path, rate_headers)
+
+    def sample_record(self, event_type: str) -> Any:
+        """Realistic data for a manual event: a fresh record of the resource it names."""
+        singular = event_type.split(".")[0]
+        for resource in self.engine.resources.values() if self.engine else []:
+            if resource.singular == singular and resource.item_schema:
+                return self.faker.generate(
+                    resource.item_schema, rng=random.Random(), mode="response", fresh=True
+                )
+        return {}
+
+    def _announce(self, binding: Binding, tenant: str, outcome: Outcome) -> None:
+        """Every stored change is an event for the tenant's webhook subscribers."""
+        event_type = self.webhooks.event_name(binding.resource.singular, binding.action)
+        if event_type is None or binding.resource.name in self._quiet:
+            return
+        for record in outcome.changed:
+            try:
+                self.webhooks.emit(tenant, event_type, record)
+            except PayloadTooLarge:
+                logging.getLogger("sandbox.webhooks").warning(
+                    "%s not sent: the record is larger than webhook_max_payload", event_type
+                )
 
     def _rate_limit(self, principal: Principal, flask_request: Request) -> dict[str, str]:
         identity = principal.key or f"ip:{flask_request.remote_addr}"
@@ -389,6 +456,7 @@ def create_app(spec: Spec | str | Path | None = None, settings: Settings | None 
         provide_automatic_options=False,
     )
     app.register_blueprint(admin_blueprint(sandbox))
+    app.register_blueprint(webhooks_blueprint(sandbox))
     sandbox.oauth.register(app)
 
     @app.after_request

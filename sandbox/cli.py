@@ -224,10 +224,12 @@ def _serve_dev(spec: Spec, settings: Settings) -> None:
 
     from sandbox.app import create_app
 
+    app = create_app(spec, settings)
+    app.extensions["sandbox"].webhooks.start()
     run_simple(
         settings.host,
         settings.port,
-        create_app(spec, settings),
+        app,
         use_reloader=True,
         extra_files=[str(spec.path)],
         threaded=True,
@@ -240,6 +242,7 @@ def _serve_gunicorn(spec: Spec, settings: Settings) -> None:
     from sandbox.app import create_app
 
     app = create_app(spec, settings)
+    sandbox = app.extensions["sandbox"]
 
     class _Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -248,6 +251,8 @@ def _serve_gunicorn(spec: Spec, settings: Settings) -> None:
             self.cfg.set("threads", settings.threads)
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("preload_app", True)
+            # each worker process sends webhooks, including those a restart left pending
+            self.cfg.set("post_fork", lambda _server, _worker: sandbox.webhooks.start())
             self.cfg.set("graceful_timeout", 5)
             self.cfg.set("loglevel", "warning")
             # gunicorn answers long URLs and headers itself with an HTML 414/431 the spec never

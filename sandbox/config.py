@@ -41,6 +41,15 @@ class Settings:
     token_algorithm: str = "RS256"
     token_issuer: str = ""
     token_audience: str = ""
+    webhook_signing: str = "hmac-sha256-hex"
+    webhook_attempts: int = 3
+    webhook_backoff: float = 2.0
+    webhook_timeout: float = 10.0
+    webhook_allow_private: bool = True
+    webhook_allowed_hosts: list[str] = field(default_factory=list)
+    webhook_max_payload: int = 256 * 1024
+    webhook_event_names: dict[str, str] = field(default_factory=dict)
+    webhook_rotation_grace: float = 24 * 3600.0
     default_plan: str = DEFAULT_PLAN
     rate_limit_storage: str = "auto"
     rate_limit_scale: float = 1.0

@@ -13,7 +13,8 @@ import copy
 import math
 import random
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,6 +61,7 @@ class Call:
 class Outcome:
     value: Any
     empty: bool = False
+    changed: list[dict[str, Any]] = field(default_factory=list)  # records written (events)
 
 
 class ResourceEngine:
@@ -75,6 +77,9 @@ class ResourceEngine:
         self.seed_records = seed_records
         self.resources, self.bindings = infer_resources(spec)
         self._list_plans: dict[str, _ListPlan] = {}
+        # resource -> (field, maker): a secret made on create when absent, shown only then
+        self.secret_fields: dict[str, tuple[str, Callable[[], str]]] = {}
+        self.unseeded: set[str] = set()  # resources that start empty (webhook subscriptions)
 
     def binding(self, operation_id: str) -> Binding | None:
         return self.bindings.get(operation_id)
@@ -131,10 +136,33 @@ class ResourceEngine:
     def _create(self, binding: Binding, call: Call) -> Outcome:
         resource = binding.resource
         parent = self._parent(resource, call)
-        record = self._new_record(resource, call.body, call.rng, parent)
+        record = self._new_record(
+            resource, self._with_defaults(binding, call.body), call.rng, parent
+        )
+        secret = self.secret_fields.get(resource.name)
+        if secret is not None and not (isinstance(call.body, dict) and call.body.get(secret[0])):
+            record.body[secret[0]] = secret[1]()
         self._insert(call.tenant, resource, [record], self._chosen_ids(resource, [call.body]))
         # Location comes from the responder, which reads the id from the body it is given
-        return Outcome(self._envelope(binding, self._present(resource, record.body), call))
+        shown = self._present(resource, record.body, reveal=True)
+        return Outcome(self._envelope(binding, shown, call), changed=[record.body])
+
+    def _with_defaults(self, binding: Binding, body: Any) -> Any:
+        """The request schema's defaults for fields the client left out (``active: true``
+        on a webhook), as a server that applies its own schema would."""
+        if not isinstance(body, dict):
+            return body
+        content = ((binding.operation.request_body or {}).get("content")) or {}
+        media = next((m for name, m in content.items() if "json" in name), None) or {}
+        schema = self.spec.deref(media.get("schema") or {})
+        filled = dict(body)
+        for name, prop in (
+            (schema.get("properties") or {}) if isinstance(schema, dict) else {}
+        ).items():
+            prop = self.spec.deref(prop)
+            if name not in filled and isinstance(prop, dict) and "default" in prop:
+                filled[name] = copy.deepcopy(prop["default"])
+        return filled
 
     def _bulk_create(self, binding: Binding, call: Call) -> Outcome:
         resource = binding.resource
@@ -146,7 +174,10 @@ class ResourceEngine:
         records = [self._new_record(resource, item, call.rng, "") for item in items]
         self._insert(call.tenant, resource, records, self._chosen_ids(resource, items))
         presented = [self._present(resource, r.body) for r in records]
-        return Outcome(self._envelope(binding, presented, call, total=len(presented)))
+        return Outcome(
+            self._envelope(binding, presented, call, total=len(presented)),
+            changed=[r.body for r in records],
+        )
 
     def _replace(self, binding: Binding, call: Call) -> Outcome:
         return self._change(binding, call, merge=False)
@@ -175,15 +206,18 @@ class ResourceEngine:
             raise self._conflict(resource, conflict) from None
         if not replaced:
             raise self._not_found(resource, record_id)
-        return Outcome(self._envelope(binding, self._present(resource, updated), call))
+        return Outcome(
+            self._envelope(binding, self._present(resource, updated), call), changed=[updated]
+        )
 
     def _delete(self, binding: Binding, call: Call) -> Outcome:
         resource = binding.resource
         parent = self._parent(resource, call)
         record_id = self._item_id(binding, call)
-        if not self.store.delete(call.tenant, resource.name, record_id, parent):
+        last = self.store.get(call.tenant, resource.name, record_id, parent)
+        if last is None or not self.store.delete(call.tenant, resource.name, record_id, parent):
             raise self._absent(binding, record_id)
-        return Outcome(None, empty=True)
+        return Outcome(None, empty=True, changed=[last])
 
     def _list(self, binding: Binding, call: Call) -> Outcome:
         resource = binding.resource
@@ -358,6 +392,9 @@ class ResourceEngine:
         for resource in self.resources.values():
             if resource.parent is not None or resource.item_schema is None:
                 continue
+            if resource.name in self.unseeded:
+                records[resource.name] = []
+                continue
             made: list[Record] = []
             taken: set[tuple[str, str]] = set()
             for index in range(self.seed_records):
@@ -403,12 +440,17 @@ class ResourceEngine:
                     obj[name] = text
 
     # -- presenting ---------------------------------------------------------------------
-    def _present(self, resource: Resource, stored: dict[str, Any]) -> dict[str, Any]:
+    def _present(
+        self, resource: Resource, stored: dict[str, Any], *, reveal: bool = False
+    ) -> dict[str, Any]:
         properties = (resource.item_schema or {}).get("properties") or {}
         hidden = {
             name for name, prop in properties.items()
             if isinstance(self.spec.deref(prop), dict) and self.spec.deref(prop).get("writeOnly")
         }  # fmt: skip
+        secret = self.secret_fields.get(resource.name)
+        if secret is not None and not reveal:
+            hidden.add(secret[0])
         return {k: v for k, v in stored.items() if k not in hidden}
 
     def _envelope(

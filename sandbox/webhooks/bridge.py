@@ -1,0 +1,42 @@
+"""The spec's own subscription endpoint (``POST /v1/webhooks``) as a source of subscriptions.
+
+The resource engine stores those records like any other resource; this finds which resource
+they are (one with ``url`` and ``events`` fields) and reads a tenant's as subscriptions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sandbox.resources.inference import Resource
+from sandbox.store import ListQuery, StateStore
+from sandbox.webhooks.subscriptions import Subscription
+
+
+def subscription_resource(resources: dict[str, Resource]) -> Resource | None:
+    for resource in resources.values():
+        properties = (resource.item_schema or {}).get("properties") or {}
+        if resource.parent is None and {"url", "events"} <= set(properties):
+            return resource
+    return None
+
+
+def stored_subscriptions(store: StateStore, resource: Resource, tenant: str) -> list[Subscription]:
+    items, _, _ = store.query(tenant, resource.name, ListQuery(limit=10_000))
+    return [_subscription(resource, item) for item in items if _usable(item)]
+
+
+def _usable(item: dict[str, Any]) -> bool:
+    return isinstance(item.get("url"), str) and isinstance(item.get("events"), list)
+
+
+def _subscription(resource: Resource, item: dict[str, Any]) -> Subscription:
+    return Subscription(
+        id=str(item.get(resource.id_field, "")),
+        url=item["url"],
+        events=tuple(str(e) for e in item["events"]),
+        secret=str(item.get("secret") or ""),
+        scheme=item.get("scheme") if isinstance(item.get("scheme"), str) else None,
+        active=item.get("active", True) is not False,
+        source="api",
+    )
