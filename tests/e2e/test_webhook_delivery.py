@@ -5,7 +5,10 @@ from __future__ import annotations
 import collections
 import hashlib
 import hmac
+import json
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -114,3 +117,42 @@ def test_a_thousand_events_to_three_subscriptions_arrive_whole(tmp_path: Path) -
         process.wait(timeout=15)
         for receiver in receivers:
             receiver.close()
+
+
+def test_trigger_and_listen_commands(tmp_path: Path) -> None:
+    """`sandbox webhooks listen` verifies what `sandbox trigger` makes the server send."""
+    listen_port = free_port()
+    listen_log = tmp_path / "listen.log"
+    listener = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "webhooks", "listen", "--port", str(listen_port),
+         "--secret", "whsec_demo_secret"],
+        stdout=listen_log.open("w"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    process, base, _ = start(tmp_path, "--state", str(tmp_path / "state.sqlite"))
+    try:
+        requests.post(
+            base + "/__sandbox/webhooks",
+            json={"url": f"http://127.0.0.1:{listen_port}/in", "secret": "whsec_demo_secret",
+                  "events": ["user.*"], "scheme": "standard-webhooks"},
+        )  # fmt: skip
+        sent = subprocess.run(
+            [sys.executable, "-m", "sandbox", "trigger", "user.created", "--url", base,
+             "--data", '{"id": "usr_demo"}'],
+            capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+        assert sent.returncode == 0, sent.stderr
+        assert json.loads(sent.stdout)["data"] == {"id": "usr_demo"}
+        wait_until(lambda: "usr_demo" in listen_log.read_text(), what="the listener's output")
+        assert "verified user.created /in" in listen_log.read_text()
+        unreachable = subprocess.run(
+            [sys.executable, "-m", "sandbox", "trigger", "user.created", "--url",
+             f"http://127.0.0.1:{free_port()}"],
+            capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+        assert unreachable.returncode == 2
+        assert "is `sandbox serve` running?" in unreachable.stderr
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        listener.terminate()
+        listener.wait(timeout=15)
