@@ -43,6 +43,7 @@ from sandbox.store import StateStore, open_store
 from sandbox.validation import RequestData, RequestValidator
 from sandbox.webhooks.admin import webhooks_blueprint
 from sandbox.webhooks.bridge import stored_subscriptions, subscription_resource
+from sandbox.webhooks.callbacks import CallbackContext, plan_callbacks
 from sandbox.webhooks.delivery import RetryPolicy
 from sandbox.webhooks.hub import PayloadTooLarge, WebhookHub
 from sandbox.webhooks.safety import DestinationPolicy
@@ -286,7 +287,24 @@ class Sandbox:
             response.content_type = media_type
         else:
             response.headers.pop("Content-Type", None)
+        if operation.raw.get("callbacks"):
+            self._call_back(operation, flask_request, path_params, value, planned.status)
         return response
+
+    def _call_back(
+        self, operation: Operation, flask_request: Request, path_params: dict[str, str],
+        response_body: Any, status: int,
+    ) -> None:  # fmt: skip
+        """Fire the operation's OpenAPI callbacks at the URLs the request named."""
+        context = CallbackContext(
+            url=flask_request.url, method=flask_request.method, path_params=path_params,
+            query=flask_request.args, headers=flask_request.headers,
+            request_body=flask_request.get_json(silent=True), response_body=response_body,
+            status=status,
+        )  # fmt: skip
+        secret = self.settings.signing_secret_for_callbacks
+        for callback in plan_callbacks(self.spec, operation, context, self.faker):
+            self.webhooks.call_back("callbacks", callback, secret)
 
     def _rng(self, operation: Operation, flask_request: Request, path_params: dict) -> Any:
         if self.settings.seed is None:

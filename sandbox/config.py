@@ -6,6 +6,7 @@ Every field here is documented in the README's configuration reference.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hashlib
 import json
@@ -50,6 +51,7 @@ class Settings:
     webhook_max_payload: int = 256 * 1024
     webhook_event_names: dict[str, str] = field(default_factory=dict)
     webhook_rotation_grace: float = 24 * 3600.0
+    callback_secret: str = ""
     default_plan: str = DEFAULT_PLAN
     rate_limit_storage: str = "auto"
     rate_limit_scale: float = 1.0
@@ -75,6 +77,14 @@ class Settings:
         """(client_id, client_secret) of the banner's OAuth client, stable like the key."""
         digest = hashlib.sha256(f"openapi-sandbox-oauth:{self.spec.name}".encode()).hexdigest()
         return f"client_test_{digest[:16]}", f"cs_test_{digest[16:48]}"
+
+    @property
+    def signing_secret_for_callbacks(self) -> str:
+        """Callbacks have no subscription to hold a secret: one per sandbox, stable."""
+        if self.callback_secret:
+            return self.callback_secret
+        digest = hashlib.sha256(f"openapi-sandbox-callbacks:{self.spec.name}".encode()).digest()
+        return "whsec_" + base64.b64encode(digest[:24]).decode()
 
     def fixed_keys(self) -> dict[str, str]:
         """Every key the settings declare, with its plan (created keys live in the state)."""

@@ -16,7 +16,7 @@ from standardwebhooks.webhooks import Webhook
 
 from sandbox import create_app, load_settings, load_spec
 from sandbox.webhooks import verify
-from tests.conftest import DEFAULT_SPEC
+from tests.conftest import CORPUS, DEFAULT_SPEC
 from tests.webhook_receiver import start_receiver
 
 FAST = {"webhook_backoff": 0.05, "webhook_timeout": 0.5}
@@ -265,3 +265,56 @@ def test_manual_events_and_the_delivery_log_filters(sandbox, receiver) -> None:
         "/__sandbox/events", json={"type": "user.created", "data": {"blob": "x" * 300_000}}
     )
     assert too_big.status_code == 413
+
+
+def test_openapi_callbacks_are_fired_to_the_url_the_request_names(tmp_path, receiver) -> None:
+    spec = CORPUS / "oai" / "v3.0" / "callback-example.yaml"
+    settings = load_settings(
+        spec, environ={}, overrides={"state": str(tmp_path / "s.sqlite"), **FAST}
+    )
+    app = create_app(spec, settings)
+    try:
+        client = app.test_client()
+        made = client.post("/streams", query_string={"callbackUrl": receiver.url})
+        assert made.status_code == 201, made.data
+        (call,) = receiver.wait_for(1)
+        assert call.path == "/hooks/data"  # '{$request.query.callbackUrl}/data'
+        body = verify(call.body, call.headers, settings.signing_secret_for_callbacks)
+        jsonschema.validate(
+            body,
+            {"type": "object", "properties": {"timestamp": {"type": "string"},
+                                              "userData": {"type": "string"}}},
+        )  # fmt: skip
+        # a request that names no usable URL calls nobody
+        client.post("/streams", query_string={"callbackUrl": "not a url"})
+        time.sleep(0.3)
+        assert len(receiver.received) == 1
+    finally:
+        app.extensions["sandbox"].webhooks.worker.stop()
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ("{$request.body#/hooks/0/url}", "http://a.example/x"),
+        ("{$request.header.Progress-Url}", "http://b.example/p"),
+        ("{$request.path.id}/done", "42/done"),
+        ("http://c.example/{$response.body#/id}?m={$method}", "http://c.example/r1?m=POST"),
+        ("$request.query.cb", "http://d.example"),
+        ("{$request.body#/missing}", None),
+        ("{$response.header.Location}", None),
+    ],
+)
+def test_runtime_expressions(template, expected) -> None:
+    from werkzeug.datastructures import Headers, MultiDict
+
+    from sandbox.webhooks.callbacks import CallbackContext, evaluate_template
+
+    context = CallbackContext(
+        url="http://sandbox/x", method="POST", path_params={"id": "42"},
+        query=MultiDict({"cb": "http://d.example"}),
+        headers=Headers({"progress-url": "http://b.example/p"}),
+        request_body={"hooks": [{"url": "http://a.example/x"}]}, response_body={"id": "r1"},
+        status=201,
+    )  # fmt: skip
+    assert evaluate_template(template, context) == expected

@@ -13,6 +13,7 @@ from typing import Any
 
 from sandbox.jsonio import dumps
 from sandbox.spec import Spec
+from sandbox.webhooks.callbacks import PlannedCallback
 from sandbox.webhooks.delivery import DeliveryWorker, RetryPolicy
 from sandbox.webhooks.outbox import NewDelivery, Outbox
 from sandbox.webhooks.safety import DestinationPolicy
@@ -92,6 +93,17 @@ class WebhookHub:
         )  # fmt: skip
         self.worker.wake()
         return event, ids
+
+    def call_back(self, tenant: str, callback: PlannedCallback, secret: str) -> str:
+        """Queue one OpenAPI callback; its delivery id."""
+        body = dumps(callback.body)
+        (delivery_id,) = self.outbox.enqueue(
+            [NewDelivery("evt_" + _token(16), f"callback.{callback.name}", tenant,
+                         f"callback:{callback.name}", callback.url, self.signing, [secret], body)],
+            self.retry.attempts,
+        )  # fmt: skip
+        self.worker.wake()
+        return delivery_id
 
     def payload(self, event_type: str, data: Any, *, reshape: bool = True) -> Any:
         """The default ``{id, event, type, timestamp, data}``, or, where the spec declares a
