@@ -51,6 +51,7 @@ class Settings:
     webhook_max_payload: int = 256 * 1024
     webhook_event_names: dict[str, str] = field(default_factory=dict)
     webhook_rotation_grace: float = 24 * 3600.0
+    webhook_ordered: bool = False
     callback_secret: str = ""
     default_plan: str = DEFAULT_PLAN
     rate_limit_storage: str = "auto"

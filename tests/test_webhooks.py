@@ -318,3 +318,19 @@ def test_runtime_expressions(template, expected) -> None:
         status=201,
     )  # fmt: skip
     assert evaluate_template(template, context) == expected
+
+
+@pytest.mark.parametrize("ordered", [True, False])
+def test_ordered_delivery_holds_later_events_behind_a_retry(sandbox, receiver, ordered) -> None:
+    receiver.answer = lambda n: (500, {}, 0.0) if n <= 2 else (200, {}, 0.0)
+    client, box = sandbox(webhook_ordered=ordered, webhook_backoff=0.2)
+    client.post("/__sandbox/webhooks", json={"url": receiver.url, "events": ["*"]})
+    for number in range(3):
+        client.post("/__sandbox/events", json={"type": "user.created", "data": {"n": number}})
+    settled(box, 3)
+    arrivals = [json.loads(r.body)["data"]["n"] for r in receiver.received]  # failures too
+    assert len(arrivals) == 5  # three events, two failed attempts
+    if ordered:  # event 0 is tried until it succeeds, and nothing overtakes it
+        assert arrivals == [0, 0, 0, 1, 2]
+    else:  # all three go out at once; the two that failed are retried later
+        assert sorted(arrivals[:3]) == [0, 1, 2]

@@ -40,6 +40,7 @@ class WebhookHub:
         signing: str,
         renames: dict[str, str],
         max_payload: int,
+        ordered: bool = False,
         api_subscriptions: Callable[[str], list[Subscription]] | None = None,
     ) -> None:
         self.spec = spec
@@ -49,7 +50,7 @@ class WebhookHub:
         self.max_payload = max_payload
         self.retry = retry
         self.policy = policy
-        self.outbox = Outbox(state)
+        self.outbox = Outbox(state, ordered=ordered)
         self.subscriptions = SubscriptionTable(state)
         self.worker = DeliveryWorker(self.outbox, retry, policy)
         self.api_subscriptions = api_subscriptions or (lambda _tenant: [])

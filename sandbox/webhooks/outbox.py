@@ -100,8 +100,16 @@ class Attempt:
 
 
 class Outbox:
-    def __init__(self, location: str | Path) -> None:
+    def __init__(self, location: str | Path, *, ordered: bool = False) -> None:
         self.file = SQLiteFile(location, _SCHEMA)
+        # ordered: a subscription gets its next delivery only once the one before it is done
+        self._order = (
+            " AND NOT EXISTS (SELECT 1 FROM webhook_deliveries AS earlier WHERE "
+            "earlier.subscription_id = webhook_deliveries.subscription_id AND "
+            "earlier.status = 'pending' AND earlier.rowid < webhook_deliveries.rowid)"
+            if ordered
+            else ""
+        )
 
     def enqueue(self, deliveries: Iterable[NewDelivery], max_attempts: int) -> list[str]:
         now = time.time()
@@ -127,7 +135,7 @@ class Outbox:
         with self.file.write() as db:
             rows = db.execute(
                 f"SELECT {_FIELDS} FROM webhook_deliveries WHERE status = 'pending' "
-                "AND next_at <= ? AND lease_until <= ? ORDER BY next_at LIMIT ?",
+                f"AND next_at <= ? AND lease_until <= ?{self._order} ORDER BY next_at LIMIT ?",
                 (now, now, limit),
             ).fetchall()
             db.executemany(
