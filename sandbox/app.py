@@ -23,7 +23,7 @@ from werkzeug.exceptions import NotFound as WerkzeugNotFound
 from werkzeug.routing import PathConverter
 from werkzeug.wrappers import Response
 
-from sandbox.admin import admin_blueprint
+from sandbox.admin import admin_blueprint, problem
 from sandbox.auth import ANONYMOUS, Authenticator, Principal
 from sandbox.config import Settings, load_settings
 from sandbox.error_bodies import ApiError, ErrorBodies
@@ -39,7 +39,7 @@ from sandbox.responder import Planned, Responder, serialize
 from sandbox.routing import Match, MethodNotAllowed, Router
 from sandbox.schemas import SchemaChecks
 from sandbox.spec import Operation, Spec, load_spec
-from sandbox.store import StateStore, open_store
+from sandbox.store import StateStore, StorageError, open_store
 from sandbox.validation import RequestData, RequestValidator
 from sandbox.webhooks.admin import webhooks_blueprint
 from sandbox.webhooks.bridge import stored_subscriptions, subscription_resource
@@ -234,6 +234,9 @@ class Sandbox:
                 logging.getLogger("sandbox.webhooks").warning(
                     "%s not sent: the record is larger than webhook_max_payload", event_type
                 )
+            except StorageError as exc:  # the change is stored; failing the request would
+                # invite a retry that stores it twice
+                logging.getLogger("sandbox.webhooks").error("%s not queued: %s", event_type, exc)
 
     def _rate_limit(self, principal: Principal, flask_request: Request) -> dict[str, str]:
         identity = principal.key or f"ip:{flask_request.remote_addr}"
@@ -508,6 +511,22 @@ def create_app(spec: Spec | str | Path | None = None, settings: Settings | None 
             return sandbox.handle(request)  # e.g. a method Flask was not told about: QUERY
         error = ApiError(exc.code or 400, exc.name.upper().replace(" ", "_"), exc.description or "")
         return sandbox.error_response(error, None, request.path)
+
+    @app.errorhandler(StorageError)
+    def _storage(exc: StorageError) -> Response:
+        message = (
+            f"The sandbox cannot use its state file: {exc}. Free disk space or fix the file's "
+            "permissions, then retry."
+        )
+        if request.path.startswith("/__sandbox"):  # the admin API's own error shape
+            answer = problem(503, "STORAGE_UNAVAILABLE", message)
+            answer.headers["Retry-After"] = "5"
+            return answer
+        error = ApiError(503, "STORAGE_UNAVAILABLE", message,
+                         headers={"Retry-After": "5"}, retry_after=5)  # fmt: skip
+        route = sandbox.router.match(request.method, request.path)
+        operation = route.operation if isinstance(route, Match) else None
+        return sandbox.error_response(error, operation, request.path)
 
     @app.errorhandler(Exception)
     def _crash(exc: Exception) -> Response:
