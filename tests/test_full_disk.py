@@ -26,13 +26,13 @@ def small_disk(tmp_path: Path):
 
 def fill(disk: Path) -> Path:
     filler = disk / "filler"
-    with filler.open("wb") as out:
-        try:
-            while True:
-                out.write(b"\0" * 65536)
-                out.flush()
-        except OSError:
-            pass
+    with filler.open("wb", buffering=0) as out:  # unbuffered: close() has nothing left to write
+        for size in (65536, 4096, 512, 1):
+            try:
+                while True:
+                    out.write(b"\0" * size)
+            except OSError:
+                pass
     return filler
 
 
