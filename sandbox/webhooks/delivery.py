@@ -80,18 +80,22 @@ class DeliveryWorker:
     def _run(self) -> None:
         with ThreadPoolExecutor(self.senders, thread_name_prefix="webhook-send") as pool:
             while not self._stop.is_set():
+                wait = self._until_due()
+                if wait > 0:  # a cheap read; the claim below takes the write lock
+                    self._wake.wait(wait)
+                    self._wake.clear()
+                    continue
                 try:
                     batch = self.outbox.claim(self.senders * 4, self.retry.timeout + 30)
                 except Exception:  # the state file is unusable: keep trying, never die
                     log.exception("webhook outbox unavailable")
-                    batch = []
-                if batch:
-                    list(pool.map(self._deliver, batch))
+                    self._stop.wait(_IDLE_POLL)
                     continue
-                self._wake.wait(self._idle_wait())
-                self._wake.clear()
+                list(pool.map(self._deliver, batch))
 
-    def _idle_wait(self) -> float:
+    def _until_due(self) -> float:
+        """Seconds to the next due delivery, at most the idle poll (another process may
+        queue one meanwhile); 0 when one is due now."""
         try:
             due = self.outbox.next_due()
         except Exception:

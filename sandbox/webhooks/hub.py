@@ -64,10 +64,23 @@ class WebhookHub:
         return self.renames.get(name, name)
 
     def emit(
-        self, tenant: str, event_type: str, data: Any, *, as_given: bool = False
+        self,
+        tenant: str,
+        event_type: str,
+        data: Any,
+        *,
+        as_given: bool = False,
+        always: bool = False,
     ) -> tuple[Any, list[str]]:
         """Queue the event for every subscription that wants it; the event and delivery ids.
-        ``as_given``: a demo's hand-written data goes out untouched, fitting the spec or not."""
+        ``as_given``: a demo's hand-written data goes out untouched, fitting the spec or not.
+        Without listeners nothing is built (None), unless ``always`` asks for the event."""
+        listeners = [
+            s for s in [*self.subscriptions.all(), *self.api_subscriptions(tenant)]
+            if s.wants(event_type)
+        ]  # fmt: skip
+        if not listeners and not always:
+            return None, []
         event = self.payload(event_type, data, reshape=not as_given)
         body = dumps(event)
         if len(body) > self.max_payload:
@@ -75,10 +88,6 @@ class WebhookHub:
                 f"The {event_type} payload is {len(body)} bytes; webhook_max_payload allows "
                 f"{self.max_payload}."
             )
-        listeners = [
-            s for s in [*self.subscriptions.all(), *self.api_subscriptions(tenant)]
-            if s.wants(event_type)
-        ]  # fmt: skip
         if not listeners:
             return event, []
         now = time.time()
