@@ -13,6 +13,7 @@ import os
 import random
 import time
 import uuid
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,7 @@ class Sandbox:
 
         return WebhookHub(
             spec, self.faker, settings.state,
+            outbox_file=getattr(self.store, "file", None),
             retry=RetryPolicy(settings.webhook_attempts, settings.webhook_backoff,
                               settings.webhook_timeout),
             policy=DestinationPolicy(settings.webhook_allow_private,
@@ -204,10 +206,9 @@ class Sandbox:
                 rng=self._rng(operation, flask_request, route.path_params),
             )
             try:
-                outcome = self.engine.handle(binding, call)
+                outcome = self._handle_stored(self.engine, binding, call)
             except NotStored:
                 return self.respond(operation, flask_request, route.path_params, rate_headers)
-            self._announce(binding, call.tenant, outcome)
             return self.respond(operation, flask_request, route.path_params, rate_headers, outcome)
         except ApiError as error:
             return self.error_response(error, operation, path, rate_headers)
@@ -222,21 +223,39 @@ class Sandbox:
                 )
         return {}
 
-    def _announce(self, binding: Binding, tenant: str, outcome: Outcome) -> None:
-        """Every stored change is an event for the tenant's webhook subscribers."""
+    def _handle_stored(self, engine: ResourceEngine, binding: Binding, call: Call) -> Outcome:
+        """Run a stored operation. A change and the webhook events it causes are written in
+        one transaction of the state file: both are kept, or neither is."""
         event_type = self.webhooks.event_name(binding.resource.singular, binding.action)
         if event_type is None or binding.resource.name in self._quiet:
-            return
+            return engine.handle(binding, call)
+        engine.prepare(call.tenant)  # seeding a new tenant stays outside the write lock
+        file = self.webhooks.outbox.file
+        with file.write() if file is getattr(self.store, "file", None) else nullcontext():
+            outcome = engine.handle(binding, call)
+            queued = self._announce(event_type, call.tenant, outcome)
+        if queued:
+            self.webhooks.worker.wake()  # after the commit, so the worker sees the rows
+        return outcome
+
+    def _announce(self, event_type: str, tenant: str, outcome: Outcome) -> int:
+        """Every stored change is an event for the tenant's webhook subscribers."""
+        queued = 0
         for record in outcome.changed:
             try:
-                self.webhooks.emit(tenant, event_type, record)
+                queued += len(self.webhooks.emit(tenant, event_type, record, wake=False)[1])
             except PayloadTooLarge:
                 logging.getLogger("sandbox.webhooks").warning(
                     "%s not sent: the record is larger than webhook_max_payload", event_type
                 )
-            except StorageError as exc:  # the change is stored; failing the request would
-                # invite a retry that stores it twice
-                logging.getLogger("sandbox.webhooks").error("%s not queued: %s", event_type, exc)
+            except StorageError as exc:  # rolls the change back with it
+                raise ApiError(
+                    503, "STORAGE_UNAVAILABLE",
+                    f"The sandbox cannot use its state file: {exc}. Free disk space or fix "
+                    "the file's permissions, then retry.",
+                    headers={"Retry-After": "5"}, retry_after=5,
+                ) from None  # fmt: skip
+        return queued
 
     def _rate_limit(self, principal: Principal, flask_request: Request) -> dict[str, str]:
         identity = principal.key or f"ip:{flask_request.remote_addr}"

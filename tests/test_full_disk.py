@@ -6,7 +6,11 @@ which a filler file then fills up.
 
 from __future__ import annotations
 
+import json
+import os
+import sqlite3
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -24,8 +28,8 @@ def small_disk(tmp_path: Path):
     subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
-def fill(disk: Path) -> Path:
-    filler = disk / "filler"
+def fill(disk: Path, name: str = "filler") -> Path:
+    filler = disk / name
     with filler.open("wb", buffering=0) as out:  # unbuffered: close() has nothing left to write
         for size in (65536, 4096, 512, 1):
             try:
@@ -43,37 +47,55 @@ def test_a_full_disk_gives_503_and_recovery_loses_nothing(small_disk: Path) -> N
     app = create_app(DEFAULT_SPEC, settings)
     client = app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {settings.default_api_key}"
+    # a long secret makes each queued event need far more pages than the user it reports,
+    # so the disk can fill between the two writes unless they are one transaction
+    hook = {"url": "http://127.0.0.1:9/hooks", "events": ["*"], "secret": "s" * 60_000}
+    assert client.post("/__sandbox/webhooks", json=hook).status_code == 201
     kept = client.post("/v1/users", json={"name": "Kept Safe", "email": "kept@example.com"})
     assert kept.status_code == 201
     total = client.get("/v1/users").json["meta"]["total"]
-    hook = {"url": "http://127.0.0.1:9/hooks", "events": ["*"]}
-    assert client.post("/__sandbox/webhooks", json=hook).status_code == 201
+    sandbox = app.extensions["sandbox"]
+    sandbox.webhooks.worker.stop()  # its attempt log would eat the space measured out below
+    time.sleep(0.3)
 
+    def empty_wal() -> None:  # so that every write needs new blocks on the disk
+        with sqlite3.connect(settings.state) as db:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    # 1. nothing left: every write anywhere is a clear 503
+    empty_wal()
     filler = fill(small_disk)
-    big = {"name": "N" * 100, "email": "full@example.com"}
-    for attempt in range(200):  # the WAL may still hold a page or two: use them up
-        refused = client.post("/v1/users", json={**big, "email": f"full{attempt}@example.com"})
-        if refused.status_code != 201:
-            break
-    assert refused.status_code == 503, refused.data
-    assert refused.json["error"]["code"] == "STORAGE_UNAVAILABLE"
-    assert "Free disk space" in refused.json["error"]["message"]
-    assert refused.headers["Retry-After"] == "5"
-    admin = client.post("/__sandbox/keys", json={"plan": "free"})
-    assert admin.status_code == 503, admin.data
-    assert "Free disk space" in admin.json["error"]["message"], admin.json
-
-    for path, body in (("/__sandbox/webhooks", hook), ("/__sandbox/events", {"type": "x.y"})):
+    for path, body in (
+        ("/v1/users", {"name": "No Room", "email": "none@example.com"}),
+        ("/__sandbox/keys", {"plan": "free"}),
+        ("/__sandbox/webhooks", hook),
+        ("/__sandbox/events", {"type": "user.created"}),
+    ):
         full = client.post(path, json=body)
         assert full.status_code == 503, (path, full.data)
         assert full.json["error"]["code"] == "STORAGE_UNAVAILABLE"
+        assert "Free disk space" in full.json["error"]["message"]
+        assert full.headers["Retry-After"] == "5"
 
+    # 2. room for a user (a few pages) but not for the user and its 60 KB event together
+    filler.unlink()
+    empty_wal()
+    filler = fill(small_disk)
+    os.truncate(filler, filler.stat().st_size - 32_768)
+    refused = client.post("/v1/users", json={"name": "Half Way", "email": "half@example.com"})
+    assert refused.status_code == 503, refused.data
+
+    # 3. space again: what was stored is intact, and a change and its event were kept or
+    # dropped together
     filler.unlink()
     after = client.get("/v1/users?limit=100").json
     emails = {user["email"] for user in after["data"]}
+    assert after["meta"]["total"] == total
     assert "kept@example.com" in emails
-    assert after["meta"]["total"] >= total
+    assert not {"none@example.com", "half@example.com"} & emails
+    logged = client.get("/__sandbox/webhooks/deliveries?event_type=user.created&limit=1000")
+    announced = [json.loads(d["body"])["data"]["email"] for d in logged.json["deliveries"]]
+    assert announced == ["kept@example.com"]
     again = client.post("/v1/users", json={"name": "Back Again", "email": "back@example.com"})
     assert again.status_code == 201
     assert client.get(f"/v1/users/{again.json['data']['id']}").status_code == 200
-    app.extensions["sandbox"].webhooks.worker.stop()

@@ -85,6 +85,10 @@ class ResourceEngine:
         return self.bindings.get(operation_id)
 
     # -- dispatch -----------------------------------------------------------------------
+    def prepare(self, tenant: str) -> None:
+        """Seed a tenant seen for the first time (handle does it too, when not done yet)."""
+        self.store.ensure_seeded(tenant, self._seed_all)
+
     def handle(self, binding: Binding, call: Call) -> Outcome:
         try:
             self.store.ensure_seeded(call.tenant, self._seed_all)

@@ -54,6 +54,11 @@ class SQLiteFile:
             raise StorageError(f"cannot open the {self.what} {self.location}: {exc}") from None
         return connection
 
+    def adopt(self, schema: str) -> None:
+        """Add another component's tables to this file, to share its transactions."""
+        with self.guard():
+            self.db.executescript(schema)
+
     @property
     def db(self) -> sqlite3.Connection:
         """This thread's connection in this process."""
@@ -76,14 +81,26 @@ class SQLiteFile:
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction; nested uses join the outer one."""
+        """A write transaction. A nested use joins the outer one as a savepoint: if it fails,
+        its own writes are undone and the outer transaction carries on (a batch insert that
+        hits a conflict must not leave half a batch behind for the retry to trip over)."""
         db = self.db
         if self._local.depth:
+            savepoint = f"nested_{self._local.depth}"
             self._local.depth += 1
-            try:
-                yield db
-            finally:
-                self._local.depth -= 1
+            with self.guard():
+                db.execute(f"SAVEPOINT {savepoint}")
+                try:
+                    yield db
+                except BaseException:
+                    if db.in_transaction:
+                        db.execute(f"ROLLBACK TO {savepoint}")
+                        db.execute(f"RELEASE {savepoint}")
+                    raise
+                else:
+                    db.execute(f"RELEASE {savepoint}")
+                finally:
+                    self._local.depth -= 1
             return
         with self.guard():
             db.execute("BEGIN IMMEDIATE")
@@ -92,7 +109,13 @@ class SQLiteFile:
                 yield db
             except BaseException:
                 self._local.depth = 0
-                db.execute("ROLLBACK")
+                if db.in_transaction:  # SQLite may have rolled back already (SQLITE_FULL)
+                    db.execute("ROLLBACK")
                 raise
             self._local.depth = 0
-            db.execute("COMMIT")
+            try:
+                db.execute("COMMIT")
+            except sqlite3.Error:  # a full disk can refuse the commit: leave no open transaction
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise

@@ -13,6 +13,7 @@ from typing import Any
 
 from sandbox.jsonio import dumps
 from sandbox.spec import Spec
+from sandbox.store.sqlite_file import SQLiteFile
 from sandbox.webhooks.callbacks import PlannedCallback
 from sandbox.webhooks.delivery import DeliveryWorker, RetryPolicy
 from sandbox.webhooks.outbox import NewDelivery, Outbox
@@ -35,6 +36,7 @@ class WebhookHub:
         faker: Any,
         state: str,
         *,
+        outbox_file: SQLiteFile | None = None,
         retry: RetryPolicy,
         policy: DestinationPolicy,
         signing: str,
@@ -50,7 +52,7 @@ class WebhookHub:
         self.max_payload = max_payload
         self.retry = retry
         self.policy = policy
-        self.outbox = Outbox(state, ordered=ordered)
+        self.outbox = Outbox(outbox_file or state, ordered=ordered)
         self.subscriptions = SubscriptionTable(state)
         self.worker = DeliveryWorker(self.outbox, retry, policy)
         self.api_subscriptions = api_subscriptions or (lambda _tenant: [])
@@ -71,6 +73,7 @@ class WebhookHub:
         *,
         as_given: bool = False,
         always: bool = False,
+        wake: bool = True,
     ) -> tuple[Any, list[str]]:
         """Queue the event for every subscription that wants it; the event and delivery ids.
         ``as_given``: a demo's hand-written data goes out untouched, fitting the spec or not.
@@ -101,7 +104,8 @@ class WebhookHub:
             ),
             self.retry.attempts,
         )  # fmt: skip
-        self.worker.wake()
+        if wake:  # inside a caller's transaction, the caller wakes the worker after commit
+            self.worker.wake()
         return event, ids
 
     def call_back(self, tenant: str, callback: PlannedCallback, secret: str) -> str:

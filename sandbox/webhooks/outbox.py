@@ -100,8 +100,14 @@ class Attempt:
 
 
 class Outbox:
-    def __init__(self, location: str | Path, *, ordered: bool = False) -> None:
-        self.file = SQLiteFile(location, _SCHEMA)
+    def __init__(self, location: str | Path | SQLiteFile, *, ordered: bool = False) -> None:
+        """Given the resource store's own file, an event is queued in the same transaction
+        as the change it reports: both are kept or neither."""
+        if isinstance(location, SQLiteFile):
+            self.file = location
+            self.file.adopt(_SCHEMA)
+        else:
+            self.file = SQLiteFile(location, _SCHEMA)
         # ordered: a subscription gets its next delivery only once the one before it is done
         self._order = (
             " AND NOT EXISTS (SELECT 1 FROM webhook_deliveries AS earlier WHERE "
