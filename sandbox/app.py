@@ -27,7 +27,7 @@ from werkzeug.wrappers import Response
 from sandbox.admin import admin_blueprint, problem
 from sandbox.auth import ANONYMOUS, Authenticator, Principal
 from sandbox.config import Settings, load_settings
-from sandbox.error_bodies import ApiError, ErrorBodies
+from sandbox.error_bodies import ApiError, ErrorBodies, storage_unavailable
 from sandbox.errors import ConfigError
 from sandbox.fake import DataFaker, stable_rng
 from sandbox.keys import KeyRing
@@ -248,13 +248,6 @@ class Sandbox:
                 logging.getLogger("sandbox.webhooks").warning(
                     "%s not sent: the record is larger than webhook_max_payload", event_type
                 )
-            except StorageError as exc:  # rolls the change back with it
-                raise ApiError(
-                    503, "STORAGE_UNAVAILABLE",
-                    f"The sandbox cannot use its state file: {exc}. Free disk space or fix "
-                    "the file's permissions, then retry.",
-                    headers={"Retry-After": "5"}, retry_after=5,
-                ) from None  # fmt: skip
         return queued
 
     def _rate_limit(self, principal: Principal, flask_request: Request) -> dict[str, str]:
@@ -533,16 +526,11 @@ def create_app(spec: Spec | str | Path | None = None, settings: Settings | None 
 
     @app.errorhandler(StorageError)
     def _storage(exc: StorageError) -> Response:
-        message = (
-            f"The sandbox cannot use its state file: {exc}. Free disk space or fix the file's "
-            "permissions, then retry."
-        )
+        error = storage_unavailable(exc)
         if request.path.startswith("/__sandbox"):  # the admin API's own error shape
-            answer = problem(503, "STORAGE_UNAVAILABLE", message)
-            answer.headers["Retry-After"] = "5"
+            answer = problem(error.status, error.code, error.message)
+            answer.headers.update(error.headers)
             return answer
-        error = ApiError(503, "STORAGE_UNAVAILABLE", message,
-                         headers={"Retry-After": "5"}, retry_after=5)  # fmt: skip
         route = sandbox.router.match(request.method, request.path)
         operation = route.operation if isinstance(route, Match) else None
         return sandbox.error_response(error, operation, request.path)

@@ -40,6 +40,16 @@ class ApiError(Exception):
             return "Error"
 
 
+def storage_unavailable(exc: Exception) -> ApiError:
+    """The state file cannot be used (a full disk, permissions): retryable, and said so."""
+    return ApiError(
+        503, "STORAGE_UNAVAILABLE",
+        f"The sandbox cannot use its state file: {exc}. Free disk space or fix the file's "
+        "permissions, then retry.",
+        headers={"Retry-After": "5"}, retry_after=5,
+    )  # fmt: skip
+
+
 def _norm(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sandbox.error_bodies import ApiError
+from sandbox.error_bodies import ApiError, storage_unavailable
 from sandbox.fake import stable_rng
 from sandbox.resources.inference import Binding, Resource, infer_resources
 from sandbox.schemas import SchemaChecks, merged, schema_types
@@ -95,12 +95,7 @@ class ResourceEngine:
             handler = getattr(self, f"_{binding.action}")
             return handler(binding, call)
         except StorageError as exc:
-            raise ApiError(
-                503, "STORAGE_UNAVAILABLE",
-                f"The sandbox cannot use its state store: {exc}. Free disk space or fix the "
-                "state file's permissions, then retry.",
-                headers={"Retry-After": "5"}, retry_after=5,
-            ) from None  # fmt: skip
+            raise storage_unavailable(exc) from None
 
     def _parent(self, resource: Resource, call: Call) -> str:
         if resource.parent is None or resource.parent_param is None:
