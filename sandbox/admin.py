@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, request
 
-from sandbox.jsonio import dumps
+from sandbox.jsonio import dumps, loads
 
 if TYPE_CHECKING:
     from sandbox.app import Sandbox
@@ -17,6 +17,18 @@ if TYPE_CHECKING:
 
 def json_response(value: Any, status: int = 200) -> Response:
     return Response(dumps(value), status=status, content_type="application/json")
+
+
+def json_body() -> Any:
+    """The body as JSON whatever its Content-Type (a bare ``curl -d`` says form-encoded);
+    {} when empty, None when it is not JSON."""
+    raw = request.get_data(cache=True, parse_form_data=False)
+    if not raw.strip():
+        return {}
+    try:
+        return loads(raw)
+    except ValueError:
+        return None
 
 
 def problem(status: int, code: str, message: str) -> Response:
@@ -45,7 +57,7 @@ def admin_blueprint(sandbox: Sandbox) -> Blueprint:
 
     @admin.post("/keys")
     def create_key() -> Response:
-        body = request.get_json(force=True, silent=True) if request.data else {}
+        body = json_body()
         if not isinstance(body, dict):
             return problem(400, "invalid_request", 'Send a JSON object: {"plan": "free"}.')
         plan = str(body.get("plan") or sandbox.settings.default_plan)

@@ -211,5 +211,9 @@ def test_a_flat_429_schema_gets_the_flat_body(tmp_path) -> None:
 
 def test_a_key_can_be_created_with_a_bare_curl_body(tmp_path) -> None:
     client, _ = make(tmp_path)
-    made = client.post("/__sandbox/keys", data='{"plan": "pro"}')  # curl -d: form content type
+    made = client.post(  # what curl -d sends: a form content type
+        "/__sandbox/keys",
+        data='{"plan": "pro"}',
+        content_type="application/x-www-form-urlencoded",
+    )
     assert made.status_code == 201 and made.get_json()["plan"] == "pro"

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, request
 
+from sandbox.admin import json_body
 from sandbox.admin import json_response as _json
 from sandbox.admin import problem as _problem
 from sandbox.webhooks.hub import PayloadTooLarge
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
 
 def _body() -> dict[str, Any] | None:
-    body = request.get_json(force=True, silent=True) if request.data else {}
+    body = json_body()
     return body if isinstance(body, dict) else None
 
 
