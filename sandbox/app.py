@@ -32,6 +32,14 @@ from sandbox.errors import ConfigError
 from sandbox.fake import DataFaker, stable_rng
 from sandbox.keys import KeyRing
 from sandbox.oauth import AccessTokens, GrantStore, OAuthServer, build_clients, discover
+from sandbox.preferences import (
+    NO_EXAMPLE,
+    Preference,
+    chosen_example,
+    declared_response,
+    is_example,
+    read_preference,
+)
 from sandbox.ratelimit import RateLimiter
 from sandbox.ratelimit_storage import open_counters
 from sandbox.resources.engine import Call, NotStored, Outcome, ResourceEngine
@@ -194,6 +202,12 @@ class Sandbox:
                     _summary(result.problems),
                     details=[p.as_dict() for p in result.problems],
                 )
+            preference = read_preference(flask_request.headers.get("Prefer"))
+            if preference is not None:  # a declared response on request, as Prism gives it
+                return self.respond(
+                    operation, flask_request, route.path_params, rate_headers,
+                    preference=preference,
+                )  # fmt: skip
             binding = self.engine.binding(operation.operation_id) if self.engine else None
             if binding is None or self.engine is None:  # stateless, or not a resource
                 return self.respond(operation, flask_request, route.path_params, rate_headers)
@@ -273,10 +287,15 @@ class Sandbox:
         path_params: dict[str, str],
         rate_headers: dict[str, str],
         outcome: Outcome | None = None,
+        preference: Preference | None = None,
     ) -> Response:
         """The declared success response: the engine's value when there is one (stateful
-        operations), else a generated one."""
+        operations), else a generated one; or the response a Prefer header asks for."""
         planned = self.responder.plan(operation)
+        if preference is not None and preference.code is not None:
+            planned = Planned(
+                preference.code, declared_response(self.spec, operation, preference.code)
+            )
         declared = self.responder.media_types(planned)
         media_type = None
         if declared and not (outcome and outcome.empty):
@@ -289,7 +308,12 @@ class Sandbox:
                     "adjust the Accept header.",
                 )
         rng = self._rng(operation, flask_request, path_params)
-        if outcome is None:
+        example = self._preferred_example(planned, media_type, preference)
+        if is_example(example):
+            value, body = example, serialize(example, media_type) if media_type else b""
+        elif outcome is None:
+            if preference is not None and preference.dynamic is False:
+                rng = random.Random(0)  # static: the same answer every time
             body, value = self.responder.body(planned, media_type, rng, path_params)
         else:
             value = outcome.value
@@ -298,14 +322,24 @@ class Sandbox:
             operation, planned, rng, flask_request.path, value, flask_request.host_url
         )
         headers.update(rate_headers)
+        if preference is not None:
+            headers["Preference-Applied"] = preference.applied()
         response = Response(body, status=planned.status, headers=headers)
         if media_type is not None:
             response.content_type = media_type
         else:
             response.headers.pop("Content-Type", None)
-        if operation.raw.get("callbacks"):
+        if operation.raw.get("callbacks") and 200 <= planned.status < 300:
             self._call_back(operation, flask_request, path_params, value, planned.status)
         return response
+
+    def _preferred_example(
+        self, planned: Planned, media_type: str | None, preference: Preference | None
+    ) -> Any:
+        if preference is None or media_type is None:
+            return NO_EXAMPLE
+        media = (planned.declaration.get("content") or {}).get(media_type) or {}
+        return chosen_example(self.spec, media, preference)
 
     def _call_back(
         self, operation: Operation, flask_request: Request, path_params: dict[str, str],
