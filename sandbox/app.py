@@ -165,7 +165,8 @@ class Sandbox:
         return None if result.ok else _summary(result.problems)
 
     def reset(self) -> None:
-        """Back to the seed state: stored records and rate-limit counters."""
+        """Back to the seed state: stored records, rate-limit counters and the webhook delivery
+        log. Credentials (keys, OAuth grants, signing key) and subscriptions survive."""
         if self.store is not None:
             self.store.reset()
         self.limiter.reset()

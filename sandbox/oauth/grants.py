@@ -131,10 +131,6 @@ class GrantStore:
             raise GrantRejected(problem)
         return grant
 
-    def reset(self) -> None:
-        with self.file.write() as db:
-            db.execute("DELETE FROM oauth_grants")
-
 
 def pkce_matches(verifier: str, challenge: str, method: str | None) -> bool:
     if (method or "plain") == "S256":

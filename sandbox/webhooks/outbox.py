@@ -40,8 +40,10 @@ _FIELDS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass
 class NewDelivery:
+    """What the hub queues: one event for one subscription."""
+
     event_id: str
     event_type: str
     tenant: str
@@ -53,16 +55,10 @@ class NewDelivery:
 
 
 @dataclass
-class Delivery:
+class Delivery(NewDelivery):
+    """A queued delivery as the outbox keeps it, with its progress and attempt log."""
+
     id: str
-    event_id: str
-    event_type: str
-    tenant: str
-    subscription_id: str
-    url: str
-    scheme: str
-    secrets: list[str]
-    body: bytes
     status: str  # pending, delivered, failed
     attempts: int
     max_attempts: int
@@ -248,7 +244,7 @@ class Outbox:
 
 
 def _delivery(row: tuple) -> Delivery:
-    values = list(row)
-    values[7] = json.loads(values[7])
-    values[8] = bytes(values[8])
-    return Delivery(*values)
+    values = dict(zip(_FIELDS.replace(" ", "").split(","), row, strict=True))
+    values["secrets"] = json.loads(values["secrets"])
+    values["body"] = bytes(values["body"])
+    return Delivery(**values)

@@ -112,7 +112,3 @@ class SubscriptionTable:
                 (new_secret, time.time() + grace, subscription_id),
             ).rowcount
         return self.get(subscription_id) if changed else None
-
-    def reset(self) -> None:
-        with self.file.write() as db:
-            db.execute("DELETE FROM webhook_subscriptions")
