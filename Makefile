@@ -4,8 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SPEC   ?= openapi.yaml
 ARGS   ?=
+# browser tests drive Debian's chromium through Playwright, which never downloads a browser
+CHROMIUM := /usr/bin/chromium
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,13 +21,20 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/sandbox serve $(SPEC) $(ARGS)
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 $(ARGS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+chromium: $(CHROMIUM)
+
+# a file target: nothing to do once the package is installed
+$(CHROMIUM):
+	$(SUDO) apt-get update
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/serve_bench.py

@@ -13,6 +13,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from sandbox import Settings, create_app, load_settings
 
+pytest_plugins = ["tests.browser"]
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SPEC = ROOT / "openapi.yaml"
 CORPUS = ROOT.parent / "shared" / "corpus"
