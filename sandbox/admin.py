@@ -1,14 +1,18 @@
-"""The sandbox's own API under ``/__sandbox``: health, reset, and test API keys.
+"""The sandbox's own API under ``/__sandbox``: health, reset, test API keys, the request
+journal, rate-limit usage, configuration and metrics.
 
-It sits outside the served spec, answers JSON, and its errors say what to send instead.
+It sits outside the served spec, answers JSON, and its errors say what to send instead. Its
+own OpenAPI document is ``/__sandbox/openapi.yaml``.
 """
 
 from __future__ import annotations
 
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, request
 
+from sandbox.journal import JournalFilter, status_range
 from sandbox.jsonio import dumps, loads
 
 if TYPE_CHECKING:
@@ -67,6 +71,48 @@ def admin_blueprint(sandbox: Sandbox) -> Blueprint:
         key = sandbox.keys.create(plan, str(body.get("label") or ""))
         return json_response(key.as_dict(), 201)
 
+    @admin.get("/requests")
+    def requests_journal() -> Response:
+        try:
+            query = _journal_filter(request.args)
+        except ValueError as exc:
+            return problem(400, "invalid_filter", str(exc))
+        return json_response({"requests": sandbox.journal.entries(query)})
+
+    @admin.delete("/requests")
+    def clear_journal() -> Response:
+        sandbox.journal.reset()
+        return Response(status=204)
+
+    @admin.get("/usage")
+    def usage() -> Response:
+        """Rate-limit standing of every key, without counting a request."""
+        rows = []
+        for key in sandbox.keys.all():
+            decision = sandbox.limiter.peek(key.key, key.plan)
+            rows.append({
+                "key": key.key, "plan": key.plan, "source": key.source,
+                "windows": sandbox.settings.all_plans().get(key.plan) or "unlimited",
+                "limit": decision.limit if decision else None,
+                "remaining": decision.remaining if decision else None,
+                "reset": decision.reset if decision else None,
+            })  # fmt: skip
+        return json_response({"usage": rows})
+
+    @admin.get("/config")
+    def config() -> Response:
+        return json_response(sandbox.describe())
+
+    @admin.get("/metrics")
+    def metrics() -> Response:
+        body, content_type = sandbox.metrics.exposition()
+        return Response(body, content_type=content_type)
+
+    @admin.get("/openapi.yaml")
+    def own_spec() -> Response:
+        text = resources.files("sandbox").joinpath("admin_openapi.yaml").read_text("utf-8")
+        return Response(text, content_type="application/yaml")
+
     @admin.delete("/keys/<key>")
     def revoke_key(key: str) -> Response:
         if key in sandbox.keys.fixed:
@@ -79,3 +125,33 @@ def admin_blueprint(sandbox: Sandbox) -> Blueprint:
         return Response(status=204)
 
     return admin
+
+
+def _journal_filter(args: Any) -> JournalFilter:
+    """ValueError names the filter that cannot be read."""
+
+    def number(name: str, default: int | None) -> int | None:
+        value = args.get(name)
+        if value is None or value == "":
+            return default
+        if not value.isdigit():
+            raise ValueError(f"{name} must be a whole number, not {value!r}")
+        return int(value)
+
+    problems = args.get("problems")
+    if problems not in (None, "", "true", "false"):
+        raise ValueError("problems must be true or false")
+    status = args.get("status") or None
+    if status is not None:
+        status_range(status)
+    return JournalFilter(
+        operation=args.get("operation") or None,
+        method=args.get("method") or None,
+        status=status,
+        key=args.get("key") or None,
+        path=args.get("path") or None,
+        scenario=args.get("scenario") or None,
+        problems=None if problems in (None, "") else problems == "true",
+        since=number("since", None),
+        limit=number("limit", 50) or 50,
+    )

@@ -1,6 +1,6 @@
 """The Flask application: one catch-all view running the sandbox pipeline.
 
-    route -> auth -> rate limit -> validate request -> respond
+    route -> auth -> rate limit -> scenario, chaos -> idempotency -> validate -> respond
 
 Each stage may answer early with an ApiError, which is shaped to the spec's schema for
 that status. The spec, router, validators and generators are built once here.
@@ -25,13 +25,21 @@ from werkzeug.routing import PathConverter
 from werkzeug.wrappers import Response
 
 from sandbox.admin import admin_blueprint, problem
+from sandbox.admin_auth import admin_guard, is_loopback, new_admin_token
 from sandbox.auth import ANONYMOUS, Authenticator, Principal
 from sandbox.config import Settings, load_settings
+from sandbox.dashboard import dashboard_blueprint
+from sandbox.docs import docs_blueprint
 from sandbox.error_bodies import ApiError, ErrorBodies, storage_unavailable
 from sandbox.errors import ConfigError
 from sandbox.fake import DataFaker, stable_rng
+from sandbox.idempotency import HEADER as IDEMPOTENCY_HEADER
+from sandbox.idempotency import IdempotencyKeys, Kept, fingerprint
+from sandbox.journal import Journal
 from sandbox.keys import KeyRing
+from sandbox.metrics import Metrics
 from sandbox.oauth import AccessTokens, GrantStore, OAuthServer, build_clients, discover
+from sandbox.observe import Observer, Trace
 from sandbox.preferences import (
     NO_EXAMPLE,
     Preference,
@@ -46,6 +54,12 @@ from sandbox.resources.engine import Call, NotStored, Outcome, ResourceEngine
 from sandbox.resources.inference import Binding, Resource
 from sandbox.responder import Planned, Responder, serialize
 from sandbox.routing import Match, MethodNotAllowed, Router
+from sandbox.scenarios import effects
+from sandbox.scenarios.admin import scenarios_blueprint
+from sandbox.scenarios.board import ScenarioBoard
+from sandbox.scenarios.chaos import parse_chaos
+from sandbox.scenarios.presets import SCENARIO_HEADER, Scenario, ScenarioError, parse_header
+from sandbox.scenarios.presets import seconds as duration
 from sandbox.schemas import SchemaChecks
 from sandbox.spec import Operation, Spec, load_spec
 from sandbox.store import StateStore, StorageError, open_store
@@ -102,6 +116,26 @@ class Sandbox:
             )  # fmt: skip
         self._quiet: set[str] = set()
         self.webhooks = self._webhook_hub(spec, settings)
+        try:
+            default_chaos = parse_chaos(settings.chaos)
+        except ScenarioError as exc:
+            raise ConfigError(f"chaos: {exc}") from None
+        self.board = ScenarioBoard(settings.state, default_chaos)
+        self.idempotency = IdempotencyKeys(settings.state)
+        self.journal = Journal(settings.state, settings.journal_size)
+        self.metrics = Metrics(
+            lambda: (self.webhooks.outbox.counts(), self.webhooks.outbox.attempt_counts())
+        )
+        self.observer = Observer(self.journal, self.metrics)
+        self._chaos_rng = random.Random()
+        self.sleep = time.sleep  # tests of long waits swap this out
+        self.admin_token: str | None = None  # None: the admin API is open (loopback)
+        if not is_loopback(settings.host):
+            self.admin_token = settings.admin_token or new_admin_token()
+            if not settings.admin_token:
+                logging.getLogger("sandbox").warning(
+                    "admin API token (listening on %s): %s", settings.host, self.admin_token
+                )
 
     def _webhook_hub(self, spec: Spec, settings: Settings) -> WebhookHub:
         if settings.webhook_signing not in SCHEMES:
@@ -165,15 +199,55 @@ class Sandbox:
         return None if result.ok else _summary(result.problems)
 
     def reset(self) -> None:
-        """Back to the seed state: stored records, rate-limit counters and the webhook delivery
-        log. Credentials (keys, OAuth grants, signing key) and subscriptions survive."""
+        """Back to the seed state: stored records, rate-limit counters, the webhook delivery
+        log, scenarios and chaos, idempotency keys and the request journal. Credentials (keys,
+        OAuth grants, signing key) and subscriptions survive."""
         if self.store is not None:
             self.store.reset()
         self.limiter.reset()
         self.webhooks.reset()
+        self.board.reset()
+        self.idempotency.reset()
+        self.journal.reset()
+
+    def describe(self) -> dict[str, Any]:
+        """What ``GET /__sandbox/config`` shows: the spec, its operations and the settings in
+        force, secrets left out."""
+        hidden = {"admin_token", "callback_secret", "oauth_clients"}
+        settings = {
+            name: (str(value) if isinstance(value, Path) else value)
+            for name, value in vars(self.settings).items()
+            if name not in hidden
+        }
+        client_id, _secret = self.settings.default_oauth_client
+        return {
+            "spec": {"title": self.spec.title, "path": str(self.spec.path),
+                     "openapi": self.spec.openapi, "base_path": self.spec.base_path},
+            "operations": [
+                {"operationId": op.operation_id, "method": op.method.upper(), "path": op.path,
+                 "tags": op.tags}
+                for op in self.spec.operations
+            ],
+            "settings": settings,
+            "default_api_key": self.settings.default_api_key,
+            "oauth_client_id": client_id,
+            "admin_token_required": self.admin_token is not None,
+            "chaos": self.board.chaos().as_dict(),
+            "worker_pid": os.getpid(),
+        }  # fmt: skip
 
     # -- the pipeline -------------------------------------------------------------------
     def handle(self, flask_request: Request) -> Response:
+        started = time.perf_counter()
+        trace = Trace(_request_id(flask_request))
+        response = self._pipeline(flask_request, trace)
+        response.headers["X-Request-Id"] = trace.request_id
+        if trace.scenario:
+            response.headers[effects.APPLIED_HEADER] = trace.scenario
+        self.observer.request(flask_request, response, trace, time.perf_counter() - started)
+        return response
+
+    def _pipeline(self, flask_request: Request, trace: Trace) -> Response:
         path = flask_request.path
         route = self.router.match(flask_request.method, path)
         if not isinstance(route, Match):
@@ -181,6 +255,8 @@ class Sandbox:
                 return self.health()
             return self.unrouted(route, flask_request)
         operation = route.operation
+        trace.operation = operation.operation_id
+        trace.route = f"{operation.method.upper()} {operation.path}"
         rate_headers: dict[str, str] = {}
         try:
             data = _request_data(flask_request, route.path_params)
@@ -194,39 +270,169 @@ class Sandbox:
                 # failed attempts count against the client's address, as real APIs do
                 rate_headers = self._rate_limit(ANONYMOUS, flask_request)
                 raise
+            trace.key = principal.key
             rate_headers = self._rate_limit(principal, flask_request)
-            result = self.validator.validate(operation, data)
-            if not result.ok:
-                raise ApiError(
-                    result.status if result.status == 415 else _client_error_status(operation),
-                    "VALIDATION_ERROR" if result.status != 415 else "UNSUPPORTED_MEDIA_TYPE",
-                    _summary(result.problems),
-                    details=[p.as_dict() for p in result.problems],
-                )
-            preference = read_preference(flask_request.headers.get("Prefer"))
-            if preference is not None:  # a declared response on request, as Prism gives it
-                return self.respond(
-                    operation, flask_request, route.path_params, rate_headers,
-                    preference=preference,
-                )  # fmt: skip
-            binding = self.engine.binding(operation.operation_id) if self.engine else None
-            if binding is None or self.engine is None:  # stateless, or not a resource
-                return self.respond(operation, flask_request, route.path_params, rate_headers)
-            call = Call(
-                tenant=principal.key or "public",
-                path_params=route.path_params,
-                query=flask_request.args,
-                body=result.body,
-                request_path=flask_request.path,
-                rng=self._rng(operation, flask_request, route.path_params),
-            )
-            try:
-                outcome = self._handle_stored(self.engine, binding, call)
-            except NotStored:
-                return self.respond(operation, flask_request, route.path_params, rate_headers)
-            return self.respond(operation, flask_request, route.path_params, rate_headers, outcome)
+            chosen = self._scenario_for(flask_request, principal, trace)
+            delay, chaos_status = self._chaos()
+            if delay:
+                self.sleep(delay)
+            if chaos_status is not None:
+                trace.scenario = "chaos"
+                self.metrics.scenarios.labels("chaos").inc()
+                raise effects.chaos_error(chaos_status)
+            return self._once(operation, flask_request, route, principal, rate_headers,
+                              chosen, trace)  # fmt: skip
         except ApiError as error:
             return self.error_response(error, operation, path, rate_headers)
+
+    def _scenario_for(
+        self, flask_request: Request, principal: Principal, trace: Trace
+    ) -> Scenario | None:
+        """The X-Sandbox-Scenario header's, else one switched on through the admin API."""
+        asked = flask_request.headers.get(SCENARIO_HEADER)
+        try:
+            chosen = (
+                parse_header(asked)
+                if asked
+                else self.board.take(principal.key, trace.operation or "", trace.route or "")
+            )
+        except ScenarioError as exc:
+            raise ApiError(400, "INVALID_SCENARIO", f"{SCENARIO_HEADER}: {exc}") from None
+        if chosen is not None:
+            trace.scenario = chosen.text()
+            self.metrics.scenarios.labels(chosen.name).inc()
+        return chosen
+
+    def _chaos(self) -> tuple[float, int | None]:
+        chaos = self.board.chaos()
+        return chaos.draw(self._chaos_rng) if chaos.on else (0.0, None)
+
+    def _once(
+        self, operation: Operation, flask_request: Request, route: Match, principal: Principal,
+        rate_headers: dict[str, str], chosen: Scenario | None, trace: Trace,
+    ) -> Response:  # fmt: skip
+        """Run the request, or replay it: a POST with an Idempotency-Key runs once."""
+        key = flask_request.headers.get(IDEMPOTENCY_HEADER)
+        if flask_request.method != "POST" or not key:
+            return self._run(operation, flask_request, route, principal, rate_headers, chosen,
+                             trace)  # fmt: skip
+        tenant = principal.key or f"ip:{flask_request.remote_addr}"
+        claim = self.idempotency.claim(
+            tenant, key,
+            fingerprint(flask_request.method, flask_request.path, flask_request.get_data()),
+        )  # fmt: skip
+        if claim.conflict == "reused":
+            raise ApiError(
+                409, "IDEMPOTENCY_KEY_REUSED",
+                f"{IDEMPOTENCY_HEADER} {key!r} was used with a different request; use a new "
+                "key for a new request.",
+            )  # fmt: skip
+        if claim.conflict is not None:
+            raise ApiError(
+                409, "IDEMPOTENCY_KEY_IN_USE",
+                f"A request with {IDEMPOTENCY_HEADER} {key!r} is still running; retry shortly.",
+                headers={"Retry-After": "1"}, retry_after=1,
+            )  # fmt: skip
+        if claim.kept is not None:
+            trace.replayed = True
+            response = Response(claim.kept.body, status=claim.kept.status,
+                                headers=claim.kept.headers)  # fmt: skip
+            response.headers.update(rate_headers)
+            response.headers["Idempotent-Replayed"] = "true"
+            return response
+        response: Response | None = None
+        try:
+            response = self._run(operation, flask_request, route, principal, rate_headers,
+                                 chosen, trace)  # fmt: skip
+            return response
+        finally:  # a crash or an error frees the key for a retry
+            status = response.status_code if response is not None else 500
+            body = response.get_data() if response is not None else b""
+            kept_headers = _replayable(response.headers) if response is not None else []
+            self.idempotency.finish(tenant, key, Kept(status, kept_headers, body))
+
+    def _run(
+        self, operation: Operation, flask_request: Request, route: Match, principal: Principal,
+        rate_headers: dict[str, str], chosen: Scenario | None, trace: Trace,
+    ) -> Response:  # fmt: skip
+        try:
+            if chosen is not None:
+                early = self._scenario_effect(chosen, operation, flask_request, principal)
+                if early is not None:
+                    return early
+            response = self._answer(operation, flask_request, route, principal, rate_headers)
+        except ApiError as error:
+            if error.code == "VALIDATION_ERROR" and not trace.scenario:
+                trace.problems = error.details
+            return self.error_response(error, operation, flask_request.path, rate_headers)
+        if chosen is not None and chosen.name == "malformed":
+            return effects.malformed(response)
+        if chosen is not None and chosen.name == "empty":
+            return effects.empty(response)
+        return response
+
+    def _scenario_effect(
+        self, chosen: Scenario, operation: Operation, flask_request: Request,
+        principal: Principal,
+    ) -> Response | None:  # fmt: skip
+        """Raise the scenario's error, wait its latency, or answer it at once (empty)."""
+        error = effects.scenario_error(
+            chosen, client_error_status=_client_error_status(operation),
+            peek=lambda: self.limiter.peek(principal.key or "", principal.plan),
+            sleep=self.sleep,
+        )  # fmt: skip
+        if error is not None:
+            raise error
+        if chosen.name == "slow":
+            self.sleep(duration(chosen.param("latency"), what="latency"))
+        elif chosen.name == "flaky":
+            retry_of = flask_request.headers.get(IDEMPOTENCY_HEADER) or (
+                f"{flask_request.method} {flask_request.full_path}"
+            )
+            client = principal.key or f"ip:{flask_request.remote_addr}"
+            fails = int(chosen.param("fails"))
+            attempt_fails = self.board.flaky_fails(f"{client}|{retry_of}|{chosen.text()}", fails)
+            flaky = effects.flaky_error(chosen, attempt_fails)
+            if flaky is not None:
+                raise flaky
+        elif chosen.name == "empty" and flask_request.method not in ("GET", "HEAD"):
+            return effects.no_content({})  # nothing is written
+        return None
+
+    def _answer(
+        self, operation: Operation, flask_request: Request, route: Match, principal: Principal,
+        rate_headers: dict[str, str],
+    ) -> Response:  # fmt: skip
+        """Validate, then answer: a preferred response, the engine's, or a generated one."""
+        result = self.validator.validate(operation, _request_data(flask_request, route.path_params))
+        if not result.ok:
+            raise ApiError(
+                result.status if result.status == 415 else _client_error_status(operation),
+                "VALIDATION_ERROR" if result.status != 415 else "UNSUPPORTED_MEDIA_TYPE",
+                _summary(result.problems),
+                details=[p.as_dict() for p in result.problems],
+            )
+        preference = read_preference(flask_request.headers.get("Prefer"))
+        if preference is not None:  # a declared response on request, as Prism gives it
+            return self.respond(
+                operation, flask_request, route.path_params, rate_headers, preference=preference
+            )
+        binding = self.engine.binding(operation.operation_id) if self.engine else None
+        if binding is None or self.engine is None:  # stateless, or not a resource
+            return self.respond(operation, flask_request, route.path_params, rate_headers)
+        call = Call(
+            tenant=principal.key or "public",
+            path_params=route.path_params,
+            query=flask_request.args,
+            body=result.body,
+            request_path=flask_request.path,
+            rng=self._rng(operation, flask_request, route.path_params),
+        )
+        try:
+            outcome = self._handle_stored(self.engine, binding, call)
+        except NotStored:
+            return self.respond(operation, flask_request, route.path_params, rate_headers)
+        return self.respond(operation, flask_request, route.path_params, rate_headers, outcome)
 
     def sample_record(self, event_type: str) -> Any:
         """Realistic data for a manual event: a fresh record of the resource it names."""
@@ -272,6 +478,7 @@ class Sandbox:
             return {}
         headers = decision.headers(self.settings.ietf_rate_limit_headers)
         if not decision.allowed:
+            self.metrics.rate_limited.labels(principal.plan).inc()
             raise ApiError(
                 429,
                 "rate_limit_exceeded",
@@ -467,6 +674,24 @@ def _request_data(flask_request: Request, path_params: dict[str, str]) -> Reques
     )
 
 
+def _request_id(flask_request: Request) -> str:
+    """The caller's X-Request-Id when it is a sane token (tracing across services), else new."""
+    given = flask_request.headers.get("X-Request-Id", "")
+    if 0 < len(given) <= 128 and given.isprintable() and " " not in given:
+        return given
+    return uuid.uuid4().hex
+
+
+_NOT_REPLAYED = {"x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "ratelimit",
+                 "ratelimit-policy", "retry-after", "x-request-id", "date", "content-length",
+                 effects.APPLIED_HEADER.lower()}  # fmt: skip
+
+
+def _replayable(headers: Any) -> list[tuple[str, str]]:
+    """What a replay repeats: the answer's own headers, not this moment's rate-limit state."""
+    return [(name, value) for name, value in headers.items() if name.lower() not in _NOT_REPLAYED]
+
+
 def _default_audience(spec: Spec) -> str:
     """The API's own URL as the spec states it (what clients configure as the audience)."""
     servers = spec.document.get("servers") or []
@@ -526,7 +751,14 @@ def create_app(spec: Spec | str | Path | None = None, settings: Settings | None 
     )
     app.register_blueprint(admin_blueprint(sandbox))
     app.register_blueprint(webhooks_blueprint(sandbox))
+    app.register_blueprint(docs_blueprint(sandbox))
+    app.register_blueprint(scenarios_blueprint(sandbox))
+    app.register_blueprint(dashboard_blueprint(sandbox))
     sandbox.oauth.register(app)
+
+    @app.before_request
+    def _admin_token() -> Response | None:
+        return admin_guard(request, sandbox.admin_token)
 
     @app.after_request
     def _common_headers(response: Response) -> Response:

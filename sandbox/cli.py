@@ -12,10 +12,12 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
+from sandbox.admin_auth import is_loopback, new_admin_token
 from sandbox.config import Settings, load_settings
 from sandbox.errors import ConfigError, SpecError
 from sandbox.keys import KeyRing
 from sandbox.oauth import discover
+from sandbox.observe import configure_logging
 from sandbox.spec import Spec, load_spec
 from sandbox.store import StorageError
 
@@ -62,6 +64,12 @@ def banner(spec: Spec, settings: Settings) -> Panel:
         f"[green]{client_id}[/] / [green]{client_secret}[/]  "
         f"token URL {origin}{discover(spec).token_path}",
     )
+    table.add_row("[bold]Dashboard[/]", f"{origin}/__sandbox/   API docs {origin}/docs")
+    if settings.admin_token:
+        table.add_row("[bold]Admin token[/]", f"[yellow]{settings.admin_token}[/]  "
+                      f"(open {origin}/__sandbox/?token=<token>)")  # fmt: skip
+    if settings.chaos:
+        table.add_row("[bold]Chaos[/]", f"[red]{settings.chaos}[/]")
     table.add_row("[bold]Seed[/]", str(settings.seed) if settings.seed is not None else "random")
     state = settings.state if settings.stateful else "off (--stateless: every response generated)"
     table.add_row("[bold]State[/]", state)
@@ -127,6 +135,19 @@ def main() -> None:
     type=int,
     help="Lifetime of OAuth access tokens in seconds (30: demo expiry).  [default: 3600]",
 )
+@click.option(
+    "--chaos",
+    help="Fail a share of requests and add latency: 'error_rate=0.1,latency=50..300ms'.",
+)
+@click.option(
+    "--admin-token",
+    help="Token for /__sandbox when listening beyond loopback.  [default: generated]",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["json", "text", "off"]),
+    help="One line per request: JSON objects, plain text, or none.  [default: json]",
+)
 @click.option("--config", type=click.Path(path_type=Path, exists=True), help="Settings file.")
 @click.option(
     "--no-validate-spec",
@@ -140,8 +161,11 @@ def serve(spec: Path, config: Path | None, api_keys: tuple[str, ...], **flags: A
     if api_keys:
         flags["api_keys"] = list(api_keys)
     loaded, settings = _load(spec, config, flags)
+    if not is_loopback(settings.host) and not settings.admin_token:
+        settings.admin_token = new_admin_token()  # printed below, shared by every worker
     console.print(banner(loaded, settings))
     try:
+        configure_logging(settings.log_format)
         if settings.reload:
             _serve_dev(loaded, settings)
         else:
@@ -240,6 +264,7 @@ def _serve_dev(spec: Spec, settings: Settings) -> None:
 def _serve_gunicorn(spec: Spec, settings: Settings) -> None:
     from gunicorn.app.base import BaseApplication
 
+    metrics_dir = _shared_metrics_dir(settings) if settings.workers > 1 else None
     from sandbox.app import create_app
 
     app = create_app(spec, settings)
@@ -254,6 +279,8 @@ def _serve_gunicorn(spec: Spec, settings: Settings) -> None:
             self.cfg.set("preload_app", True)
             # each worker process sends webhooks, including those a restart left pending
             self.cfg.set("post_fork", lambda _server, _worker: sandbox.webhooks.start())
+            if metrics_dir is not None:
+                self.cfg.set("child_exit", _forget_worker_metrics)
             self.cfg.set("graceful_timeout", 5)
             self.cfg.set("loglevel", "warning")
             # gunicorn answers long URLs and headers itself with an HTML 414/431 the spec never
@@ -265,6 +292,26 @@ def _serve_gunicorn(spec: Spec, settings: Settings) -> None:
             return app
 
     _Server().run()
+
+
+def _shared_metrics_dir(settings: Settings) -> Path:
+    """Workers add up their request metrics in files here (prometheus-client's multiprocess
+    mode); it must be set before prometheus-client is first imported."""
+    import os
+    import shutil
+    import tempfile
+
+    base = Path(tempfile.gettempdir()) / f"sandbox-metrics-{settings.port}"
+    shutil.rmtree(base, ignore_errors=True)  # figures of an earlier run are not this run's
+    base.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(base)
+    return base
+
+
+def _forget_worker_metrics(_server: Any, worker: Any) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
 
 
 @main.command()

@@ -64,6 +64,10 @@ class Settings:
     state: str = ".sandbox/state.sqlite"
     stateful: bool = True
     seed_records: int = 25
+    chaos: str = ""
+    journal_size: int = 1000
+    admin_token: str = ""
+    log_format: str = "json"
 
     @property
     def default_api_key(self) -> str:

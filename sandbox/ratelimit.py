@@ -172,6 +172,28 @@ class RateLimiter:
         reset = math.ceil(now + reset_in)
         return Decision(True, item.amount, remaining, reset, 0, item.get_expiry(), policy)
 
+    def peek(self, identity: str, plan: str = DEFAULT_PLAN) -> Decision | None:
+        """The tightest window's figures without counting a request (for the dashboard's
+        usage view and the rate_limited scenario)."""
+        items = self.plans.get(plan, self.plans.get(DEFAULT_PLAN, []))
+        if not items:
+            return None
+        keys = [item.key_for(identity) for item in items]
+        with self._exclusive():
+            windows = self._read(keys, items)
+        now = time.time()
+        policy = ", ".join(f"{item.amount};w={item.get_expiry()}" for item in items)
+        stats = [
+            (max(0, item.amount - math.floor(_weighted(item, *window[:3]))),
+             _reset_in(item, *window), item)
+            for item, window in zip(items, windows, strict=True)
+        ]  # fmt: skip
+        remaining, reset_in, item = min(stats, key=lambda entry: entry[:2])
+        return Decision(
+            remaining > 0, item.amount, remaining, math.ceil(now + (reset_in or item.get_expiry())),
+            0, item.get_expiry(), policy,
+        )  # fmt: skip
+
     def _read(self, keys: list[str], items: list[RateLimitItem]) -> list[Window]:
         expiries = [item.get_expiry() for item in items]
         read_all = getattr(self._storage, "get_sliding_windows", None)

@@ -237,6 +237,15 @@ class Outbox:
             ).fetchall()
         return {"pending": 0, "delivered": 0, "failed": 0, **dict(rows)}
 
+    def attempt_counts(self) -> dict[str, int]:
+        """Attempts by outcome: success (2xx) or failure (anything else, errors included)."""
+        with self.file.guard():
+            rows = self.file.db.execute(
+                "SELECT CASE WHEN status BETWEEN 200 AND 299 THEN 'success' ELSE 'failure' END, "
+                "COUNT(*) FROM webhook_attempts GROUP BY 1"
+            ).fetchall()
+        return {"success": 0, "failure": 0, **dict(rows)}
+
     def reset(self) -> None:
         with self.file.write() as db:
             db.execute("DELETE FROM webhook_attempts")
