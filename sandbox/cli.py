@@ -344,6 +344,24 @@ def trigger(event_type: str, data: str | None, url: str) -> None:
     click.echo(json.dumps(answer["event"]))
 
 
+@main.command()
+@click.argument("spec", type=click.Path(path_type=Path, exists=True), default="openapi.yaml")
+def demo(spec: Path) -> None:
+    """Show a client meeting a rate limit, a flaky endpoint and a signed webhook.
+
+    Starts its own sandbox for SPEC and a webhook receiver on free ports of 127.0.0.1, with
+    a throwaway state; nothing else is needed."""
+    import time
+
+    from sandbox.demo import run_demo
+
+    try:
+        ok = run_demo(spec, Console(), pause=time.sleep)
+    except (SpecError, ConfigError) as exc:
+        _fail(str(exc))
+    sys.exit(0 if ok else 1)
+
+
 @main.group()
 def webhooks() -> None:
     """Tools for webhook receivers."""
