@@ -12,12 +12,15 @@ answered by the sandbox as that operation, never by the docs.
 
 from __future__ import annotations
 
+import hmac
+
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, render_template, request, send_from_directory, url_for
 
+from sandbox.admin_auth import presented_token
 from sandbox.jsonio import dumps
 from sandbox.routing import Match
 from sandbox.spec import HTTP_METHODS
@@ -88,10 +91,18 @@ def page_config(sandbox: Sandbox) -> dict[str, Any]:
         "oauth2RedirectUrl": url_for(
             "sandbox_docs.swagger_ui", name="oauth2-redirect.html", _external=True
         ),
-        "apiKey": sandbox.settings.default_api_key,
+        "apiKey": sandbox.settings.default_api_key if _may_see_the_key(sandbox) else "",
         "apiKeySchemes": api_key,
         "basicSchemes": basic,
     }
+
+
+def _may_see_the_key(sandbox: Sandbox) -> bool:
+    """On loopback the page hands out the banner key; beyond it only to the admin (the page
+    is public like the API, the key should not be)."""
+    if sandbox.admin_token is None:
+        return True
+    return hmac.compare_digest(presented_token(request).encode(), sandbox.admin_token.encode())
 
 
 def served_document(document: dict[str, Any], url: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 
 from sandbox import create_app, load_settings
 from sandbox.jsonio import dumps, loads
+from tests.conftest import DEFAULT_SPEC
 
 CONTENT_TYPES = {
     ".css": ("text/css",),
@@ -209,3 +210,16 @@ def test_other_methods_on_docs_reach_the_sandbox(client: FlaskClient) -> None:
         response = client.open("/docs", method=method)
         assert response.status_code == 404, method
         assert response.mimetype == "application/json"
+
+
+def test_beyond_loopback_only_the_admin_gets_the_key_pre_authorized(tmp_path) -> None:
+    settings = load_settings(
+        DEFAULT_SPEC, environ={},
+        overrides={"state": str(tmp_path / "s"), "host": "0.0.0.0", "admin_token": "adm_t"},
+    )  # fmt: skip
+    client = create_app(DEFAULT_SPEC, settings).test_client()
+    public = client.get("/docs")
+    assert public.status_code == 200
+    assert settings.default_api_key not in public.get_data(as_text=True)
+    admin = client.get("/docs", headers={"X-Sandbox-Admin-Token": "adm_t"}).get_data(as_text=True)
+    assert settings.default_api_key in admin
