@@ -13,7 +13,6 @@ answered by the sandbox as that operation, never by the docs.
 from __future__ import annotations
 
 import hmac
-
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
