@@ -82,3 +82,23 @@ def test_other_preferences_and_invalid_requests_are_not_affected(client) -> None
     # validation still comes first, as in Prism
     bad = client.get("/v1/users?limit=0", headers={"Prefer": "code=200"})
     assert bad.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("prefer", "status", "distinct"),
+    [
+        ("code=404, dynamic=false", 404, 1),  # the declared example, every time
+        ("code=404; dynamic=false", 404, 1),  # Prism also reads ';'
+        ("code=404, dynamic=true", 404, None),  # generated from the 404 schema, fresh each time
+        ("example=default, dynamic=true", 200, 1),  # a named example is verbatim
+        ("code=200, example=default", 200, 1),
+        ("code=200, example=default, dynamic=false", 200, 1),
+    ],
+)
+def test_preferences_combine(client, prefer, status, distinct) -> None:
+    answers = [client.get("/v1/users/usr_x", headers={"Prefer": prefer}) for _ in range(6)]
+    assert {a.status_code for a in answers} == {status}
+    bodies = {a.get_data() for a in answers}
+    assert len(bodies) == distinct if distinct else len(bodies) > 1
+    assert answers[0].headers["Preference-Applied"] == prefer.replace(";", ",")
+    assert answers[0].json["status"] == ("success" if status == 200 else "error")
