@@ -12,14 +12,13 @@ answered by the sandbox as that operation, never by the docs.
 
 from __future__ import annotations
 
-import hmac
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, render_template, request, send_from_directory, url_for
 
-from sandbox.admin_auth import presented_token
+from sandbox.admin_auth import holds_token
 from sandbox.jsonio import dumps
 from sandbox.routing import Match
 from sandbox.spec import HTTP_METHODS
@@ -101,7 +100,7 @@ def _may_see_the_key(sandbox: Sandbox) -> bool:
     is public like the API, the key should not be)."""
     if sandbox.admin_token is None:
         return True
-    return hmac.compare_digest(presented_token(request).encode(), sandbox.admin_token.encode())
+    return holds_token(request, sandbox.admin_token)
 
 
 def served_document(document: dict[str, Any], url: str) -> dict[str, Any]:
