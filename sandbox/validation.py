@@ -462,8 +462,10 @@ def _schema_problem(error: SchemaError) -> Problem:
     path = list(error.absolute_path)
     if error.validator == "required" and isinstance(error.instance, dict):
         missing = [name for name in error.validator_value if name not in error.instance]
-        if missing:
-            return Problem(_join("", [*path, missing[0]]), "is required")
+        # jsonschema reports each missing property as its own error, named in the message
+        named = [name for name in missing if error.message.startswith(f"{name!r} ")]
+        if named or missing:
+            return Problem(_join("", [*path, (named or missing)[0]]), "is required")
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         allowed = set((error.schema.get("properties") or {}).keys())
         extra = [name for name in error.instance if name not in allowed]

@@ -324,3 +324,12 @@ def test_bodies_that_are_not_utf8_get_a_clear_4xx(client, auth, content_type, pa
     body = response.get_json()
     text = body.get("error_description") or body["error"]["message"]
     assert "UTF-8" in text or "not accepted" in text
+
+
+def test_each_missing_field_is_named_once(client, auth) -> None:
+    body = assert_error(client.post("/v1/users", json={"bogus": 1}, headers=auth), 400)
+    assert body["error"]["details"] == [
+        {"field": "name", "message": "is required"},
+        {"field": "email", "message": "is required"},
+        {"field": "bogus", "message": "is not a known field"},
+    ]
