@@ -1,1 +1,19 @@
-"""Contract tests for implementations of an OpenAPI document, on Schemathesis."""
+"""Contract tests for implementations of an OpenAPI document, on Schemathesis.
+
+``contracts run`` on the command line; ``run(RunOptions(...))`` from Python; and
+``contract_suite(...)`` for pytest.
+"""
+
+from contracts.report import Report
+from contracts.runner import RunOptions, UsageError, run
+
+
+def __getattr__(name: str):  # pytest is imported only by those who use the suite
+    if name == "contract_suite":
+        from contracts.suite import contract_suite
+
+        return contract_suite
+    raise AttributeError(name)
+
+
+__all__ = ["Report", "RunOptions", "UsageError", "contract_suite", "run"]

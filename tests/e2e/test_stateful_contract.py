@@ -37,6 +37,8 @@ SANDBOX_CONFIG = """
 oauth_clients:
   - client_id: your_client_id
     client_secret: your_client_secret
+# subscriptions point at URLs Schemathesis makes up: refuse them before any DNS lookup
+webhook_allowed_hosts: [127.0.0.1]
 """
 
 

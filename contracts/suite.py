@@ -1,0 +1,66 @@
+"""``contract_suite``: the contract run as pytest tests, one per operation and check.
+
+Two lines in a team's own test module::
+
+    from contracts import contract_suite
+
+    test_api = contract_suite("openapi.yaml", base_url="http://127.0.0.1:8000/v1", bearer=KEY)
+
+Each test sends Schemathesis's generated cases for one operation and judges them by one
+check (ours and Schemathesis's), so pytest's report says exactly which promise broke.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from schemathesis.checks import CHECKS
+from schemathesis.config import SchemathesisConfig
+
+from contracts import checks as our_checks
+from contracts.facts import ContractFacts
+from contracts.runner import RunOptions, _config, _spec, _target
+
+# judged only across a stateful run or by the engine itself, not case by case
+_ENGINE_ONLY = {"max_response_time", "use_after_free", "ensure_resource_availability"}
+
+
+def contract_suite(
+    spec: str | Path,
+    *,
+    base_url: str | None = None,
+    app: Any = None,
+    headers: dict[str, str] | None = None,
+    bearer: str | None = None,
+    api_key: str | None = None,
+    max_examples: int = 10,
+    seed: int | None = None,
+) -> Any:
+    """A pytest test function, parametrized by operation and check. Without ``base_url``
+    the target is ``app`` (any WSGI app), or the sandbox serving ``spec``."""
+    options = RunOptions(
+        spec=Path(spec), base_url=base_url, app=app, headers=dict(headers or {}),
+        bearer=bearer, api_key=api_key, max_examples=max_examples, seed=seed,
+        phases=("examples", "coverage", "fuzzing"),
+    )  # fmt: skip
+    loaded = _spec(options.spec)
+    target, keep_alive = _target(loaded, options)
+    config = SchemathesisConfig.from_dict(_config(loaded, options, target))
+    schema = schemathesis.openapi.from_dict(loaded.document, config=config)
+    our_checks.activate(our_checks.RunContext(ContractFacts(loaded), target))
+    chosen = [
+        check
+        for check in CHECKS.get_all()
+        if callable(check) and not isinstance(check, type) and check.__name__ not in _ENGINE_ONLY
+    ]
+
+    @pytest.mark.parametrize("check", chosen, ids=[check.__name__ for check in chosen])
+    @schema.parametrize()
+    def test_contract(case: Any, check: Any) -> None:
+        case.call_and_validate(checks=[check])
+
+    test_contract._contracts_keep_alive = keep_alive  # type: ignore[attr-defined]
+    return test_contract
