@@ -62,13 +62,17 @@ Progress = Callable[[str, str, int], None]  # (phase, operation label, failures 
 
 
 def run(options: RunOptions, progress: Progress | None = None) -> Report:
+    baseline = Baseline.load(options.baseline) if options.baseline is not None else None
     spec = _spec(options.spec)
     target, keep_alive = _target(spec, options)
     try:
-        return _run(spec, options, target, progress)
+        report = _run(spec, options, target, progress)
     finally:
         for held in reversed(keep_alive):
             (held.cleanup if isinstance(held, tempfile.TemporaryDirectory) else held.close)()
+    if baseline is not None:
+        baseline.mark(report)
+    return report
 
 
 def _run(spec: Spec, options: RunOptions, target: Target, progress: Progress | None) -> Report:
@@ -87,8 +91,6 @@ def _run(spec: Spec, options: RunOptions, target: Target, progress: Progress | N
     finally:
         our_checks.activate(None)
     report.duration = time.perf_counter() - started
-    if options.baseline is not None:
-        Baseline.load(options.baseline).mark(report)
     return report
 
 
@@ -109,6 +111,7 @@ def _target(spec: Spec, options: RunOptions) -> tuple[Target, list[Any]]:
     if options.api_key:
         headers.update(credential_headers(spec, options.api_key))
     if options.base_url is not None:
+        _reachable(options.base_url)
         return Target(options.base_url, headers, options.oauth), []
     keep: list[Any] = []
     app = options.app
@@ -132,6 +135,19 @@ def _target(spec: Spec, options: RunOptions) -> tuple[Target, list[Any]]:
     server = LocalServer(app)
     keep.append(server)
     return Target(server.origin + spec.base_path, headers, options.oauth), keep
+
+
+def _reachable(base_url: str) -> None:
+    """A target that does not answer at all is a usage error, not a thousand failures."""
+    import requests
+
+    try:
+        requests.get(base_url, timeout=10, allow_redirects=False)
+    except requests.RequestException as exc:
+        reason = getattr(exc, "args", [exc])[0]
+        raise UsageError(
+            f"cannot reach {base_url} ({type(exc).__name__}: {reason}); is the server running?"
+        ) from None
 
 
 @dataclass

@@ -103,6 +103,7 @@ def test_a_baseline_accepts_known_failures_and_only_those(tmp_path, corpus_serve
         ([str(DEFAULT_SPEC), "--oauth-token-url", "http://127.0.0.1:9/t"], "--client-id"),
         ([str(DEFAULT_SPEC), "--baseline", "/nonexistent/b.json"], "no baseline"),
         ([str(DEFAULT_SPEC), "-H", "no colon"], "Name: value"),
+        ([str(DEFAULT_SPEC), "--base-url", "http://127.0.0.1:9/v1"], "cannot reach"),
     ],
 )
 def test_usage_and_spec_errors_exit_2(args, message) -> None:
