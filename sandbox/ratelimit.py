@@ -98,6 +98,11 @@ def _reset_in(
     return 0.0 if soonest == math.inf else soonest
 
 
+def _policy(items: list[RateLimitItem]) -> str:
+    """Every window of a plan, IETF style: ``100;w=3600, 10;w=1``."""
+    return ", ".join(f"{item.amount};w={item.get_expiry()}" for item in items)
+
+
 class RateLimiter:
     def __init__(
         self,
@@ -138,7 +143,7 @@ class RateLimiter:
 
         One read per window decides, one acquire per window counts; the figures for the
         headers come from that read, not from reading every window a third time."""
-        items = self.plans.get(plan, self.plans.get(DEFAULT_PLAN, []))
+        items = self._windows(plan)
         if not items:
             return None
         keys = [item.key_for(identity) for item in items]
@@ -152,7 +157,7 @@ class RateLimiter:
             if not blocked:
                 self._take(keys, items)
         now = time.time()
-        policy = ", ".join(f"{item.amount};w={item.get_expiry()}" for item in items)
+        policy = _policy(items)
         if blocked:
             # wait for the window that frees last: earlier ones would only refuse again
             index = max(blocked, key=lambda i: _reset_in(items[i], *windows[i]))
@@ -172,17 +177,19 @@ class RateLimiter:
         reset = math.ceil(now + reset_in)
         return Decision(True, item.amount, remaining, reset, 0, item.get_expiry(), policy)
 
+    def _windows(self, plan: str) -> list[RateLimitItem]:
+        return self.plans.get(plan, self.plans.get(DEFAULT_PLAN, []))
+
     def peek(self, identity: str, plan: str = DEFAULT_PLAN) -> Decision | None:
         """The tightest window's figures without counting a request (for the dashboard's
         usage view and the rate_limited scenario)."""
-        items = self.plans.get(plan, self.plans.get(DEFAULT_PLAN, []))
+        items = self._windows(plan)
         if not items:
             return None
-        keys = [item.key_for(identity) for item in items]
         with self._exclusive():
-            windows = self._read(keys, items)
+            windows = self._read([item.key_for(identity) for item in items], items)
         now = time.time()
-        policy = ", ".join(f"{item.amount};w={item.get_expiry()}" for item in items)
+        policy = _policy(items)
         stats = [
             (max(0, item.amount - math.floor(_weighted(item, *window[:3]))),
              _reset_in(item, *window), item)

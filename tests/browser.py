@@ -63,6 +63,24 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     context.close()
 
 
+def stay_local(page: Page) -> list[str]:
+    """Every URL the page asks for; anything off 127.0.0.1 is also refused, so a mistake
+    fails the test's assertion instead of leaving the machine."""
+    from urllib.parse import urlsplit
+
+    requested: list[str] = []
+    page.on("request", lambda sent: requested.append(sent.url))
+
+    def local_only(route, sent) -> None:
+        if urlsplit(sent.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            route.abort()
+
+    page.route("**/*", local_only)
+    return requested
+
+
 def screenshot(page: Page, name: str) -> Path:
     """Save the whole page as ``test-artifacts/<name>.png`` and return the file."""
     ARTIFACTS.mkdir(exist_ok=True)

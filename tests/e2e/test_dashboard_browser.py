@@ -12,31 +12,15 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.browser import screenshot
+from tests.browser import screenshot, stay_local
 from tests.webhook_receiver import start_receiver
 
 if TYPE_CHECKING:  # without Playwright the `page` fixture fails, saying how to install it
-    from playwright.sync_api import Page, Request, Route
+    from playwright.sync_api import Page
 
 pytestmark = pytest.mark.slow
 
 LOCAL = "127.0.0.1"
-
-
-def stay_local(page: Page) -> list[str]:
-    """Every URL the page asks for; anything off 127.0.0.1 is also refused, so a mistake
-    fails the assertion in `assert_stayed_local` instead of leaving the machine."""
-    requested: list[str] = []
-    page.on("request", lambda sent: requested.append(sent.url))
-
-    def local_only(route: Route, sent: Request) -> None:
-        if urlsplit(sent.url).hostname == LOCAL:
-            route.continue_()
-        else:
-            route.abort()
-
-    page.route("**/*", local_only)
-    return requested
 
 
 def assert_stayed_local(requested: list[str]) -> None:

@@ -8,10 +8,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser import screenshot
+from tests.browser import screenshot, stay_local
 
 if TYPE_CHECKING:  # without Playwright the `page` fixture fails, saying how to install it
-    from playwright.sync_api import Page, Request, Route
+    from playwright.sync_api import Page
 
 pytestmark = pytest.mark.slow
 
@@ -22,17 +22,7 @@ def test_try_it_out_calls_the_sandbox_with_the_banner_key(live_server_factory, p
     from playwright.sync_api import expect
 
     live = live_server_factory()
-    requested: list[str] = []
-    page.on("request", lambda sent: requested.append(sent.url))
-
-    def local_only(route: Route, sent: Request) -> None:
-        # the assertion below reports it; this makes sure nothing leaves the machine
-        if urlsplit(sent.url).hostname == LOCAL:
-            route.continue_()
-        else:
-            route.abort()
-
-    page.route("**/*", local_only)
+    requested = stay_local(page)
     page.goto(f"{live.origin}/docs")
 
     listing = page.locator("#operations-Users-listUsers")
