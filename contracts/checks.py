@@ -31,6 +31,7 @@ OUR_CHECKS = (
     "rate_limit_headers",
     "pagination",
     "identity_and_persistence",
+    "webhook_delivery",
 )
 MAX_WALK_PAGES = 5
 ABSURD_RESET = 366 * 24 * 3600  # seconds: a reset further away than a year is nonsense
@@ -47,6 +48,7 @@ class RunContext:
 
     facts: ContractFacts
     target: Target
+    webhooks: Any = None  # a contracts.webhooks.WebhookWatch when --webhooks is given
     walked: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -533,6 +535,58 @@ def _instant(text: str) -> float | None:
         return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
     except ValueError:
         return None
+
+
+# -- webhooks -----------------------------------------------------------------------------
+@schemathesis.check
+def webhook_delivery(ctx: Any, response: Any, case: Any) -> bool | None:
+    """A create delivers the declared event: schema-valid, and signed with the secret the
+    receiver registered."""
+    found = _context(case)
+    if found is None or found[0].webhooks is None or not 200 <= response.status_code < 300:
+        return None
+    context, operation = found
+    watch = context.webhooks
+    if operation.method != "POST" or context.facts.is_item_path(operation.path):
+        return None
+    expected = watch.expected_event(operation.path)
+    record = _record(_json(response))
+    if expected is None or not isinstance(record, dict) or record.get("id") is None:
+        return None
+    resource = str(record["id"])
+    pointer = f"/webhooks (event {expected})"
+    if expected in watch.missing:
+        return None  # said once; waiting again for each create only slows the run
+    delivery = watch.wait_for(resource)
+    if delivery is None:
+        if not watch.still_subscribed():
+            return None  # the run itself deleted our subscription; it is back now
+        watch.missing.add(expected)
+        _fail(case, "Webhook not delivered",
+              f"No delivery about {resource} reached {watch.url} within {watch.timeout:g} s of "
+              f"the create; the spec declares {expected}.", pointer)  # fmt: skip
+    event = delivery.json()
+    kind = _first(event, "type", "event") if isinstance(event, dict) else None
+    if kind != expected:
+        _fail(case, "Webhook delivered as another event",
+              f"The create of {resource} was delivered as {kind!r}; the spec declares "
+              f"{expected!r}.", pointer)  # fmt: skip
+    if watch.secret:
+        from sandbox.webhooks.signing import WebhookVerificationError, verify
+
+        try:
+            verify(delivery.body, delivery.headers, watch.secret)
+        except WebhookVerificationError as exc:
+            _fail(case, "Webhook signature does not verify",
+                  f"The {expected} delivery for {resource} does not verify with the registered "
+                  f"secret: {exc}", pointer)  # fmt: skip
+    schema = watch.schemas.get(expected)
+    problems = context.facts.checks.errors(schema, event) if schema is not None else []
+    if problems:
+        where = "/".join(map(str, problems[0].absolute_path))
+        _fail(case, "Webhook body breaks its schema",
+              f"{problems[0].message} (at {where or 'the body'})", pointer)  # fmt: skip
+    return True
 
 
 __all__ = ["OUR_CHECKS", "ContractFailure", "ProbeResponse", "RunContext", "activate"]

@@ -67,6 +67,23 @@ def _headers(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--include-method", multiple=True, help="Only these methods (repeatable).")
 @click.option("--include-tag", multiple=True, help="Only operations with these tags.")
 @click.option("--include-operation-id", multiple=True, help="Only these operationIds.")
+@click.option(
+    "--webhooks",
+    help="Check webhooks: receive them at this http://HOST:PORT/path "
+    "(the target must reach it); subscribed through the spec's own endpoint.",
+)
+@click.option(
+    "--webhook-secret",
+    help="The secret deliveries must verify with (sent with the "
+    "subscription when the endpoint takes one).",
+)
+@click.option(
+    "--webhook-timeout",
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for each created resource's event.",
+)
 @click.option("--baseline", type=click.Path(path_type=Path),
               help="Known failures listed here do not fail the run.")  # fmt: skip
 @click.option("--baseline-update", is_flag=True,

@@ -24,6 +24,7 @@ from contracts.baseline import Baseline
 from contracts.facts import ContractFacts
 from contracts.report import FailureRecord, OperationResult, Report
 from contracts.target import ClientCredentials, LocalServer, Target, polite
+from contracts.webhooks import WebhookSetupError, prepare
 from sandbox.errors import SandboxError
 from sandbox.oauth import discover
 from sandbox.spec import Spec, escape_pointer_token, load_spec
@@ -56,6 +57,9 @@ class RunOptions:
     include_operation_id: tuple[str, ...] = ()
     baseline: Path | None = None
     app: Any = None  # a WSGI app to test in-process instead of the sandbox
+    webhooks: str | None = None  # a receiver URL the target can reach
+    webhook_secret: str | None = None
+    webhook_timeout: float = 10.0
 
 
 Progress = Callable[[str, str, int], None]  # (phase, operation label, failures so far)
@@ -83,13 +87,22 @@ def _run(spec: Spec, options: RunOptions, target: Target, progress: Progress | N
         phases=list(options.phases), seed=options.seed,
     )  # fmt: skip
     schema = _schema(spec, options, target)
+    watch = None
+    if options.webhooks:
+        try:
+            watch = prepare(facts, target, options.webhooks, options.webhook_secret,
+                            options.webhook_timeout)  # fmt: skip
+        except WebhookSetupError as exc:
+            raise UsageError(str(exc)) from None
     started = time.perf_counter()
-    our_checks.activate(our_checks.RunContext(facts, target))
+    our_checks.activate(our_checks.RunContext(facts, target, webhooks=watch))
     try:
         for event in from_schema(schema).execute():
             _consume(event, report, spec, progress)
     finally:
         our_checks.activate(None)
+        if watch is not None:
+            watch.close()
     report.duration = time.perf_counter() - started
     return report
 

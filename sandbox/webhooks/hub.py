@@ -56,7 +56,7 @@ class WebhookHub:
         self.subscriptions = SubscriptionTable(state)
         self.worker = DeliveryWorker(self.outbox, retry, policy)
         self.api_subscriptions = api_subscriptions or (lambda _tenant: [])
-        self.schemas = _declared_event_schemas(spec)
+        self.schemas = declared_event_schemas(spec)
 
     def event_name(self, singular: str, action: str) -> str | None:
         change = CHANGES.get(action)
@@ -148,7 +148,7 @@ class WebhookHub:
         self.outbox.reset()
 
 
-def _declared_event_schemas(spec: Spec) -> dict[str, Any]:
+def declared_event_schemas(spec: Spec) -> dict[str, Any]:
     """Event name -> body schema, from the 3.1 ``webhooks`` section. The name is the body
     example's ``type``/``event`` when there is one, else the key: ``userCreated`` is
     ``user.created``."""
