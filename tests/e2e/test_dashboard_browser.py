@@ -113,13 +113,14 @@ def test_a_scenario_switched_in_the_page_reaches_the_client(live_server_factory,
 
     switch.get_by_test_id("scenario-select").select_option("rate_limited")
     switch.get_by_test_id("scenario-operation").select_option("listUsers")
+    switch.get_by_test_id("scenario-params").fill("retry_after=7")
     switch.get_by_test_id("scenario-count").fill("")  # until cleared
     switch.get_by_test_id("scenario-activate").click()
     expect(active).to_contain_text("rate_limited")
     expect(active).to_contain_text("until cleared")
     limited = requests.get(users, headers=bearer(live), timeout=10)
     assert limited.status_code == 429
-    assert "Retry-After" in limited.headers
+    assert limited.headers["Retry-After"] == "7"  # the parameter typed in the page
     other = requests.get(f"{live.base_url}/orders", headers=bearer(live), timeout=10)
     assert other.status_code == 200  # only listUsers was switched
 

@@ -458,6 +458,13 @@
       if (form.dataset.key) body.key = form.dataset.key;
       if (fields.operation.value) body.operation = fields.operation.value;
       if (fields.count.value) body.count = Number(fields.count.value);
+      // "latency=2s; fails=3", as the X-Sandbox-Scenario header writes them
+      const params = {};
+      for (const pair of fields.params.value.split(/[;,]/)) {
+        const [name, ...rest] = pair.split("=");
+        if (name.trim()) params[name.trim()] = rest.join("=").trim();
+      }
+      if (Object.keys(params).length) body.params = params;
       await api("POST", "/scenarios/active", body);
       const times = body.count ? `for ${body.count} request${body.count === 1 ? "" : "s"}` : "until cleared";
       notify(`${body.scenario} is on for ${body.key || "every key"}, ` +
