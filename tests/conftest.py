@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from sandbox import Settings, create_app, load_settings
@@ -46,6 +47,14 @@ def serve(spec: Path, **overrides: object) -> LiveServer:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     return LiveServer(app, server, settings)
+
+
+def signed_in_client(tmp_path: Path) -> FlaskClient:
+    """The default spec's app on a state file of its own, every request with the banner key."""
+    settings = load_settings(DEFAULT_SPEC, environ={}, overrides={"state": str(tmp_path / "s")})
+    client = create_app(DEFAULT_SPEC, settings).test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {settings.default_api_key}"
+    return client
 
 
 @pytest.fixture

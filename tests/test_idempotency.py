@@ -9,17 +9,14 @@ import pytest
 
 from sandbox import create_app, load_settings
 from sandbox.idempotency import IdempotencyKeys, fingerprint
-from tests.conftest import DEFAULT_SPEC
+from tests.conftest import DEFAULT_SPEC, signed_in_client
 
 BODY = {"name": "Ann Lee", "email": "ann.idem@example.com"}
 
 
 @pytest.fixture
 def client(tmp_path):
-    settings = load_settings(DEFAULT_SPEC, environ={}, overrides={"state": str(tmp_path / "s")})
-    client = create_app(DEFAULT_SPEC, settings).test_client()
-    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {settings.default_api_key}"
-    return client
+    return signed_in_client(tmp_path)
 
 
 def post(client, key: str, body=BODY, **headers):

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox import create_app, load_settings, load_spec
-from tests.conftest import DEFAULT_SPEC
+from sandbox import load_spec
+from tests.conftest import DEFAULT_SPEC, signed_in_client
 
 
 @pytest.fixture
 def client(tmp_path):
-    settings = load_settings(DEFAULT_SPEC, environ={}, overrides={"state": str(tmp_path / "s")})
-    client = create_app(DEFAULT_SPEC, settings).test_client()
-    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {settings.default_api_key}"
-    return client
+    return signed_in_client(tmp_path)
 
 
 def test_code_picks_a_declared_error_and_its_schema(client) -> None:
