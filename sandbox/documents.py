@@ -151,11 +151,30 @@ class Bundler:
                 node["$ref"] = self._rewrite(ref, file, pointer + "/$ref")
             for key, value in node.items():
                 if key != "$ref" and isinstance(value, dict | list):
-                    self._walk(value, file, f"{pointer}/{escape_pointer_token(str(key))}")
+                    inner = f"{pointer}/{escape_pointer_token(str(key))}"
+                    node[key] = self._inlined(value, file, inner)
+                    self._walk(node[key], file, inner)
         elif isinstance(node, list):
             for index, value in enumerate(node):
                 if isinstance(value, dict | list):
-                    self._walk(value, file, f"{pointer}/{index}")
+                    node[index] = self._inlined(value, file, f"{pointer}/{index}")
+                    self._walk(node[index], file, f"{pointer}/{index}")
+
+    def _inlined(self, node: Any, file: Path, pointer: str) -> Any:
+        """A ``$ref`` to a string or number (``description: {$ref: intro.yml#/text}``, as
+        DigitalOcean writes its docs) becomes that value: nothing else can stand there."""
+        if not (isinstance(node, dict) and isinstance(node.get("$ref"), str) and len(node) == 1):
+            return node
+        location, fragment = urldefrag(node["$ref"])
+        if location.startswith(("http://", "https://")):
+            return node
+        target_file = (file.parent / unquote(location)).resolve() if location else file
+        document = self._document(target_file, file, pointer)
+        try:
+            target = follow_pointer(document, fragment)
+        except (KeyError, ValueError):
+            return node  # _rewrite reports it with its location
+        return target if isinstance(target, str | int | float | bool) else node
 
     def _rewrite(self, ref: str, file: Path, pointer: str) -> str:
         location, fragment = urldefrag(ref)

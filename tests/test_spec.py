@@ -86,6 +86,21 @@ def test_refs_to_files_beside_the_spec_are_bundled(tmp_path: Path) -> None:
     assert spec.deref(target["properties"]["tag"]) == {"type": "string", "maxLength": 5}
 
 
+def test_a_ref_to_a_string_in_another_file_is_inlined(tmp_path: Path) -> None:
+    """DigitalOcean's spec writes `description: {$ref: description.yml#/introduction}`; only
+    the string itself is valid there."""
+    write(tmp_path, "texts.yml", "introduction: |\n  Welcome to the API.\n")
+    root = write(
+        tmp_path,
+        "api.yaml",
+        MINIMAL.replace("paths:", "tags:\n  - name: intro\n"
+                        "    description: {$ref: 'texts.yml#/introduction'}\npaths:", 1),
+    )  # fmt: skip
+    spec = load_spec(root)
+    assert spec.document["tags"][0]["description"] == "Welcome to the API.\n"
+    assert "x-sandbox-bundled" not in spec.document
+
+
 def test_multi_file_cycles_terminate(tmp_path: Path) -> None:
     write(tmp_path, "node.yaml", "type: object\nproperties:\n  child: {$ref: 'node.yaml'}\n")
     root = write(
