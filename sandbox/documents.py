@@ -24,6 +24,11 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Loader = yaml.SafeLoader
 
 BUNDLE_KEY = "x-sandbox-bundled"
+# where OpenAPI allows no $ref, yet split specs put one: an operation, or a whole map
+_NO_REF_HERE = re.compile(
+    r"/paths/[^/]+/(get|put|post|delete|options|head|patch|trace)"
+    r"|.*/(properties|content|responses|headers|links|examples|encoding|variables)"
+)
 
 
 def read_document(path: Path) -> Any:
@@ -125,6 +130,7 @@ class Bundler:
         self.names: dict[tuple[Path, str], str] = {}
         self.bundled: dict[str, Any] = {}
         self.origins: dict[str, tuple[Path, str]] = {}
+        self._inlining: set[tuple[Path, str]] = set()
 
     def bundle(self) -> dict[str, Any]:
         self._walk(self.root, self.root_path, "")
@@ -151,30 +157,54 @@ class Bundler:
                 node["$ref"] = self._rewrite(ref, file, pointer + "/$ref")
             for key, value in node.items():
                 if key != "$ref" and isinstance(value, dict | list):
-                    inner = f"{pointer}/{escape_pointer_token(str(key))}"
-                    node[key] = self._inlined(value, file, inner)
-                    self._walk(node[key], file, inner)
+                    node[key] = self._visit(
+                        value, file, f"{pointer}/{escape_pointer_token(str(key))}"
+                    )
         elif isinstance(node, list):
             for index, value in enumerate(node):
                 if isinstance(value, dict | list):
-                    node[index] = self._inlined(value, file, f"{pointer}/{index}")
-                    self._walk(node[index], file, f"{pointer}/{index}")
+                    node[index] = self._visit(value, file, f"{pointer}/{index}")
 
-    def _inlined(self, node: Any, file: Path, pointer: str) -> Any:
-        """A ``$ref`` to a string or number (``description: {$ref: intro.yml#/text}``, as
-        DigitalOcean writes its docs) becomes that value: nothing else can stand there."""
-        if not (isinstance(node, dict) and isinstance(node.get("$ref"), str) and len(node) == 1):
+    def _visit(self, node: Any, file: Path, pointer: str) -> Any:
+        """Walk a child, first replacing a ``$ref`` that OpenAPI does not allow where it
+        stands by its target: a string (DigitalOcean's ``description: {$ref: ...}``), or an
+        operation kept in a file of its own (``get: {$ref: resources/list.yml}``)."""
+        found = self._inline_target(node, file, pointer)
+        if found is None:
+            self._walk(node, file, pointer)
             return node
+        target, target_file, fragment = found
+        if isinstance(target, str | int | float | bool):
+            return target
+        key = (target_file, fragment)
+        if key in self._inlining:  # a cycle: keep the reference this time round
+            self._walk(node, file, pointer)
+            return node
+        self._inlining.add(key)
+        try:
+            copied = copy.deepcopy(target)
+            self._walk(copied, target_file, fragment)  # its refs are relative to its file
+        finally:
+            self._inlining.discard(key)
+        return copied
+
+    def _inline_target(self, node: Any, file: Path, pointer: str) -> tuple[Any, Path, str] | None:
+        if not (isinstance(node, dict) and isinstance(node.get("$ref"), str) and len(node) == 1):
+            return None
         location, fragment = urldefrag(node["$ref"])
         if location.startswith(("http://", "https://")):
-            return node
+            return None
         target_file = (file.parent / unquote(location)).resolve() if location else file
         document = self._document(target_file, file, pointer)
         try:
             target = follow_pointer(document, fragment)
         except (KeyError, ValueError):
-            return node  # _rewrite reports it with its location
-        return target if isinstance(target, str | int | float | bool) else node
+            return None  # _rewrite reports it, with its location
+        if isinstance(target, str | int | float | bool):
+            return target, target_file, fragment
+        if _NO_REF_HERE.fullmatch(pointer) and isinstance(target, dict):
+            return target, target_file, fragment
+        return None
 
     def _rewrite(self, ref: str, file: Path, pointer: str) -> str:
         location, fragment = urldefrag(ref)

@@ -101,6 +101,59 @@ def test_a_ref_to_a_string_in_another_file_is_inlined(tmp_path: Path) -> None:
     assert "x-sandbox-bundled" not in spec.document
 
 
+def test_split_specs_with_refs_where_openapi_allows_none_are_inlined(tmp_path: Path) -> None:
+    """An operation in a file of its own, and a whole `properties` map by reference, as
+    DigitalOcean's spec is written; refs inside resolve relative to their own file."""
+    (tmp_path / "ops").mkdir()
+    write(tmp_path, "ops/get_thing.yml", textwrap.dedent("""\
+        operationId: getThing
+        responses:
+          "200":
+            description: ok
+            content:
+              application/json:
+                schema: {type: object, properties: {$ref: 'props.yml#/thing'}}
+        """))  # fmt: skip
+    write(tmp_path, "ops/props.yml", "thing:\n  id: {type: string}\n  size: {type: integer}\n")
+    root = write(tmp_path, "api.yaml", textwrap.dedent("""\
+        openapi: 3.0.3
+        info: {title: Split, version: "1"}
+        paths:
+          /things:
+            get: {$ref: 'ops/get_thing.yml'}
+        """))  # fmt: skip
+    spec = load_spec(root)
+    schema = spec.by_id["getThing"].responses["200"]["content"]["application/json"]["schema"]
+    assert set(spec.deref(schema)["properties"]) == {"id", "size"}
+
+
+def test_inlining_stops_at_a_cycle(tmp_path: Path) -> None:
+    write(tmp_path, "node.yml", "type: object\nproperties: {$ref: 'props.yml'}\n")
+    write(tmp_path, "props.yml", "child: {type: object, properties: {$ref: 'props.yml'}}\n")
+    root = write(
+        tmp_path,
+        "api.yaml",
+        MINIMAL.replace('{$ref: "#/components/schemas/Thing"}', '{$ref: "node.yml"}'),
+    )
+    # a `properties` map that contains itself cannot be inlined: a clear error, not a hang
+    with pytest.raises(SpecError, match="/properties/child/properties"):
+        load_spec(root)
+
+
+def test_digitalocean_split_spec_boots() -> None:
+    from sandbox import create_app, load_settings
+
+    path = CORPUS / "real" / "digitalocean" / "specification" / "DigitalOcean-public.v2.yaml"
+    spec = load_spec(path)
+    assert len(spec.operations) == 659
+    settings = load_settings(path, environ={}, overrides={"state": ":memory:"})
+    client = create_app(spec, settings).test_client()
+    answer = client.get(
+        "/v2/account", headers={"Authorization": f"Bearer {settings.default_api_key}"}
+    )
+    assert answer.status_code == 200 and answer.json["account"]
+
+
 def test_multi_file_cycles_terminate(tmp_path: Path) -> None:
     write(tmp_path, "node.yaml", "type: object\nproperties:\n  child: {$ref: 'node.yaml'}\n")
     root = write(
