@@ -729,7 +729,11 @@ def create_app(spec: Spec | str | Path | None = None, settings: Settings | None 
     if not isinstance(spec, Spec):
         default = settings.spec if settings else Path("openapi.yaml")
         path = Path(spec) if spec is not None else default
-        spec = load_spec(path, validate=settings.validate_spec if settings else True)
+        spec = load_spec(
+            path,
+            validate=settings.validate_spec if settings else True,
+            lenient=settings.lenient if settings else False,
+        )
     if settings is None:
         settings = load_settings(spec.path, spec_extension=spec.document.get("x-sandbox"))
     sandbox = Sandbox(spec, settings)

@@ -32,7 +32,7 @@ def _fail(message: str) -> NoReturn:
 def _load(spec_path: Path, config: Path | None, flags: dict[str, Any]) -> tuple[Spec, Settings]:
     try:
         probe = load_settings(spec_path, config_file=config, overrides=flags)
-        spec = load_spec(spec_path, validate=probe.validate_spec)
+        spec = load_spec(spec_path, validate=probe.validate_spec, lenient=probe.lenient)
         settings = load_settings(
             spec_path,
             config_file=config,
@@ -148,6 +148,12 @@ def main() -> None:
     type=click.Choice(["json", "text", "off"]),
     help="One line per request: JSON objects, plain text, or none.  [default: json]",
 )
+@click.option(
+    "--lenient",
+    is_flag=True,
+    default=None,
+    help="Serve a spec that breaks the OpenAPI schema, with a warning (references must resolve).",
+)
 @click.option("--config", type=click.Path(path_type=Path, exists=True), help="Settings file.")
 @click.option(
     "--no-validate-spec",
@@ -164,6 +170,11 @@ def serve(spec: Path, config: Path | None, api_keys: tuple[str, ...], **flags: A
     if not is_loopback(settings.host) and not settings.admin_token:
         settings.admin_token = new_admin_token()  # printed below, shared by every worker
     console.print(banner(loaded, settings))
+    for warning in loaded.warnings:
+        console.print(
+            f"[bold yellow]warning:[/] served leniently; the spec is invalid:\n{warning}",
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
     try:
         configure_logging(settings.log_format)
         if settings.reload:

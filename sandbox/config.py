@@ -61,6 +61,7 @@ class Settings:
     validate_responses: bool = False
     cors: bool = True
     validate_spec: bool = True
+    lenient: bool = False
     state: str = ".sandbox/state.sqlite"
     stateful: bool = True
     seed_records: int = 25

@@ -101,6 +101,7 @@ class Spec:
         }
         self.operations = list(self._build_operations())
         self.by_id = {op.operation_id: op for op in self.operations}
+        self.warnings: list[str] = []  # why a lenient load let an invalid document through
 
     def resolve(self, ref: str) -> Any:
         """Target of a local ``$ref`` (every ref is local once the spec is bundled)."""
@@ -258,16 +259,28 @@ def _first_line(error: Exception) -> str:
     return str(getattr(error, "message", error)).splitlines()[0]
 
 
-def load_spec(path: str | Path, *, validate: bool = True) -> Spec:
-    """Read, bundle, check and index a spec; every failure is a SpecError."""
+def load_spec(path: str | Path, *, validate: bool = True, lenient: bool = False) -> Spec:
+    """Read, bundle, check and index a spec; every failure is a SpecError.
+
+    ``lenient``: a document that breaks the OpenAPI schema is still served, its problems kept
+    in ``Spec.warnings``, as peers do with the specs people actually have. What cannot be
+    served safely (unreadable files, unresolvable references, no paths) still fails."""
     path = Path(path)
     document = read_document(path)
     _detect_version(document, path)
     bundler = Bundler(path, document)
     document = bundler.bundle()
     check_local_refs(document, path)
+    warnings: list[str] = []
     if validate:
-        validate_document(document, path, bundler.origins)
+        try:
+            validate_document(document, path, bundler.origins)
+        except SpecError as exc:
+            if not lenient:
+                raise
+            warnings.append(str(exc))
     if not document.get("paths") and not document.get("webhooks"):
         raise SpecError("the document declares no paths and no webhooks", file=path)
-    return Spec(path, document, origins=bundler.origins)
+    spec = Spec(path, document, origins=bundler.origins)
+    spec.warnings = warnings
+    return spec
