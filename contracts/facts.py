@@ -56,11 +56,11 @@ class ContractFacts:
 
     def json_schema(self, declared: dict[str, Any] | None) -> Any:
         """The JSON media type's schema of a declared response, or None."""
-        content = (self.spec.deref(declared or {}) or {}).get("content") or {}
-        for media_type, media in content.items():
-            if is_json_media(media_type):
-                return self.spec.deref((media or {}).get("schema"))
-        return None
+        return self.spec.deref(_json_schema_node(self.spec, declared))
+
+    def request_schema(self, operation: Operation) -> Any:
+        """The JSON request body's schema, or None."""
+        return _json_schema_node(self.spec, operation.request_body)
 
     def full(self, schema: Any) -> dict[str, Any]:
         """A schema with its refs and allOf merged, for reading properties."""
@@ -173,7 +173,7 @@ class ContractFacts:
 
     def writes_only(self, operation: Operation) -> set[str]:
         """Request fields the response never shows back (writeOnly, or named like secrets)."""
-        schema = _request_schema(self, operation)
+        schema = self.request_schema(operation)
         hidden = set()
         for name, prop in (self.full(schema).get("properties") or {}).items():
             prop = self.full(prop)
@@ -182,15 +182,8 @@ class ContractFacts:
         return hidden
 
 
-def _request_schema(facts: ContractFacts, operation: Operation) -> Any:
-    content = (facts.spec.deref(operation.request_body or {}) or {}).get("content") or {}
-    for media_type, media in content.items():
-        if is_json_media(media_type):
-            return (media or {}).get("schema")
-    return None
-
-
 def _json_schema_node(spec: Spec, declared: Any) -> Any:
+    """The schema of the first JSON media type of a response or request body, unresolved."""
     content = (spec.deref(declared or {}) or {}).get("content") or {}
     for media_type, media in content.items():
         if is_json_media(media_type):

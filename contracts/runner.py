@@ -67,8 +67,8 @@ Progress = Callable[[str, str, int], None]  # (phase, operation label, failures 
 
 def run(options: RunOptions, progress: Progress | None = None) -> Report:
     baseline = Baseline.load(options.baseline) if options.baseline is not None else None
-    spec = _spec(options.spec)
-    target, keep_alive = _target(spec, options)
+    spec = load_contract_spec(options.spec)
+    target, keep_alive = build_target(spec, options)
     try:
         report = _run(spec, options, target, progress)
     finally:
@@ -107,7 +107,7 @@ def _run(spec: Spec, options: RunOptions, target: Target, progress: Progress | N
     return report
 
 
-def _spec(path: Path) -> Spec:
+def load_contract_spec(path: Path) -> Spec:
     try:
         return load_spec(path)
     except SandboxError as exc:
@@ -116,7 +116,7 @@ def _spec(path: Path) -> Spec:
         raise UsageError(f"cannot read the spec {path}: {exc}") from None
 
 
-def _target(spec: Spec, options: RunOptions) -> tuple[Target, list[Any]]:
+def build_target(spec: Spec, options: RunOptions) -> tuple[Target, list[Any]]:
     """The target and what must live as long as it (a local server, the sandbox's state)."""
     headers = dict(options.headers)
     if options.bearer:
@@ -185,7 +185,7 @@ def credential_headers(spec: Spec, key: str) -> dict[str, str]:
 
 
 def _schema(spec: Spec, options: RunOptions, target: Target) -> Any:
-    config = SchemathesisConfig.from_dict(_config(spec, options, target))
+    config = SchemathesisConfig.from_dict(schemathesis_config(spec, options, target))
     try:
         schema = schemathesis.openapi.from_dict(spec.document, config=config)
     except Exception as exc:  # schemathesis's loader errors have no common public base
@@ -203,7 +203,7 @@ def _schema(spec: Spec, options: RunOptions, target: Target) -> Any:
     return schema
 
 
-def _config(spec: Spec, options: RunOptions, target: Target) -> dict[str, Any]:
+def schemathesis_config(spec: Spec, options: RunOptions, target: Target) -> dict[str, Any]:
     unknown = [phase for phase in options.phases if phase not in PHASES]
     if unknown:
         raise UsageError(f"unknown phase {unknown[0]!r}; choose from {', '.join(PHASES)}")

@@ -22,7 +22,7 @@ from schemathesis.config import SchemathesisConfig
 
 from contracts import checks as our_checks
 from contracts.facts import ContractFacts
-from contracts.runner import RunOptions, _config, _spec, _target
+from contracts.runner import RunOptions, build_target, load_contract_spec, schemathesis_config
 
 # judged only across a stateful run or by the engine itself, not case by case
 _ENGINE_ONLY = {"max_response_time", "use_after_free", "ensure_resource_availability"}
@@ -46,9 +46,9 @@ def contract_suite(
         bearer=bearer, api_key=api_key, max_examples=max_examples, seed=seed,
         phases=("examples", "coverage", "fuzzing"),
     )  # fmt: skip
-    loaded = _spec(options.spec)
-    target, keep_alive = _target(loaded, options)
-    config = SchemathesisConfig.from_dict(_config(loaded, options, target))
+    loaded = load_contract_spec(options.spec)
+    target, keep_alive = build_target(loaded, options)
+    config = SchemathesisConfig.from_dict(schemathesis_config(loaded, options, target))
     schema = schemathesis.openapi.from_dict(loaded.document, config=config)
     our_checks.activate(our_checks.RunContext(ContractFacts(loaded), target))
     chosen = [

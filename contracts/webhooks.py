@@ -164,22 +164,16 @@ def _subscription_operation(facts: ContractFacts) -> Operation | None:
     for operation in facts.spec.operations:
         if operation.method != "POST" or facts.is_item_path(operation.path):
             continue
-        schema = facts.full(_request_schema(facts, operation))
+        schema = facts.full(facts.request_schema(operation))
         properties = schema.get("properties") or {}
         if "url" in properties and "events" in properties:
             return operation
     return None
 
 
-def _request_schema(facts: ContractFacts, operation: Operation) -> Any:
-    content = (facts.spec.deref(operation.request_body or {}) or {}).get("content") or {}
-    media = content.get("application/json") or next(iter(content.values()), {})
-    return (media or {}).get("schema")
-
-
 def _subscribe(facts: ContractFacts, target: Target, operation: Operation,
                watch: WebhookWatch) -> str | None:  # fmt: skip
-    schema = facts.full(_request_schema(facts, operation))
+    schema = facts.full(facts.request_schema(operation))
     events_schema = (schema.get("properties") or {}).get("events")
     # everything, when the API takes a wildcard: a renamed event is then seen, not missed
     events = ["*"] if facts.checks.is_valid(events_schema, ["*"]) else sorted(watch.schemas)
