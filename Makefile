@@ -6,9 +6,11 @@ SPEC   ?= openapi.yaml
 ARGS   ?=
 # browser tests drive Debian's chromium through Playwright, which never downloads a browser
 CHROMIUM := /usr/bin/chromium
+# the Redis backend's tests start real redis-servers (Debian's package) on free ports
+REDIS_SERVER := /usr/bin/redis-server
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint bench clean chromium
+.PHONY: run test lint bench bench-redis clean chromium redis-server
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +23,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/sandbox serve $(SPEC) $(ARGS)
 
-test: $(VENV)/.installed $(CHROMIUM)
+test: $(VENV)/.installed $(CHROMIUM) $(REDIS_SERVER)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 $(ARGS)
 
@@ -36,8 +38,18 @@ $(CHROMIUM):
 	$(SUDO) apt-get update
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
 
+redis-server: $(REDIS_SERVER)
+
+# a file target too; the tests start their own servers, the package's service is not needed
+$(REDIS_SERVER):
+	$(SUDO) apt-get update
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server
+
 bench: $(VENV)/.installed
 	$(BIN)/python bench/serve_bench.py
+
+bench-redis: $(VENV)/.installed $(REDIS_SERVER)
+	$(BIN)/python bench/redis_bench.py
 
 clean:
 	rm -rf $(VENV) .sandbox .pytest_cache .ruff_cache

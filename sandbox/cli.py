@@ -13,6 +13,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from sandbox.admin_auth import is_loopback, new_admin_token
+from sandbox.backends import open_backend
 from sandbox.config import Settings, load_settings
 from sandbox.errors import ConfigError, SpecError
 from sandbox.keys import KeyRing
@@ -71,7 +72,7 @@ def banner(spec: Spec, settings: Settings) -> Panel:
     if settings.chaos:
         table.add_row("[bold]Chaos[/]", f"[red]{settings.chaos}[/]")
     table.add_row("[bold]Seed[/]", str(settings.seed) if settings.seed is not None else "random")
-    state = settings.state if settings.stateful else "off (--stateless: every response generated)"
+    state = _state_row(spec, settings)
     table.add_row("[bold]State[/]", state)
     serving = f"{settings.workers} worker(s) x {settings.threads} thread(s)"
     table.add_row("[bold]Serving[/]", "Flask dev server (--reload)" if settings.reload else serving)
@@ -82,6 +83,24 @@ def banner(spec: Spec, settings: Settings) -> Panel:
     )
     table.add_row("[bold]Try[/]", example)
     return Panel(table, title="OpenAPI sandbox", border_style="cyan", expand=False)
+
+
+def _state_row(spec: Spec, settings: Settings) -> str:
+    """Where state lives, as the banner shows it (a Redis URL without its password)."""
+    if not settings.stateful:
+        where = "off (--stateless: every response generated)"
+        return where + (f"; the rest in {_redis_where(spec, settings)}" if settings.redis else "")
+    return _redis_where(spec, settings) if settings.redis else settings.state
+
+
+def _redis_where(spec: Spec, settings: Settings) -> str:
+    from sandbox.redis_state.connection import shown_url, spec_prefix, split_url
+
+    try:
+        url, given = split_url(settings.redis)
+    except ConfigError:
+        return "Redis (invalid URL)"
+    return f"Redis {shown_url(url)}, keys under {given or spec_prefix(settings.spec, spec.title)}:"
 
 
 @click.group()
@@ -122,6 +141,12 @@ def main() -> None:
     help="Accept every request as the banner's key, whatever the spec's security says.",
 )
 @click.option("--state", help="State file, or ':memory:'.  [default: .sandbox/state.sqlite]")
+@click.option(
+    "--redis",
+    metavar="URL",
+    help="Keep all state in this Redis (redis://host:6379/0) instead of the state file, so "
+    "several sandboxes (processes or machines behind a load balancer) act as one.",
+)
 @click.option(
     "--stateless",
     "stateful",
@@ -187,25 +212,39 @@ def serve(spec: Path, config: Path | None, api_keys: tuple[str, ...], **flags: A
 
 @main.group()
 def keys() -> None:
-    """Create and list test API keys (stored in the state file a running sandbox reads)."""
+    """Create and list test API keys (stored where a running sandbox reads them: its state
+    file, or its Redis)."""
 
 
-def _key_ring(spec: Path, config: Path | None, state: str | None) -> tuple[Settings, KeyRing]:
+def _key_ring(
+    spec: Path, config: Path | None, state: str | None, redis: str | None
+) -> tuple[Settings, KeyRing]:
+    overrides = {"state": state, "redis": redis}
+    title = ""
     try:
-        settings = load_settings(spec, config_file=config, overrides={"state": state})
-        if settings.state == ":memory:":
+        if spec.exists():  # the spec's x-sandbox settings count, and its title names Redis keys
+            loaded, settings = _load(spec, config, overrides)
+            title = loaded.title
+        else:
+            settings = load_settings(spec, config_file=config, overrides=overrides)
+            if settings.redis:
+                _fail(f"cannot find {spec}: with Redis, keys are kept under a name from the spec")
+        if not settings.redis and settings.state == ":memory:":
             _fail(
                 "this sandbox keeps its state in a throwaway file; create keys on the running "
                 "server instead: curl -X POST http://HOST:PORT/__sandbox/keys "
                 '-d \'{"plan": "free"}\''
             )
-        return settings, KeyRing(settings.fixed_keys(), settings.state)
+        return settings, open_backend(settings, title).key_ring(settings.fixed_keys())
     except (ConfigError, StorageError) as exc:
         _fail(str(exc))
 
 
 _spec_argument = click.argument("spec", type=click.Path(path_type=Path), default="openapi.yaml")
 _state_option = click.option("--state", help="State file.  [default: .sandbox/state.sqlite]")
+_redis_option = click.option(
+    "--redis", metavar="URL", help="The Redis a sandbox serves from (sandbox serve --redis)."
+)
 _config_option = click.option(
     "--config", type=click.Path(path_type=Path, exists=True), help="Settings file."
 )
@@ -216,17 +255,26 @@ _config_option = click.option(
 @click.option("--plan", help="free, starter, pro, enterprise, default or one of your plans.")
 @click.option("--label", default="", help="A note to tell keys apart.")
 @_state_option
+@_redis_option
 @_config_option
 def create_key(
-    spec: Path, plan: str | None, label: str, state: str | None, config: Path | None
+    spec: Path,
+    plan: str | None,
+    label: str,
+    state: str | None,
+    redis: str | None,
+    config: Path | None,
 ) -> None:
     """Create a key for SPEC's sandbox and print it."""
-    settings, ring = _key_ring(spec, config, state)
+    settings, ring = _key_ring(spec, config, state, redis)
     plans = settings.all_plans()
     plan = plan or settings.default_plan
     if plan not in plans:
         _fail(f"no plan {plan!r}; known plans: {', '.join(sorted(plans))}")
-    created = ring.create(plan, label)
+    try:
+        created = ring.create(plan, label)
+    except StorageError as exc:
+        _fail(str(exc))
     windows = plans[plan] or "unlimited"
     console.print(f"[green]{created.key}[/]  plan {plan} ({windows})", highlight=False)
     click.echo(created.key)
@@ -235,10 +283,11 @@ def create_key(
 @keys.command("list")
 @_spec_argument
 @_state_option
+@_redis_option
 @_config_option
-def list_keys(spec: Path, state: str | None, config: Path | None) -> None:
+def list_keys(spec: Path, state: str | None, redis: str | None, config: Path | None) -> None:
     """List the keys SPEC's sandbox accepts, with their plans."""
-    settings, ring = _key_ring(spec, config, state)
+    settings, ring = _key_ring(spec, config, state, redis)
     table = Table()
     table.add_column("key", no_wrap=True)
     table.add_column("plan")
@@ -246,7 +295,11 @@ def list_keys(spec: Path, state: str | None, config: Path | None) -> None:
     table.add_column("label")
     table.add_column("from")
     plans = settings.all_plans()
-    for key in ring.all():
+    try:
+        listed = ring.all()
+    except StorageError as exc:
+        _fail(str(exc))
+    for key in listed:
         windows = plans.get(key.plan, "?") or "unlimited"
         table.add_row(key.key, key.plan, windows, key.label, key.source)
     out = Console()

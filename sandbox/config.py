@@ -63,6 +63,8 @@ class Settings:
     validate_spec: bool = True
     lenient: bool = False
     state: str = ".sandbox/state.sqlite"
+    # all shared state in this Redis instead (redis://host:6379/0): sandboxes act as one
+    redis: str = ""
     stateful: bool = True
     seed_records: int = 25
     chaos: str = ""

@@ -4,7 +4,8 @@ dashboard.
 Each entry holds the request, the response, the matched operation, validation problems, the
 scenario applied and the latency. Entries are written behind the request (a thread flushes
 them in batches) so the journal costs the hot path an append, not a transaction; every worker
-writes to the state file, so the journal shows all of them. Credentials are shortened.
+writes to the state file (or to Redis: ``sandbox.redis_state.journal``), so the journal shows
+all of them. Credentials are shortened.
 """
 
 from __future__ import annotations
@@ -74,6 +75,10 @@ class JournalFilter:
 class Journal:
     def __init__(self, location: str | Path, capacity: int = 1000) -> None:
         self.file = SQLiteFile(location, _SCHEMA)
+        self._buffer(capacity)
+
+    def _buffer(self, capacity: int) -> None:
+        """The in-process side: entries wait here for the flushing thread."""
         self.capacity = capacity
         self._pending: list[tuple] = []
         self._lock = threading.Lock()
@@ -112,23 +117,29 @@ class Journal:
         if not rows:
             return
         try:
-            with self.file.write() as db:
-                db.executemany(
-                    "INSERT INTO request_journal (at, method, path, operation, status, key, "
-                    "scenario, problems, entry) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
-                db.execute(
-                    "DELETE FROM request_journal WHERE id <= "
-                    "(SELECT MAX(id) FROM request_journal) - ?",
-                    (self.capacity,),
-                )
+            self._write(rows)
         except StorageError as exc:  # the journal is a view of traffic: say so and go on
             log.warning("%d journal entries not kept: %s", len(rows), exc)
+
+    def _write(self, rows: list[tuple]) -> None:
+        """Keep the rows, and only the newest ``capacity`` entries."""
+        with self.file.write() as db:
+            db.executemany(
+                "INSERT INTO request_journal (at, method, path, operation, status, key, "
+                "scenario, problems, entry) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            db.execute(
+                "DELETE FROM request_journal WHERE id <= (SELECT MAX(id) FROM request_journal) - ?",
+                (self.capacity,),
+            )
 
     def entries(self, query: JournalFilter) -> list[dict[str, Any]]:
         """Newest first."""
         self.flush()
+        return self._read(query)
+
+    def _read(self, query: JournalFilter) -> list[dict[str, Any]]:
         clauses, values = [], []
         for column, value in (("operation", query.operation), ("key", query.key),
                               ("scenario", query.scenario)):  # fmt: skip
@@ -161,6 +172,9 @@ class Journal:
     def reset(self) -> None:
         with self._lock:
             self._pending = []
+        self._clear()
+
+    def _clear(self) -> None:
         with self.file.write() as db:
             db.execute("DELETE FROM request_journal")
 

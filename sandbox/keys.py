@@ -46,6 +46,9 @@ class KeyRing:
             return plan
         if not key.startswith("sk_test_"):
             return None  # not one of ours: skip the lookup
+        return self._created_plan(key)
+
+    def _created_plan(self, key: str) -> str | None:
         with self.file.guard():
             row = self.file.db.execute("SELECT plan FROM api_keys WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
@@ -65,9 +68,12 @@ class KeyRing:
 
     def all(self) -> list[ApiKey]:
         listed = [ApiKey(key, plan, source="settings") for key, plan in self.fixed.items()]
+        return listed + self._created()
+
+    def _created(self) -> list[ApiKey]:
+        """Keys created at runtime, oldest first."""
         with self.file.guard():
             rows = self.file.db.execute(
                 "SELECT key, plan, label, created_at FROM api_keys ORDER BY created_at, key"
             ).fetchall()
-        listed += [ApiKey(key, plan, label, int(created)) for key, plan, label, created in rows]
-        return listed
+        return [ApiKey(key, plan, label, int(created)) for key, plan, label, created in rows]

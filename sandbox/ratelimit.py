@@ -3,8 +3,9 @@
 Every window is a sliding window (``limits``' sliding-window counter: the current fixed window
 plus the previous one weighted by how much of it still overlaps). A request must fit every
 window of its plan; the test and the hit happen atomically (one SQLite transaction when
-workers share counters, a lock otherwise), so a limit of N lets exactly N through however
-many threads and processes race. Responses report the tightest window in ``X-RateLimit-*``.
+workers share counters, one Lua script on Redis, a lock otherwise), so a limit of N lets
+exactly N through however many threads, processes and machines race. Responses report the
+tightest window in ``X-RateLimit-*``.
 """
 
 from __future__ import annotations
@@ -125,6 +126,10 @@ class RateLimiter:
         self._atomic: Callable[[], AbstractContextManager[None]] | None = getattr(
             counters, "atomic", None
         )
+        # a storage shared by machines tests and takes a whole plan in one call
+        self._hit_all: Callable[..., tuple[list[int], list[Window]]] | None = getattr(
+            counters, "hit_sliding_windows", None
+        )
 
     def knows(self, plan: str) -> bool:
         return plan in self.plans
@@ -147,15 +152,20 @@ class RateLimiter:
         if not items:
             return None
         keys = [item.key_for(identity) for item in items]
-        with self._exclusive():
-            windows = self._read(keys, items)
-            blocked = [
-                index
-                for index, (item, window) in enumerate(zip(items, windows, strict=True))
-                if _weighted(item, *window[:3]) >= item.amount
-            ]
-            if not blocked:
-                self._take(keys, items)
+        if self._hit_all is not None:  # Redis: one script tests and takes every window
+            blocked, windows = self._hit_all(
+                keys, [item.get_expiry() for item in items], [item.amount for item in items]
+            )
+        else:
+            with self._exclusive():
+                windows = self._read(keys, items)
+                blocked = [
+                    index
+                    for index, (item, window) in enumerate(zip(items, windows, strict=True))
+                    if _weighted(item, *window[:3]) >= item.amount
+                ]
+                if not blocked:
+                    self._take(keys, items)
         now = time.time()
         policy = _policy(items)
         if blocked:

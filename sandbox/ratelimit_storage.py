@@ -2,7 +2,9 @@
 backed by one SQLite file, implementing the sliding-window-counter strategy.
 
 `limits` ships memory, Redis, Memcached and MongoDB storages; the memory one is per process,
-so with several gunicorn workers each would count on its own. This storage keeps the two
+so with several gunicorn workers each would count on its own. (With ``--redis``, or a
+``redis://`` rate_limit_storage, counters go to ``sandbox.redis_state.ratelimits`` instead,
+shared by every machine.) This storage keeps the two
 fixed-window counters the strategy needs in SQLite, and ``atomic()`` lets the rate limiter test
 and take every window of a plan in one transaction, so N allowed requests are exactly N even
 when four processes race for the last one.
@@ -18,6 +20,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from limits import storage
 from limits.errors import ConfigurationError
@@ -26,6 +29,9 @@ from limits.storage.base import SlidingWindowCounterSupport, TimestampedSlidingW
 
 from sandbox.errors import ConfigError
 from sandbox.store.sqlite_file import SQLiteFile
+
+if TYPE_CHECKING:
+    from sandbox.redis_state.connection import RedisState
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS counters (
@@ -201,11 +207,25 @@ def _window(previous: int, current: int, expiry: int, now: float) -> tuple[int, 
     return previous, previous_ttl, current, current_ttl
 
 
-def open_counters(kind: str, state: str, workers: int) -> Storage:
-    """The counters' home. ``auto``: process memory with one worker (fastest), a SQLite file
-    beside the state when several workers must share; ``memory``, ``sqlite``, or any `limits`
-    storage URI (``redis://localhost:6379``) by name."""
+_REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://", "unix://")
+
+
+def open_counters(
+    kind: str,
+    state: str,
+    workers: int,
+    *,
+    redis: RedisState | None = None,
+    prefix: str = "sandbox",
+) -> Storage:
+    """The counters' home. ``auto``: the sandbox's Redis when it has one (``--redis``), else
+    process memory with one worker (fastest), or a SQLite file beside the state when several
+    workers must share; ``memory``, ``sqlite``, or any `limits` storage URI by name. A
+    ``redis://`` URI gets the sandbox's own Redis counters (a plan's windows taken in one
+    script, keys under ``prefix``), not `limits`' plain one."""
     if kind == "auto":
+        if redis is not None:
+            return _redis_counters(redis)
         kind = "memory" if workers <= 1 else "sqlite"
     if kind == "memory":
         return storage.MemoryStorage()
@@ -214,6 +234,12 @@ def open_counters(kind: str, state: str, workers: int) -> Storage:
             ":memory:" if state == ":memory:" else str(Path(state).with_name("ratelimits.sqlite"))
         )
         return SQLiteLimitsStorage(location)
+    if kind.startswith(_REDIS_SCHEMES):
+        from sandbox.redis_state.connection import RedisState
+
+        own = RedisState(kind.replace("redis+unix://", "unix://", 1), prefix)
+        own.check()
+        return _redis_counters(own)
     try:
         return storage.storage_from_string(kind)
     except (ConfigurationError, ValueError) as exc:
@@ -221,3 +247,9 @@ def open_counters(kind: str, state: str, workers: int) -> Storage:
             f"rate_limit_storage {kind!r} is not usable ({exc}); use auto, memory, sqlite or "
             "a limits storage URI such as redis://localhost:6379"
         ) from None
+
+
+def _redis_counters(redis: RedisState) -> Storage:
+    from sandbox.redis_state.ratelimits import RedisCounters
+
+    return RedisCounters(redis)

@@ -1,18 +1,19 @@
-"""Access tokens: JWTs signed with a key pair the sandbox keeps in its state file.
+"""Access tokens: JWTs signed with a key pair the sandbox keeps in its state file (or Redis).
 
-The key is made on first start and stored, so tokens survive a restart and every worker
-signs and verifies with the same key; clients verify with the public half from the JWKS.
-Verified tokens are cached per process, because an RSA check on every request costs more
-than the rest of the auth stage together.
+The key is made on first start and stored, so tokens survive a restart and every worker (and
+machine, with Redis) signs and verifies with the same key; clients verify with the public half
+from the JWKS. Verified tokens are cached per process, because an RSA check on every request
+costs more than the rest of the auth stage together.
 """
 
 from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -48,8 +49,44 @@ class TokenClaims:
     expires_at: int
 
 
+class SigningKeys(Protocol):
+    """Where the signing key is kept: the state file, or Redis (``redis_state.oauth``)."""
+
+    def load_or_create(self, algorithm: str, make: Callable[[], bytes]) -> tuple[str, bytes]:
+        """The newest key for the algorithm (kid, private PEM), made once with ``make`` and
+        stored, so every worker and machine agrees on one."""
+        ...
+
+
+class SQLiteSigningKeys:
+    def __init__(self, location: str | Path) -> None:
+        self.file = SQLiteFile(location, _SCHEMA)
+
+    def load_or_create(self, algorithm: str, make: Callable[[], bytes]) -> tuple[str, bytes]:
+        query = "SELECT kid, private_pem FROM signing_keys WHERE algorithm = ? "
+        query += "ORDER BY created_at DESC LIMIT 1"
+        with self.file.write() as db:  # the write lock makes workers agree on one key
+            row = db.execute(query, (algorithm,)).fetchone()
+            if row is None:
+                kid = "sandbox-" + secrets.token_hex(4)
+                pem = make()
+                db.execute(
+                    "INSERT INTO signing_keys VALUES (?, ?, ?, ?)",
+                    (kid, algorithm, pem, time.time()),
+                )
+                row = (kid, pem)
+        return row[0], bytes(row[1])
+
+
 class AccessTokens:
-    def __init__(self, location: str | Path, *, algorithm: str, ttl: int, audience: str) -> None:
+    def __init__(
+        self,
+        location: str | Path | SigningKeys,
+        *,
+        algorithm: str,
+        ttl: int,
+        audience: str,
+    ) -> None:
         if algorithm not in ALGORITHMS:
             raise ConfigError(
                 f"token_algorithm {algorithm!r} is not supported; use one of "
@@ -58,25 +95,11 @@ class AccessTokens:
         if ttl < 1:
             raise ConfigError(f"token_ttl must be at least 1 second, not {ttl}")
         self.algorithm, self.ttl, self.audience = algorithm, ttl, audience
-        self.kid, self._private = self._load_or_create(SQLiteFile(location, _SCHEMA))
+        keys = location if hasattr(location, "load_or_create") else SQLiteSigningKeys(location)
+        self.kid, pem = keys.load_or_create(algorithm, lambda: _new_private_pem(algorithm))
+        self._private: Any = serialization.load_pem_private_key(pem, password=None)
         self._public = self._private.public_key()
         self._verified: dict[str, TokenClaims] = {}
-
-    def _load_or_create(self, file: SQLiteFile) -> tuple[str, Any]:
-        """The newest key for the algorithm; the write lock makes workers agree on one."""
-        query = "SELECT kid, private_pem FROM signing_keys WHERE algorithm = ? "
-        query += "ORDER BY created_at DESC LIMIT 1"
-        with file.write() as db:
-            row = db.execute(query, (self.algorithm,)).fetchone()
-            if row is None:
-                kid = "sandbox-" + secrets.token_hex(4)
-                pem = _new_private_pem(self.algorithm)
-                db.execute(
-                    "INSERT INTO signing_keys VALUES (?, ?, ?, ?)",
-                    (kid, self.algorithm, pem, time.time()),
-                )
-                row = (kid, pem)
-        return row[0], serialization.load_pem_private_key(row[1], password=None)
 
     def issue(self, *, subject: str, client_id: str, scopes: list[str], issuer: str) -> str:
         now = int(time.time())

@@ -1,7 +1,8 @@
 """Scenarios switched on from outside the request: scoped ones, chaos, and flaky counters.
 
-They live in the state file, so every worker process agrees: a scenario activated for five
-requests answers exactly five, however the requests spread over workers.
+They live in the state file (or in Redis, ``sandbox.redis_state.scenarios``), so every worker
+process agrees: a scenario activated for five requests answers exactly five, however the
+requests spread over workers and machines.
 """
 
 from __future__ import annotations
@@ -105,18 +106,20 @@ class ScenarioBoard:
         """The most specific active scenario for this request, counting one use of it."""
         candidates = [a for a in self.active() if a.matches(key, operation_id, route)]
         for found in sorted(candidates, key=lambda a: a.specificity, reverse=True):
-            if found.remaining is None:
-                return found.scenario
-            with self.file.write() as db:  # another worker may have used the last one
-                used = db.execute(
-                    "UPDATE active_scenarios SET remaining = remaining - 1 "
-                    "WHERE id = ? AND remaining > 0",
-                    (found.id,),
-                ).rowcount
-                db.execute("DELETE FROM active_scenarios WHERE remaining <= 0")
-            if used:
+            if found.remaining is None or self._use(found.id):
                 return found.scenario
         return None
+
+    def _use(self, scenario_id: str) -> bool:
+        """Count one use of a counted scenario; False when another worker took the last."""
+        with self.file.write() as db:
+            used = db.execute(
+                "UPDATE active_scenarios SET remaining = remaining - 1 "
+                "WHERE id = ? AND remaining > 0",
+                (scenario_id,),
+            ).rowcount
+            db.execute("DELETE FROM active_scenarios WHERE remaining <= 0")
+        return bool(used)
 
     def chaos(self) -> Chaos:
         with self.file.guard():

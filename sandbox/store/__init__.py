@@ -1,7 +1,8 @@
 """Where sandbox state lives: a small interface, with SQLite as the embedded default.
 
-The request pipeline talks only to `StateStore`; a Redis backend can implement the same
-methods without the pipeline changing.
+The request pipeline talks only to `StateStore`. ``SQLiteStore`` keeps records in the state
+file; ``sandbox.store.redis.RedisStore`` keeps them in Redis (``--redis``), so several sandbox
+processes or machines share them. ``sandbox.backends`` picks one.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import string
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sandbox.jsonio import dumps
 from sandbox.spec import Spec
@@ -19,6 +19,10 @@ from sandbox.webhooks.delivery import DeliveryWorker, RetryPolicy
 from sandbox.webhooks.outbox import NewDelivery, Outbox
 from sandbox.webhooks.safety import DestinationPolicy
 from sandbox.webhooks.subscriptions import Subscription, SubscriptionTable
+
+if TYPE_CHECKING:
+    from sandbox.redis_state.outbox import RedisOutbox
+    from sandbox.redis_state.subscriptions import RedisSubscriptionTable
 
 CHANGES = {"create": "created", "bulk_create": "created", "replace": "updated",
            "update": "updated", "delete": "deleted"}  # fmt: skip
@@ -34,8 +38,10 @@ class WebhookHub:
         self,
         spec: Spec,
         faker: Any,
-        state: str,
+        state: str = ":memory:",
         *,
+        outbox: Outbox | RedisOutbox | None = None,
+        subscriptions: SubscriptionTable | RedisSubscriptionTable | None = None,
         outbox_file: SQLiteFile | None = None,
         retry: RetryPolicy,
         policy: DestinationPolicy,
@@ -52,8 +58,9 @@ class WebhookHub:
         self.max_payload = max_payload
         self.retry = retry
         self.policy = policy
-        self.outbox = Outbox(outbox_file or state, ordered=ordered)
-        self.subscriptions = SubscriptionTable(state)
+        # given by sandbox.backends (SQLite or Redis); else in the state file
+        self.outbox = outbox or Outbox(outbox_file or state, ordered=ordered)
+        self.subscriptions = subscriptions or SubscriptionTable(state)
         self.worker = DeliveryWorker(self.outbox, retry, policy)
         self.api_subscriptions = api_subscriptions or (lambda _tenant: [])
         self.schemas = declared_event_schemas(spec)

@@ -1,0 +1,227 @@
+"""The Redis StateStore against a real redis-server: the same answers as the SQLite store for
+the same operations, all-or-nothing writes, unique values and ids taken once under races,
+and a reset that touches only its own prefix."""
+
+from __future__ import annotations
+
+import random
+import threading
+from pathlib import Path
+
+import pytest
+
+from sandbox.redis_state.connection import RedisState
+from sandbox.store import Conflict, ListQuery, Record, SQLiteStore
+from sandbox.store.redis import RedisStore
+
+NAMES = ["ada", "Bob", "carol", "dave", "Éve", "frank", None]
+
+
+@pytest.fixture
+def pair(redis_url: str, tmp_path: Path) -> tuple[SQLiteStore, RedisStore]:
+    return SQLiteStore(tmp_path / "s.sqlite"), RedisStore(RedisState(redis_url, "unused"))
+
+
+def random_body(rng: random.Random, index: int) -> dict:
+    body: dict = {"id": f"r{index}", "n": rng.choice([1, 2, 2.5, 3, 10, -1, None])}
+    name = rng.choice(NAMES)
+    if name is not None:
+        body["name"] = name
+    body["active"] = rng.choice([True, False])
+    body["tags"] = rng.choice([["a"], ["a", "b"], [], {"k": 1}])
+    body["kind"] = rng.choice(["x", "y", 3, True])
+    return body
+
+
+def test_same_answers_as_sqlite_for_random_operations(pair) -> None:
+    sqlite, redis = pair
+    rng = random.Random(7)
+    for store in pair:
+        store.ensure_seeded("t", lambda: {"things": []})
+    live: list[str] = []
+    for step in range(400):
+        action = rng.random()
+        if action < 0.45 or not live:
+            record = Record(f"r{step}", random_body(rng, step), rng.choice(["", "p1", "p2"]))
+            for store in pair:
+                store.insert("t", "things", [Record(record.id, dict(record.body), record.parent)])
+            live.append(record.id)
+        elif action < 0.65:
+            record_id = rng.choice(live)
+            body = random_body(rng, step)
+            body["id"] = record_id
+            assert sqlite.replace("t", "things", Record(record_id, body)) == redis.replace(
+                "t", "things", Record(record_id, body)
+            )
+        elif action < 0.75:
+            record_id = rng.choice(live)
+            parent = rng.choice(["", "p1", "p2"])
+            deleted = sqlite.delete("t", "things", record_id, parent)
+            assert redis.delete("t", "things", record_id, parent) == deleted
+            if deleted:
+                live.remove(record_id)
+        else:
+            record_id = rng.choice([*live, "missing"])
+            parent = rng.choice(["", "p1"])
+            assert sqlite.get("t", "things", record_id, parent) == redis.get(
+                "t", "things", record_id, parent
+            )
+        query = ListQuery(
+            parent=rng.choice(["", "p1", "p2"]),
+            offset=rng.choice([0, 0, 1, 3, 50]),
+            limit=rng.choice([1, 5, 20]),
+        )
+        shape = rng.random()
+        if shape < 0.3:
+            field = rng.choice(["n", "name", "active", "tags", "kind"])
+            query.filters = {field: rng.choice([1, 2.5, "ada", True, False, ["a"], {"k": 1}, 3])}
+        if 0.2 < shape < 0.7:
+            query.sort = [(rng.choice(["n", "name", "kind", "tags"]), rng.random() < 0.5)]
+            if rng.random() < 0.3:
+                query.sort.append(("active", rng.random() < 0.5))
+        if rng.random() < 0.2:
+            query.after_id = rng.choice([*live, "nope"]) if live else "nope"
+        assert redis.query("t", "things", query) == sqlite.query("t", "things", query), query
+
+
+def test_unique_values_and_ids_conflict_like_sqlite(pair) -> None:
+    for store in pair:
+        store.insert("t", "users", [Record("u1", {"email": "a@x"}, unique={"email": "a@x"})])
+        with pytest.raises(Conflict) as taken:
+            store.insert("t", "users", [Record("u2", {"email": "A@x"}, unique={"email": "a@x"})])
+        assert (taken.value.field, taken.value.value, taken.value.existing_id) == (
+            "email", "a@x", "u1",
+        )  # fmt: skip
+        with pytest.raises(Conflict) as same_id:
+            store.insert("t", "users", [Record("u1", {"email": "b@x"}, unique={"email": "b@x"})])
+        assert same_id.value.field == "id"
+        # a batch is all or nothing: the second record's clash keeps the first out too
+        with pytest.raises(Conflict):
+            store.insert("t", "users", [
+                Record("u3", {"email": "c@x"}, unique={"email": "c@x"}),
+                Record("u4", {"email": "c@x"}, unique={"email": "c@x"}),
+            ])  # fmt: skip
+        assert store.get("t", "users", "u3") is None
+        # replacing frees the old value and takes the new one; a taken one is a conflict
+        store.insert("t", "users", [Record("u5", {"email": "d@x"}, unique={"email": "d@x"})])
+        assert store.replace("t", "users", Record("u5", {"email": "e@x"}, unique={"email": "e@x"}))
+        store.insert("t", "users", [Record("u6", {"email": "d@x"}, unique={"email": "d@x"})])
+        with pytest.raises(Conflict):
+            store.replace("t", "users", Record("u6", {"email": "a@x"}, unique={"email": "a@x"}))
+        assert not store.replace("t", "users", Record("nope", {}))
+        # deleting frees the value
+        assert store.delete("t", "users", "u1")
+        store.insert("t", "users", [Record("u7", {"email": "a@x"}, unique={"email": "a@x"})])
+        assert store.query("t", "users", ListQuery(limit=50))[1] == 3
+
+
+def test_racing_inserts_take_a_unique_value_once(redis_url: str) -> None:
+    """Eight stores (eight processes' worth of connections) race for one email."""
+    stores = [RedisStore(RedisState(redis_url, "unused")) for _ in range(8)]
+    won, lost = [], []
+    barrier = threading.Barrier(len(stores))
+
+    def race(index: int, store: RedisStore) -> None:
+        barrier.wait()
+        try:
+            store.insert("t", "users", [Record(f"u{index}", {}, unique={"email": "same@x"})])
+            won.append(index)
+        except Conflict:
+            lost.append(index)
+
+    threads = [threading.Thread(target=race, args=(i, s)) for i, s in enumerate(stores)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(won) == 1 and len(lost) == 7
+
+
+def test_a_tenant_is_seeded_exactly_once(redis_url: str) -> None:
+    stores = [RedisStore(RedisState(redis_url, "unused")) for _ in range(6)]
+    seeded = []
+    barrier = threading.Barrier(len(stores))
+
+    def seed(index: int, store: RedisStore) -> None:
+        def records() -> dict[str, list[Record]]:
+            seeded.append(index)
+            return {"items": [Record(f"i{index}-{n}", {"n": n}) for n in range(25)]}
+
+        barrier.wait()
+        store.ensure_seeded("tenant", records)
+
+    threads = [threading.Thread(target=seed, args=(i, s)) for i, s in enumerate(stores)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    items, total, _ = stores[0].query("tenant", "items", ListQuery(limit=100))
+    assert total == 25 and len(items) == 25  # one seeder's records, not several
+    stores[0].ensure_seeded("tenant", lambda: pytest.fail("seeded twice"))
+
+
+def test_reset_clears_only_its_own_prefix(redis_server) -> None:
+    mine = RedisStore(RedisState(redis_server.url(prefix="reset-mine"), "unused"))
+    theirs = RedisStore(RedisState(redis_server.url(prefix="reset-mine-not"), "unused"))
+    for store in (mine, theirs):
+        store.insert("t", "users", [Record("u1", {"name": "x"}, unique={"email": "a@x"})])
+    mine.reset()
+    assert mine.get("t", "users", "u1") is None
+    assert theirs.get("t", "users", "u1") == {"name": "x"}
+    assert not redis_server.client().keys("reset-mine:*")
+    assert redis_server.client().keys("reset-mine-not:*")
+
+
+def test_key_components_cannot_run_into_each_other(redis_url: str) -> None:
+    """Tenant 'a:b' with resource 'c' is not tenant 'a' with resource 'b:c'."""
+    store = RedisStore(RedisState(redis_url, "unused"))
+    store.insert("a:b", "c", [Record("1", {"who": "first"})])
+    store.insert("a", "b:c", [Record("1", {"who": "second"})])
+    assert store.get("a:b", "c", "1") == {"who": "first"}
+    assert store.get("a", "b:c", "1") == {"who": "second"}
+
+
+def test_a_page_of_thousands_reads_only_the_page(redis_url: str) -> None:
+    store = RedisStore(RedisState(redis_url, "unused"))
+    store.insert("t", "rows", [Record(f"r{n:05}", {"n": n}) for n in range(12_000)])
+    items, total, offset = store.query("t", "rows", ListQuery(offset=11_990, limit=20))
+    assert (
+        total == 12_000
+        and offset == 11_990
+        and [i["n"] for i in items] == list(range(11_990, 12_000))
+    )
+    everything, total, _ = store.query("t", "rows", ListQuery(limit=10_000))
+    assert len(everything) == 10_000
+    after, _, offset = store.query("t", "rows", ListQuery(limit=2, after_id="r00100"))
+    assert offset == 101 and [i["n"] for i in after] == [101, 102]
+    filtered, total, _ = store.query("t", "rows", ListQuery(filters={"n": 11_999}, limit=5))
+    assert total == 1 and filtered == [{"n": 11_999}]
+
+
+def test_a_reset_elsewhere_reseeds_a_tenant_this_process_saw_seeded(redis_url: str) -> None:
+    """Each store remembers which tenants it has seen seeded; a reset by another process
+    must still be noticed by every kind of operation, and the tenant seeded again first."""
+    mine, other = (RedisStore(RedisState(redis_url, "unused")) for _ in range(2))
+
+    def seed() -> dict[str, list[Record]]:
+        return {"items": [Record(f"seed{n}", {"n": n}) for n in range(3)]}
+
+    operations = {
+        "get": lambda: mine.get("t", "items", "seed0"),
+        "query": lambda: mine.query("t", "items", ListQuery(limit=10))[1],
+        "sorted query": lambda: mine.query("t", "items", ListQuery(sort=[("n", True)]))[1],
+        "insert": lambda: mine.insert("t", "items", [Record("new", {"n": 9})]),
+        "replace": lambda: mine.replace("t", "items", Record("seed1", {"n": 1, "x": True})),
+        "delete": lambda: mine.delete("t", "items", "seed2"),
+    }
+    for name, operation in operations.items():
+        other.reset()
+        mine.ensure_seeded("t", seed)  # seeds, and remembers
+        mine.insert("t", "items", [Record("before", {"n": 0})])
+        other.reset()  # the other process resets: the tenant is gone
+        operation()
+        items, total, _ = other.query("t", "items", ListQuery(limit=10))
+        ids = {item.get("n") for item in items}
+        assert other.get("t", "items", "before") is None, name  # the reset stands
+        assert {0, 1} <= ids, (name, items)  # seeded again first
+        assert total >= 2, (name, total)
