@@ -2,7 +2,10 @@
 
 Every request, whatever its path, gets one constant, pre-serialised JSON body (``201`` for
 ``POST``, ``200`` otherwise), so the figure is what gunicorn (gthread) + Flask + the HTTP stack
-cost on this machine. The gunicorn settings mirror ``sandbox.cli._serve_gunicorn``.
+cost on this machine. It is served by ``sandbox.cli._serve_gunicorn`` itself, the code that
+serves ``sandbox serve``, with this app in place of the sandbox's: every gunicorn setting the
+sandbox uses (workers, threads, worker class, preloading, socket options, limits, hooks) applies
+here too, now and after any change to it.
 
     python bench/bare_flask.py --port 8100 --workers 2 --threads 4
 """
@@ -10,11 +13,9 @@ cost on this machine. The gunicorn settings mirror ``sandbox.cli._serve_gunicorn
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 import orjson
 from flask import Flask, Response, request
-from gunicorn.app.base import BaseApplication
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
@@ -46,25 +47,32 @@ def constant(subpath: str) -> Response:
     return Response(BODY, status=status, content_type="application/json")
 
 
-class _Server(BaseApplication):  # type: ignore[misc]
-    def __init__(self, host: str, port: int, workers: int, threads: int) -> None:
-        self._options = {
-            "bind": f"{host}:{port}",
-            "workers": workers,
-            "threads": threads,
-            "worker_class": "gthread",
-            "preload_app": True,
-            "graceful_timeout": 5,
-            "loglevel": "warning",
-        }
-        super().__init__()
+class _NoWebhooks:
+    """What ``_serve_gunicorn``'s post-fork hook starts in each worker: nothing, here."""
 
-    def load_config(self) -> None:
-        for key, value in self._options.items():
-            self.cfg.set(key, value)
+    def start(self) -> None:
+        pass
 
-    def load(self) -> Any:
-        return app
+
+class _NotASandbox:
+    webhooks = _NoWebhooks()
+
+
+def serve_like_the_sandbox(host: str, port: int, workers: int, threads: int) -> None:
+    """Run ``app`` through the sandbox's own gunicorn set-up (``sandbox serve``'s code path)."""
+    import sandbox.app
+    from sandbox.cli import _serve_gunicorn
+    from sandbox.config import load_settings
+
+    settings = load_settings(
+        None,
+        environ={},
+        overrides={"host": host, "port": port, "workers": workers, "threads": threads},
+    )
+    app.extensions["sandbox"] = _NotASandbox()
+    # _serve_gunicorn builds its app with sandbox.app.create_app: hand it this one instead
+    sandbox.app.create_app = lambda _spec, _settings: app  # type: ignore[assignment]
+    _serve_gunicorn(None, settings)  # type: ignore[arg-type]
 
 
 def main() -> None:
@@ -74,7 +82,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
-    _Server(args.host, args.port, args.workers, args.threads).run()
+    serve_like_the_sandbox(args.host, args.port, args.workers, args.threads)
 
 
 if __name__ == "__main__":

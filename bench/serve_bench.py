@@ -590,8 +590,10 @@ def measure(plan: Plan, url: str, script: Path, concurrency: int, pid: int, port
 
 
 def load_endpoints(plan: Plan, url: str, pid: int, port: int, result: TargetResult) -> None:
-    for concurrency in plan.concurrency:
-        for index, endpoint in enumerate(ENDPOINTS):
+    # Endpoint by endpoint, each at every concurrency: the POST runs (which add thousands of
+    # records to a stateful target) come last, so every GET run sees the same seeded data.
+    for index, endpoint in enumerate(ENDPOINTS):
+        for concurrency in plan.concurrency:
             script = plan.workdir / f"{result.name}_{index}.lua"
             script.write_text(lua_script(endpoint, plan.headers))
             runs = f" x{plan.repeat}" if plan.repeat > 1 else ""
@@ -782,6 +784,42 @@ def print_report(results: dict[str, TargetResult], ratios: list[dict], skipped: 
         )
     console.print(table)
 
+    verdicts = target_verdicts(ratios)
+    if verdicts:
+        goals = Table(title=f"Targets at c={TARGET_CONCURRENCY} (issue: hot-path speed)")
+        for column in ("endpoint", "req/s >= 3x Prism-dyn", "p99 <= 1/3 Prism-dyn's",
+                       "req/s >= 40% bare Flask"):  # fmt: skip
+            goals.add_column(column, justify="left" if column == "endpoint" else "right")
+        for verdict in verdicts:
+            goals.add_row(verdict["endpoint"], *(_verdict(verdict[k]) for k in _GOALS))
+        console.print(goals)
+
+
+TARGET_CONCURRENCY = 16
+# ratio key -> the least value that meets the target
+_GOALS = {"ours_over_prism_rps": 3.0, "prism_p99_over_ours_p99": 3.0, "ours_over_flask_rps": 0.4}
+
+
+def target_verdicts(ratios: list[dict]) -> list[dict]:
+    """Per endpoint at the target concurrency: each goal's ratio and whether it is met."""
+    verdicts = []
+    for row in ratios:
+        if row["concurrency"] != TARGET_CONCURRENCY:
+            continue
+        verdict: dict[str, Any] = {"endpoint": row["endpoint"]}
+        for key, least in _GOALS.items():
+            value = row[key]
+            verdict[key] = {"ratio": value, "met": None if value is None else value >= least}
+        verdicts.append(verdict)
+    return verdicts
+
+
+def _verdict(goal: dict) -> str:
+    if goal["met"] is None:
+        return "-"
+    shown = f"{goal['ratio']:.0%}" if goal["ratio"] < 1 else f"{goal['ratio']:.2f}x"
+    return f"[green]met[/] ({shown})" if goal["met"] else f"[red]not met[/] ({shown})"
+
 
 def write_json(results: dict[str, TargetResult], ratios: list[dict], meta: dict) -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
@@ -789,6 +827,7 @@ def write_json(results: dict[str, TargetResult], ratios: list[dict], meta: dict)
         "meta": meta,
         "targets": {name: asdict(result) for name, result in results.items()},
         "ratios": ratios,
+        "goals": target_verdicts(ratios),
     }
     RESULTS.write_text(json.dumps(payload, indent=2) + "\n")
     print(f"results written to {RESULTS.relative_to(ROOT)}")

@@ -8,16 +8,16 @@ that status. The spec, router, validators and generators are built once here.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import random
 import time
-import uuid
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, Request, request
+from flask.ctx import RequestContext
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.exceptions import MethodNotAllowed as WerkzeugMethodNotAllowed
 from werkzeug.exceptions import NotFound as WerkzeugNotFound
@@ -27,6 +27,7 @@ from werkzeug.wrappers import Response
 from sandbox.admin import admin_blueprint, problem
 from sandbox.admin_auth import admin_guard, is_loopback, new_admin_token
 from sandbox.auth import ANONYMOUS, Authenticator, Principal
+from sandbox.backends import open_backend
 from sandbox.config import Settings, load_settings
 from sandbox.dashboard import dashboard_blueprint
 from sandbox.docs import docs_blueprint
@@ -38,7 +39,7 @@ from sandbox.idempotency import IdempotencyKeys, Kept, fingerprint
 from sandbox.journal import Journal
 from sandbox.keys import KeyRing
 from sandbox.metrics import Metrics
-from sandbox.oauth import AccessTokens, GrantStore, OAuthServer, build_clients, discover
+from sandbox.oauth import AccessTokens, OAuthServer, build_clients, discover
 from sandbox.observe import Observer, Trace
 from sandbox.preferences import (
     NO_EXAMPLE,
@@ -49,7 +50,6 @@ from sandbox.preferences import (
     read_preference,
 )
 from sandbox.ratelimit import RateLimiter
-from sandbox.ratelimit_storage import open_counters
 from sandbox.resources.engine import Call, NotStored, Outcome, ResourceEngine
 from sandbox.resources.inference import Binding, Resource
 from sandbox.responder import Planned, Responder, serialize
@@ -62,7 +62,7 @@ from sandbox.scenarios.presets import SCENARIO_HEADER, Scenario, ScenarioError, 
 from sandbox.scenarios.presets import seconds as duration
 from sandbox.schemas import SchemaChecks
 from sandbox.spec import Operation, Spec, load_spec
-from sandbox.store import StateStore, StorageError, open_store
+from sandbox.store import StateStore, StorageError
 from sandbox.validation import RequestData, RequestValidator
 from sandbox.webhooks.admin import webhooks_blueprint
 from sandbox.webhooks.bridge import stored_subscriptions, subscription_resource
@@ -89,12 +89,14 @@ class Sandbox:
         self.checks = SchemaChecks(spec.document, spec.version)
         self.router = Router(spec.operations, spec.base_path)
         self.validator = RequestValidator(spec)
-        self.keys = KeyRing(settings.fixed_keys(), settings.state)
+        # SQLite state file, or Redis (--redis): every piece of shared state opens through it
+        self.backend = open_backend(settings, spec.title)
+        self.keys: KeyRing = self.backend.key_ring(settings.fixed_keys())
         self.oauth = self._oauth_server(spec, settings)
         self.authenticator = Authenticator(spec, self.keys, self.oauth.tokens, self.oauth.clients)
         self.limiter = RateLimiter(
             settings.all_plans(),
-            open_counters(settings.rate_limit_storage, settings.state, settings.workers),
+            self.backend.counters(),
             scale=settings.rate_limit_scale,
         )
         # with auth off every caller is the banner's key: one tenant, one plan
@@ -109,7 +111,7 @@ class Sandbox:
         self.store: StateStore | None = None
         self.engine: ResourceEngine | None = None
         if settings.stateful:
-            self.store = open_store(settings.state)
+            self.store = self.backend.store()
             self.engine = ResourceEngine(
                 spec, self.store, self.faker, self.checks,
                 seed=settings.seed, seed_records=settings.seed_records,
@@ -120,9 +122,9 @@ class Sandbox:
             default_chaos = parse_chaos(settings.chaos)
         except ScenarioError as exc:
             raise ConfigError(f"chaos: {exc}") from None
-        self.board = ScenarioBoard(settings.state, default_chaos)
-        self.idempotency = IdempotencyKeys(settings.state)
-        self.journal = Journal(settings.state, settings.journal_size)
+        self.board: ScenarioBoard = self.backend.scenario_board(default_chaos)
+        self.idempotency: IdempotencyKeys = self.backend.idempotency()
+        self.journal: Journal = self.backend.journal(settings.journal_size)
         self.metrics = Metrics(
             lambda: (self.webhooks.outbox.counts(), self.webhooks.outbox.attempt_counts())
         )
@@ -158,7 +160,8 @@ class Sandbox:
 
         return WebhookHub(
             spec, self.faker, settings.state,
-            outbox_file=getattr(self.store, "file", None),
+            outbox=self.backend.outbox(self.store, ordered=settings.webhook_ordered),
+            subscriptions=self.backend.subscriptions(),
             retry=RetryPolicy(settings.webhook_attempts, settings.webhook_backoff,
                               settings.webhook_timeout),
             policy=DestinationPolicy(settings.webhook_allow_private,
@@ -179,13 +182,13 @@ class Sandbox:
             key_plan=self.keys.plan_of,
         )
         tokens = AccessTokens(
-            settings.state,
+            self.backend.signing_keys(),
             algorithm=settings.token_algorithm,
             ttl=settings.token_ttl,
             audience=settings.token_audience or _default_audience(spec),
         )
         return OAuthServer(
-            discover(spec), clients, tokens, GrantStore(settings.state),
+            discover(spec), clients, tokens, self.backend.grants(),
             issuer=settings.token_issuer, spec_check=self._spec_problem,
         )  # fmt: skip
 
@@ -281,7 +284,7 @@ class Sandbox:
                 self.metrics.scenarios.labels("chaos").inc()
                 raise effects.chaos_error(chaos_status)
             return self._once(operation, flask_request, route, principal, rate_headers,
-                              chosen, trace)  # fmt: skip
+                              chosen, trace, data)  # fmt: skip
         except ApiError as error:
             return self.error_response(error, operation, path, rate_headers)
 
@@ -309,13 +312,13 @@ class Sandbox:
 
     def _once(
         self, operation: Operation, flask_request: Request, route: Match, principal: Principal,
-        rate_headers: dict[str, str], chosen: Scenario | None, trace: Trace,
+        rate_headers: dict[str, str], chosen: Scenario | None, trace: Trace, data: RequestData,
     ) -> Response:  # fmt: skip
         """Run the request, or replay it: a POST with an Idempotency-Key runs once."""
         key = flask_request.headers.get(IDEMPOTENCY_HEADER)
         if flask_request.method != "POST" or not key:
             return self._run(operation, flask_request, route, principal, rate_headers, chosen,
-                             trace)  # fmt: skip
+                             trace, data)  # fmt: skip
         tenant = principal.key or f"ip:{flask_request.remote_addr}"
         claim = self.idempotency.claim(
             tenant, key,
@@ -343,7 +346,7 @@ class Sandbox:
         response: Response | None = None
         try:
             response = self._run(operation, flask_request, route, principal, rate_headers,
-                                 chosen, trace)  # fmt: skip
+                                 chosen, trace, data)  # fmt: skip
             return response
         finally:  # a crash or an error frees the key for a retry
             status = response.status_code if response is not None else 500
@@ -353,14 +356,14 @@ class Sandbox:
 
     def _run(
         self, operation: Operation, flask_request: Request, route: Match, principal: Principal,
-        rate_headers: dict[str, str], chosen: Scenario | None, trace: Trace,
+        rate_headers: dict[str, str], chosen: Scenario | None, trace: Trace, data: RequestData,
     ) -> Response:  # fmt: skip
         try:
             if chosen is not None:
                 early = self._scenario_effect(chosen, operation, flask_request, principal)
                 if early is not None:
                     return early
-            response = self._answer(operation, flask_request, route, principal, rate_headers)
+            response = self._answer(operation, flask_request, route, principal, rate_headers, data)
         except ApiError as error:
             if error.code == "VALIDATION_ERROR" and not trace.scenario:
                 trace.problems = error.details
@@ -401,10 +404,10 @@ class Sandbox:
 
     def _answer(
         self, operation: Operation, flask_request: Request, route: Match, principal: Principal,
-        rate_headers: dict[str, str],
+        rate_headers: dict[str, str], data: RequestData,
     ) -> Response:  # fmt: skip
         """Validate, then answer: a preferred response, the engine's, or a generated one."""
-        result = self.validator.validate(operation, _request_data(flask_request, route.path_params))
+        result = self.validator.validate(operation, data)
         if not result.ok:
             raise ApiError(
                 result.status if result.status == 415 else _client_error_status(operation),
@@ -432,7 +435,10 @@ class Sandbox:
             outcome = self._handle_stored(self.engine, binding, call)
         except NotStored:
             return self.respond(operation, flask_request, route.path_params, rate_headers)
-        return self.respond(operation, flask_request, route.path_params, rate_headers, outcome)
+        # the engine's rng goes on to the headers: one seeded rng per request is enough
+        return self.respond(
+            operation, flask_request, route.path_params, rate_headers, outcome, rng=call.rng
+        )
 
     def sample_record(self, event_type: str) -> Any:
         """Realistic data for a manual event: a fresh record of the resource it names."""
@@ -446,23 +452,30 @@ class Sandbox:
 
     def _handle_stored(self, engine: ResourceEngine, binding: Binding, call: Call) -> Outcome:
         """Run a stored operation. A change and the webhook events it causes are written in
-        one transaction of the state file: both are kept, or neither is."""
+        one transaction of the state file: both are kept, or neither is. The engine makes
+        its records before the transaction begins, so the write lock is held for the writes
+        and the events only."""
         event_type = self.webhooks.event_name(binding.resource.singular, binding.action)
         if event_type is None or binding.resource.name in self._quiet:
             return engine.handle(binding, call)
         engine.prepare(call.tenant)  # seeding a new tenant stays outside the write lock
-        file = self.webhooks.outbox.file
-        with file.write() if file is getattr(self.store, "file", None) else nullcontext():
-            outcome = engine.handle(binding, call)
-            queued = self._announce(event_type, call.tenant, outcome)
-        if queued:
+        call.seeded = True
+        file = getattr(self.webhooks.outbox, "file", None)  # a SQLite outbox's state file
+        if file is not None and file is getattr(self.store, "file", None):
+            call.transaction = file.write
+        queued: list[int] = []
+        call.changed = lambda records: queued.append(
+            self._announce(event_type, call.tenant, records)
+        )
+        outcome = engine.handle(binding, call)
+        if sum(queued):
             self.webhooks.worker.wake()  # after the commit, so the worker sees the rows
         return outcome
 
-    def _announce(self, event_type: str, tenant: str, outcome: Outcome) -> int:
+    def _announce(self, event_type: str, tenant: str, records: list[dict[str, Any]]) -> int:
         """Every stored change is an event for the tenant's webhook subscribers."""
         queued = 0
-        for record in outcome.changed:
+        for record in records:
             try:
                 queued += len(self.webhooks.emit(tenant, event_type, record, wake=False)[1])
             except PayloadTooLarge:
@@ -496,6 +509,7 @@ class Sandbox:
         rate_headers: dict[str, str],
         outcome: Outcome | None = None,
         preference: Preference | None = None,
+        rng: Any = None,
     ) -> Response:
         """The declared success response: the engine's value when there is one (stateful
         operations), else a generated one; or the response a Prefer header asks for."""
@@ -515,7 +529,8 @@ class Sandbox:
                     "This operation can answer with " + ", ".join(declared) + " only; "
                     "adjust the Accept header.",
                 )
-        rng = self._rng(operation, flask_request, path_params)
+        if rng is None:
+            rng = self._rng(operation, flask_request, path_params)
         example = self._preferred_example(planned, media_type, preference)
         if is_example(example):
             value, body = example, serialize(example, media_type) if media_type else b""
@@ -527,15 +542,16 @@ class Sandbox:
             value = outcome.value
             body = serialize(value, media_type) if media_type else b""
         headers = self.responder.headers(
-            operation, planned, rng, flask_request.path, value, flask_request.host_url
+            operation, planned, rng, flask_request.path, value, lambda: flask_request.host_url
         )
         headers.update(rate_headers)
         if preference is not None:
             headers["Preference-Applied"] = preference.applied()
-        response = Response(body, status=planned.status, headers=headers)
         if media_type is not None:
-            response.content_type = media_type
+            response = Response(body, status=planned.status, headers=headers,
+                                content_type=media_type)  # fmt: skip
         else:
+            response = Response(body, status=planned.status, headers=headers)
             response.headers.pop("Content-Type", None)
         if operation.raw.get("callbacks") and 200 <= planned.status < 300:
             self._call_back(operation, flask_request, path_params, value, planned.status)
@@ -565,10 +581,17 @@ class Sandbox:
             self.webhooks.call_back("callbacks", callback, secret)
 
     def _rng(self, operation: Operation, flask_request: Request, path_params: dict) -> Any:
+        """Seeded: the same request (operation, path and query values, body) gets the same
+        data. Requests that differ only in their bodies (two creates) get different data,
+        so their generated ids do not collide."""
         if self.settings.seed is None:
             return random.Random()
         query = sorted(flask_request.args.items(multi=True))
         params = sorted(path_params.items())
+        body = flask_request.get_data(cache=True)
+        if body:
+            digest = hashlib.blake2b(body, digest_size=16).hexdigest()
+            return stable_rng(self.settings.seed, operation.operation_id, params, query, digest)
         return stable_rng(self.settings.seed, operation.operation_id, params, query)
 
     def error_response(
@@ -679,7 +702,13 @@ def _request_id(flask_request: Request) -> str:
     given = flask_request.headers.get("X-Request-Id", "")
     if 0 < len(given) <= 128 and given.isprintable() and " " not in given:
         return given
-    return uuid.uuid4().hex
+    return _new_request_id()
+
+
+def _new_request_id() -> str:
+    """32 random hex digits, like ``uuid4().hex`` without a system call per request (the
+    random module's own generator is reseeded in every forked worker)."""
+    return f"{random.getrandbits(128):032x}"
 
 
 _NOT_REPLAYED = {"x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "ratelimit",
@@ -700,8 +729,10 @@ def _default_audience(spec: Spec) -> str:
 
 
 def _negotiate(flask_request: Request, declared: list[str]) -> str | None:
+    if not flask_request.headers.get("Accept"):  # before parsing it: most clients send none
+        return declared[0]
     accept = flask_request.accept_mimetypes
-    if not accept or not flask_request.headers.get("Accept"):
+    if not accept:
         return declared[0]
     best = accept.best_match(declared)
     if best is None and any(value == "*/*" for value, _ in accept):
@@ -743,7 +774,8 @@ def create_app(spec: Spec | str | Path | None = None, settings: Settings | None 
     app.extensions["sandbox"] = sandbox
 
     def dispatch(subpath: str = "") -> Response:
-        return sandbox.handle(request)
+        # the request object itself: every attribute read through the proxy costs a lookup
+        return sandbox.handle(request._get_current_object())  # type: ignore[attr-defined]
 
     app.add_url_rule("/", "root", dispatch, methods=ALL_METHODS, provide_automatic_options=False)
     app.add_url_rule(
@@ -766,14 +798,7 @@ def create_app(spec: Spec | str | Path | None = None, settings: Settings | None 
 
     @app.after_request
     def _common_headers(response: Response) -> Response:
-        response.headers.setdefault("X-Request-Id", uuid.uuid4().hex)
-        if settings.cors and request.headers.get("Origin"):
-            response.headers["Access-Control-Allow-Origin"] = "*"
-            response.headers["Access-Control-Expose-Headers"] = (
-                "X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, "
-                "Location, X-Request-Id"
-            )
-        return response
+        return _common_response_headers(request, response, settings)
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(_exc: RequestEntityTooLarge) -> Response:
@@ -817,4 +842,127 @@ def create_app(spec: Spec | str | Path | None = None, settings: Settings | None 
         )
         return sandbox.error_response(error, None, request.path)
 
+    app.wsgi_app = _ApiFastPath(app, sandbox, _admin_token, _common_headers)  # type: ignore[method-assign]
     return app
+
+
+def _common_response_headers(
+    flask_request: Request, response: Response, settings: Settings
+) -> Response:
+    """What every answer carries: a request id, and CORS headers for a browser."""
+    if "X-Request-Id" not in response.headers:
+        response.headers["X-Request-Id"] = _new_request_id()
+    if settings.cors and flask_request.headers.get("Origin"):
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Expose-Headers"] = (
+            "X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, "
+            "Location, X-Request-Id"
+        )
+    return response
+
+
+class _ApiFastPath:
+    """The WSGI entry: requests for the API go straight to the pipeline, everything else
+    (admin API, dashboard, docs, OAuth endpoints, static files) through Flask.
+
+    Flask would route an API request to the catch-all view anyway; what it adds on the way
+    (request context, URL matching against every rule, hook lookups) costs about a third of a
+    small request. Exactly what Flask does for the catch-all is done here: the same request
+    class and body limits, the same after-request headers, and an exception goes to the
+    app's own error handlers inside a request context, as Flask would hand it over. Paths
+    that another rule could match, and everything under ``/__sandbox``, take Flask's way;
+    so does every request if hooks other than the sandbox's own are registered."""
+
+    _ADMIN = "/__sandbox"
+
+    def __init__(self, app: Flask, sandbox: Sandbox, before: Any, after: Any) -> None:
+        self.app = app
+        self.flask_wsgi = app.wsgi_app
+        self.sandbox = sandbox
+        self.settings = sandbox.settings
+        self._hooks = (before, after)
+        self._known_rules = -1  # rules surveyed: on the first request (none may follow)
+        self._exact: frozenset[str] = frozenset()
+        self._prefixes: tuple[str, ...] = ()
+        self._enabled = False
+
+    def _survey(self) -> None:
+        """Which paths other rules could match, and whether Flask would run only our hooks."""
+        app = self.app
+        rules = list(app.url_map.iter_rules())
+        self._known_rules = len(rules)
+        exact: set[str] = set()
+        prefixes = {self._ADMIN}
+        for rule in rules:
+            if rule.endpoint in ("root", "dispatch"):
+                continue
+            text = rule.rule
+            if "<" in text:
+                prefixes.add(text[: text.index("<")])
+            else:  # with and without a trailing slash: Flask may redirect between the two
+                exact.update({text, text.rstrip("/") or "/", text.rstrip("/") + "/"})
+        self._exact, self._prefixes = frozenset(exact), tuple(sorted(prefixes))
+        before, after = self._hooks
+        self._enabled = (
+            app.before_request_funcs.get(None) == [before]
+            and app.after_request_funcs.get(None) == [after]
+            and not app.teardown_request_funcs.get(None)
+            and not app.teardown_appcontext_funcs
+            and not app.url_value_preprocessors.get(None)
+            and not app.url_default_functions.get(None)
+            and "" not in self._prefixes
+            and "/" not in self._prefixes
+        )
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        app = self.app
+        if self._known_rules < 0:
+            # as Flask does on its first request: no more routes or hooks from here on
+            app._got_first_request = True
+            self._survey()
+        if not self._enabled or not environ.get("PATH_INFO"):  # "": Flask redirects to "/"
+            return self.flask_wsgi(environ, start_response)
+        flask_request = app.request_class(environ)
+        path = flask_request.path
+        if path in self._exact or path.startswith(self._prefixes):
+            return self.flask_wsgi(environ, start_response)
+        flask_request.json_module = app.json
+        config = app.config
+        try:  # the limits Flask's request reads from the app config in a request context
+            flask_request.max_content_length = config["MAX_CONTENT_LENGTH"]
+            for name in ("MAX_FORM_MEMORY_SIZE", "MAX_FORM_PARTS"):
+                if name in config:
+                    setattr(flask_request, name.lower(), config[name])
+        except AttributeError:  # a Flask whose request cannot take them: Flask's way, always
+            self._enabled = False
+            return self.flask_wsgi(environ, start_response)
+        try:
+            response = self.sandbox.handle(flask_request)
+        except Exception as exc:
+            return self._handled_by_flask(exc, flask_request, environ, start_response)
+        response = _common_response_headers(flask_request, response, self.settings)
+        return response(environ, start_response)
+
+    def _handled_by_flask(
+        self, exc: Exception, flask_request: Request, environ: dict[str, Any], start_response: Any
+    ) -> Any:
+        """The app's error handlers and after-request hook, in a request context, as
+        ``Flask.wsgi_app`` and ``full_dispatch_request`` would run them."""
+        app = self.app
+        context = RequestContext(app, environ, request=flask_request)
+        error: BaseException | None = None
+        try:
+            context.push()
+            try:
+                response = app.finalize_request(app.handle_user_exception(exc))
+            except Exception as again:
+                error = again
+                response = app.handle_exception(again)
+            except BaseException as fatal:
+                error = fatal
+                raise
+            return response(environ, start_response)
+        finally:
+            if error is not None and app.should_ignore_error(error):
+                error = None
+            context.pop(error)

@@ -928,6 +928,7 @@ class _Node:
         "fmt",
         "force",
         "groups",
+        "guessable",
         "hi",
         "inferred",
         "int_hi",
@@ -995,6 +996,7 @@ class _Node:
         self.is_object = any(k in flat for k in _OBJECT_KEYS)
         self.plan: _Plan | None = None
         self.force: dict[str, Any] = {}
+        self.guessable: dict[int, bool] = {}  # id(Kind) -> can its values match the patterns
         self.soft: tuple[str, str] | None = None
         self.cost: int | None = None
         self.valid_enum: list[Any] | None = None
@@ -1472,14 +1474,36 @@ class DataFaker:
         """Realistic value if it happens to match, else one built from the pattern."""
         low, high = node.min_len, node.max_len
         text = kind.text if kind is not None else None
+        if text is not None and not self._guessable(node, kind, ctx):  # type: ignore[arg-type]
+            text = None
         for _ in range(3 if text is not None else 0):
             guess = render(text(ctx.real, ctx.scope), node.fmt)  # type: ignore[misc]
-            if low <= len(guess) <= high and all(
-                (p := _pattern(s)) is not None and p.regex.search(guess) for s in node.patterns
-            ):
+            if _fits(node, guess):
                 return guess
         made = regex_string(node.patterns[0], low, high, ctx.rng, node.patterns[1:])
         return made if made is not None else _fit(self._words(ctx), low, high, ctx.rng)
+
+    def _guessable(self, node: _Node, kind: Kind, ctx: _Ctx) -> bool:
+        """Whether the name's realistic values can meet the node's patterns at all (``id``
+        values never match ``^req_[A-Za-z0-9]{16}$``). Found once per node and kind from 32
+        values drawn with a private rng, so the answer does not depend on the requests seen;
+        when none fits, the pattern builds the value at once instead of after three misses."""
+        known = node.guessable.get(id(kind))
+        if known is None:
+            real = ctx.real
+            plugged = real.gen.random
+            real.gen.random = random.Random(0x5EED)
+            try:
+                known = any(
+                    _fits(node, render(kind.text(real, {}), node.fmt))  # type: ignore[misc]
+                    for _ in range(32)
+                )
+            except Exception:
+                known = True  # let the guesses themselves find out, as before
+            finally:
+                real.gen.random = plugged
+            node.guessable[id(kind)] = known
+        return known
 
     def _format_string(self, node: _Node, kind: Kind | None, ctx: _Ctx) -> str | None:
         fmt = node.fmt
@@ -1768,6 +1792,17 @@ class DataFaker:
 
 
 # --- small helpers used by DataFaker -------------------------------------------------------------
+
+
+def _fits(node: _Node, text: str) -> bool:
+    """Whether a string meets the node's length bounds and every pattern."""
+    if not node.min_len <= len(text) <= node.max_len:
+        return False
+    for source in node.patterns:
+        compiled = _pattern(source)
+        if compiled is None or not compiled.regex.search(text):
+            return False
+    return True
 
 
 def _float_in(

@@ -64,10 +64,21 @@ class Metrics:
             ["scenario"], registry=self.registry,
         )  # fmt: skip
         self._deliveries = _Deliveries(deliveries)
+        # the labelled children per (operation, method, status): labels() takes a lock and
+        # builds its key on every call, and a request needs two of them
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def observe(self, operation: str, method: str, status: int, seconds: float) -> None:
-        self.requests.labels(operation, method, str(status)).inc()
-        self.latency.labels(operation).observe(seconds)
+        children = self._children.get((operation, method, status))
+        if children is None:
+            children = (
+                self.requests.labels(operation, method, str(status)),
+                self.latency.labels(operation),
+            )
+            if len(self._children) < 10_000:  # methods and statuses come from clients
+                self._children[(operation, method, status)] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     def exposition(self) -> tuple[bytes, str]:
         from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest

@@ -39,13 +39,14 @@ class Observer:
 
     def request(self, req: Request, response: Response, trace: Trace, seconds: float) -> None:
         operation = trace.operation or "unmatched"
-        self.metrics.observe(operation, req.method, response.status_code, seconds)
+        method, path, status = req.method, req.path, response.status_code
+        self.metrics.observe(operation, method, status, seconds)
         latency_ms = round(seconds * 1000, 2)
         self.journal.record(
             journal_entry(
-                request_id=trace.request_id, method=req.method, path=req.path,
+                request_id=trace.request_id, method=method, path=path,
                 query=req.query_string.decode("latin-1"), operation=trace.operation,
-                route=trace.route, status=response.status_code, latency_ms=latency_ms,
+                route=trace.route, status=status, latency_ms=latency_ms,
                 key=trace.key, scenario=trace.scenario, problems=trace.problems,
                 idempotent_replay=trace.replayed, worker_pid=os.getpid(),
                 request={"headers": safe_headers(req.headers),
@@ -55,26 +56,32 @@ class Observer:
             )
         )  # fmt: skip
         if log.isEnabledFor(logging.INFO):
-            log.info(
-                "%s %s %s",
-                req.method, req.path, response.status_code,
-                extra={"fields": {
-                    "event": "request", "request_id": trace.request_id, "method": req.method,
-                    "path": req.path, "operation": trace.operation,
-                    "status": response.status_code, "latency_ms": latency_ms, "key": trace.key,
+            # what log.info would do, less the look up the stack for the caller's line
+            record = log.makeRecord(
+                log.name, logging.INFO, __file__, 0, "%s %s %s", (method, path, status), None,
+                "request", {"fields": {
+                    "event": "request", "request_id": trace.request_id, "method": method,
+                    "path": path, "operation": trace.operation,
+                    "status": status, "latency_ms": latency_ms, "key": trace.key,
                     "scenario": trace.scenario, "problems": len(trace.problems),
                     "replayed": trace.replayed or None,
                 }},
             )  # fmt: skip
+            log.handle(record)
 
 
 class JsonLines(logging.Formatter):
     """One JSON object per line: what log shippers and ``jq`` read without a pattern."""
 
+    _second: tuple[int, str] = (-1, "")  # the last second formatted, and its text
+
     def format(self, record: logging.LogRecord) -> str:
+        whole = int(record.created)
+        second = self._second
+        if second[0] != whole:
+            second = self._second = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
         line: dict[str, Any] = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
+            "ts": f"{second[1]}.{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
             "pid": record.process,

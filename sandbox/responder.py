@@ -8,6 +8,7 @@ the schema has a field of that name, so ``GET /users/usr_1`` answers about ``usr
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -28,14 +29,34 @@ class Planned:
     declaration: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class _HeaderPlan:
+    """One declared response header, its references followed once."""
+
+    name: str
+    location: bool  # the Location header: made from the request path and the new id
+    absolute: bool  # Location's schema asks for a full URI
+    schema: Any
+
+
 class Responder:
     def __init__(self, spec: Spec, faker: Any, checks: SchemaChecks) -> None:
         self.spec = spec
         self.faker = faker
         self.checks = checks
+        # per operation / declaration, worked out on first use (the spec does not change)
+        self._plans: dict[str, tuple[Operation, Planned]] = {}
+        self._header_plans: dict[int, tuple[dict[str, Any], list[_HeaderPlan]]] = {}
+        self._media: dict[int, tuple[dict[str, Any], list[str]]] = {}
 
     def plan(self, operation: Operation) -> Planned:
         """The success response a client should expect from this operation."""
+        cached = self._plans.get(operation.operation_id)
+        if cached is None or cached[0] is not operation:
+            cached = self._plans[operation.operation_id] = (operation, self._plan(operation))
+        return cached[1]
+
+    def _plan(self, operation: Operation) -> Planned:
         statuses = operation.success_statuses
         if operation.method == "POST" and 201 in statuses:
             status = 201
@@ -48,7 +69,12 @@ class Responder:
         return Planned(status, found[1] if found else {})
 
     def media_types(self, planned: Planned) -> list[str]:
-        return list((planned.declaration.get("content") or {}).keys())
+        declaration = planned.declaration
+        cached = self._media.get(id(declaration))
+        if cached is None or cached[0] is not declaration:
+            cached = (declaration, list((declaration.get("content") or {}).keys()))
+            self._media[id(declaration)] = cached
+        return list(cached[1])
 
     def body(
         self,
@@ -92,26 +118,43 @@ class Responder:
         rng: random.Random,
         request_path: str,
         value: Any,
-        origin: str = "",
+        origin: str | Callable[[], str] = "",
     ) -> dict[str, str]:
+        """The declared headers' values; ``origin`` (or a function giving it, called only
+        when needed) makes Location absolute where its schema asks for a URI."""
         out: dict[str, str] = {}
-        for name, header in (planned.declaration.get("headers") or {}).items():
+        for header in self._headers_of(planned.declaration):
+            if header.location:
+                location = self._location(operation, request_path, value)
+                base = origin() if callable(origin) and header.absolute else origin
+                if header.absolute and base:
+                    location = str(base).rstrip("/") + location  # the schema wants absolute
+                out[header.name] = location
+                continue
+            generated = self.faker.generate(header.schema, rng=rng, name=header.name)
+            out[header.name] = header_text(generated)
+        return out
+
+    def _headers_of(self, declaration: dict[str, Any]) -> list[_HeaderPlan]:
+        cached = self._header_plans.get(id(declaration))
+        if cached is not None and cached[0] is declaration:
+            return cached[1]
+        plans: list[_HeaderPlan] = []
+        for name, header in (declaration.get("headers") or {}).items():
             lowered = name.lower()
             if lowered in _SKIP_HEADERS:
                 continue
             header = self.spec.deref(header) or {}
             schema = self.spec.deref(header.get("schema"))
             if lowered == "location":
-                location = self._location(operation, request_path, value)
-                if (schema or {}).get("format") in ("uri", "url") and origin:
-                    location = origin.rstrip("/") + location  # the schema wants absolute
-                out[name] = location
+                absolute = (schema or {}).get("format") in ("uri", "url")
+                plans.append(_HeaderPlan(name, True, absolute, schema))
                 continue
             if schema is None and isinstance(header.get("content"), dict) and header["content"]:
                 schema = next(iter(header["content"].values())).get("schema")
-            generated = self.faker.generate(schema or {"type": "string"}, rng=rng, name=name)
-            out[name] = header_text(generated)
-        return out
+            plans.append(_HeaderPlan(name, False, False, schema or {"type": "string"}))
+        self._header_plans[id(declaration)] = (declaration, plans)
+        return plans
 
     def _location(self, operation: Operation, request_path: str, value: Any) -> str:
         identifier = _find_id(value)

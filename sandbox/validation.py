@@ -36,6 +36,7 @@ from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 from openapi_core.validation.schemas.factories import SchemaValidatorsFactory
 from werkzeug.datastructures import Headers, MultiDict
 
+from sandbox.schemas import AcceptCompiler
 from sandbox.spec import Operation, Spec, is_json_media
 
 _INTEGER = re.compile(r"^-?\d+$")
@@ -153,8 +154,18 @@ class OperationValidator:
         self._body_validators: dict[str, Callable[[Any], bool] | None] = {}
 
     def _schema_check(self, schema_path: SchemaPath) -> Callable[[Any], bool]:
+        """openapi-core's own validator for the schema, behind a compiled accept check
+        (sandbox.schemas): the compiled check says yes fast, jsonschema has the last word."""
         factory = self.core.schema_validators_factory
-        return factory.create(self.spec_path, schema_path).validator.is_valid
+        validator = factory.create(self.spec_path, schema_path).validator
+        slow: Callable[[Any], bool] = validator.is_valid
+        compiler = AcceptCompiler.for_class(
+            type(validator), validator.format_checker, self.spec.resolve
+        )
+        fast = compiler.compile(validator.schema) if compiler is not None else None
+        if fast is None:
+            return slow
+        return lambda value: fast(value) or slow(value)
 
     def _compile_parameters(self) -> list[_FastParameter] | None:
         compiled: list[_FastParameter] = []

@@ -14,6 +14,7 @@ import math
 import random
 import re
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -55,6 +56,16 @@ class Call:
     body: Any
     request_path: str
     rng: random.Random
+    # The caller's write transaction: the engine's writes, and ``changed`` with the records
+    # they wrote (for webhook events), run inside it. Records are made before it opens, so
+    # the write lock is held for the writes only.
+    transaction: Callable[[], AbstractContextManager[Any]] = nullcontext
+    changed: Callable[[list[dict[str, Any]]], None] | None = None
+    seeded: bool = False  # the caller has just made sure the tenant is seeded (prepare)
+
+    def wrote(self, records: list[dict[str, Any]]) -> None:
+        if self.changed is not None:
+            self.changed(records)
 
 
 @dataclass
@@ -77,6 +88,10 @@ class ResourceEngine:
         self.seed_records = seed_records
         self.resources, self.bindings = infer_resources(spec)
         self._list_plans: dict[str, _ListPlan] = {}
+        # read from the spec on first use, never per request (see _shape_of, _answer_plan)
+        self._shapes: dict[str, tuple[Resource, Any, _ItemShape]] = {}
+        self._answers: dict[str, tuple[Binding, _AnswerPlan]] = {}
+        self._create_schemas: dict[tuple[Any, ...], tuple[Any, Any]] = {}
         # resource -> (field, maker): a secret made on create when absent, shown only then
         self.secret_fields: dict[str, tuple[str, Callable[[], str]]] = {}
         self.unseeded: set[str] = set()  # resources that start empty (webhook subscriptions)
@@ -91,19 +106,28 @@ class ResourceEngine:
 
     def handle(self, binding: Binding, call: Call) -> Outcome:
         try:
-            self.store.ensure_seeded(call.tenant, self._seed_all)
+            if not call.seeded:
+                self.store.ensure_seeded(call.tenant, self._seed_all)
             handler = getattr(self, f"_{binding.action}")
             return handler(binding, call)
         except StorageError as exc:
             raise storage_unavailable(exc) from None
 
     def _parent(self, resource: Resource, call: Call) -> str:
+        parent_id = self._parent_id(resource, call)
+        self._check_parent(resource, call, parent_id)
+        return parent_id
+
+    def _parent_id(self, resource: Resource, call: Call) -> str:
         if resource.parent is None or resource.parent_param is None:
             return ""
-        parent_id = call.path_params.get(resource.parent_param, "")
+        return call.path_params.get(resource.parent_param, "")
+
+    def _check_parent(self, resource: Resource, call: Call, parent_id: str) -> None:
+        if resource.parent is None or resource.parent_param is None:
+            return
         if self.store.get(call.tenant, resource.parent.name, parent_id) is None:
             raise self._not_found(resource.parent, parent_id)
-        return parent_id
 
     def _not_found(self, resource: Resource, record_id: str) -> ApiError:
         return ApiError(404, "NOT_FOUND", f"No {resource.singular} with id {record_id!r}.")
@@ -134,14 +158,17 @@ class ResourceEngine:
 
     def _create(self, binding: Binding, call: Call) -> Outcome:
         resource = binding.resource
-        parent = self._parent(resource, call)
+        parent = self._parent_id(resource, call)
         record = self._new_record(
             resource, self._with_defaults(binding, call.body), call.rng, parent
         )
         secret = self.secret_fields.get(resource.name)
         if secret is not None and not (isinstance(call.body, dict) and call.body.get(secret[0])):
             record.body[secret[0]] = secret[1]()
-        self._insert(call.tenant, resource, [record], self._chosen_ids(resource, [call.body]))
+        with call.transaction():
+            self._check_parent(resource, call, parent)
+            self._insert(call.tenant, resource, [record], self._chosen_ids(resource, [call.body]))
+            call.wrote([record.body])
         # Location comes from the responder, which reads the id from the body it is given
         shown = self._present(resource, record.body, reveal=True)
         return Outcome(self._envelope(binding, shown, call), changed=[record.body])
@@ -151,16 +178,10 @@ class ResourceEngine:
         on a webhook), as a server that applies its own schema would."""
         if not isinstance(body, dict):
             return body
-        content = ((binding.operation.request_body or {}).get("content")) or {}
-        media = next((m for name, m in content.items() if "json" in name), None) or {}
-        schema = self.spec.deref(media.get("schema") or {})
         filled = dict(body)
-        for name, prop in (
-            (schema.get("properties") or {}) if isinstance(schema, dict) else {}
-        ).items():
-            prop = self.spec.deref(prop)
-            if name not in filled and isinstance(prop, dict) and "default" in prop:
-                filled[name] = copy.deepcopy(prop["default"])
+        for name, default in self._answer_plan(binding).request_defaults:
+            if name not in filled:
+                filled[name] = copy.deepcopy(default)
         return filled
 
     def _bulk_create(self, binding: Binding, call: Call) -> Outcome:
@@ -171,7 +192,9 @@ class ResourceEngine:
             else []
         )
         records = [self._new_record(resource, item, call.rng, "") for item in items]
-        self._insert(call.tenant, resource, records, self._chosen_ids(resource, items))
+        with call.transaction():
+            self._insert(call.tenant, resource, records, self._chosen_ids(resource, items))
+            call.wrote([r.body for r in records])
         presented = [self._present(resource, r.body) for r in records]
         return Outcome(
             self._envelope(binding, presented, call, total=len(presented)),
@@ -185,6 +208,15 @@ class ResourceEngine:
         return self._change(binding, call, merge=True)
 
     def _change(self, binding: Binding, call: Call, *, merge: bool) -> Outcome:
+        with call.transaction():  # read, change and write back as one
+            updated = self._changed(binding, call, merge=merge)
+            call.wrote([updated])
+        return Outcome(
+            self._envelope(binding, self._present(binding.resource, updated), call),
+            changed=[updated],
+        )
+
+    def _changed(self, binding: Binding, call: Call, *, merge: bool) -> dict[str, Any]:
         resource = binding.resource
         record_id, parent, current = self._existing(binding, call)
         sent = self._client_fields(resource, call.body)
@@ -205,17 +237,17 @@ class ResourceEngine:
             raise self._conflict(resource, conflict) from None
         if not replaced:
             raise self._not_found(resource, record_id)
-        return Outcome(
-            self._envelope(binding, self._present(resource, updated), call), changed=[updated]
-        )
+        return updated
 
     def _delete(self, binding: Binding, call: Call) -> Outcome:
         resource = binding.resource
-        parent = self._parent(resource, call)
-        record_id = self._item_id(binding, call)
-        last = self.store.get(call.tenant, resource.name, record_id, parent)
-        if last is None or not self.store.delete(call.tenant, resource.name, record_id, parent):
-            raise self._absent(binding, record_id)
+        with call.transaction():
+            parent = self._parent(resource, call)
+            record_id = self._item_id(binding, call)
+            last = self.store.get(call.tenant, resource.name, record_id, parent)
+            if last is None or not self.store.delete(call.tenant, resource.name, record_id, parent):
+                raise self._absent(binding, record_id)
+            call.wrote([last])
         return Outcome(None, empty=True, changed=[last])
 
     def _list(self, binding: Binding, call: Call) -> Outcome:
@@ -243,7 +275,8 @@ class ResourceEngine:
         if plan.sort and call.query.get(plan.sort):
             query.sort = self._sort(resource, str(call.query.get(plan.sort)))
         items, total, start = self.store.query(call.tenant, resource.name, query)
-        presented = [self._present(resource, item) for item in items]
+        # the store's dicts are this request's own: shown as they are unless fields are hidden
+        presented = [self._present(resource, item, fresh=True) for item in items]
         facts = _PageFacts(page=page, limit=limit, total=total, offset=start, count=len(items))
         facts.has_more = start + len(items) < total
         if facts.has_more and presented:
@@ -255,7 +288,8 @@ class ResourceEngine:
     # -- building records ---------------------------------------------------------------
     def _new_record(self, resource: Resource, body: Any, rng: random.Random, parent: str) -> Record:
         schema = resource.item_schema or {}
-        obj = self.faker.generate(schema, rng=rng, mode="response", fresh=True)
+        made = schema if body is None else self._create_schema(resource, body)
+        obj = self.faker.generate(made, rng=rng, mode="response", fresh=True)
         if not isinstance(obj, dict):
             obj = {}
         if body is not None:  # a client's create: invent only what the server would set
@@ -273,6 +307,35 @@ class ResourceEngine:
         obj = self._valid(resource, obj, rng)
         return Record(str(obj[resource.id_field]), obj, parent, self._unique_values(resource, obj))
 
+    def _create_schema(self, resource: Resource, body: Any) -> Any:
+        """What to generate for a client's create: the item schema cut down to the fields
+        the server keeps and the client did not send (the id is drawn on its own), so no
+        time goes into values thrown away. Only for plain object schemas; anything with
+        composition or object-wide rules is generated whole and cut afterwards."""
+        schema = resource.item_schema or {}
+        shape = self._shape_of(resource)
+        if not shape.plain:
+            return schema
+        sent = frozenset(self._client_fields(resource, body)) if isinstance(body, dict) else None
+        # timestamps that _touch will set to now: no use drawing a value for them either
+        now = _now_text()
+        stamped = frozenset(
+            name for name, prop, _ in shape.stamps if self.checks.is_valid(prop, now)
+        )
+        cached = self._create_schemas.get((resource.name, sent, stamped))
+        if cached is not None and cached[0] is schema:
+            return cached[1]
+        skip = (sent or frozenset()) | {resource.id_field} | stamped
+        keep = [n for n in shape.kept_on_create if n not in skip]
+        properties = schema.get("properties") or {}
+        cut = {k: v for k, v in schema.items() if k not in ("properties", "required")}
+        cut["properties"] = {n: p for n, p in properties.items() if n in keep}
+        cut["required"] = [n for n in schema.get("required") or [] if n in keep]
+        if len(self._create_schemas) > 256:
+            self._create_schemas.clear()
+        self._create_schemas[(resource.name, sent, stamped)] = (schema, cut)
+        return cut
+
     def _new_id(self, resource: Resource, rng: random.Random) -> Any:
         schema = self.spec.deref(resource.id_schema)
         kinds = schema_types(schema)
@@ -287,12 +350,12 @@ class ResourceEngine:
         """What a real server adds to a created object: ids, timestamps and other readOnly
         fields, declared defaults, and required fields (so the stored object stays valid).
         Optional fields the client left out stay out."""
-        keep = self._server_fields(resource) | set(self._required(resource))
+        shape = self._shape_of(resource)
+        keep = shape.kept_on_create
         obj = {k: v for k, v in generated.items() if k in keep}
-        for name, prop in ((resource.item_schema or {}).get("properties") or {}).items():
-            prop = self.spec.deref(prop)
-            if name not in obj and isinstance(prop, dict) and "default" in prop:
-                obj[name] = copy.deepcopy(prop["default"])
+        for name, default in shape.defaults:
+            if name not in obj:
+                obj[name] = copy.deepcopy(default)
         return obj
 
     def _client_id(self, resource: Resource, body: Any) -> Any:
@@ -303,8 +366,7 @@ class ResourceEngine:
         value = body[resource.id_field]
         if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
             return None
-        prop = ((resource.item_schema or {}).get("properties") or {}).get(resource.id_field)
-        prop = self.spec.deref(prop)
+        prop = self._shape_of(resource).properties.get(resource.id_field)
         if not isinstance(prop, dict) or prop.get("readOnly"):
             return None
         return value
@@ -318,26 +380,56 @@ class ResourceEngine:
         server = self._server_fields(resource)
         return {k: v for k, v in body.items() if k not in server}
 
-    def _server_fields(self, resource: Resource) -> set[str]:
-        properties = (resource.item_schema or {}).get("properties") or {}
-        fields = {resource.id_field}
-        for name, prop in properties.items():
-            prop = self.spec.deref(prop)
-            if (isinstance(prop, dict) and prop.get("readOnly")) or _norm(name) in _TIMESTAMPS:
-                fields.add(name)
-        return fields
+    def _server_fields(self, resource: Resource) -> frozenset[str]:
+        return self._shape_of(resource).server
 
     def _required(self, resource: Resource) -> list[str]:
         return list((resource.item_schema or {}).get("required") or [])
 
     def _touch(self, resource: Resource, obj: dict[str, Any], *, created: bool) -> None:
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        for name, prop in ((resource.item_schema or {}).get("properties") or {}).items():
-            prop = self.spec.deref(prop)
-            key = _norm(name)
-            due = key in _TIMESTAMPS and (created or key in _UPDATED)
-            if due and isinstance(prop, dict) and self.checks.is_valid(prop, now):
+        stamps = self._shape_of(resource).stamps
+        if not stamps:
+            return
+        now = _now_text()
+        for name, prop, updated in stamps:
+            if (created or updated) and self.checks.is_valid(prop, now):
                 obj[name] = now
+
+    def _shape_of(self, resource: Resource) -> _ItemShape:
+        """What the item schema says about each field, read once per resource."""
+        cached = self._shapes.get(resource.name)
+        if cached is not None and cached[0] is resource and cached[1] is resource.item_schema:
+            return cached[2]
+        schema = resource.item_schema or {}
+        properties = {
+            name: self.spec.deref(prop) for name, prop in (schema.get("properties") or {}).items()
+        }
+        server = {resource.id_field}
+        hidden, defaults, stamps = set(), [], []
+        for name, prop in properties.items():
+            key = _norm(name)
+            if (isinstance(prop, dict) and prop.get("readOnly")) or key in _TIMESTAMPS:
+                server.add(name)
+            if isinstance(prop, dict) and prop.get("writeOnly"):
+                hidden.add(name)
+            if isinstance(prop, dict) and "default" in prop:
+                defaults.append((name, prop["default"]))
+            if key in _TIMESTAMPS and isinstance(prop, dict):
+                stamps.append((name, prop, key in _UPDATED))
+        shape = _ItemShape(
+            plain=isinstance(schema, dict)
+            and set(schema) <= _PLAIN_KEYS | {k for k in schema if k.startswith("x-")}
+            and schema.get("type", "object") == "object"
+            and isinstance(schema.get("properties"), dict),
+            properties=properties,
+            server=frozenset(server),
+            kept_on_create=frozenset(server | set(schema.get("required") or [])),
+            hidden=frozenset(hidden),
+            defaults=defaults,
+            stamps=stamps,
+        )
+        self._shapes[resource.name] = (resource, resource.item_schema, shape)
+        return shape
 
     def _valid(self, resource: Resource, obj: dict[str, Any], rng: random.Random) -> dict[str, Any]:
         """Keep what fits the schema; regenerate what does not (stored objects stay valid)."""
@@ -440,31 +532,56 @@ class ResourceEngine:
 
     # -- presenting ---------------------------------------------------------------------
     def _present(
-        self, resource: Resource, stored: dict[str, Any], *, reveal: bool = False
-    ) -> dict[str, Any]:
-        properties = (resource.item_schema or {}).get("properties") or {}
-        hidden = {
-            name for name, prop in properties.items()
-            if isinstance(self.spec.deref(prop), dict) and self.spec.deref(prop).get("writeOnly")
-        }  # fmt: skip
+        self, resource: Resource, stored: dict[str, Any], *, reveal: bool = False,
+        fresh: bool = False,
+    ) -> dict[str, Any]:  # fmt: skip
+        """The stored object as clients see it (writeOnly and secret fields left out); a
+        copy, unless ``fresh`` says nobody else holds ``stored`` and nothing is hidden."""
+        hidden = self._shape_of(resource).hidden
         secret = self.secret_fields.get(resource.name)
         if secret is not None and not reveal:
-            hidden.add(secret[0])
+            hidden = hidden | {secret[0]}
+        if not hidden:
+            return stored if fresh else dict(stored)
         return {k: v for k, v in stored.items() if k not in hidden}
 
     def _envelope(
         self, binding: Binding, value: Any, call: Call, *, total: int | None = None,
         facts: _PageFacts | None = None,
     ) -> Any:  # fmt: skip
-        schema = self._response_schema(binding)
         if not binding.slot:
             return value
-        envelope = self._compose(schema, binding.slot, value, call.rng)
+        plan = self._answer_plan(binding)
+        envelope = self._compose(plan.compose, value, call.rng)
         if facts is None:
             facts = _PageFacts(page=1, limit=max(1, total or 1), total=total or 0, count=total or 0)
         if isinstance(value, list):
-            self._fill_meta(schema, envelope, facts, call.rng, depth=0)
+            self._fill_meta(plan.meta, envelope, facts)
         return envelope
+
+    def _answer_plan(self, binding: Binding) -> _AnswerPlan:
+        """The binding's envelope and page fields, and its request defaults, read once."""
+        key = binding.operation.operation_id
+        cached = self._answers.get(key)
+        if cached is not None and cached[0] is binding:
+            return cached[1]
+        schema = self._response_schema(binding)
+        content = ((binding.operation.request_body or {}).get("content")) or {}
+        media = next((m for name, m in content.items() if "json" in name), None) or {}
+        body_schema = self.spec.deref(media.get("schema") or {})
+        defaults = []
+        if isinstance(body_schema, dict):
+            for name, prop in (body_schema.get("properties") or {}).items():
+                prop = self.spec.deref(prop)
+                if isinstance(prop, dict) and "default" in prop:
+                    defaults.append((name, prop["default"]))
+        plan = _AnswerPlan(
+            compose=self._compose_plan(schema, binding.slot) if binding.slot else [],
+            meta=self._meta_plan(schema, 0),
+            request_defaults=defaults,
+        )
+        self._answers[key] = (binding, plan)
+        return plan
 
     def _response_schema(self, binding: Binding) -> Any:
         operation = binding.operation
@@ -476,45 +593,66 @@ class ResourceEngine:
                         return media.get("schema")
         return None
 
-    def _compose(self, schema: Any, slot: list[str], value: Any, rng: random.Random) -> Any:
-        """The envelope around ``value``: siblings generated, the slot filled with ours."""
-        if not slot:
-            return value
+    def _compose_plan(self, schema: Any, slot: list[str]) -> list[tuple[str, bool, Any]]:
+        """The envelope's fields in order: (name, False, schema) for a sibling to generate,
+        (name, True, inner plan or None) for the step towards the slot (None: the value)."""
         shape = merged(self.spec.deref, schema) or {}
         properties = shape.get("properties") or {}
         required = set(shape.get("required") or [])
-        envelope: dict[str, Any] = {}
+        plan: list[tuple[str, bool, Any]] = []
         for name, prop in properties.items():
             if name == slot[0]:
-                envelope[name] = self._compose(prop, slot[1:], value, rng)
+                plan.append((name, True, self._compose_plan(prop, slot[1:]) if slot[1:] else None))
             elif name in required or _is_meta(name):
+                plan.append((name, False, prop))
+        return plan
+
+    def _compose(self, plan: list[tuple[str, bool, Any]], value: Any, rng: random.Random) -> Any:
+        """The envelope around ``value``: siblings generated, the slot filled with ours."""
+        envelope: dict[str, Any] = {}
+        for name, is_slot, payload in plan:
+            if is_slot:
+                envelope[name] = value if payload is None else self._compose(payload, value, rng)
+            else:
                 # fresh: a spec example here (a fixed requestId, say) would repeat on every call
                 envelope[name] = self.faker.generate(
-                    prop, rng=rng, name=name, mode="response", fresh=True
+                    payload, rng=rng, name=name, mode="response", fresh=True
                 )
         return envelope
 
-    def _fill_meta(
-        self, schema: Any, node: Any, facts: _PageFacts, rng: random.Random, depth: int
-    ) -> None:
-        """Put the real page facts wherever the envelope has a field that means one."""
-        if not isinstance(node, dict) or depth > 2:
-            return
+    def _meta_plan(self, schema: Any, depth: int) -> list[tuple[str, str, Any, bool, Any]]:
+        """The envelope's fields that may mean a page fact: (name, normalized name, schema,
+        required, nested plan), three levels deep."""
+        if depth > 2:
+            return []
         shape = merged(self.spec.deref, schema) or {}
         required = set(shape.get("required") or [])
+        plan = []
         for name, prop in (shape.get("properties") or {}).items():
             prop = self.spec.deref(prop)
-            key = _norm(name)
-            wanted = facts.value_for(key)
+            plan.append(
+                (name, _norm(name), prop, name in required, _LazyMeta(self, prop, depth + 1))
+            )
+        return plan
+
+    def _fill_meta(
+        self, plan: list[tuple[str, str, Any, bool, Any]], node: Any, facts: _PageFacts
+    ) -> None:
+        """Put the real page facts wherever the envelope has a field that means one."""
+        if not isinstance(node, dict):
+            return
+        values = facts.table()
+        for name, key, prop, required, nested in plan:
+            wanted = values.get(key)
             if wanted is not None and isinstance(prop, dict) and self.checks.is_valid(prop, wanted):
                 node[name] = wanted
             elif key == "nextcursor" and name in node and facts.next_cursor is None:
                 if self.checks.is_valid(prop, None):
                     node[name] = None
-                elif name not in required:
+                elif not required:
                     del node[name]
             elif isinstance(node.get(name), dict):
-                self._fill_meta(prop, node[name], facts, rng, depth + 1)
+                self._fill_meta(nested.plan, node[name], facts)
 
     def _list_plan(self, binding: Binding) -> _ListPlan:
         """Which query parameters page, sort and filter a list: read from the spec once."""
@@ -555,9 +693,57 @@ class ResourceEngine:
         return order
 
 
+def _now_text() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _is_meta(name: str) -> bool:
     return _norm(name) in {"meta", "pagination", "paging", "hasmore", "nextcursor", "total",
                            "totalcount", "page", "links"}  # fmt: skip
+
+
+class _LazyMeta:
+    """A nested envelope's meta plan, worked out the first time a response has that field
+    (a recursive schema would otherwise be walked to the depth limit up front)."""
+
+    __slots__ = ("_depth", "_engine", "_plan", "_schema")
+
+    def __init__(self, engine: ResourceEngine, schema: Any, depth: int) -> None:
+        self._engine, self._schema, self._depth = engine, schema, depth
+        self._plan: list[tuple[str, str, Any, bool, Any]] | None = None
+
+    @property
+    def plan(self) -> list[tuple[str, str, Any, bool, Any]]:
+        if self._plan is None:
+            self._plan = self._engine._meta_plan(self._schema, self._depth)
+        return self._plan
+
+
+# keywords of an object schema that a cut-down copy (some properties left out) generates
+# like the original; anything else (allOf, oneOf, minProperties, ...) is generated whole
+_PLAIN_KEYS = {
+    "type", "properties", "required", "additionalProperties", "description", "title",
+    "example", "examples", "readOnly", "writeOnly", "nullable", "xml", "externalDocs",
+    "deprecated",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _ItemShape:
+    plain: bool  # a plain object schema (see _create_schema)
+    properties: dict[str, Any]  # name -> schema, $ref followed
+    server: frozenset[str]  # the id, readOnly fields and timestamps: the server sets these
+    kept_on_create: frozenset[str]  # server fields and required ones
+    hidden: frozenset[str]  # writeOnly: never shown
+    defaults: list[tuple[str, Any]]
+    stamps: list[tuple[str, Any, bool]]  # timestamp fields: (name, schema, is "updated")
+
+
+@dataclass(frozen=True)
+class _AnswerPlan:
+    compose: list[tuple[str, bool, Any]]
+    meta: list[tuple[str, str, Any, bool, Any]]
+    request_defaults: list[tuple[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -583,8 +769,11 @@ class _PageFacts:
     next_cursor: str | None = None
 
     def value_for(self, key: str) -> Any:
+        return self.table().get(key)
+
+    def table(self) -> dict[str, Any]:
         pages = math.ceil(self.total / self.limit) if self.limit else 0
-        table = {
+        return {
             "page": self.page, "pagenumber": self.page, "currentpage": self.page,
             "limit": self.limit, "perpage": self.limit, "pagesize": self.limit,
             "total": self.total, "totalcount": self.total, "totalitems": self.total,
@@ -593,7 +782,6 @@ class _PageFacts:
             "hasmore": self.has_more, "hasnext": self.has_more, "hasnextpage": self.has_more,
             "nextcursor": self.next_cursor, "offset": self.offset, "count": self.count,
         }  # fmt: skip
-        return table.get(key)
 
 
 def _typed_like(example: Any, text: str) -> Any:
