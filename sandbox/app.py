@@ -733,6 +733,7 @@ def create_app(spec: Spec | str | Path | None = None, settings: Settings | None 
             path,
             validate=settings.validate_spec if settings else True,
             lenient=settings.lenient if settings else False,
+            cache_dir=settings.spec_cache_dir if settings else None,
         )
     if settings is None:
         settings = load_settings(spec.path, spec_extension=spec.document.get("x-sandbox"))

@@ -32,7 +32,12 @@ def _fail(message: str) -> NoReturn:
 def _load(spec_path: Path, config: Path | None, flags: dict[str, Any]) -> tuple[Spec, Settings]:
     try:
         probe = load_settings(spec_path, config_file=config, overrides=flags)
-        spec = load_spec(spec_path, validate=probe.validate_spec, lenient=probe.lenient)
+        spec = load_spec(
+            spec_path,
+            validate=probe.validate_spec,
+            lenient=probe.lenient,
+            cache_dir=probe.spec_cache_dir,
+        )
         settings = load_settings(
             spec_path,
             config_file=config,
@@ -154,6 +159,11 @@ def main() -> None:
     default=None,
     help="Serve a spec that breaks the OpenAPI schema, with a warning (references must resolve).",
 )
+@click.option(
+    "--spec-cache",
+    help="Directory of parsed specs, so a second start is fast; 'off' turns it off."
+    "  [default: .sandbox/cache]",
+)
 @click.option("--config", type=click.Path(path_type=Path, exists=True), help="Settings file.")
 @click.option(
     "--no-validate-spec",
@@ -183,6 +193,23 @@ def serve(spec: Path, config: Path | None, api_keys: tuple[str, ...], **flags: A
             _serve_gunicorn(loaded, settings)
     except (ConfigError, StorageError) as exc:
         _fail(str(exc))
+
+
+@main.command()
+@click.argument("spec", type=click.Path(path_type=Path), default="openapi.yaml")
+@click.option("--lenient", is_flag=True, default=None, help="Report problems as warnings.")
+@click.option("--spec-cache", help="Directory of parsed specs ('off': none).")
+@click.option("--config", type=click.Path(path_type=Path, exists=True), help="Settings file.")
+def check(spec: Path, config: Path | None, **flags: Any) -> None:
+    """Load SPEC as serve would and report what would be served, or why it cannot be."""
+    loaded, _settings = _load(spec, config, flags)
+    for warning in loaded.warnings:
+        console.print(f"[bold yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+    console.print(
+        f"[bold green]ok:[/] {loaded.title}: {len(loaded.operations)} operations"
+        f" under '{loaded.base_path or '/'}'",
+        highlight=False,
+    )
 
 
 @main.group()

@@ -1389,6 +1389,13 @@ class DataFaker:
             if key is not None:
                 force[disc["propertyName"]] = key
         merged = _Node(node.src, parts, merge_parts(parts, self.v30))
+        if force:  # a spec may constrain the property to other values than the schema's name
+            plan = self._plan(merged)
+            force = {
+                name: key
+                for name, key in force.items()
+                if (prop := plan.byname.get(name)) is None or self._valid(prop.schema, key)
+            }
         merged.force = force
         merged.check = merged.check and not node.check
         return merged

@@ -23,6 +23,9 @@ from sandbox.documents import (
     read_document,
 )
 from sandbox.errors import SpecError
+from sandbox.spec_cache import LoadedSpec, SpecCache
+from sandbox.swagger2 import convert as convert_swagger2
+from sandbox.swagger2 import is_swagger2
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 JSON_MEDIA = re.compile(r"^application/(?:[\w.+-]+\+)?json(?:;.*)?$|^\*/\*$", re.I)
@@ -201,11 +204,13 @@ def _detect_version(document: Any, path: Path) -> str:
     if not isinstance(document, dict):
         raise SpecError("not an OpenAPI document: the top level must be a mapping", file=path)
     if "swagger" in document:
+        if is_swagger2(document):
+            return "2.0"
         raise SpecError(
-            f"Swagger {document['swagger']} documents are not supported yet",
+            f"unsupported 'swagger' version: {document['swagger']!r}",
             file=path,
             pointer="/swagger",
-            hint="convert it to OpenAPI 3 (for example with swagger2openapi) and serve that",
+            hint="the sandbox serves Swagger 2.0 (converted on load) and OpenAPI 3.0 to 3.2",
         )
     version = document.get("openapi")
     if not isinstance(version, str) or not re.match(r"^3\.[012](\.\d+)?", version):
@@ -222,9 +227,13 @@ def validate_document(document: dict[str, Any], path: Path, origins: dict) -> No
     """Run openapi-spec-validator and report the first problem with its location."""
     from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
-    openapi = str(document.get("openapi"))
+    openapi = str(document.get("openapi") or document.get("swagger"))
     validator_cls: type = OpenAPIV31SpecValidator
-    if openapi.startswith("3.0"):
+    if is_swagger2(document):
+        from openapi_spec_validator import OpenAPIV2SpecValidator
+
+        validator_cls = OpenAPIV2SpecValidator
+    elif openapi.startswith("3.0"):
         validator_cls = OpenAPIV30SpecValidator
     if openapi.startswith("3.2"):
         try:
@@ -247,8 +256,9 @@ def validate_document(document: dict[str, Any], path: Path, origins: dict) -> No
     more = "".join(f"\n  also: {text}" for text in others)
     if len(errors) > 3:
         more += f"\n  ... and {len(errors) - 3} more problems"
+    kind = "Swagger" if is_swagger2(document) else "OpenAPI"
     raise SpecError(
-        f"invalid OpenAPI {openapi} document: {_first_line(error)}{more}",
+        f"invalid {kind} {openapi} document: {_first_line(error)}{more}",
         file=file,
         pointer=pointer.rstrip("/") or "/",
         line=pointer_line(file, pointer),
@@ -259,28 +269,47 @@ def _first_line(error: Exception) -> str:
     return str(getattr(error, "message", error)).splitlines()[0]
 
 
-def load_spec(path: str | Path, *, validate: bool = True, lenient: bool = False) -> Spec:
+def load_spec(
+    path: str | Path,
+    *,
+    validate: bool = True,
+    lenient: bool = False,
+    cache_dir: str | Path | None = None,
+) -> Spec:
     """Read, bundle, check and index a spec; every failure is a SpecError.
 
     ``lenient``: a document that breaks the OpenAPI schema is still served, its problems kept
     in ``Spec.warnings``, as peers do with the specs people actually have. What cannot be
-    served safely (unreadable files, unresolvable references, no paths) still fails."""
+    served safely (unreadable files, unresolvable references, no paths) still fails.
+    ``cache_dir``: reuse the parsed and validated document while no file of it changes."""
     path = Path(path)
+    cache = SpecCache(cache_dir) if cache_dir else None
+    loaded = cache.get(path, validate) if cache is not None else None
+    if loaded is None:
+        loaded = _load_fresh(path, validate)
+        if cache is not None:
+            cache.put(path, validate, loaded)
+    if loaded.problem is not None and not lenient:
+        raise loaded.problem
+    spec = Spec(path, loaded.document, origins=loaded.origins)
+    spec.warnings = [str(loaded.problem)] if loaded.problem is not None else []
+    return spec
+
+
+def _load_fresh(path: Path, validate: bool) -> LoadedSpec:
     document = read_document(path)
     _detect_version(document, path)
     bundler = Bundler(path, document)
     document = bundler.bundle()
     check_local_refs(document, path)
-    warnings: list[str] = []
-    if validate:
+    problem = None
+    if validate:  # a Swagger document is checked as written, so errors point into the file
         try:
             validate_document(document, path, bundler.origins)
         except SpecError as exc:
-            if not lenient:
-                raise
-            warnings.append(str(exc))
+            problem = exc
+    if is_swagger2(document):
+        document = convert_swagger2(document)
     if not document.get("paths") and not document.get("webhooks"):
         raise SpecError("the document declares no paths and no webhooks", file=path)
-    spec = Spec(path, document, origins=bundler.origins)
-    spec.warnings = warnings
-    return spec
+    return LoadedSpec(document, bundler.origins, problem, files=list(bundler.documents))

@@ -345,10 +345,15 @@ class ResourceEngine:
         if self.checks.is_valid(schema, obj):
             return obj
         fixed = self.faker.generate(schema, rng=rng, mode="response", fresh=True)
+        if not isinstance(fixed, dict):
+            fixed = {}
         for name, value in obj.items():
             trial = {**fixed, name: value}
             if self.checks.is_valid(schema, trial):
                 fixed = trial
+        # a record is found by its id: it is kept even when nothing could make the rest valid
+        if resource.id_field in obj:
+            fixed[resource.id_field] = obj[resource.id_field]
         return fixed
 
     def _unique_values(self, resource: Resource, obj: dict[str, Any]) -> dict[str, str]:
