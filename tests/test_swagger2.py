@@ -25,7 +25,11 @@ SWAGGER = textwrap.dedent(
     securityDefinitions:
       key: {type: apiKey, in: header, name: X-Key}
       login: {type: basic}
-      robots: {type: oauth2, flow: application, tokenUrl: "https://shop.example.com/oauth/token", scopes: {read: Read}}
+      robots:
+        type: oauth2
+        flow: application
+        tokenUrl: "https://shop.example.com/oauth/token"
+        scopes: {read: Read}
       people:
         type: oauth2
         flow: accessCode
@@ -217,6 +221,6 @@ def test_a_swagger_spec_is_served(tmp_path: Path) -> None:
 def test_a_broken_swagger_spec_is_reported_against_the_file(tmp_path: Path) -> None:
     path = tmp_path / "swagger.yaml"
     path.write_text(SWAGGER.replace("in: path, required: true, type: integer}", "in: path}", 1))
-    with pytest.raises(SpecError, match="invalid Swagger 2.0 document") as caught:
+    with pytest.raises(SpecError, match=r"invalid Swagger 2\.0 document") as caught:
         load_spec(path)
     assert caught.value.pointer.startswith("/paths/~1pets~1{id}/parameters")
