@@ -505,6 +505,8 @@ class Sandbox:
                 preference.code, declared_response(self.spec, operation, preference.code)
             )
         declared = self.responder.media_types(planned)
+        if outcome is not None and outcome.empty and declared:
+            outcome = None  # a deletion the spec answers with a body ({id, deleted}): generate it
         media_type = None
         if declared and not (outcome and outcome.empty):
             media_type = _negotiate(flask_request, declared)

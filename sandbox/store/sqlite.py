@@ -186,4 +186,6 @@ def _sql_value(value: Any) -> Any:
         return int(value)
     if isinstance(value, dict | list):
         return dumps(value).decode()
+    if isinstance(value, int) and not -(2**63) <= value < 2**63:
+        return float(value)  # beyond SQLite's integers; JSON numbers that big are stored as REAL
     return value
