@@ -286,6 +286,9 @@ class OperationValidator:
             except (UnicodeDecodeError, LookupError):
                 result.problems.append(Problem("body", "form data must be UTF-8 text"))
                 return
+        if data.body and self._raw_string(data.mimetype):
+            result.body = data.body  # an image, a CSV, base64 text: the body is the string
+            return
         try:
             body = self.core._get_body(data.body, data.content_type, self.operation_path)
         except MissingRequiredRequestBody:
@@ -307,6 +310,16 @@ class OperationValidator:
         else:
             result.problems.extend(self._unsent_required(data))
             result.body = body
+
+    def _raw_string(self, mimetype: str | None) -> bool:
+        """A declared media type that is neither JSON nor a form, with a string schema:
+        openapi-core hands such bodies over as bytes, which no string schema accepts."""
+        if not mimetype or mimetype not in self.media_types or is_json_media(mimetype):
+            return False
+        if mimetype in _FORM_TYPES:
+            return False
+        schema = self.spec.deref(self.media_types[mimetype].get("schema")) or {}
+        return isinstance(schema, dict) and schema.get("type") == "string"
 
     def _unsent_required(self, data: RequestData) -> list[Problem]:
         """openapi-core fills form defaults before it checks ``required``; JSON Schema says a

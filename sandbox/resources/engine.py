@@ -77,6 +77,7 @@ class ResourceEngine:
         self.seed_records = seed_records
         self.resources, self.bindings = infer_resources(spec)
         self._list_plans: dict[str, _ListPlan] = {}
+        self._shown: dict[tuple[str, bool], Any] = {}
         # resource -> (field, maker): a secret made on create when absent, shown only then
         self.secret_fields: dict[str, tuple[str, Callable[[], str]]] = {}
         self.unseeded: set[str] = set()  # resources that start empty (webhook subscriptions)
@@ -340,21 +341,44 @@ class ResourceEngine:
                 obj[name] = now
 
     def _valid(self, resource: Resource, obj: dict[str, Any], rng: random.Random) -> dict[str, Any]:
-        """Keep what fits the schema; regenerate what does not (stored objects stay valid)."""
-        schema = resource.item_schema or {}
+        """Keep what fits the schema; regenerate what does not (stored objects stay valid).
+        A record is found by its id, so the id is kept even when nothing else could be."""
+        fixed = self._fit(resource.item_schema or {}, obj, rng)
+        if resource.id_field in obj:
+            fixed[resource.id_field] = obj[resource.id_field]
+        return fixed
+
+    def _fit(self, schema: Any, obj: Any, rng: random.Random) -> Any:
+        """``obj`` if it matches ``schema``, else a generated object with as many of its
+        fields as still match."""
         if self.checks.is_valid(schema, obj):
             return obj
         fixed = self.faker.generate(schema, rng=rng, mode="response", fresh=True)
-        if not isinstance(fixed, dict):
-            fixed = {}
+        if not isinstance(fixed, dict) or not isinstance(obj, dict):
+            return fixed
         for name, value in obj.items():
             trial = {**fixed, name: value}
             if self.checks.is_valid(schema, trial):
                 fixed = trial
-        # a record is found by its id: it is kept even when nothing could make the rest valid
-        if resource.id_field in obj:
-            fixed[resource.id_field] = obj[resource.id_field]
         return fixed
+
+    def _shown_schema(self, binding: Binding, many: bool) -> Any:
+        """The schema this response gives a record where it is not the resource's own (one
+        path listing another shape of the same records, as Spotify's and Twilio's do), or
+        None where they agree. Worked out once per operation."""
+        key = (binding.operation.operation_id, many)
+        if key not in self._shown:
+            schema = self._response_schema(binding)
+            for name in binding.slot:
+                shape = merged(self.spec.deref, schema) or {}
+                schema = (shape.get("properties") or {}).get(name)
+            if many:
+                schema = (merged(self.spec.deref, schema) or {}).get("items")
+            schema = self.spec.deref(schema)
+            own = binding.resource.item_schema
+            same = not isinstance(schema, dict) or schema is own or schema == own
+            self._shown[key] = None if same else schema
+        return self._shown[key]
 
     def _unique_values(self, resource: Resource, obj: dict[str, Any]) -> dict[str, str]:
         return {
@@ -461,6 +485,12 @@ class ResourceEngine:
         self, binding: Binding, value: Any, call: Call, *, total: int | None = None,
         facts: _PageFacts | None = None,
     ) -> Any:  # fmt: skip
+        shown = self._shown_schema(binding, isinstance(value, list))
+        if shown is not None:
+            if isinstance(value, list):
+                value = [self._fit(shown, item, call.rng) for item in value]
+            else:
+                value = self._fit(shown, value, call.rng)
         schema = self._response_schema(binding)
         if not binding.slot:
             return value
