@@ -136,9 +136,11 @@ class SpecResult:
     rss_mb: float | None = None
     rss_after_call_mb: float | None = None
     first_call: FirstCall | None = None
+    first_call_note: str | None = None  # why there was none
     schemathesis: Schemathesis | None = None
     prism: Prism | None = None
     errors: list[str] = field(default_factory=list)
+    stderr: list[str] = field(default_factory=list)  # the servers' stderr beyond the banner
 
 
 # -- the specs ------------------------------------------------------------------------------
@@ -175,6 +177,11 @@ class Server:
 
     def stderr_tail(self, lines: int = 12) -> str:
         return "\n".join(self.err.read_text(errors="replace").strip().splitlines()[-lines:])
+
+    def stderr_notes(self) -> list[str]:
+        """Its stderr without the banner (a rich panel): warnings, tracebacks."""
+        text = self.err.read_text(errors="replace")
+        return [line for line in text.splitlines() if line.strip() and line[0] not in "╭│╰"]
 
 
 @contextmanager
@@ -307,6 +314,12 @@ def auth_headers(doc: dict[str, Any], key: str) -> Auth:
     return auth
 
 
+def count_gets(doc: dict[str, Any]) -> int:
+    paths = doc.get("paths") or {}
+    items = [resolve(doc, item) for item in paths.values()]
+    return sum(1 for item in items if isinstance(item, dict) and isinstance(item.get("get"), dict))
+
+
 def first_get(doc: dict[str, Any]) -> str | None:
     """The first GET without required parameters, preferring paths without a template; else
     the first whose only required parameters are in its path, filled from their examples."""
@@ -430,6 +443,14 @@ class Options:
     prism_specs: list[str]
 
 
+def note_stderr(result: SpecResult, server: Server, limit: int = 40) -> None:
+    for line in server.stderr_notes():
+        if "SCHEMATHESIS-PROBE" in line:  # its capability probe sends a NUL byte in a header
+            continue
+        if line not in result.stderr and len(result.stderr) < limit:
+            result.stderr.append(line)
+
+
 def bench_spec(entry: Entry, options: Options, workdir: Path) -> SpecResult:
     result = SpecResult(entry.name, str(entry.path), entry.version)
     workdir.mkdir(parents=True)
@@ -437,6 +458,7 @@ def bench_spec(entry: Entry, options: Options, workdir: Path) -> SpecResult:
     cache.mkdir()
     with sandbox(entry.path, cache, workdir / "cold") as server:
         seconds, error = start(server)
+    note_stderr(result, server)
     if error:
         result.errors.append(f"cold start {error}")
         return result
@@ -460,12 +482,15 @@ def bench_spec(entry: Entry, options: Options, workdir: Path) -> SpecResult:
             auth = auth_headers(doc, keys[0])
             path = first_get(doc)
             if path is None:
-                result.errors.append("first call: no GET without required parameters")
+                result.first_call_note = (
+                    "no GET without required parameters" if count_gets(doc) else "no GET"
+                )
             else:
                 result.first_call = first_call(result.base_url, path, auth)
                 result.rss_after_call_mb = round(tree_memory_mb(server.proc.pid)[0], 1)
         except (OSError, ValueError, http.client.HTTPException) as exc:
             result.errors.append(f"served spec: {type(exc).__name__}: {exc}")
+    note_stderr(result, server)
 
     if options.schemathesis and result.base_url and auth:
         flags = ("--rate-limits", "1000000/minute")
@@ -479,6 +504,7 @@ def bench_spec(entry: Entry, options: Options, workdir: Path) -> SpecResult:
                 result.schemathesis = run_schemathesis(
                     server.root, base, auth, workdir, options.st_timeout
                 )
+        note_stderr(result, server)
 
     if options.prism and any(s in entry.name for s in options.prism_specs):
         prism = measure_prism(options.prism, entry.path, workdir / "prism.log")
@@ -499,7 +525,7 @@ def _fmt(value: float | None, spec: str = ".2f") -> str:
 def first_call_cell(result: SpecResult) -> str:
     call = result.first_call
     if call is None:
-        return "-"
+        return result.first_call_note or "-"
     if call.status is None:
         return f"error ({call.error})"
     return f"{call.status}, {call.ms:.0f} ms"
@@ -509,7 +535,8 @@ def schemathesis_cell(run: Schemathesis | None) -> str:
     if run is None:
         return "-"
     if run.error and not run.failures:
-        return f"error (exit {run.exit_code})" if run.exit_code is not None else run.error
+        last = run.error.strip().splitlines()[-1].strip("= ") if run.error.strip() else ""
+        return f"exit {run.exit_code}: {last}" if run.exit_code is not None else run.error
     if run.exit_code == 0:
         return "passed"
     total = sum(run.failures.values())
@@ -597,6 +624,12 @@ def print_report(results: list[SpecResult], markdown: bool) -> None:
         print("\nProblems:")
         for spec, error in problems:
             print(f"- {spec}: " + error.replace("\n", "\n    "))
+    noisy = [r for r in results if r.stderr]
+    if noisy:
+        print("\nServer stderr beyond the banner (all of it in the JSON):")
+        for r in noisy:
+            more = f"  (+{len(r.stderr) - 1} lines)" if len(r.stderr) > 1 else ""
+            print(f"- {r.spec}: {r.stderr[0][:160]}{more}")
 
 
 def progress(index: int, total: int, r: SpecResult) -> None:

@@ -98,11 +98,14 @@ class ResourceEngine:
         except StorageError as exc:
             raise storage_unavailable(exc) from None
 
-    def _parent(self, resource: Resource, call: Call) -> str:
+    def _parent(self, binding: Binding, call: Call) -> str:
+        resource = binding.resource
         if resource.parent is None or resource.parent_param is None:
             return ""
         parent_id = call.path_params.get(resource.parent_param, "")
         if self.store.get(call.tenant, resource.parent.name, parent_id) is None:
+            if binding.operation.response_for(404) is None:
+                raise NotStored()  # the spec promises an answer: it is generated
             raise self._not_found(resource.parent, parent_id)
         return parent_id
 
@@ -122,7 +125,7 @@ class ResourceEngine:
     # -- actions ------------------------------------------------------------------------
     def _existing(self, binding: Binding, call: Call) -> tuple[str, str, dict[str, Any]]:
         """The addressed record's id, parent and body; 404 (or fallback) when absent."""
-        parent = self._parent(binding.resource, call)
+        parent = self._parent(binding, call)
         record_id = self._item_id(binding, call)
         stored = self.store.get(call.tenant, binding.resource.name, record_id, parent)
         if stored is None:
@@ -135,7 +138,7 @@ class ResourceEngine:
 
     def _create(self, binding: Binding, call: Call) -> Outcome:
         resource = binding.resource
-        parent = self._parent(resource, call)
+        parent = self._parent(binding, call)
         record = self._new_record(
             resource, self._with_defaults(binding, call.body), call.rng, parent
         )
@@ -212,7 +215,7 @@ class ResourceEngine:
 
     def _delete(self, binding: Binding, call: Call) -> Outcome:
         resource = binding.resource
-        parent = self._parent(resource, call)
+        parent = self._parent(binding, call)
         record_id = self._item_id(binding, call)
         last = self.store.get(call.tenant, resource.name, record_id, parent)
         if last is None or not self.store.delete(call.tenant, resource.name, record_id, parent):
@@ -221,7 +224,7 @@ class ResourceEngine:
 
     def _list(self, binding: Binding, call: Call) -> Outcome:
         resource = binding.resource
-        parent = self._parent(resource, call)
+        parent = self._parent(binding, call)
         plan = self._list_plan(binding)
         value_of = {n: call.query.get(n, plan.defaults.get(n)) for n in plan.names}
         limit = max(1, _int(value_of.get(plan.limit), 20)) if plan.limit else 20
