@@ -12,8 +12,9 @@ as ``python -m sandbox serve SPEC --state :memory: --lenient --log-format off`` 
 * RSS: VmRSS summed over the warm server's process tree (gunicorn's arbiter and worker), right
   after it answered;
 * first call: the first GET without required parameters in the served spec
-  (``/docs/openapi.json``), sent with the banner's test key (HTTP Basic when the spec has a
-  basic scheme, else Bearer): its status and milliseconds, since lazy work lands there.
+  (``/docs/openapi.json``; a templated path only if there is no other, filled from examples),
+  sent with the banner's test key (HTTP Basic when the spec's only Authorization scheme is
+  basic, else Bearer, plus any apiKey header): status and milliseconds, as lazy work lands there.
 
 ``--schemathesis`` also runs Schemathesis (2 positive examples per operation, conformance
 checks) against a third start; ``--prism`` times Prism's start-up and memory on the large

@@ -450,7 +450,7 @@ class Sandbox:
         event_type = self.webhooks.event_name(binding.resource.singular, binding.action)
         if event_type is None or binding.resource.name in self._quiet:
             return engine.handle(binding, call)
-        engine.prepare(call.tenant)  # seeding a new tenant stays outside the write lock
+        engine.prepare(call.tenant, binding)  # seeding stays outside the write lock
         file = self.webhooks.outbox.file
         with file.write() if file is getattr(self.store, "file", None) else nullcontext():
             outcome = engine.handle(binding, call)

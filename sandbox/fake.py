@@ -1346,16 +1346,27 @@ class DataFaker:
     # composition ----------------------------------------------------------------------------
 
     def _branch(self, node: _Node, ctx: _Ctx) -> Any:
-        """Pick one branch per oneOf/anyOf, merge it into the rest and generate from that."""
-        picks = tuple(self._choose(branches, disc, ctx) for _, branches, disc in node.groups)
-        merged = node.merged.get(picks)
-        if merged is None:
-            merged = node.merged[picks] = self._merge_branches(node, picks)
-        value = self._checked(merged, ctx)
-        for (kind, branches, disc), pick in zip(node.groups, picks, strict=True):
-            if kind == "oneOf" and not disc:
-                self._exclude_others(value, branches, pick, merged)
+        """Pick one branch per oneOf/anyOf, merge it into the rest and generate from that.
+
+        A oneOf whose branches overlap (two string branches, say) accepts no value that fits
+        both, so a value matching several is drawn again from other picks."""
+        for _attempt in range(4):
+            picks = tuple(self._choose(branches, disc, ctx) for _, branches, disc in node.groups)
+            merged = node.merged.get(picks)
+            if merged is None:
+                merged = node.merged[picks] = self._merge_branches(node, picks)
+            value = self._checked(merged, ctx)
+            exclusive = True
+            for (kind, branches, disc), pick in zip(node.groups, picks, strict=True):
+                if kind == "oneOf" and not disc:
+                    self._exclude_others(value, branches, pick, merged)
+                    exclusive = exclusive and self._matches_one(value, branches)
+            if exclusive:
+                return value
         return value
+
+    def _matches_one(self, value: Any, branches: list[Any]) -> bool:
+        return sum(1 for branch in branches if self._valid(branch, value)) <= 1
 
     def _choose(self, branches: list[Any], disc: Any, ctx: _Ctx) -> int:
         indices = list(range(len(branches)))

@@ -34,6 +34,12 @@ _TIMESTAMPS = {"createdat", "created", "creationdate", "updatedat", "updated", "
 _UPDATED = {"updatedat", "updated", "modifiedat"}
 
 
+def _root(resource: Resource) -> Resource:
+    while resource.parent is not None:
+        resource = resource.parent
+    return resource
+
+
 def _norm(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
@@ -86,13 +92,16 @@ class ResourceEngine:
         return self.bindings.get(operation_id)
 
     # -- dispatch -----------------------------------------------------------------------
-    def prepare(self, tenant: str) -> None:
-        """Seed a tenant seen for the first time (handle does it too, when not done yet)."""
-        self.store.ensure_seeded(tenant, self._seed_all)
+    def prepare(self, tenant: str, binding: Binding) -> None:
+        """Seed the binding's resources the first time a tenant touches them (handle does it
+        too, when not done yet). One resource family at a time: a spec of a hundred
+        resources (DigitalOcean's) does not make anyone's first request wait for all."""
+        root = _root(binding.resource)
+        self.store.ensure_seeded(tenant, lambda: self._seed_family(root), scope=root.name)
 
     def handle(self, binding: Binding, call: Call) -> Outcome:
         try:
-            self.store.ensure_seeded(call.tenant, self._seed_all)
+            self.prepare(call.tenant, binding)
             handler = getattr(self, f"_{binding.action}")
             return handler(binding, call)
         except StorageError as exc:
@@ -418,9 +427,11 @@ class ResourceEngine:
         )  # fmt: skip
 
     # -- seeding ------------------------------------------------------------------------
-    def _seed_all(self) -> dict[str, list[Record]]:
+    def _seed_family(self, root: Resource) -> dict[str, list[Record]]:
+        """Records for ``root`` and every resource nested under it."""
+        family = [r for r in self.resources.values() if _root(r) is root]
         records: dict[str, list[Record]] = {}
-        for resource in self.resources.values():
+        for resource in family:
             if resource.parent is not None or resource.item_schema is None:
                 continue
             if resource.name in self.unseeded:
@@ -439,7 +450,7 @@ class ResourceEngine:
                         made.append(record)
                         break
             records[resource.name] = made
-        for resource in self.resources.values():
+        for resource in family:
             if resource.parent is None or resource.item_schema is None:
                 continue
             children = []
