@@ -29,7 +29,9 @@ def _fail(message: str) -> NoReturn:
     sys.exit(2)
 
 
-def _load(spec_path: Path, config: Path | None, flags: dict[str, Any]) -> tuple[Spec, Settings]:
+def _load(
+    spec_path: Path, config: Path | None, flags: dict[str, Any], *, serving: bool = False
+) -> tuple[Spec, Settings]:
     try:
         probe = load_settings(spec_path, config_file=config, overrides=flags)
         spec = load_spec(
@@ -37,6 +39,8 @@ def _load(spec_path: Path, config: Path | None, flags: dict[str, Any]) -> tuple[
             validate=probe.validate_spec,
             lenient=probe.lenient,
             cache_dir=probe.spec_cache_dir,
+            # served leniently either way: problems are printed when validation finds them
+            on_warning=_lenient_warning if serving else None,
         )
         settings = load_settings(
             spec_path,
@@ -49,6 +53,13 @@ def _load(spec_path: Path, config: Path | None, flags: dict[str, Any]) -> tuple[
     except ConfigError as exc:
         _fail(str(exc))
     return spec, settings
+
+
+def _lenient_warning(problem: str) -> None:
+    console.print(
+        f"[bold yellow]warning:[/] served leniently; the spec is invalid:\n{problem}",
+        highlight=False, soft_wrap=True,
+    )  # fmt: skip
 
 
 def banner(spec: Spec, settings: Settings) -> Panel:
@@ -176,15 +187,12 @@ def serve(spec: Path, config: Path | None, api_keys: tuple[str, ...], **flags: A
     """Serve SPEC (default: openapi.yaml)."""
     if api_keys:
         flags["api_keys"] = list(api_keys)
-    loaded, settings = _load(spec, config, flags)
+    loaded, settings = _load(spec, config, flags, serving=True)
     if not is_loopback(settings.host) and not settings.admin_token:
         settings.admin_token = new_admin_token()  # printed below, shared by every worker
     console.print(banner(loaded, settings))
     for warning in loaded.warnings:
-        console.print(
-            f"[bold yellow]warning:[/] served leniently; the spec is invalid:\n{warning}",
-            highlight=False, soft_wrap=True,
-        )  # fmt: skip
+        _lenient_warning(warning)
     try:
         configure_logging(settings.log_format)
         if settings.reload:

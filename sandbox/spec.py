@@ -6,7 +6,8 @@ The table is built once at start-up so that no request ever walks the spec.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -275,20 +276,29 @@ def load_spec(
     validate: bool = True,
     lenient: bool = False,
     cache_dir: str | Path | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> Spec:
     """Read, bundle, check and index a spec; every failure is a SpecError.
 
     ``lenient``: a document that breaks the OpenAPI schema is still served, its problems kept
     in ``Spec.warnings``, as peers do with the specs people actually have. What cannot be
     served safely (unreadable files, unresolvable references, no paths) still fails.
-    ``cache_dir``: reuse the parsed and validated document while no file of it changes."""
+    ``cache_dir``: reuse the parsed and validated document while no file of it changes.
+    ``on_warning`` (lenient only): validate in a background thread instead of before serving,
+    since the document is served either way; problems are reported through it when found
+    (validating openai's spec takes longer than everything else at start-up together)."""
     path = Path(path)
     cache = SpecCache(cache_dir) if cache_dir else None
     loaded = cache.get(path, validate) if cache is not None else None
     if loaded is None:
-        loaded = _load_fresh(path, validate)
-        if cache is not None:
-            cache.put(path, validate, loaded)
+        later = validate and lenient and on_warning is not None
+        loaded, source = _load_fresh(path, validate and not later)
+        write = cache.writer(path, validate, loaded) if cache is not None else None
+        if later:
+            assert on_warning is not None
+            _validate_later(source, path, loaded.origins, write, on_warning)
+        elif write is not None:
+            write(loaded.problem)
     if loaded.problem is not None and not lenient:
         raise loaded.problem
     spec = Spec(path, loaded.document, origins=loaded.origins)
@@ -296,20 +306,46 @@ def load_spec(
     return spec
 
 
-def _load_fresh(path: Path, validate: bool) -> LoadedSpec:
+def _load_fresh(path: Path, validate: bool) -> tuple[LoadedSpec, dict[str, Any]]:
+    """The loaded spec, and the bundled document as written (before any Swagger conversion,
+    so that validation reports locations in the user's own file)."""
     document = read_document(path)
     _detect_version(document, path)
     bundler = Bundler(path, document)
-    document = bundler.bundle()
-    check_local_refs(document, path)
+    source = bundler.bundle()
+    check_local_refs(source, path)
     problem = None
     if validate:  # a Swagger document is checked as written, so errors point into the file
         try:
-            validate_document(document, path, bundler.origins)
+            validate_document(source, path, bundler.origins)
         except SpecError as exc:
             problem = exc
-    if is_swagger2(document):
-        document = convert_swagger2(document)
+    document = convert_swagger2(source) if is_swagger2(source) else source
     if not document.get("paths") and not document.get("webhooks"):
         raise SpecError("the document declares no paths and no webhooks", file=path)
-    return LoadedSpec(document, bundler.origins, problem, files=list(bundler.documents))
+    loaded = LoadedSpec(document, bundler.origins, problem, files=list(bundler.documents))
+    return loaded, source
+
+
+def _validate_later(
+    source: dict[str, Any],
+    path: Path,
+    origins: dict,
+    write: Callable[[SpecError | None], None] | None,
+    on_warning: Callable[[str], None],
+) -> None:
+    def run() -> None:
+        try:
+            validate_document(source, path, origins)
+            problem = None
+        except SpecError as exc:
+            problem = exc
+        except Exception as exc:  # a validator crash must not go unseen, nor stop serving
+            on_warning(f"{path}: the spec could not be validated ({exc!r})")
+            return
+        if write is not None:
+            write(problem)
+        if problem is not None:
+            on_warning(str(problem))
+
+    threading.Thread(target=run, name="sandbox-spec-validation", daemon=True).start()

@@ -17,13 +17,14 @@ import os
 import pickle
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sandbox.errors import SpecError
 
-FORMAT = 1  # bump when what an entry holds changes
+FORMAT = 2  # bump when what an entry holds changes
 # the code that turns files into a document: an entry made by other code is not reused
 _LOADERS = ("documents.py", "spec.py", "spec_cache.py", "swagger2.py")
 log = logging.getLogger("sandbox.spec_cache")
@@ -40,66 +41,106 @@ class LoadedSpec:
 
 
 class SpecCache:
+    """One file per spec: a small header (the files it was built from, the validation
+    verdict) and then the document, so the header can be checked before the body is read."""
+
     def __init__(self, directory: Path | str) -> None:
         self.directory = Path(directory)
 
     def get(self, root: Path, validated: bool) -> LoadedSpec | None:
         try:
-            key = self._key(root, validated)
-            with open(self.directory / f"{key}.pickle", "rb") as stream:
-                entry = pickle.load(stream)
+            with open(self._path(root, validated), "rb") as stream:
+                header = pickle.load(stream)
+                if not all(_unchanged(Path(n), seen) for n, seen in header["files"].items()):
+                    return None
+                document, origins = pickle.load(stream)
         except FileNotFoundError:
             return None
         except Exception as exc:  # a truncated or foreign file: rebuild it
             log.debug("spec cache entry for %s unreadable: %s", root, exc)
             return None
-        for name, digest in entry["files"].items():
-            if _digest(Path(name)) != digest:
-                return None
-        problem = entry["problem"]
+        problem = header["problem"]
         return LoadedSpec(
-            document=entry["document"],
-            origins=entry["origins"],
+            document=document,
+            origins=origins,
             problem=SpecError(**problem) if problem else None,
-            files=[Path(name) for name in entry["files"]],
+            files=[Path(name) for name in header["files"]],
         )
 
     def put(self, root: Path, validated: bool, loaded: LoadedSpec) -> None:
-        problem = loaded.problem
-        entry = {
-            "files": {str(path): _digest(path) for path in loaded.files},
-            "document": loaded.document,
-            "origins": loaded.origins,
-            "problem": None
-            if problem is None
-            else {
-                "message": problem.message,
-                "file": problem.file,
-                "pointer": problem.pointer,
-                "line": problem.line,
-                "hint": problem.hint,
-            },
-        }
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            target = self.directory / f"{self._key(root, validated)}.pickle"
-            fd, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as stream:
-                    pickle.dump(entry, stream, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(temporary, target)  # readers see the old entry or the whole new one
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
-        except (OSError, pickle.PicklingError, RecursionError) as exc:
-            log.warning("spec cache not written (%s): starting will not be faster next time", exc)
+        self.writer(root, validated, loaded)(loaded.problem)
 
-    def _key(self, root: Path, validated: bool) -> str:
+    def writer(
+        self, root: Path, validated: bool, loaded: LoadedSpec
+    ) -> Callable[[SpecError | None], None]:
+        """Serialise the document now (before anyone can change it) and return a function
+        that writes the entry once the validation verdict is known (possibly from another
+        thread)."""
+        try:
+            body = pickle.dumps((loaded.document, loaded.origins), protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, RecursionError) as exc:
+            log.warning("spec cache not written (%s): the next start will not be faster", exc)
+            return lambda _problem: None
+        files = {str(path): _fingerprint(path) for path in loaded.files}
+        target = self._path(root, validated)
+
+        def write(problem: SpecError | None) -> None:
+            header = {"files": files, "problem": _problem_fields(problem)}
+            try:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                fd, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
+                try:
+                    with os.fdopen(fd, "wb") as stream:
+                        pickle.dump(header, stream, protocol=pickle.HIGHEST_PROTOCOL)
+                        stream.write(body)
+                    os.replace(temporary, target)  # readers see the old entry or the new one
+                except BaseException:
+                    Path(temporary).unlink(missing_ok=True)
+                    raise
+            except OSError as exc:
+                log.warning("spec cache not written (%s): the next start will not be faster", exc)
+
+        return write
+
+    def _path(self, root: Path, validated: bool) -> Path:
         digest = hashlib.sha256(f"{FORMAT}:{sys.version_info[:2]}:{validated}".encode())
         digest.update(_loader_digest())
-        digest.update(str(root.resolve()).encode())
+        digest.update(str(root.absolute()).encode())
         digest.update(root.read_bytes())
-        return digest.hexdigest()[:32]
+        return self.directory / f"{digest.hexdigest()[:32]}.pickle"
+
+
+def _problem_fields(problem: SpecError | None) -> dict[str, Any] | None:
+    if problem is None:
+        return None
+    return {
+        "message": problem.message,
+        "file": problem.file,
+        "pointer": problem.pointer,
+        "line": problem.line,
+        "hint": problem.hint,
+    }
+
+
+def _fingerprint(path: Path) -> tuple[int, int, str | None]:
+    """Size, modification time and content hash: the first two settle most checks without
+    reading the file (a split spec has thousands), the hash settles the rest."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return (-1, -1, None)
+    return (stat.st_size, stat.st_mtime_ns, _digest(path))
+
+
+def _unchanged(path: Path, seen: tuple[int, int, str | None]) -> bool:
+    try:
+        stat = path.stat()
+    except OSError:
+        return False
+    size, mtime, digest = seen
+    if stat.st_size != size:
+        return False
+    return stat.st_mtime_ns == mtime or _digest(path) == digest
 
 
 @functools.cache

@@ -7,6 +7,8 @@ import logging
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -113,3 +115,28 @@ def test_the_cli_uses_the_cache_directory_it_is_given(tmp_path: Path) -> None:
         )  # fmt: skip
         assert done.returncode == 0, done.stdout + done.stderr
     assert len(entries(cache)) == 1
+
+
+def test_a_lenient_start_validates_in_the_background_and_caches_the_verdict(
+    tmp_path: Path,
+) -> None:
+    root, cache = write_spec(tmp_path), tmp_path / "cache"
+    root.write_text(ROOT_SPEC.replace("description: ok", "x-note: ok"))
+    found: list[str] = []
+    done = threading.Event()
+
+    def warn(problem: str) -> None:
+        found.append(problem)
+        done.set()
+
+    spec = load_spec(root, cache_dir=cache, lenient=True, on_warning=warn)
+    assert [op.key for op in spec.operations] == ["GET /things"]  # served before the verdict
+    assert done.wait(30), "the background validation never reported"
+    assert "/paths/~1things/get/responses/200" in found[0]
+    for _ in range(50):  # the entry is written just before the warning is reported
+        if entries(cache):
+            break
+        time.sleep(0.05)
+    with pytest.raises(SpecError, match=r"invalid OpenAPI 3\.0\.3 document"):
+        load_spec(root, cache_dir=cache)  # strict, from the cache
+    assert load_spec(root, cache_dir=cache, lenient=True).warnings == found
