@@ -1349,21 +1349,34 @@ class DataFaker:
         """Pick one branch per oneOf/anyOf, merge it into the rest and generate from that.
 
         A oneOf whose branches overlap (two string branches, say) accepts no value that fits
-        both, so a value matching several is drawn again from other picks."""
-        for _attempt in range(4):
-            picks = tuple(self._choose(branches, disc, ctx) for _, branches, disc in node.groups)
-            merged = node.merged.get(picks)
-            if merged is None:
-                merged = node.merged[picks] = self._merge_branches(node, picks)
-            value = self._checked(merged, ctx)
-            exclusive = True
-            for (kind, branches, disc), pick in zip(node.groups, picks, strict=True):
-                if kind == "oneOf" and not disc:
-                    self._exclude_others(value, branches, pick, merged)
-                    exclusive = exclusive and self._matches_one(value, branches)
-            if exclusive:
-                return value
+        both, so a value matching several is made again from each other branch in turn."""
+        picks = tuple(self._choose(branches, disc, ctx) for _, branches, disc in node.groups)
+        value, exclusive = self._from_picks(node, picks, ctx)
+        if exclusive:
+            return value
+        for index, (kind, branches, disc) in enumerate(node.groups):
+            if kind != "oneOf" or disc:
+                continue
+            others = [i for i in range(len(branches)) if i != picks[index]]
+            ctx.rng.shuffle(others)
+            for other in others:
+                trial = (*picks[:index], other, *picks[index + 1 :])
+                value, exclusive = self._from_picks(node, trial, ctx)
+                if exclusive:
+                    return value
         return value
+
+    def _from_picks(self, node: _Node, picks: tuple[int, ...], ctx: _Ctx) -> tuple[Any, bool]:
+        merged = node.merged.get(picks)
+        if merged is None:
+            merged = node.merged[picks] = self._merge_branches(node, picks)
+        value = self._checked(merged, ctx)
+        exclusive = True
+        for (kind, branches, disc), pick in zip(node.groups, picks, strict=True):
+            if kind == "oneOf" and not disc:
+                self._exclude_others(value, branches, pick, merged)
+                exclusive = exclusive and self._matches_one(value, branches)
+        return value, exclusive
 
     def _matches_one(self, value: Any, branches: list[Any]) -> bool:
         return sum(1 for branch in branches if self._valid(branch, value)) <= 1

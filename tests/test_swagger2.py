@@ -176,7 +176,10 @@ def test_security_definitions_become_schemes(converted: dict) -> None:
     assert schemes["key"] == {"type": "apiKey", "name": "X-Key", "in": "header"}
     assert schemes["login"] == {"type": "http", "scheme": "basic"}
     assert schemes["robots"]["flows"] == {
-        "clientCredentials": {"scopes": {"read": "Read"}, "tokenUrl": "https://shop.example.com/oauth/token"}
+        "clientCredentials": {
+            "scopes": {"read": "Read"},
+            "tokenUrl": "https://shop.example.com/oauth/token",
+        }
     }
     assert set(schemes["people"]["flows"]["authorizationCode"]) == {
         "scopes", "authorizationUrl", "tokenUrl"
