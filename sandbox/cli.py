@@ -19,6 +19,7 @@ from sandbox.keys import KeyRing
 from sandbox.oauth import discover
 from sandbox.observe import configure_logging
 from sandbox.spec import Spec, load_spec
+from sandbox.spec_notes import discriminator_conflicts
 from sandbox.store import StorageError
 
 console = Console(stderr=True)
@@ -213,6 +214,11 @@ def check(spec: Path, config: Path | None, **flags: Any) -> None:
     loaded, _settings = _load(spec, config, flags)
     for warning in loaded.warnings:
         console.print(f"[bold yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+    conflicts = discriminator_conflicts(loaded)
+    for conflict in conflicts[:10]:
+        console.print(f"[bold yellow]note:[/] {conflict}", highlight=False, soft_wrap=True)
+    if len(conflicts) > 10:
+        console.print(f"[bold yellow]note:[/] ... and {len(conflicts) - 10} more like these")
     console.print(
         f"[bold green]ok:[/] {loaded.title}: {len(loaded.operations)} operations"
         f" under '{loaded.base_path or '/'}'",

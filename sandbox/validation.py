@@ -384,14 +384,24 @@ def _form_keys(data: RequestData) -> set[str]:
     return set(form.keys()) | set(files.keys())
 
 
-def _schema_kinds(schema: dict[str, Any]) -> set[str]:
+def _schema_kinds(schema: Any) -> set[str]:
+    """The JSON types a schema admits, looking into anyOf/oneOf branches (``[x, null]``)."""
+    if not isinstance(schema, dict):
+        return set()
     kind = schema.get("type")
-    return set(kind) if isinstance(kind, list) else {kind} if isinstance(kind, str) else set()
+    kinds = set(kind) if isinstance(kind, list) else {kind} if isinstance(kind, str) else set()
+    for branch in (schema.get("anyOf") or []) + (schema.get("oneOf") or []):
+        kinds |= _schema_kinds(branch)
+    if schema.get("nullable") is True:
+        kinds.add("null")
+    return kinds
 
 
 def _form_value(text: str, schema: dict[str, Any]) -> Any:
     """A form field's text as its schema types it (a form carries only strings)."""
     kinds = _schema_kinds(schema)
+    if "null" in kinds and text == "null":
+        return None
     if "string" in kinds or not kinds:
         return text
     try:
