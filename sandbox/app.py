@@ -50,6 +50,7 @@ from sandbox.preferences import (
     read_preference,
 )
 from sandbox.ratelimit import RateLimiter
+from sandbox.redis_state.connection import shown_url
 from sandbox.resources.engine import Call, NotStored, Outcome, ResourceEngine
 from sandbox.resources.inference import Binding, Resource
 from sandbox.responder import Planned, Responder, serialize
@@ -222,6 +223,8 @@ class Sandbox:
             for name, value in vars(self.settings).items()
             if name not in hidden
         }
+        if settings.get("redis"):
+            settings["redis"] = shown_url(settings["redis"])  # a password stays out
         client_id, _secret = self.settings.default_oauth_client
         return {
             "spec": {"title": self.spec.title, "path": str(self.spec.path),
@@ -458,7 +461,7 @@ class Sandbox:
         event_type = self.webhooks.event_name(binding.resource.singular, binding.action)
         if event_type is None or binding.resource.name in self._quiet:
             return engine.handle(binding, call)
-        engine.prepare(call.tenant)  # seeding a new tenant stays outside the write lock
+        engine.prepare(call.tenant, binding)  # seeding stays outside the write lock
         call.seeded = True
         file = getattr(self.webhooks.outbox, "file", None)  # a SQLite outbox's state file
         if file is not None and file is getattr(self.store, "file", None):
@@ -519,6 +522,8 @@ class Sandbox:
                 preference.code, declared_response(self.spec, operation, preference.code)
             )
         declared = self.responder.media_types(planned)
+        if outcome is not None and outcome.empty and declared:
+            outcome = None  # a deletion the spec answers with a body ({id, deleted}): generate it
         media_type = None
         if declared and not (outcome and outcome.empty):
             media_type = _negotiate(flask_request, declared)
@@ -764,6 +769,7 @@ def create_app(spec: Spec | str | Path | None = None, settings: Settings | None 
             path,
             validate=settings.validate_spec if settings else True,
             lenient=settings.lenient if settings else False,
+            cache_dir=settings.spec_cache_dir if settings else None,
         )
     if settings is None:
         settings = load_settings(spec.path, spec_extension=spec.document.get("x-sandbox"))

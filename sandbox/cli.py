@@ -20,6 +20,7 @@ from sandbox.keys import KeyRing
 from sandbox.oauth import discover
 from sandbox.observe import configure_logging
 from sandbox.spec import Spec, load_spec
+from sandbox.spec_notes import discriminator_conflicts
 from sandbox.store import StorageError
 
 console = Console(stderr=True)
@@ -30,10 +31,19 @@ def _fail(message: str) -> NoReturn:
     sys.exit(2)
 
 
-def _load(spec_path: Path, config: Path | None, flags: dict[str, Any]) -> tuple[Spec, Settings]:
+def _load(
+    spec_path: Path, config: Path | None, flags: dict[str, Any], *, serving: bool = False
+) -> tuple[Spec, Settings]:
     try:
         probe = load_settings(spec_path, config_file=config, overrides=flags)
-        spec = load_spec(spec_path, validate=probe.validate_spec, lenient=probe.lenient)
+        spec = load_spec(
+            spec_path,
+            validate=probe.validate_spec,
+            lenient=probe.lenient,
+            cache_dir=probe.spec_cache_dir,
+            # served leniently either way: problems are printed when validation finds them
+            on_warning=_lenient_warning if serving else None,
+        )
         settings = load_settings(
             spec_path,
             config_file=config,
@@ -45,6 +55,13 @@ def _load(spec_path: Path, config: Path | None, flags: dict[str, Any]) -> tuple[
     except ConfigError as exc:
         _fail(str(exc))
     return spec, settings
+
+
+def _lenient_warning(problem: str) -> None:
+    console.print(
+        f"[bold yellow]warning:[/] served leniently; the spec is invalid:\n{problem}",
+        highlight=False, soft_wrap=True,
+    )  # fmt: skip
 
 
 def banner(spec: Spec, settings: Settings) -> Panel:
@@ -179,6 +196,11 @@ def main() -> None:
     default=None,
     help="Serve a spec that breaks the OpenAPI schema, with a warning (references must resolve).",
 )
+@click.option(
+    "--spec-cache",
+    help="Directory of parsed specs, so a second start is fast; 'off' turns it off."
+    "  [default: .sandbox/cache]",
+)
 @click.option("--config", type=click.Path(path_type=Path, exists=True), help="Settings file.")
 @click.option(
     "--no-validate-spec",
@@ -191,15 +213,12 @@ def serve(spec: Path, config: Path | None, api_keys: tuple[str, ...], **flags: A
     """Serve SPEC (default: openapi.yaml)."""
     if api_keys:
         flags["api_keys"] = list(api_keys)
-    loaded, settings = _load(spec, config, flags)
+    loaded, settings = _load(spec, config, flags, serving=True)
     if not is_loopback(settings.host) and not settings.admin_token:
         settings.admin_token = new_admin_token()  # printed below, shared by every worker
     console.print(banner(loaded, settings))
     for warning in loaded.warnings:
-        console.print(
-            f"[bold yellow]warning:[/] served leniently; the spec is invalid:\n{warning}",
-            highlight=False, soft_wrap=True,
-        )  # fmt: skip
+        _lenient_warning(warning)
     try:
         configure_logging(settings.log_format)
         if settings.reload:
@@ -208,6 +227,28 @@ def serve(spec: Path, config: Path | None, api_keys: tuple[str, ...], **flags: A
             _serve_gunicorn(loaded, settings)
     except (ConfigError, StorageError) as exc:
         _fail(str(exc))
+
+
+@main.command()
+@click.argument("spec", type=click.Path(path_type=Path), default="openapi.yaml")
+@click.option("--lenient", is_flag=True, default=None, help="Report problems as warnings.")
+@click.option("--spec-cache", help="Directory of parsed specs ('off': none).")
+@click.option("--config", type=click.Path(path_type=Path, exists=True), help="Settings file.")
+def check(spec: Path, config: Path | None, **flags: Any) -> None:
+    """Load SPEC as serve would and report what would be served, or why it cannot be."""
+    loaded, _settings = _load(spec, config, flags)
+    for warning in loaded.warnings:
+        console.print(f"[bold yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+    conflicts = discriminator_conflicts(loaded)
+    for conflict in conflicts[:10]:
+        console.print(f"[bold yellow]note:[/] {conflict}", highlight=False, soft_wrap=True)
+    if len(conflicts) > 10:
+        console.print(f"[bold yellow]note:[/] ... and {len(conflicts) - 10} more like these")
+    console.print(
+        f"[bold green]ok:[/] {loaded.title}: {len(loaded.operations)} operations"
+        f" under '{loaded.base_path or '/'}'",
+        highlight=False,
+    )
 
 
 @main.group()
@@ -351,11 +392,29 @@ def _serve_gunicorn(spec: Spec, settings: Settings) -> None:
             # declares; lifting its caps lets the sandbox reply with a validation error instead.
             self.cfg.set("limit_request_line", 0)
             self.cfg.set("limit_request_field_size", 65536)
+            if settings.workers > 1:
+                # the kernel spreads connections over the workers: without it one gthread
+                # worker often takes every keep-alive connection and the other idles
+                self.cfg.set("reuse_port", True)
 
         def load(self) -> Any:
             return app
 
+    if settings.workers > 1:
+        _port_is_free(settings.host, settings.port)  # SO_REUSEPORT would share a taken port
     _Server().run()
+
+
+def _port_is_free(host: str, port: int) -> None:
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
 def _shared_metrics_dir(settings: Settings) -> Path:

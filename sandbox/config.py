@@ -62,6 +62,7 @@ class Settings:
     cors: bool = True
     validate_spec: bool = True
     lenient: bool = False
+    spec_cache: str = ".sandbox/cache"
     state: str = ".sandbox/state.sqlite"
     # all shared state in this Redis instead (redis://host:6379/0): sandboxes act as one
     redis: str = ""
@@ -71,6 +72,11 @@ class Settings:
     journal_size: int = 1000
     admin_token: str = ""
     log_format: str = "json"
+
+    @property
+    def spec_cache_dir(self) -> str | None:
+        """Where parsed specs are kept, or None when the cache is off."""
+        return None if self.spec_cache.strip().lower() in ("", "off", "none") else self.spec_cache
 
     @property
     def default_api_key(self) -> str:

@@ -41,11 +41,11 @@ class ApiError(Exception):
 
 
 def storage_unavailable(exc: Exception) -> ApiError:
-    """The state file cannot be used (a full disk, permissions): retryable, and said so."""
+    """The state cannot be used (a full disk, permissions, Redis down): retryable, said so."""
     return ApiError(
         503, "STORAGE_UNAVAILABLE",
-        f"The sandbox cannot use its state file: {exc}. Free disk space or fix the file's "
-        "permissions, then retry.",
+        f"The sandbox cannot reach its state: {exc}. Free disk space or fix the state file's "
+        "permissions (or start Redis, with --redis), then retry.",
         headers={"Retry-After": "5"}, retry_after=5,
     )  # fmt: skip
 

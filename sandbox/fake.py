@@ -1348,16 +1348,40 @@ class DataFaker:
     # composition ----------------------------------------------------------------------------
 
     def _branch(self, node: _Node, ctx: _Ctx) -> Any:
-        """Pick one branch per oneOf/anyOf, merge it into the rest and generate from that."""
+        """Pick one branch per oneOf/anyOf, merge it into the rest and generate from that.
+
+        A oneOf whose branches overlap (two string branches, say) accepts no value that fits
+        both, so a value matching several is made again from each other branch in turn."""
         picks = tuple(self._choose(branches, disc, ctx) for _, branches, disc in node.groups)
+        value, exclusive = self._from_picks(node, picks, ctx)
+        if exclusive:
+            return value
+        for index, (kind, branches, disc) in enumerate(node.groups):
+            if kind != "oneOf" or disc:
+                continue
+            others = [i for i in range(len(branches)) if i != picks[index]]
+            ctx.rng.shuffle(others)
+            for other in others:
+                trial = (*picks[:index], other, *picks[index + 1 :])
+                value, exclusive = self._from_picks(node, trial, ctx)
+                if exclusive:
+                    return value
+        return value
+
+    def _from_picks(self, node: _Node, picks: tuple[int, ...], ctx: _Ctx) -> tuple[Any, bool]:
         merged = node.merged.get(picks)
         if merged is None:
             merged = node.merged[picks] = self._merge_branches(node, picks)
         value = self._checked(merged, ctx)
+        exclusive = True
         for (kind, branches, disc), pick in zip(node.groups, picks, strict=True):
             if kind == "oneOf" and not disc:
                 self._exclude_others(value, branches, pick, merged)
-        return value
+                exclusive = exclusive and self._matches_one(value, branches)
+        return value, exclusive
+
+    def _matches_one(self, value: Any, branches: list[Any]) -> bool:
+        return sum(1 for branch in branches if self._valid(branch, value)) <= 1
 
     def _choose(self, branches: list[Any], disc: Any, ctx: _Ctx) -> int:
         indices = list(range(len(branches)))
@@ -1391,6 +1415,13 @@ class DataFaker:
             if key is not None:
                 force[disc["propertyName"]] = key
         merged = _Node(node.src, parts, merge_parts(parts, self.v30))
+        if force:  # a spec may constrain the property to other values than the schema's name
+            plan = self._plan(merged)
+            force = {
+                name: key
+                for name, key in force.items()
+                if (prop := plan.byname.get(name)) is None or self._valid(prop.schema, key)
+            }
         merged.force = force
         merged.check = merged.check and not node.check
         return merged

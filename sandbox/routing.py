@@ -2,7 +2,9 @@
 
 A trie over path segments: literal segments are tried before templated ones, as OpenAPI
 requires (``/users/bulk`` wins over ``/users/{id}``), and a segment may mix text and
-variables (``/files/{name}.{ext}``).
+variables (``/files/{name}.{ext}``). Paths that differ only in their variables' names
+(``/services/{Sid}`` and ``/services/{ServiceSid}/senders``) share trie nodes, so values are
+captured by position and named by the operation that matched.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ _VARIABLE = re.compile(r"\{([^{}]+)\}")
 @dataclass
 class _Node:
     literal: dict[str, _Node] = field(default_factory=dict)
-    templated: list[tuple[re.Pattern[str], tuple[str, ...], _Node]] = field(default_factory=list)
+    templated: list[tuple[re.Pattern[str], _Node]] = field(default_factory=list)
     operations: dict[str, Operation] = field(default_factory=dict)
+    names: dict[str, tuple[str, ...]] = field(default_factory=dict)  # per method, in order
 
 
 @dataclass(frozen=True)
@@ -44,17 +47,15 @@ class NotFound:
 RouteResult = Union[Match, MethodNotAllowed, NotFound]  # noqa: UP007 - runtime alias
 
 
-def _compile_segment(segment: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
-    names: list[str] = []
+def _compile_segment(segment: str) -> re.Pattern[str]:
     pattern = ""
     position = 0
     for found in _VARIABLE.finditer(segment):
         pattern += re.escape(segment[position : found.start()])
-        names.append(found.group(1))
         pattern += "(.+?)" if position or found.end() < len(segment) else "(.+)"
         position = found.end()
     pattern += re.escape(segment[position:])
-    return re.compile(f"^{pattern}$", re.DOTALL), tuple(names)
+    return re.compile(f"^{pattern}$", re.DOTALL)
 
 
 class Router:
@@ -68,56 +69,58 @@ class Router:
         node = self._root
         for segment in _segments(operation.path):
             if "{" in segment:
-                regex, names = _compile_segment(segment)
-                for existing, _names, child in node.templated:
+                regex = _compile_segment(segment)
+                for existing, child in node.templated:
                     if existing.pattern == regex.pattern:
                         node = child
                         break
                 else:
                     child = _Node()
-                    node.templated.append((regex, names, child))
+                    node.templated.append((regex, child))
                     # more literal text first: "{id}.json" before "{id}"
                     node.templated.sort(key=lambda item: -len(_VARIABLE.sub("", item[0].pattern)))
                     node = child
             else:
                 node = node.literal.setdefault(segment, _Node())
         node.operations[operation.method] = operation
+        node.names[operation.method] = tuple(_VARIABLE.findall(operation.path))
 
     def match(self, method: str, path: str) -> RouteResult:
         if self.base_path:
             if path != self.base_path and not path.startswith(self.base_path + "/"):
                 return NotFound(f"the API is served under {self.base_path}/")
             path = path[len(self.base_path) :]
-        found = self._walk(self._root, _segments(path), 0, {})
+        found = self._walk(self._root, _segments(path), 0, ())
         if found is None:
             return NotFound("no path in the spec matches")
-        node, params = found
+        node, values = found
         operation = node.operations.get(method.upper())
         if operation is None and method.upper() == "HEAD":
             operation = node.operations.get("GET")
         if operation is None:
-            return MethodNotAllowed(tuple(sorted(node.operations)), params)
-        return Match(operation, params)
+            names = next(iter(node.names.values()))
+            return MethodNotAllowed(
+                tuple(sorted(node.operations)), dict(zip(names, values, strict=True))
+            )
+        return Match(operation, dict(zip(node.names[operation.method], values, strict=True)))
 
     def _walk(
-        self, node: _Node, segments: list[str], index: int, params: dict[str, str]
-    ) -> tuple[_Node, dict[str, str]] | None:
+        self, node: _Node, segments: list[str], index: int, values: tuple[str, ...]
+    ) -> tuple[_Node, tuple[str, ...]] | None:
         if index == len(segments):
-            return (node, params) if node.operations else None
+            return (node, values) if node.operations else None
         segment = segments[index]
         child = node.literal.get(segment)
         if child is not None:
-            found = self._walk(child, segments, index + 1, params)
+            found = self._walk(child, segments, index + 1, values)
             if found is not None:
                 return found
-        for regex, names, templated_child in node.templated:
+        for regex, templated_child in node.templated:
             matched = regex.match(segment)
             if matched is None:
                 continue
-            values = dict(params)
-            for name, value in zip(names, matched.groups(), strict=True):
-                values[name] = unquote(value)
-            found = self._walk(templated_child, segments, index + 1, values)
+            captured = values + tuple(unquote(value) for value in matched.groups())
+            found = self._walk(templated_child, segments, index + 1, captured)
             if found is not None:
                 return found
         return None

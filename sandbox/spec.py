@@ -6,7 +6,8 @@ The table is built once at start-up so that no request ever walks the spec.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -23,6 +24,9 @@ from sandbox.documents import (
     read_document,
 )
 from sandbox.errors import SpecError
+from sandbox.spec_cache import LoadedSpec, SpecCache
+from sandbox.swagger2 import convert as convert_swagger2
+from sandbox.swagger2 import is_swagger2
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 JSON_MEDIA = re.compile(r"^application/(?:[\w.+-]+\+)?json(?:;.*)?$|^\*/\*$", re.I)
@@ -201,11 +205,13 @@ def _detect_version(document: Any, path: Path) -> str:
     if not isinstance(document, dict):
         raise SpecError("not an OpenAPI document: the top level must be a mapping", file=path)
     if "swagger" in document:
+        if is_swagger2(document):
+            return "2.0"
         raise SpecError(
-            f"Swagger {document['swagger']} documents are not supported yet",
+            f"unsupported 'swagger' version: {document['swagger']!r}",
             file=path,
             pointer="/swagger",
-            hint="convert it to OpenAPI 3 (for example with swagger2openapi) and serve that",
+            hint="the sandbox serves Swagger 2.0 (converted on load) and OpenAPI 3.0 to 3.2",
         )
     version = document.get("openapi")
     if not isinstance(version, str) or not re.match(r"^3\.[012](\.\d+)?", version):
@@ -222,9 +228,13 @@ def validate_document(document: dict[str, Any], path: Path, origins: dict) -> No
     """Run openapi-spec-validator and report the first problem with its location."""
     from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
-    openapi = str(document.get("openapi"))
+    openapi = str(document.get("openapi") or document.get("swagger"))
     validator_cls: type = OpenAPIV31SpecValidator
-    if openapi.startswith("3.0"):
+    if is_swagger2(document):
+        from openapi_spec_validator import OpenAPIV2SpecValidator
+
+        validator_cls = OpenAPIV2SpecValidator
+    elif openapi.startswith("3.0"):
         validator_cls = OpenAPIV30SpecValidator
     if openapi.startswith("3.2"):
         try:
@@ -247,8 +257,9 @@ def validate_document(document: dict[str, Any], path: Path, origins: dict) -> No
     more = "".join(f"\n  also: {text}" for text in others)
     if len(errors) > 3:
         more += f"\n  ... and {len(errors) - 3} more problems"
+    kind = "Swagger" if is_swagger2(document) else "OpenAPI"
     raise SpecError(
-        f"invalid OpenAPI {openapi} document: {_first_line(error)}{more}",
+        f"invalid {kind} {openapi} document: {_first_line(error)}{more}",
         file=file,
         pointer=pointer.rstrip("/") or "/",
         line=pointer_line(file, pointer),
@@ -259,28 +270,82 @@ def _first_line(error: Exception) -> str:
     return str(getattr(error, "message", error)).splitlines()[0]
 
 
-def load_spec(path: str | Path, *, validate: bool = True, lenient: bool = False) -> Spec:
+def load_spec(
+    path: str | Path,
+    *,
+    validate: bool = True,
+    lenient: bool = False,
+    cache_dir: str | Path | None = None,
+    on_warning: Callable[[str], None] | None = None,
+) -> Spec:
     """Read, bundle, check and index a spec; every failure is a SpecError.
 
     ``lenient``: a document that breaks the OpenAPI schema is still served, its problems kept
     in ``Spec.warnings``, as peers do with the specs people actually have. What cannot be
-    served safely (unreadable files, unresolvable references, no paths) still fails."""
+    served safely (unreadable files, unresolvable references, no paths) still fails.
+    ``cache_dir``: reuse the parsed and validated document while no file of it changes.
+    ``on_warning`` (lenient only): validate in a background thread instead of before serving,
+    since the document is served either way; problems are reported through it when found
+    (validating openai's spec takes longer than everything else at start-up together)."""
     path = Path(path)
+    cache = SpecCache(cache_dir) if cache_dir else None
+    loaded = cache.get(path, validate) if cache is not None else None
+    if loaded is None:
+        later = validate and lenient and on_warning is not None
+        loaded, source = _load_fresh(path, validate and not later)
+        write = cache.writer(path, validate, loaded) if cache is not None else None
+        if later:
+            assert on_warning is not None
+            _validate_later(source, path, loaded.origins, write, on_warning)
+        elif write is not None:
+            write(loaded.problem)
+    if loaded.problem is not None and not lenient:
+        raise loaded.problem
+    spec = Spec(path, loaded.document, origins=loaded.origins)
+    spec.warnings = [str(loaded.problem)] if loaded.problem is not None else []
+    return spec
+
+
+def _load_fresh(path: Path, validate: bool) -> tuple[LoadedSpec, dict[str, Any]]:
+    """The loaded spec, and the bundled document as written (before any Swagger conversion,
+    so that validation reports locations in the user's own file)."""
     document = read_document(path)
     _detect_version(document, path)
     bundler = Bundler(path, document)
-    document = bundler.bundle()
-    check_local_refs(document, path)
-    warnings: list[str] = []
-    if validate:
+    source = bundler.bundle()
+    check_local_refs(source, path)
+    problem = None
+    if validate:  # a Swagger document is checked as written, so errors point into the file
         try:
-            validate_document(document, path, bundler.origins)
+            validate_document(source, path, bundler.origins)
         except SpecError as exc:
-            if not lenient:
-                raise
-            warnings.append(str(exc))
+            problem = exc
+    document = convert_swagger2(source) if is_swagger2(source) else source
     if not document.get("paths") and not document.get("webhooks"):
         raise SpecError("the document declares no paths and no webhooks", file=path)
-    spec = Spec(path, document, origins=bundler.origins)
-    spec.warnings = warnings
-    return spec
+    loaded = LoadedSpec(document, bundler.origins, problem, files=list(bundler.documents))
+    return loaded, source
+
+
+def _validate_later(
+    source: dict[str, Any],
+    path: Path,
+    origins: dict,
+    write: Callable[[SpecError | None], None] | None,
+    on_warning: Callable[[str], None],
+) -> None:
+    def run() -> None:
+        try:
+            validate_document(source, path, origins)
+            problem = None
+        except SpecError as exc:
+            problem = exc
+        except Exception as exc:  # a validator crash must not go unseen, nor stop serving
+            on_warning(f"{path}: the spec could not be validated ({exc!r})")
+            return
+        if write is not None:
+            write(problem)
+        if problem is not None:
+            on_warning(str(problem))
+
+    threading.Thread(target=run, name="sandbox-spec-validation", daemon=True).start()

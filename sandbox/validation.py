@@ -291,12 +291,17 @@ class OperationValidator:
                 reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
                 result.problems.append(Problem("body", f"malformed JSON{position}: {reason}"))
                 return
-        if data.body and data.mimetype in _FORM_TYPES:
+        if data.body and data.mimetype == "application/x-www-form-urlencoded":
             try:
                 data.body.decode(_mime_options(data.content_type).get("charset", "utf-8"))
             except (UnicodeDecodeError, LookupError):
                 result.problems.append(Problem("body", "form data must be UTF-8 text"))
                 return
+        if data.body and self._raw_string(data.mimetype):
+            result.body = data.body  # an image, a CSV, base64 text: the body is the string
+            return
+        if data.body and data.mimetype == "multipart/form-data" and self._multipart(data, result):
+            return
         try:
             body = self.core._get_body(data.body, data.content_type, self.operation_path)
         except MissingRequiredRequestBody:
@@ -319,6 +324,43 @@ class OperationValidator:
             result.problems.extend(self._unsent_required(data))
             result.body = body
 
+    def _multipart(self, data: RequestData, result: ValidationResult) -> bool:
+        """Check a multipart body part by part. openapi-core hands every part over as bytes,
+        which no string, number or boolean schema accepts; here text parts are read as the
+        schema types them and each file stands for a string, its name. False: not handled."""
+        media = self.media_types.get(data.mimetype)
+        schema = self.spec.deref((media or {}).get("schema"))
+        if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
+            return False
+        form, files = _form_parts(data)
+        value: dict[str, Any] = {}
+        for name in {*form.keys(), *files.keys()}:
+            prop = self.spec.deref(schema["properties"].get(name)) or {}
+            many = "array" in _schema_kinds(prop)
+            item = self.spec.deref(prop.get("items")) or {} if many else prop
+            parts = [_form_value(text, item) for text in form.getlist(name)]
+            parts += [upload.filename or "upload" for upload in files.getlist(name)]
+            value[name] = parts if many else parts[0]
+        schema_path = self.operation_path / "requestBody" / "content" / data.mimetype / "schema"
+        factory = self.core.schema_validators_factory
+        validator = factory.create(self.spec_path, schema_path).validator
+        result.problems.extend(
+            _schema_problem(e) for e in _leaf_errors(validator.iter_errors(value))
+        )
+        if not result.problems:
+            result.body = value
+        return True
+
+    def _raw_string(self, mimetype: str | None) -> bool:
+        """A declared media type that is neither JSON nor a form, with a string schema:
+        openapi-core hands such bodies over as bytes, which no string schema accepts."""
+        if not mimetype or mimetype not in self.media_types or is_json_media(mimetype):
+            return False
+        if mimetype in _FORM_TYPES:
+            return False
+        schema = self.spec.deref(self.media_types[mimetype].get("schema")) or {}
+        return isinstance(schema, dict) and schema.get("type") == "string"
+
     def _unsent_required(self, data: RequestData) -> list[Problem]:
         """openapi-core fills form defaults before it checks ``required``; JSON Schema says a
         default does not make a missing property present, so check what was really sent."""
@@ -336,7 +378,7 @@ _FAIL = object()
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-def _form_keys(data: RequestData) -> set[str]:
+def _form_parts(data: RequestData) -> tuple[Any, Any]:
     from io import BytesIO
 
     from werkzeug.formparser import FormDataParser
@@ -345,7 +387,46 @@ def _form_keys(data: RequestData) -> set[str]:
     _, form, files = parser.parse(
         BytesIO(data.body), data.mimetype, len(data.body), _mime_options(data.content_type)
     )
+    return form, files
+
+
+def _form_keys(data: RequestData) -> set[str]:
+    form, files = _form_parts(data)
     return set(form.keys()) | set(files.keys())
+
+
+def _schema_kinds(schema: Any) -> set[str]:
+    """The JSON types a schema admits, looking into anyOf/oneOf branches (``[x, null]``)."""
+    if not isinstance(schema, dict):
+        return set()
+    kind = schema.get("type")
+    kinds = set(kind) if isinstance(kind, list) else {kind} if isinstance(kind, str) else set()
+    for branch in (schema.get("anyOf") or []) + (schema.get("oneOf") or []):
+        kinds |= _schema_kinds(branch)
+    if schema.get("nullable") is True:
+        kinds.add("null")
+    return kinds
+
+
+def _form_value(text: str, schema: dict[str, Any]) -> Any:
+    """A form field's text as its schema types it (a form carries only strings)."""
+    kinds = _schema_kinds(schema)
+    if "null" in kinds and text == "null":
+        return None
+    if "string" in kinds or not kinds:
+        return text
+    try:
+        if "integer" in kinds and text.lstrip("-").isdigit():
+            return int(text)
+        if "number" in kinds:
+            return float(text)
+        if "boolean" in kinds and text.lower() in ("true", "false"):
+            return text.lower() == "true"
+        if kinds & {"object", "array"}:
+            return orjson.loads(text)  # a JSON part (encoding contentType application/json)
+    except (ValueError, orjson.JSONDecodeError):
+        pass
+    return text
 
 
 def _mime_options(content_type: str) -> dict[str, str]:

@@ -233,7 +233,7 @@ def test_invalid_document_reports_the_schema_problem_and_location(tmp_path: Path
     [
         ("[1, 2]", "top level must be a mapping"),
         ("openapi: 4.0.0\ninfo: {title: t, version: '1'}\npaths: {}\n", "unsupported"),
-        ("swagger: '2.0'\ninfo: {title: t, version: '1'}\npaths: {}\n", "Swagger 2.0"),
+        ("swagger: '1.2'\ninfo: {title: t, version: '1'}\npaths: {}\n", "unsupported 'swagger'"),
         ("info: {title: t}\n", "missing 'openapi'"),
     ],
 )

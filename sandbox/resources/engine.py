@@ -35,6 +35,12 @@ _TIMESTAMPS = {"createdat", "created", "creationdate", "updatedat", "updated", "
 _UPDATED = {"updatedat", "updated", "modifiedat"}
 
 
+def _root(resource: Resource) -> Resource:
+    while resource.parent is not None:
+        resource = resource.parent
+    return resource
+
+
 def _norm(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
@@ -92,6 +98,7 @@ class ResourceEngine:
         self._shapes: dict[str, tuple[Resource, Any, _ItemShape]] = {}
         self._answers: dict[str, tuple[Binding, _AnswerPlan]] = {}
         self._create_schemas: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+        self._shown: dict[tuple[str, bool], Any] = {}
         # resource -> (field, maker): a secret made on create when absent, shown only then
         self.secret_fields: dict[str, tuple[str, Callable[[], str]]] = {}
         self.unseeded: set[str] = set()  # resources that start empty (webhook subscriptions)
@@ -100,22 +107,25 @@ class ResourceEngine:
         return self.bindings.get(operation_id)
 
     # -- dispatch -----------------------------------------------------------------------
-    def prepare(self, tenant: str) -> None:
-        """Seed a tenant seen for the first time (handle does it too, when not done yet)."""
-        self.store.ensure_seeded(tenant, self._seed_all)
+    def prepare(self, tenant: str, binding: Binding) -> None:
+        """Seed the binding's resources the first time a tenant touches them (handle does it
+        too, when not done yet). One resource family at a time: a spec of a hundred
+        resources (DigitalOcean's) does not make anyone's first request wait for all."""
+        root = _root(binding.resource)
+        self.store.ensure_seeded(tenant, lambda: self._seed_family(root), scope=root.name)
 
     def handle(self, binding: Binding, call: Call) -> Outcome:
         try:
             if not call.seeded:
-                self.store.ensure_seeded(call.tenant, self._seed_all)
+                self.prepare(call.tenant, binding)
             handler = getattr(self, f"_{binding.action}")
             return handler(binding, call)
         except StorageError as exc:
             raise storage_unavailable(exc) from None
 
-    def _parent(self, resource: Resource, call: Call) -> str:
-        parent_id = self._parent_id(resource, call)
-        self._check_parent(resource, call, parent_id)
+    def _parent(self, binding: Binding, call: Call) -> str:
+        parent_id = self._parent_id(binding.resource, call)
+        self._check_parent(binding, call, parent_id)
         return parent_id
 
     def _parent_id(self, resource: Resource, call: Call) -> str:
@@ -123,10 +133,13 @@ class ResourceEngine:
             return ""
         return call.path_params.get(resource.parent_param, "")
 
-    def _check_parent(self, resource: Resource, call: Call, parent_id: str) -> None:
+    def _check_parent(self, binding: Binding, call: Call, parent_id: str) -> None:
+        resource = binding.resource
         if resource.parent is None or resource.parent_param is None:
             return
         if self.store.get(call.tenant, resource.parent.name, parent_id) is None:
+            if binding.operation.response_for(404) is None:
+                raise NotStored()  # the spec promises an answer: it is generated
             raise self._not_found(resource.parent, parent_id)
 
     def _not_found(self, resource: Resource, record_id: str) -> ApiError:
@@ -145,7 +158,7 @@ class ResourceEngine:
     # -- actions ------------------------------------------------------------------------
     def _existing(self, binding: Binding, call: Call) -> tuple[str, str, dict[str, Any]]:
         """The addressed record's id, parent and body; 404 (or fallback) when absent."""
-        parent = self._parent(binding.resource, call)
+        parent = self._parent(binding, call)
         record_id = self._item_id(binding, call)
         stored = self.store.get(call.tenant, binding.resource.name, record_id, parent)
         if stored is None:
@@ -166,7 +179,7 @@ class ResourceEngine:
         if secret is not None and not (isinstance(call.body, dict) and call.body.get(secret[0])):
             record.body[secret[0]] = secret[1]()
         with call.transaction():
-            self._check_parent(resource, call, parent)
+            self._check_parent(binding, call, parent)
             self._insert(call.tenant, resource, [record], self._chosen_ids(resource, [call.body]))
             call.wrote([record.body])
         # Location comes from the responder, which reads the id from the body it is given
@@ -242,7 +255,7 @@ class ResourceEngine:
     def _delete(self, binding: Binding, call: Call) -> Outcome:
         resource = binding.resource
         with call.transaction():
-            parent = self._parent(resource, call)
+            parent = self._parent(binding, call)
             record_id = self._item_id(binding, call)
             last = self.store.get(call.tenant, resource.name, record_id, parent)
             if last is None or not self.store.delete(call.tenant, resource.name, record_id, parent):
@@ -252,7 +265,7 @@ class ResourceEngine:
 
     def _list(self, binding: Binding, call: Call) -> Outcome:
         resource = binding.resource
-        parent = self._parent(resource, call)
+        parent = self._parent(binding, call)
         plan = self._list_plan(binding)
         value_of = {n: call.query.get(n, plan.defaults.get(n)) for n in plan.names}
         limit = max(1, _int(value_of.get(plan.limit), 20)) if plan.limit else 20
@@ -432,16 +445,44 @@ class ResourceEngine:
         return shape
 
     def _valid(self, resource: Resource, obj: dict[str, Any], rng: random.Random) -> dict[str, Any]:
-        """Keep what fits the schema; regenerate what does not (stored objects stay valid)."""
-        schema = resource.item_schema or {}
+        """Keep what fits the schema; regenerate what does not (stored objects stay valid).
+        A record is found by its id, so the id is kept even when nothing else could be."""
+        fixed = self._fit(resource.item_schema or {}, obj, rng)
+        if resource.id_field in obj:
+            fixed[resource.id_field] = obj[resource.id_field]
+        return fixed
+
+    def _fit(self, schema: Any, obj: Any, rng: random.Random) -> Any:
+        """``obj`` if it matches ``schema``, else a generated object with as many of its
+        fields as still match."""
         if self.checks.is_valid(schema, obj):
             return obj
         fixed = self.faker.generate(schema, rng=rng, mode="response", fresh=True)
+        if not isinstance(fixed, dict) or not isinstance(obj, dict):
+            return fixed
         for name, value in obj.items():
             trial = {**fixed, name: value}
             if self.checks.is_valid(schema, trial):
                 fixed = trial
         return fixed
+
+    def _shown_schema(self, binding: Binding, many: bool) -> Any:
+        """The schema this response gives a record where it is not the resource's own (one
+        path listing another shape of the same records, as Spotify's and Twilio's do), or
+        None where they agree. Worked out once per operation."""
+        key = (binding.operation.operation_id, many)
+        if key not in self._shown:
+            schema = self._response_schema(binding)
+            for name in binding.slot:
+                shape = merged(self.spec.deref, schema) or {}
+                schema = (shape.get("properties") or {}).get(name)
+            if many:
+                schema = (merged(self.spec.deref, schema) or {}).get("items")
+            schema = self.spec.deref(schema)
+            own = binding.resource.item_schema
+            same = not isinstance(schema, dict) or schema is own or schema == own
+            self._shown[key] = None if same else schema
+        return self._shown[key]
 
     def _unique_values(self, resource: Resource, obj: dict[str, Any]) -> dict[str, str]:
         return {
@@ -478,9 +519,11 @@ class ResourceEngine:
         )  # fmt: skip
 
     # -- seeding ------------------------------------------------------------------------
-    def _seed_all(self) -> dict[str, list[Record]]:
+    def _seed_family(self, root: Resource) -> dict[str, list[Record]]:
+        """Records for ``root`` and every resource nested under it."""
+        family = [r for r in self.resources.values() if _root(r) is root]
         records: dict[str, list[Record]] = {}
-        for resource in self.resources.values():
+        for resource in family:
             if resource.parent is not None or resource.item_schema is None:
                 continue
             if resource.name in self.unseeded:
@@ -499,7 +542,7 @@ class ResourceEngine:
                         made.append(record)
                         break
             records[resource.name] = made
-        for resource in self.resources.values():
+        for resource in family:
             if resource.parent is None or resource.item_schema is None:
                 continue
             children = []
@@ -549,6 +592,12 @@ class ResourceEngine:
         self, binding: Binding, value: Any, call: Call, *, total: int | None = None,
         facts: _PageFacts | None = None,
     ) -> Any:  # fmt: skip
+        shown = self._shown_schema(binding, isinstance(value, list))
+        if shown is not None:
+            if isinstance(value, list):
+                value = [self._fit(shown, item, call.rng) for item in value]
+            else:
+                value = self._fit(shown, value, call.rng)
         if not binding.slot:
             return value
         plan = self._answer_plan(binding)

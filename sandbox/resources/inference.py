@@ -145,6 +145,10 @@ class Inference:
                     match = _PARAM.match(segments[-2])
                     resource.parent_param = match.group(1) if match else None
                     resource.name = f"{candidate.name}.{name}"
+        taken = {other.name for other in self.resources.values()}
+        if resource.name in taken:  # /v1/models and /v2/gen-ai/models keep their own records
+            plain = [s for s in segments if not _PARAM.match(s)]
+            resource.name = ".".join(plain)
         if isinstance(override, dict):
             resource.name = str(override.get("name", resource.name))
             resource.singular = str(override.get("singular", singular(resource.name)))

@@ -38,8 +38,11 @@ class ListQuery:
 
 
 class StateStore(Protocol):
-    def ensure_seeded(self, tenant: str, seed: Callable[[], dict[str, list[Record]]]) -> None:
-        """Create a tenant's seed records the first time the tenant is seen, exactly once."""
+    def ensure_seeded(
+        self, tenant: str, seed: Callable[[], dict[str, list[Record]]], scope: str = ""
+    ) -> None:
+        """Create a tenant's seed records for ``scope`` (a family of resources; "" for all)
+        the first time the tenant asks for that scope, exactly once."""
 
     def get(self, tenant: str, resource: str, record_id: str, parent: str = "") -> dict | None: ...
 

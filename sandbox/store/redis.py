@@ -246,7 +246,8 @@ class RedisStore:
         self.file = redis  # what the app wraps a change and its events in (see RedisState.write)
         self._client = redis.client
         self._tenants = redis.key("store", "tenants")
-        self._seeders: dict[str, Callable[[], dict[str, list[Record]]]] = {}
+        # tenant -> scope -> seed: what this process has seen seeded
+        self._seeders: dict[str, dict[str, Callable[[], dict[str, list[Record]]]]] = {}
         self._insert_script = redis.script(_INSERT)
         self._replace_script = redis.script(_REPLACE)
         self._delete_script = redis.script(_DELETE)
@@ -262,18 +263,24 @@ class RedisStore:
         return self._key("ord", tenant, resource) + ":" + part(parent)
 
     # -- seeding ----------------------------------------------------------------------------
-    def ensure_seeded(self, tenant: str, seed: Callable[[], dict[str, list[Record]]]) -> None:
-        if tenant in self._seeders:
+    def ensure_seeded(
+        self, tenant: str, seed: Callable[[], dict[str, list[Record]]], scope: str = ""
+    ) -> None:
+        scopes = self._seeders.get(tenant)
+        if scopes is not None and scope in scopes:
             return
+        marker = f"{tenant}\x1f{scope}" if scope else tenant
         with self.redis.guard():
-            seeded = self._client.sismember(self._tenants, tenant)
+            seeded = self._client.sismember(self._tenants, marker)
         if not seeded:
             records = seed()  # outside any lock: another process may seed meanwhile, and wins
             batch = [(name, record) for name, items in records.items() for record in items]
-            self._run_insert(tenant, batch, mode="seed")
+            self._run_insert(tenant, batch, mode="seed", member=marker)
+        with self.redis.guard():  # the tenant itself is marked, so later steps notice a reset
+            self._client.sadd(self._tenants, tenant)
         if len(self._seeders) >= 10_000:
             self._seeders.clear()
-        self._seeders[tenant] = seed
+        self._seeders.setdefault(tenant, {})[scope] = seed
 
     def _checked(self, tenant: str) -> str:
         """'1' when this process believes the tenant seeded: the script must make sure."""
@@ -281,9 +288,8 @@ class RedisStore:
 
     def _seed_again(self, tenant: str) -> None:
         """Another process reset the store after this one saw the tenant seeded."""
-        seed = self._seeders.pop(tenant, None)
-        if seed is not None:
-            self.ensure_seeded(tenant, seed)
+        for scope, seed in (self._seeders.pop(tenant, None) or {}).items():
+            self.ensure_seeded(tenant, seed, scope)
 
     # -- the interface ----------------------------------------------------------------------
     def get(self, tenant: str, resource: str, record_id: str, parent: str = "") -> dict | None:
@@ -311,10 +317,13 @@ class RedisStore:
                 return
             self._seed_again(tenant)
 
-    def _run_insert(self, tenant: str, batch: list[tuple[str, Record]], *, mode: str) -> bool:
-        """False when the tenant turned out not to be seeded (mode 'check')."""
+    def _run_insert(
+        self, tenant: str, batch: list[tuple[str, Record]], *, mode: str, member: str = ""
+    ) -> bool:
+        """False when the tenant turned out not to be seeded (mode 'check'). ``member``: the
+        seeded mark to test and set in mode 'seed' (the tenant and the scope seeded)."""
         keys = [self.redis.key("store", "seq"), self._tenants]
-        args: list[Any] = [tenant, mode]
+        args: list[Any] = [member or tenant, mode]
         for resource, record in batch:
             keys += [
                 self._key("rec", tenant, resource),

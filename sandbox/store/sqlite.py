@@ -41,17 +41,20 @@ class SQLiteStore:
         return self.file.db
 
     # -- the interface ------------------------------------------------------------------
-    def ensure_seeded(self, tenant: str, seed: Callable[[], dict[str, list[Record]]]) -> None:
+    def ensure_seeded(
+        self, tenant: str, seed: Callable[[], dict[str, list[Record]]], scope: str = ""
+    ) -> None:
+        marker = f"{tenant}\x1f{scope}" if scope else tenant
         with self._guard():
-            if self._db.execute("SELECT 1 FROM tenants WHERE tenant = ?", (tenant,)).fetchone():
+            if self._db.execute("SELECT 1 FROM tenants WHERE tenant = ?", (marker,)).fetchone():
                 return
         records = seed()
         with self._write() as db:
-            if db.execute("SELECT 1 FROM tenants WHERE tenant = ?", (tenant,)).fetchone():
+            if db.execute("SELECT 1 FROM tenants WHERE tenant = ?", (marker,)).fetchone():
                 return  # another thread or process seeded it meanwhile
             for resource, items in records.items():
                 self._insert(db, tenant, resource, items)
-            db.execute("INSERT INTO tenants VALUES (?, julianday('now'))", (tenant,))
+            db.execute("INSERT INTO tenants VALUES (?, julianday('now'))", (marker,))
 
     def get(self, tenant: str, resource: str, record_id: str, parent: str = "") -> dict | None:
         with self._guard():
@@ -186,4 +189,6 @@ def _sql_value(value: Any) -> Any:
         return int(value)
     if isinstance(value, dict | list):
         return dumps(value).decode()
+    if isinstance(value, int) and not -(2**63) <= value < 2**63:
+        return float(value)  # beyond SQLite's integers; JSON numbers that big are stored as REAL
     return value
