@@ -290,15 +290,24 @@ def load_spec(
     path = Path(path)
     cache = SpecCache(cache_dir) if cache_dir else None
     loaded = cache.get(path, validate) if cache is not None else None
+    later = validate and lenient and on_warning is not None and loaded is None
+    if later and cache is not None:  # parsed before, never validated to the end (stopped early)
+        unchecked = cache.get(path, False)
+        if unchecked is not None:
+            assert on_warning is not None
+            write = cache.writer(path, True, unchecked)
+            _validate_later(unchecked.document, path, unchecked.origins, write, on_warning)
+            loaded = unchecked
     if loaded is None:
-        later = validate and lenient and on_warning is not None
         loaded, source = _load_fresh(path, validate and not later)
-        write = cache.writer(path, validate, loaded) if cache is not None else None
         if later:
             assert on_warning is not None
+            if cache is not None:  # a restart before the verdict still skips the parsing
+                cache.put(path, False, loaded)
+            write = cache.writer(path, True, loaded) if cache is not None else None
             _validate_later(source, path, loaded.origins, write, on_warning)
-        elif write is not None:
-            write(loaded.problem)
+        elif cache is not None:
+            cache.put(path, validate, loaded)
     if loaded.problem is not None and not lenient:
         raise loaded.problem
     spec = Spec(path, loaded.document, origins=loaded.origins)

@@ -131,6 +131,8 @@ def test_a_lenient_start_validates_in_the_background_and_caches_the_verdict(
 
     spec = load_spec(root, cache_dir=cache, lenient=True, on_warning=warn)
     assert [op.key for op in spec.operations] == ["GET /things"]  # served before the verdict
+    # kept at once, unvalidated: a restart before the verdict still skips the parsing
+    assert SpecCache(cache).get(root, validated=False) is not None
     assert done.wait(30), "the background validation never reported"
     assert "/paths/~1things/get/responses/200" in found[0]
     for _ in range(50):  # the entry is written just before the warning is reported
