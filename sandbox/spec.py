@@ -5,6 +5,8 @@ The table is built once at start-up so that no request ever walks the spec.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -343,18 +345,43 @@ def _validate_later(
     write: Callable[[SpecError | None], None] | None,
     on_warning: Callable[[str], None],
 ) -> None:
-    def run() -> None:
+    """Validate in a forked process, so start-up and serving keep the GIL to themselves; a
+    thread of this process waits (idle) for the verdict and reports it."""
+    readable, writable = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: validate, keep the verdict, say it, leave without cleanup
+        os.close(readable)
         try:
-            validate_document(source, path, origins)
-            problem = None
-        except SpecError as exc:
-            problem = exc
-        except Exception as exc:  # a validator crash must not go unseen, nor stop serving
-            on_warning(f"{path}: the spec could not be validated ({exc!r})")
-            return
-        if write is not None:
-            write(problem)
-        if problem is not None:
-            on_warning(str(problem))
+            os.write(writable, _verdict(source, path, origins, write).encode())
+        finally:
+            os._exit(0)
+    os.close(writable)
 
-    threading.Thread(target=run, name="sandbox-spec-validation", daemon=True).start()
+    def relay() -> None:
+        with os.fdopen(readable, "rb") as stream:
+            message = stream.read().decode()
+        with contextlib.suppress(ChildProcessError):  # a server may have reaped it already
+            os.waitpid(child, 0)
+        if message:
+            on_warning(message)
+
+    threading.Thread(target=relay, name="sandbox-spec-validation", daemon=True).start()
+
+
+def _verdict(
+    source: dict[str, Any],
+    path: Path,
+    origins: dict,
+    write: Callable[[SpecError | None], None] | None,
+) -> str:
+    """The problem found, or "" for a valid spec; the cache gets the verdict either way."""
+    try:
+        validate_document(source, path, origins)
+        problem = None
+    except SpecError as exc:
+        problem = exc
+    except Exception as exc:  # a validator crash must not go unseen, nor stop serving
+        return f"{path}: the spec could not be validated ({exc!r})"
+    if write is not None:
+        write(problem)
+    return "" if problem is None else str(problem)
