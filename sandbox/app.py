@@ -170,7 +170,6 @@ class Sandbox:
             signing=settings.webhook_signing,
             renames=settings.webhook_event_names,
             max_payload=settings.webhook_max_payload,
-            ordered=settings.webhook_ordered,
             api_subscriptions=listed,
         )  # fmt: skip
 

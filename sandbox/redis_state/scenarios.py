@@ -4,8 +4,6 @@ activated for one request fires exactly once, whichever machine the request reac
 from __future__ import annotations
 
 import json
-import secrets
-import time
 
 from flask import g, has_request_context
 
@@ -64,10 +62,7 @@ class RedisScenarioBoard(ScenarioBoard):
         operation: str | None = None,
         count: int | None = None,
     ) -> ActiveScenario:
-        active = ActiveScenario(
-            "scn_" + secrets.token_hex(6), chosen, key or None, operation or None, count,
-            time.time(),
-        )  # fmt: skip
+        active = ActiveScenario.new(chosen, key, operation, count)
         value = dumps({"scenario": chosen.name, "params": chosen.params, "key": active.key,
                        "operation": active.operation, "created_at": active.created_at})  # fmt: skip
         with self.redis.guard(), self.redis.client.pipeline(transaction=True) as pipe:

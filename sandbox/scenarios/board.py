@@ -41,6 +41,14 @@ class ActiveScenario:
     remaining: int | None  # None: until cleared
     created_at: float
 
+    @classmethod
+    def new(
+        cls, chosen: Scenario, key: str | None, operation: str | None, count: int | None
+    ) -> ActiveScenario:
+        """A freshly switched-on scenario, whichever store keeps it."""
+        return cls("scn_" + secrets.token_hex(6), chosen, key or None, operation or None, count,
+                   time.time())  # fmt: skip
+
     def matches(self, key: str | None, operation_id: str, route: str) -> bool:
         return (self.key is None or self.key == key) and (
             self.operation is None or self.operation in (operation_id, route)
@@ -75,10 +83,7 @@ class ScenarioBoard:
         operation: str | None = None,
         count: int | None = None,
     ) -> ActiveScenario:
-        active = ActiveScenario(
-            "scn_" + secrets.token_hex(6), chosen, key or None, operation or None, count,
-            time.time(),
-        )  # fmt: skip
+        active = ActiveScenario.new(chosen, key, operation, count)
         with self.file.write() as db:
             db.execute(
                 "INSERT INTO active_scenarios VALUES (?, ?, ?, ?, ?, ?, ?)",
