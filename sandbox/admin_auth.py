@@ -8,7 +8,6 @@ dashboard sets after ``/__sandbox/?token=...``. Health stays open for load balan
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import secrets
 
 from flask import Request
@@ -19,15 +18,6 @@ from sandbox.admin import problem
 COOKIE = "sandbox_admin_token"
 HEADER = "X-Sandbox-Admin-Token"
 _OPEN = {"/__sandbox/health"}
-
-
-def is_loopback(host: str) -> bool:
-    if host in ("localhost", "localhost.localdomain"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def new_admin_token() -> str:

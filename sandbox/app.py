@@ -25,10 +25,10 @@ from werkzeug.routing import PathConverter
 from werkzeug.wrappers import Response
 
 from sandbox.admin import admin_blueprint, problem
-from sandbox.admin_auth import admin_guard, is_loopback, new_admin_token
+from sandbox.admin_auth import admin_guard, new_admin_token
 from sandbox.auth import ANONYMOUS, Authenticator, Principal
 from sandbox.backends import open_backend
-from sandbox.config import Settings, load_settings
+from sandbox.config import Settings, is_loopback, load_settings
 from sandbox.dashboard import dashboard_blueprint
 from sandbox.docs import docs_blueprint
 from sandbox.error_bodies import ApiError, ErrorBodies, storage_unavailable
@@ -70,7 +70,7 @@ from sandbox.webhooks.bridge import stored_subscriptions, subscription_resource
 from sandbox.webhooks.callbacks import CallbackContext, plan_callbacks
 from sandbox.webhooks.delivery import RetryPolicy
 from sandbox.webhooks.hub import PayloadTooLarge, WebhookHub
-from sandbox.webhooks.safety import DestinationPolicy
+from sandbox.webhooks.safety import DestinationPolicy, DestinationRefused
 from sandbox.webhooks.signing import SCHEMES, new_secret
 from sandbox.webhooks.subscriptions import Subscription
 
@@ -118,6 +118,7 @@ class Sandbox:
                 seed=settings.seed, seed_records=settings.seed_records,
             )  # fmt: skip
         self._quiet: set[str] = set()
+        self._subscriptions: str | None = None  # the spec's own webhook subscription resource
         self.webhooks = self._webhook_hub(spec, settings)
         try:
             default_chaos = parse_chaos(settings.chaos)
@@ -153,6 +154,7 @@ class Sandbox:
                 store, engine = self.store, self.engine
                 engine.unseeded.add(resource.name)  # seeded URLs would point nowhere
                 self._quiet.add(resource.name)  # subscribing is not itself an event
+                self._subscriptions = resource.name
                 if "secret" in ((resource.item_schema or {}).get("properties") or {}):
                     engine.secret_fields[resource.name] = ("secret", new_secret)
 
@@ -165,7 +167,7 @@ class Sandbox:
             subscriptions=self.backend.subscriptions(),
             retry=RetryPolicy(settings.webhook_attempts, settings.webhook_backoff,
                               settings.webhook_timeout),
-            policy=DestinationPolicy(settings.webhook_allow_private,
+            policy=DestinationPolicy(settings.private_webhooks,
                                      frozenset(settings.webhook_allowed_hosts)),
             signing=settings.webhook_signing,
             renames=settings.webhook_event_names,
@@ -425,6 +427,8 @@ class Sandbox:
         binding = self.engine.binding(operation.operation_id) if self.engine else None
         if binding is None or self.engine is None:  # stateless, or not a resource
             return self.respond(operation, flask_request, route.path_params, rate_headers)
+        if binding.resource.name == self._subscriptions:
+            self._admit_destination(operation, result.body)
         call = Call(
             tenant=principal.key or "public",
             path_params=route.path_params,
@@ -441,6 +445,22 @@ class Sandbox:
         return self.respond(
             operation, flask_request, route.path_params, rate_headers, outcome, rng=call.rng
         )
+
+    def _admit_destination(self, operation: Operation, body: Any) -> None:
+        """The spec's subscription endpoint refuses what the admin API refuses, in the
+        spec's own error shape: a URL the delivery worker would never send to."""
+        url = body.get("url") if isinstance(body, dict) else None
+        if not isinstance(url, str):
+            return
+        try:
+            self.webhooks.policy.admit(url)
+        except DestinationRefused as exc:
+            message = str(exc)
+            raise ApiError(
+                _client_error_status(operation), "VALIDATION_ERROR",
+                f"Invalid request: url {message}",
+                details=[{"field": "url", "message": message}],
+            ) from None
 
     def sample_record(self, event_type: str) -> Any:
         """Realistic data for a manual event: a fresh record of the resource it names."""

@@ -12,9 +12,9 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
-from sandbox.admin_auth import is_loopback, new_admin_token
+from sandbox.admin_auth import new_admin_token
 from sandbox.backends import open_backend
-from sandbox.config import Settings, load_settings
+from sandbox.config import Settings, is_loopback, load_settings
 from sandbox.errors import ConfigError, SpecError
 from sandbox.keys import KeyRing
 from sandbox.oauth import discover

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
+import ipaddress
 import json
 import os
 from collections.abc import Mapping
@@ -46,7 +47,8 @@ class Settings:
     webhook_attempts: int = 3
     webhook_backoff: float = 2.0
     webhook_timeout: float = 10.0
-    webhook_allow_private: bool = True
+    # None: allowed while listening on loopback only, refused beyond it (a shared host)
+    webhook_allow_private: bool | None = None
     webhook_allowed_hosts: list[str] = field(default_factory=list)
     webhook_max_payload: int = 256 * 1024
     webhook_event_names: dict[str, str] = field(default_factory=dict)
@@ -72,6 +74,19 @@ class Settings:
     journal_size: int = 1000
     admin_token: str = ""
     log_format: str = "json"
+
+    @property
+    def on_loopback(self) -> bool:
+        """Listening where only this machine can reach the sandbox."""
+        return is_loopback(self.host)
+
+    @property
+    def private_webhooks(self) -> bool:
+        """Whether webhooks may go to loopback and private addresses: on loopback the
+        receiver is the developer's own; on a shared host it would be someone's service."""
+        if self.webhook_allow_private is None:
+            return self.on_loopback
+        return self.webhook_allow_private
 
     @property
     def spec_cache_dir(self) -> str | None:
@@ -116,6 +131,15 @@ class Settings:
         return {**PLANS, DEFAULT_PLAN: self.rate_limits, **self.plans}
 
 
+def is_loopback(host: str) -> bool:
+    if host in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 _TYPES = get_type_hints(Settings)
 
@@ -124,7 +148,9 @@ def _coerce(name: str, value: Any) -> Any:
     kind = _TYPES[name]
     text = str(value).strip()
     try:
-        if kind is bool:
+        if kind == bool | None and (value is None or text.lower() in ("", "auto")):
+            return None
+        if kind in (bool, bool | None):
             if isinstance(value, bool):
                 return value
             if text.lower() in ("1", "true", "yes", "on"):

@@ -194,8 +194,15 @@ def test_link_local_and_metadata_addresses_are_refused(sandbox) -> None:
     )
     assert refused.status_code == 400
     assert "link-local" in refused.json["error"]["message"]
-    # through the spec's endpoint the URL is stored, but nothing is ever sent there
-    client.post("/v1/webhooks", json={"url": "http://169.254.169.254/x", "events": ["*"]})
+    # the spec's own endpoint refuses it too, in the spec's error shape
+    api = client.post("/v1/webhooks", json={"url": "http://169.254.169.254/x", "events": ["*"]})
+    assert api.status_code == 400
+    assert api.json["error"]["details"] == [
+        {"field": "url", "message": api.json["error"]["details"][0]["message"]}
+    ]
+    assert "link-local" in api.json["error"]["details"][0]["message"]
+    # and a subscription that slipped past (a name that resolves inside later) is never sent
+    box.webhooks.subscriptions.create("http://169.254.169.254/x", ["*"], "whsec_x", None)
     client.post("/__sandbox/events", json={"type": "user.created"})
     (log,) = settled(box, 1)
     assert log["status"] == "failed"

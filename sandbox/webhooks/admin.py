@@ -54,7 +54,7 @@ def webhooks_blueprint(sandbox: Sandbox) -> Blueprint:
         if not isinstance(secret, str):
             return _problem(400, "invalid_request", "secret must be a string.")
         try:
-            hub.policy.check(body["url"])
+            hub.policy.admit(body["url"])
         except DestinationRefused as exc:
             return _problem(400, "destination_refused", str(exc))
         subscription = hub.subscriptions.create(body["url"], events, secret, scheme)

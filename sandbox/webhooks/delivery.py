@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import urllib3
 
 from sandbox.webhooks.outbox import Attempt, Delivery, Outbox
-from sandbox.webhooks.safety import DestinationPolicy, DestinationRefused
+from sandbox.webhooks.pinned import PinnedPools
+from sandbox.webhooks.safety import DestinationPolicy, DestinationRefused, DestinationUnresolved
 from sandbox.webhooks.signing import sign
 
 log = logging.getLogger("sandbox.webhooks")
@@ -52,7 +53,7 @@ class DeliveryWorker:
         self._pid: int | None = None
         self._start_lock = threading.Lock()
         self._rng = random.Random()
-        self._http: urllib3.PoolManager | None = None
+        self._http: PinnedPools | None = None
 
     def ensure_running(self) -> None:
         """Start this process's worker once (a forked gunicorn worker starts its own)."""
@@ -63,10 +64,7 @@ class DeliveryWorker:
                 return
             self._pid = os.getpid()
             self._stop.clear()
-            self._http = urllib3.PoolManager(
-                num_pools=32, maxsize=self.senders, retries=False,
-                timeout=urllib3.Timeout(total=self.retry.timeout),
-            )  # fmt: skip
+            self._http = PinnedPools(maxsize=self.senders, timeout=self.retry.timeout)
             threading.Thread(target=self._run, name="webhook-delivery", daemon=True).start()
 
     def wake(self) -> None:
@@ -124,15 +122,14 @@ class DeliveryWorker:
         started = time.time()
         clock = time.perf_counter()
         try:
-            self.policy.check(delivery.url)
+            destination = self.policy.check(delivery.url)
+        except DestinationUnresolved as exc:  # DNS may answer later: an ordinary failure
+            return Attempt(started, headers, None, "", 0.0, str(exc))
         except DestinationRefused as exc:
             return Attempt(started, headers, None, "", 0.0, f"refused by policy: {exc}")
         assert self._http is not None
         try:
-            response = self._http.request(
-                "POST", delivery.url, body=delivery.body, headers=headers, redirect=False,
-                preload_content=False,
-            )  # fmt: skip
+            response = self._http.post(destination, delivery.body, headers)
             excerpt = response.read(_EXCERPT, decode_content=True).decode("utf-8", "replace")
             response.release_conn()
             error = "" if 200 <= response.status < 300 else f"HTTP {response.status}"
