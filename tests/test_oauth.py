@@ -12,11 +12,12 @@ import pytest
 import requests
 
 REDIRECT = "https://client.example/callback"
+PUBLIC = "spa"  # a public client (no secret): PKCE is its proof
 
 
 @pytest.fixture
 def live(live_server_factory):
-    return live_server_factory()
+    return live_server_factory(oauth_clients=[{"client_id": PUBLIC, "redirect_uris": [REDIRECT]}])
 
 
 def pkce_pair(method: str = "S256") -> tuple[str, str]:
@@ -30,6 +31,7 @@ def pkce_pair(method: str = "S256") -> tuple[str, str]:
 def authorize(live, **params: str) -> requests.Response:
     client_id, _ = live.settings.default_oauth_client
     query = {"response_type": "code", "client_id": client_id, "redirect_uri": REDIRECT, **params}
+    query = {name: value for name, value in query.items() if value is not None}
     return requests.get(live.base_url + "/oauth/authorize", params=query, allow_redirects=False)
 
 
@@ -45,10 +47,10 @@ def token_request(live, **params: str) -> requests.Response:
 
 
 def test_code_flow_with_pkce_and_refresh_end_to_end(live) -> None:
-    client_id, _ = live.settings.default_oauth_client
+    client_id = PUBLIC
     verifier, challenge = pkce_pair()
     redirected = code_from(
-        authorize(live, scope="users:read orders:read", state="xyz",
+        authorize(live, client_id=client_id, scope="users:read orders:read", state="xyz",
                   code_challenge=challenge, code_challenge_method="S256")
     )  # fmt: skip
     assert redirected["state"] == "xyz"
@@ -75,7 +77,7 @@ def test_code_flow_with_pkce_and_refresh_end_to_end(live) -> None:
         audience="http://localhost:8000/v1", issuer=live.origin,
     )  # fmt: skip
     assert claims["sub"] == "sandbox_user"
-    assert claims["client_id"] == client_id
+    assert claims["client_id"] == PUBLIC
     assert claims["scope"] == "users:read orders:read"
     assert claims["exp"] - claims["iat"] == 3600
 
@@ -113,23 +115,84 @@ def test_code_flow_with_pkce_and_refresh_end_to_end(live) -> None:
 
 @pytest.mark.parametrize("method", ["S256", "plain"])
 def test_pkce_verifier_must_match(live, method) -> None:
-    client_id, _ = live.settings.default_oauth_client
     verifier, challenge = pkce_pair(method)
     exchange = {"grant_type": "authorization_code", "redirect_uri": REDIRECT,
-                "client_id": client_id}  # fmt: skip
-    code = code_from(authorize(live, code_challenge=challenge, code_challenge_method=method))
+                "client_id": PUBLIC}  # fmt: skip
+    pkce = {"client_id": PUBLIC, "code_challenge": challenge, "code_challenge_method": method}
+    code = code_from(authorize(live, **pkce))
     wrong = token_request(live, **exchange, code=code["code"], code_verifier=pkce_pair()[0])
     assert wrong.status_code == 400
     assert wrong.json()["error"] == "invalid_grant"
     assert "code_verifier" in wrong.json()["error_description"]
 
-    code = code_from(authorize(live, code_challenge=challenge, code_challenge_method=method))
+    code = code_from(authorize(live, **pkce))
     missing = token_request(live, **exchange, code=code["code"])
     assert missing.json()["error"] == "invalid_grant"
 
-    code = code_from(authorize(live, code_challenge=challenge, code_challenge_method=method))
+    code = code_from(authorize(live, **pkce))
     right = token_request(live, **exchange, code=code["code"], code_verifier=verifier)
     assert right.status_code == 200, right.text
+
+
+def test_pkce_does_not_replace_a_confidential_clients_secret(live) -> None:
+    """RFC 6749 §3.2.1 / OAuth 2.1: a client with a secret authenticates at the token
+    endpoint whatever else it sends. /authorize approves at once, so without this anyone
+    who can reach the sandbox gets the banner client's tokens with a PKCE pair of their own."""
+    client_id, secret = live.settings.default_oauth_client
+    verifier, challenge = pkce_pair()
+    code = code_from(authorize(live, code_challenge=challenge, code_challenge_method="S256"))
+    exchange = {"grant_type": "authorization_code", "code": code["code"],
+                "redirect_uri": REDIRECT, "client_id": client_id, "code_verifier": verifier}
+    refused = token_request(live, **exchange)
+    assert refused.status_code == 401, refused.text
+    assert refused.json()["error"] == "invalid_client"
+    assert "client_secret" in refused.json()["error_description"]
+    # refused before the code was spent: the same code works with the secret
+    issued = token_request(live, **exchange, client_secret=secret)
+    assert issued.status_code == 200, issued.text
+    refresh = {"grant_type": "refresh_token", "client_id": client_id,
+               "refresh_token": issued.json()["refresh_token"]}  # fmt: skip
+    assert token_request(live, **refresh).json()["error"] == "invalid_client"
+    assert token_request(live, **refresh, client_secret=secret).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "redirect_uri",
+    ["javascript:alert(1)", "JavaScript:alert(document.cookie)//", "data:text/html,<b>x</b>",
+     "file:///etc/passwd", "vbscript:msgbox", "com.example.app:/callback", "//evil.example/cb",
+     "/relative/cb", "https:///no-host", "https://client.example/cb#fragment"],
+)  # fmt: skip
+def test_authorize_redirects_only_to_http_urls_unless_registered(live, redirect_uri) -> None:
+    """No code, token or error is sent to a URI a browser would run or read locally."""
+    for response_type in ("code", "token"):
+        refused = authorize(live, redirect_uri=redirect_uri, response_type=response_type)
+        assert refused.status_code == 400, refused.headers.get("Location")
+        assert "Location" not in refused.headers
+        assert refused.json()["error"] == "invalid_request"
+
+
+def test_a_native_apps_registered_scheme_is_accepted(live_server_factory) -> None:
+    """RFC 8252 §7.1: a private-use scheme, once registered, is a redirect URI like any."""
+    native = "com.example.app:/oauth2redirect"
+    live = live_server_factory(oauth_clients=[{"client_id": "ios", "redirect_uris": [native]}])
+    _, challenge = pkce_pair()
+    answer = authorize(live, client_id="ios", redirect_uri=native, code_challenge=challenge)
+    assert answer.status_code == 302
+    assert answer.headers["Location"].startswith(native + "?code=ac_")
+
+
+@pytest.mark.parametrize("uri", ["javascript:alert(1)", "data:,x", "file:///tmp/x", "https://a/#f"])
+def test_a_dangerous_registered_redirect_uri_is_a_configuration_error(tmp_path, uri) -> None:
+    from sandbox import create_app, load_settings
+    from sandbox.errors import ConfigError
+    from tests.conftest import DEFAULT_SPEC
+
+    clients = [{"client_id": "x", "redirect_uris": [uri]}]
+    settings = load_settings(
+        DEFAULT_SPEC, environ={}, overrides={"state": ":memory:", "oauth_clients": clients}
+    )
+    with pytest.raises(ConfigError, match="redirect URI"):
+        create_app(DEFAULT_SPEC, settings)
 
 
 def test_a_code_works_once(live) -> None:

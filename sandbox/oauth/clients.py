@@ -22,7 +22,7 @@ class OAuthClient:
     identity: str  # the tenant and rate-limit identity its tokens act as
     plan: str
     scopes: frozenset[str] | None = None  # None: every scope the spec declares
-    redirect_uris: tuple[str, ...] = field(default=())  # empty: any absolute URI
+    redirect_uris: tuple[str, ...] = field(default=())  # empty: any http(s) URI
 
     def secret_matches(self, secret: str) -> bool:
         if self.client_secret is None:
@@ -30,10 +30,12 @@ class OAuthClient:
         return hmac.compare_digest(secret.encode(), self.client_secret.encode())
 
     def allows_redirect(self, uri: str) -> bool:
+        """A registered URI exactly; without registrations, any http(s) URI with a host.
+        Other schemes only when registered: a native app's own (RFC 8252 §7.1), never one a
+        browser would run or read locally (``javascript:``, ``data:``, ``file:``)."""
         if self.redirect_uris:
             return uri in self.redirect_uris
-        parts = urlsplit(uri)
-        return bool(parts.scheme and (parts.netloc or parts.path)) and not parts.fragment
+        return redirect_problem(uri, registered=False) is None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -43,6 +45,30 @@ class OAuthClient:
             "redirect_uris": list(self.redirect_uris) or "any",
             "plan": self.plan,
         }
+
+
+# schemes a browser runs or reads locally: a code or token sent there is the attacker's
+_NEVER = frozenset({"javascript", "data", "file", "vbscript", "blob", "about", "filesystem"})
+
+
+def redirect_problem(uri: str, *, registered: bool) -> str | None:
+    """Why ``uri`` cannot be a redirect URI, or None. Unregistered ones must be http(s)."""
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return "it is not a URI"
+    scheme = parts.scheme.lower()
+    if not scheme:
+        return "it is not absolute"
+    if parts.fragment or "#" in uri:
+        return "it has a fragment (RFC 6749 §3.1.2)"
+    if scheme in ("http", "https"):
+        return None if parts.netloc else "it has no host"
+    if scheme in _NEVER or not registered:
+        return f"{scheme}: is not an http(s) scheme" + (
+            "" if registered else "; register a native app's own scheme in oauth_clients"
+        )
+    return None
 
 
 def build_clients(
@@ -77,6 +103,10 @@ def _declared_client(entry: Any, default_plan: str, key_plan: Any) -> OAuthClien
     uris = entry.get("redirect_uris") or []
     if isinstance(uris, str):
         uris = [uris]
+    for uri in uris:
+        problem = redirect_problem(str(uri), registered=True)
+        if problem:
+            raise ConfigError(f"oauth client {client_id!r}: redirect URI {uri!r}: {problem}")
     api_key = entry.get("api_key")
     plan = entry.get("plan") or (key_plan(str(api_key)) if api_key else None) or default_plan
     secret = entry.get("client_secret")

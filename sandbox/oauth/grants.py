@@ -47,10 +47,6 @@ class Grant:
     challenge_method: str | None
     family: str
 
-    @property
-    def used_pkce(self) -> bool:
-        return self.challenge is not None
-
 
 class GrantRejected(Exception):
     """Why a code or refresh token cannot be redeemed (the ``invalid_grant`` description)."""

@@ -85,14 +85,12 @@ class OAuthServer:
                 "invalid_grant", "redirect_uri must be the one sent to the authorize endpoint."
             )
         self._check_pkce(grant, params.get("code_verifier"))
-        self._require_secret_unless_pkce(client, grant, request, params)
         return self._issue(request, client, grant.subject, grant.scope.split(), grant)
 
     def _grant_refresh_token(self, request: Request, params: dict[str, str]) -> dict:
         token = _required(params, "refresh_token")
         client = self._authenticated_client(request, params, allow_public=True)
         grant = self._redeem(token, "refresh", client)
-        self._require_secret_unless_pkce(client, grant, request, params)
         original = grant.scope.split()
         scopes = original
         if params.get("scope"):
@@ -139,6 +137,12 @@ class OAuthServer:
     def _authenticated_client(
         self, request: Request, params: dict[str, str], *, allow_public: bool
     ) -> OAuthClient:
+        """The client, authenticated before any code or token is spent. A confidential
+        client (one with a secret) sends it with every grant, PKCE or not (RFC 6749 §3.2.1,
+        OAuth 2.1): PKCE binds a code to the app that asked for it but proves nothing about
+        who that is, and /authorize approves at once, so the secret is all that keeps anyone
+        who can reach the sandbox from this client's tokens. Public clients (no secret: a
+        browser app, a phone) prove themselves with PKCE alone, where the grant allows it."""
         given = client_credentials(request, params)
         challenge = {"WWW-Authenticate": 'Basic realm="oauth"'} if given.via_basic else {}
         if not given.client_id:
@@ -158,24 +162,20 @@ class OAuthServer:
         if given.client_secret is not None:
             if not client.secret_matches(given.client_secret):
                 raise OAuthError("invalid_client", "Wrong client_secret.", 401, challenge)
-        elif not allow_public:
-            raise OAuthError(
-                "invalid_client", "This grant needs the client_secret too.", 401, challenge
-            )
-        return client
-
-    def _require_secret_unless_pkce(
-        self, client: OAuthClient, grant: Grant, request: Request, params: dict[str, str]
-    ) -> None:
-        """Public clients (a browser, a phone) prove themselves with PKCE instead."""
-        if grant.used_pkce or client.client_secret is None:
-            return
-        if client_credentials(request, params).client_secret is None:
+        elif client.client_secret is not None:
             raise OAuthError(
                 "invalid_client",
-                "This client has a secret: send it, or use PKCE (code_challenge).",
-                401,
-            )
+                "This client is confidential: send its client_secret (in the body or with HTTP "
+                "Basic) with every token request, PKCE or not. A public app (no secret) is "
+                "declared in oauth_clients without a client_secret.",
+                401, {"WWW-Authenticate": 'Basic realm="oauth"'},
+            )  # fmt: skip
+        elif not allow_public:
+            raise OAuthError(
+                "invalid_client", "This grant needs a confidential client and its client_secret.",
+                401, challenge,
+            )  # fmt: skip
+        return client
 
     def _redeem(self, token: str, kind: str, client: OAuthClient) -> Grant:
         try:
