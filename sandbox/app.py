@@ -223,7 +223,7 @@ class Sandbox:
         settings = {
             name: (str(value) if isinstance(value, Path) else value)
             for name, value in vars(self.settings).items()
-            if name not in hidden
+            if name not in hidden and not name.startswith("_")
         }
         if settings.get("redis"):
             settings["redis"] = shown_url(settings["redis"])  # a password stays out

@@ -50,6 +50,8 @@ def _load(
             spec_extension=spec.document.get("x-sandbox"),
             overrides=flags,
         )
+        if serving:  # the secret behind the banner's credentials: a problem is a message here
+            settings.default_oauth_client  # noqa: B018
     except SpecError as exc:
         _fail(f"cannot serve this spec\n{exc}")
     except ConfigError as exc:

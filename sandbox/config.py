@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import hashlib
+import functools
 import ipaddress
 import json
 import os
@@ -20,6 +20,7 @@ from typing import Any, get_type_hints
 import yaml
 
 from sandbox.errors import ConfigError
+from sandbox.instance_secret import derive, load_or_create
 from sandbox.ratelimit import DEFAULT_LIMITS, DEFAULT_PLAN, PLANS
 
 
@@ -93,18 +94,26 @@ class Settings:
         """Where parsed specs are kept, or None when the cache is off."""
         return None if self.spec_cache.strip().lower() in ("", "off", "none") else self.spec_cache
 
+    @functools.cached_property
+    def _instance_secret(self) -> bytes:
+        """Read (or made) once per Settings, before any worker forks (the banner asks)."""
+        return load_or_create(self.state, self.redis)
+
+    def _derived(self, purpose: str) -> str:
+        return derive(self._instance_secret, purpose, self.spec.name)
+
     @property
     def default_api_key(self) -> str:
-        """Stable across restarts so clients need no change; derived from the spec's name."""
+        """Stable across restarts so clients need no change; derived from the sandbox's own
+        random secret (``sandbox.instance_secret``), so nobody can compute it."""
         if self.api_keys:
             return self.api_keys[0]
-        digest = hashlib.sha256(f"openapi-sandbox:{self.spec.name}".encode()).hexdigest()
-        return f"sk_test_{digest[:24]}"
+        return f"sk_test_{self._derived('api-key')[:24]}"
 
     @property
     def default_oauth_client(self) -> tuple[str, str]:
         """(client_id, client_secret) of the banner's OAuth client, stable like the key."""
-        digest = hashlib.sha256(f"openapi-sandbox-oauth:{self.spec.name}".encode()).hexdigest()
+        digest = self._derived("oauth-client")
         return f"client_test_{digest[:16]}", f"cs_test_{digest[16:48]}"
 
     @property
@@ -112,7 +121,7 @@ class Settings:
         """Callbacks have no subscription to hold a secret: one per sandbox, stable."""
         if self.callback_secret:
             return self.callback_secret
-        digest = hashlib.sha256(f"openapi-sandbox-callbacks:{self.spec.name}".encode()).digest()
+        digest = bytes.fromhex(self._derived("callbacks"))
         return "whsec_" + base64.b64encode(digest[:24]).decode()
 
     def fixed_keys(self) -> dict[str, str]:
