@@ -9,6 +9,7 @@ that status. The spec, router, validators and generators are built once here.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import os
 import random
@@ -670,6 +671,19 @@ class Sandbox:
             )
         return self.error_response(error, None, flask_request.path)
 
+    def too_large(self, method: str, path: str) -> Response:
+        """413 for a body over ``max_body_bytes``, in the shape of whoever was asked."""
+        limit = self.settings.max_body_bytes
+        message = (
+            f"The request body is larger than the {limit} bytes this sandbox accepts "
+            "(set max_body_bytes to change it)."
+        )
+        if path == "/__sandbox" or path.startswith("/__sandbox/"):
+            return problem(413, "payload_too_large", message)
+        route = self.router.match(method, path)
+        operation = route.operation if isinstance(route, Match) else None
+        return self.error_response(ApiError(413, "PAYLOAD_TOO_LARGE", message), operation, path)
+
     def health(self) -> Response:
         import orjson
 
@@ -829,16 +843,7 @@ def create_app(spec: Spec | str | Path | None = None, settings: Settings | None 
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(_exc: RequestEntityTooLarge) -> Response:
-        limit = settings.max_body_bytes
-        error = ApiError(
-            413,
-            "PAYLOAD_TOO_LARGE",
-            f"The request body is larger than the {limit} bytes this sandbox accepts "
-            "(set max_body_bytes to change it).",
-        )
-        route = sandbox.router.match(request.method, request.path)
-        operation = route.operation if isinstance(route, Match) else None
-        return sandbox.error_response(error, operation, request.path)
+        return sandbox.too_large(request.method, request.path)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
@@ -871,6 +876,25 @@ def create_app(spec: Spec | str | Path | None = None, settings: Settings | None 
 
     app.wsgi_app = _ApiFastPath(app, sandbox, _admin_token, _common_headers)  # type: ignore[method-assign]
     return app
+
+
+def _frame_chunked_body(environ: dict[str, Any], limit: int) -> bool:
+    """Give a chunked body a length, so one limit holds whatever the framing. Werkzeug cuts
+    a chunked body at ``MAX_CONTENT_LENGTH`` without a word (the truncated text may still
+    parse: a form, a CSV), where a body with a Content-Length over it is refused. Read up to
+    one byte past the limit: False when the body is over it (a 413), else the body is
+    buffered and described by a Content-Length, as if the client had sent one."""
+    if environ.get("CONTENT_LENGTH") or "chunked" not in environ.get(
+        "HTTP_TRANSFER_ENCODING", ""
+    ).lower():
+        return True
+    body = environ["wsgi.input"].read(limit + 1)
+    if len(body) > limit:
+        return False
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    del environ["HTTP_TRANSFER_ENCODING"]
+    return True
 
 
 def _common_response_headers(
@@ -945,6 +969,12 @@ class _ApiFastPath:
         )
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if not _frame_chunked_body(environ, self.settings.max_body_bytes):
+            refused = self.app.request_class(environ)
+            response = self.sandbox.too_large(refused.method, refused.path)
+            response.headers["Connection"] = "close"  # the rest of the body is never read
+            response = _common_response_headers(refused, response, self.settings)
+            return response(environ, start_response)
         app = self.app
         if self._known_rules < 0:
             # as Flask does on its first request: no more routes or hooks from here on

@@ -9,13 +9,11 @@ openapi-core, whose verdict and error report are final.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from jsonschema.exceptions import ValidationError as SchemaError
 from jsonschema_path import SchemaPath
 from openapi_core import V30RequestValidator, V31RequestValidator, V32RequestValidator
@@ -36,10 +34,13 @@ from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 from openapi_core.validation.schemas.factories import SchemaValidatorsFactory
 from werkzeug.datastructures import Headers, MultiDict
 
+from sandbox.jsonio import JSONError, loads
 from sandbox.schemas import AcceptCompiler
 from sandbox.spec import Operation, Spec, is_json_media
 
 _INTEGER = re.compile(r"^-?\d+$")
+_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_MEDIA_TYPE = re.compile(f"{_TOKEN}/{_TOKEN}")  # RFC 9110 §8.3.1
 _NUMBER = re.compile(r"^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 _SIMPLE_TYPES = {"string", "integer", "number", "boolean"}
 
@@ -122,7 +123,7 @@ class _OpenAPICoreRequest:
             cookie=data.cookies,
         )
         self.body = data.body
-        self.content_type = data.content_type
+        self.content_type = _well_formed(data.content_type)
         self.method = data.method.lower()
 
 
@@ -236,8 +237,8 @@ class OperationValidator:
         if media not in self.media_types or not is_json_media(media):
             return False, None
         try:
-            parsed = orjson.loads(data.body)
-        except orjson.JSONDecodeError:
+            parsed = loads(data.body)
+        except JSONError:
             return False, None
         return self._body_check(media)(parsed), parsed
 
@@ -279,17 +280,18 @@ class OperationValidator:
         return False
 
     def _core_body(self, data: RequestData, result: ValidationResult) -> None:
-        if data.body and data.mimetype and is_json_media(data.mimetype):
+        if data.body and not _MEDIA_TYPE.fullmatch(data.mimetype or ""):
+            shown = data.content_type or "no Content-Type"
+            result.problems.append(
+                Problem("Content-Type", f"{shown!r} is not a media type (type/subtype)")
+            )
+            return
+        if data.body and is_json_media(data.mimetype):
             try:
-                json.loads(data.body)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                position = (
-                    f" at line {exc.lineno} column {exc.colno}"
-                    if isinstance(exc, json.JSONDecodeError)
-                    else ""
-                )
-                reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
-                result.problems.append(Problem("body", f"malformed JSON{position}: {reason}"))
+                loads(data.body)
+            except JSONError as exc:
+                position = f" at line {exc.lineno} column {exc.colno}" if exc.pos else ""
+                result.problems.append(Problem("body", f"malformed JSON{position}: {exc.msg}"))
                 return
         if data.body and data.mimetype == "application/x-www-form-urlencoded":
             try:
@@ -303,7 +305,8 @@ class OperationValidator:
         if data.body and data.mimetype == "multipart/form-data" and self._multipart(data, result):
             return
         try:
-            body = self.core._get_body(data.body, data.content_type, self.operation_path)
+            content_type = _well_formed(data.content_type)
+            body = self.core._get_body(data.body, content_type, self.operation_path)
         except MissingRequiredRequestBody:
             result.problems.append(Problem("body", "a request body is required"))
         except MissingRequestBody:
@@ -423,10 +426,18 @@ def _form_value(text: str, schema: dict[str, Any]) -> Any:
         if "boolean" in kinds and text.lower() in ("true", "false"):
             return text.lower() == "true"
         if kinds & {"object", "array"}:
-            return orjson.loads(text)  # a JSON part (encoding contentType application/json)
-    except (ValueError, orjson.JSONDecodeError):
+            return loads(text)  # a JSON part (encoding contentType application/json)
+    except ValueError:  # JSONError too
         pass
     return text
+
+
+def _well_formed(content_type: str) -> str:
+    """The header as werkzeug reads it, written again: openapi-core's own parser fails
+    with a ValueError on stray separators (``application/json;;;``)."""
+    from werkzeug.http import dump_options_header, parse_options_header
+
+    return dump_options_header(*parse_options_header(content_type))
 
 
 def _mime_options(content_type: str) -> dict[str, str]:
