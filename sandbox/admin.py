@@ -7,7 +7,6 @@ own OpenAPI document is ``/__sandbox/openapi.yaml``.
 
 from __future__ import annotations
 
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, request
@@ -35,8 +34,13 @@ def json_body() -> Any:
         return None
 
 
-def problem(status: int, code: str, message: str) -> Response:
-    return json_response({"status": "error", "error": {"code": code, "message": message}}, status)
+def problem(
+    status: int, code: str, message: str, details: list[dict[str, str]] | None = None
+) -> Response:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        error["details"] = details
+    return json_response({"status": "error", "error": error}, status)
 
 
 def admin_blueprint(sandbox: Sandbox) -> Blueprint:
@@ -110,8 +114,7 @@ def admin_blueprint(sandbox: Sandbox) -> Blueprint:
 
     @admin.get("/openapi.yaml")
     def own_spec() -> Response:
-        text = resources.files("sandbox").joinpath("admin_openapi.yaml").read_text("utf-8")
-        return Response(text, content_type="application/yaml")
+        return Response(sandbox.admin_contract.text, content_type="application/yaml")
 
     @admin.delete("/keys/<key>")
     def revoke_key(key: str) -> Response:

@@ -27,6 +27,7 @@ from werkzeug.wrappers import Response
 
 from sandbox.admin import admin_blueprint, problem
 from sandbox.admin_auth import admin_guard, new_admin_token
+from sandbox.admin_contract import AdminContract
 from sandbox.admin_origin import PRIVATE_HEADERS, is_guarded, origin_guard
 from sandbox.auth import ANONYMOUS, Authenticator, Principal
 from sandbox.backends import open_backend
@@ -66,7 +67,7 @@ from sandbox.scenarios.presets import seconds as duration
 from sandbox.schemas import SchemaChecks
 from sandbox.spec import Operation, Spec, load_spec
 from sandbox.store import StateStore, StorageError
-from sandbox.validation import RequestData, RequestValidator
+from sandbox.validation import RequestData, RequestValidator, request_data
 from sandbox.webhooks.admin import webhooks_blueprint
 from sandbox.webhooks.bridge import stored_subscriptions, subscription_resource
 from sandbox.webhooks.callbacks import CallbackContext, plan_callbacks
@@ -109,6 +110,7 @@ class Sandbox:
                 f"default_plan {settings.default_plan!r} is not a plan; known plans: "
                 + ", ".join(sorted(self.limiter.plans))
             )
+        self.admin_contract = AdminContract(sorted(self.limiter.plans))
         self.responder = Responder(spec, self.faker, self.checks)
         self.errors = ErrorBodies(spec, self.faker, self.checks)
         self.store: StateStore | None = None
@@ -202,7 +204,7 @@ class Sandbox:
         route = self.router.match(flask_request.method, flask_request.path)
         if not isinstance(route, Match):
             return None
-        result = self.validator.validate(route.operation, _request_data(flask_request, {}))
+        result = self.validator.validate(route.operation, request_data(flask_request, {}))
         return None if result.ok else _summary(result.problems)
 
     def reset(self) -> None:
@@ -268,7 +270,7 @@ class Sandbox:
         trace.route = f"{operation.method.upper()} {operation.path}"
         rate_headers: dict[str, str] = {}
         try:
-            data = _request_data(flask_request, route.path_params)
+            data = request_data(flask_request, route.path_params)
             try:
                 principal = (
                     self.authenticator.authenticate(operation, data)
@@ -723,19 +725,6 @@ def _preflight_headers(flask_request: Request, allowed: tuple[str, ...]) -> dict
     }
 
 
-def _request_data(flask_request: Request, path_params: dict[str, str]) -> RequestData:
-    return RequestData(
-        method=flask_request.method,
-        path_params=path_params,
-        query=flask_request.args,
-        headers=flask_request.headers,
-        cookies=flask_request.cookies,
-        body=flask_request.get_data(cache=True),
-        mimetype=flask_request.mimetype,
-        content_type=flask_request.content_type or "",
-    )
-
-
 def _request_id(flask_request: Request) -> str:
     """The caller's X-Request-Id when it is a sane token (tracing across services), else new."""
     given = flask_request.headers.get("X-Request-Id", "")
@@ -834,8 +823,11 @@ def create_app(spec: Spec | str | Path | None = None, settings: Settings | None 
 
     @app.before_request
     def _admin_token() -> Response | None:
-        refused = origin_guard(request, on_loopback=settings.on_loopback)
-        return refused or admin_guard(request, sandbox.admin_token)
+        return (
+            origin_guard(request, on_loopback=settings.on_loopback)
+            or admin_guard(request, sandbox.admin_token)
+            or sandbox.admin_contract.check(request)
+        )
 
     @app.after_request
     def _common_headers(response: Response) -> Response:

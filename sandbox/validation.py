@@ -33,6 +33,7 @@ from openapi_core.validation.request.exceptions import (
 from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 from openapi_core.validation.schemas.factories import SchemaValidatorsFactory
 from werkzeug.datastructures import Headers, MultiDict
+from werkzeug.wrappers import Request
 
 from sandbox.jsonio import JSONError, loads
 from sandbox.schemas import AcceptCompiler
@@ -79,6 +80,20 @@ class RequestData:
     body: bytes
     mimetype: str
     content_type: str
+
+
+def request_data(request: Request, path_params: dict[str, str]) -> RequestData:
+    """What validation reads of a werkzeug request (the body read once, and kept)."""
+    return RequestData(
+        method=request.method,
+        path_params=path_params,
+        query=request.args,
+        headers=request.headers,
+        cookies=request.cookies,
+        body=request.get_data(cache=True),
+        mimetype=request.mimetype,
+        content_type=request.content_type or "",
+    )
 
 
 class _MemoValidatorsFactory(SchemaValidatorsFactory):
@@ -551,14 +566,24 @@ def _text(error: BaseException) -> str:
 
 def _leaf_errors(errors: Iterable[SchemaError]) -> list[SchemaError]:
     """Prefer the most specific error of a oneOf/anyOf failure, the way a reader would."""
-    result = []
-    for error in errors:
-        if error.context and error.validator in ("oneOf", "anyOf"):
-            best = min(error.context, key=lambda e: (len(e.context or ()), -len(e.absolute_path)))
-            result.append(best)
-        else:
-            result.append(error)
-    return result
+    return [_most_telling(error) for error in errors]
+
+
+def _most_telling(error: SchemaError) -> SchemaError:
+    """For a oneOf/anyOf, the branch the value was meant for: the one whose ``const``
+    properties it matches (a discriminator, in effect), then the one with fewest errors;
+    within it, the deepest error."""
+    if not (error.context and error.validator in ("oneOf", "anyOf")):
+        return error
+    branches: dict[Any, list[SchemaError]] = {}
+    for inner in error.context:
+        branches.setdefault(next(iter(inner.relative_schema_path), 0), []).append(inner)
+    meant = min(
+        branches.values(),
+        key=lambda found: (sum(e.validator == "const" for e in found), len(found)),
+    )
+    best = min(meant, key=lambda e: (len(e.context or ()), -len(e.absolute_path)))
+    return _most_telling(best)
 
 
 def _schema_problem(error: SchemaError) -> Problem:

@@ -328,16 +328,19 @@ def test_the_more_specific_scenario_wins_and_the_header_beats_both(made) -> None
 
 def test_activation_errors_say_what_to_send(made) -> None:
     client, _, _ = made
-    for body, code in [
-        ({}, "invalid_request"),
-        ({"scenario": "nope"}, "invalid_scenario"),
-        ({"scenario": "slow", "count": 0}, "invalid_scenario"),
-        ({"scenario": "slow", "params": {"latency": "x"}}, "invalid_scenario"),
-        ({"scenario": "slow", "key": "sk_test_unknown"}, "unknown_key"),
-        ({"scenario": "slow", "operation": "listUserz"}, "unknown_operation"),
+    for body, status, code in [
+        ({}, 400, "invalid_scenario"),
+        ({"scenario": "nope"}, 400, "invalid_scenario"),
+        ({"scenario": "slow", "count": 0}, 400, "invalid_scenario"),
+        ({"scenario": "slow", "params": {"latency": "x"}}, 400, "invalid_scenario"),
+        ({"scenario": "slow", "params": {"fails": "2"}}, 400, "invalid_scenario"),
+        ({"scenario": "slow", "tenant": False}, 400, "invalid_scenario"),
+        # a well-formed request naming something that does not exist
+        ({"scenario": "slow", "key": "sk_test_unknown"}, 404, "unknown_key"),
+        ({"scenario": "slow", "operation": "listUserz"}, 404, "unknown_operation"),
     ]:
         response = activate(client, **body)
-        assert response.status_code == 400, body
+        assert response.status_code == status, body
         assert response.json["error"]["code"] == code, body
         assert response.json["error"]["message"]
 
@@ -392,10 +395,12 @@ def test_chaos_from_settings_and_bad_chaos(tmp_path) -> None:
     auth = {"Authorization": f"Bearer {settings.default_api_key}"}
     assert client.get("/v1/users", headers=auth).status_code in (500, 502, 503)
     assert client.get("/__sandbox/chaos").json["error_rate"] == 1
-    for body in [{"error_rate": 2}, {"latency": "300..50ms"}, {"statuses": [200]}, {"x": 1}]:
+    for body in [{"error_rate": 2}, {"latency": "1..90s"}, {"statuses": [200]}, {"x": 1}, None]:
         refused = client.put("/__sandbox/chaos", json=body)
         assert refused.status_code == 400, body
         assert refused.json["error"]["code"] == "invalid_chaos"
+    reversed_range = client.put("/__sandbox/chaos", json={"latency": "300..50ms"})
+    assert reversed_range.json["latency_ms"] == [50, 300]
     from sandbox.errors import ConfigError
 
     with pytest.raises(ConfigError, match="error_rate"):

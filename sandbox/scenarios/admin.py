@@ -47,11 +47,11 @@ def scenarios_blueprint(sandbox: Sandbox) -> Blueprint:
             return problem(400, "invalid_scenario", str(exc))
         key = str(body.get("key") or "") or None
         if key is not None and sandbox.keys.plan_of(key) is None:
-            return problem(400, "unknown_key", f"No key {key!r}; GET /__sandbox/keys lists them.")
+            return problem(404, "unknown_key", f"No key {key!r}; GET /__sandbox/keys lists them.")
         operation = str(body.get("operation") or "") or None
         if operation is not None and not _known_operation(sandbox, operation):
             return problem(
-                400, "unknown_operation",
+                404, "unknown_operation",
                 f"No operation {operation!r}: give an operationId or 'METHOD /path' as the spec "
                 "writes it (GET /__sandbox/config lists them).",
             )  # fmt: skip
@@ -106,6 +106,8 @@ def _params(value: Any) -> dict[str, Any]:
 def _count(value: Any) -> int | None:
     if value is None:
         return None
+    if isinstance(value, float) and value.is_integer():  # 5.0 is the integer 5 in JSON
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ScenarioError("count must be a whole number of requests, 1 or more")
     return value

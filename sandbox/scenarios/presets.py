@@ -132,6 +132,25 @@ def whole(text: str, *, what: str, low: int, high: int) -> int:
     return int(text)
 
 
+_DURATION = r"^([0-9]{1,5}(ms)?|[0-9]{1,2}(\.[0-9]{1,3})?s|[1-4]m)$"  # at most 5m
+_PARAM_SCHEMAS: dict[str, dict[str, Any]] = {
+    "retry_after": {"type": "string", "pattern": "^[0-9]{1,4}$"},
+    "field": {"type": "string", "minLength": 1},
+    "after": {"type": "string", "pattern": _DURATION},
+    "latency": {"type": "string", "pattern": _DURATION},
+    "fails": {"type": "string", "pattern": "^[1-9][0-9]{0,2}$"},
+}
+
+
+def param_schema(preset: str, name: str) -> dict[str, Any]:
+    """A JSON Schema for one parameter, for the admin API's document: a subset of what
+    ``_check_values`` accepts, so every value the document allows works."""
+    if name == "status":
+        return {"type": "string", "pattern": "^5[0-9][0-9]$" if preset == "server_error"
+                else "^[45][0-9][0-9]$"}  # fmt: skip
+    return _PARAM_SCHEMAS.get(name, {"type": "string"})
+
+
 def _check_values(found: Scenario) -> None:
     for name in found.params:
         value = found.param(name)

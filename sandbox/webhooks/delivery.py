@@ -89,7 +89,10 @@ class DeliveryWorker:
                     log.exception("webhook outbox unavailable")
                     self._stop.wait(_IDLE_POLL)
                     continue
-                list(pool.map(self._deliver, batch))
+                try:
+                    list(pool.map(self._deliver, batch))
+                except RuntimeError:  # the interpreter is exiting: the leases run out and
+                    return  # another process (or the next start) sends what was claimed
 
     def _until_due(self) -> float:
         """Seconds to the next due delivery, at most the idle poll (another process may

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -98,13 +99,28 @@ class DestinationPolicy:
             self._judge(host, address)
         return Destination(url, scheme, host, port, target, addresses)
 
-    def admit(self, url: str) -> None:
+    def admit(self, url: str, *, lookup_timeout: float = 2.0) -> None:
         """The subscribe-time check: everything ``check`` refuses, except a name that does
-        not resolve yet (each delivery attempt checks again, and retries)."""
-        try:
-            self.check(url)
-        except DestinationUnresolved:
+        not resolve yet or not within ``lookup_timeout`` seconds (a machine without working
+        DNS waits its resolver's whole timeout, 10 s and more, and a client's request must
+        not). Each delivery attempt checks again, without the time limit, and retries."""
+        outcome: list[BaseException | None] = []
+
+        def judge() -> None:
+            try:
+                self.check(url)
+                outcome.append(None)
+            except BaseException as exc:  # handed to the caller's thread
+                outcome.append(exc)
+
+        _parts(url)  # what is wrong with the URL itself is said at once
+        lookup = threading.Thread(target=judge, name="webhook-dns", daemon=True)
+        lookup.start()
+        lookup.join(lookup_timeout)
+        if not outcome or isinstance(outcome[0], DestinationUnresolved):
             return
+        if outcome[0] is not None:
+            raise outcome[0]
 
     def _judge(self, host: str, address: IPAddress) -> None:
         for seen in embedded(address):
