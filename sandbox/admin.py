@@ -137,7 +137,7 @@ def _journal_filter(args: Any) -> JournalFilter:
         value = args.get(name)
         if value is None or value == "":
             return default
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()):
             raise ValueError(f"{name} must be a whole number, not {value!r}")
         return int(value)
 

@@ -51,6 +51,7 @@ class Settings:
     # None: allowed while listening on loopback only, refused beyond it (a shared host)
     webhook_allow_private: bool | None = None
     webhook_allowed_hosts: list[str] = field(default_factory=list)
+    webhook_dns: bool = True  # off: names are never looked up, so never sent to
     webhook_max_payload: int = 256 * 1024
     webhook_event_names: dict[str, str] = field(default_factory=dict)
     webhook_rotation_grace: float = 24 * 3600.0

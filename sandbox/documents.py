@@ -79,7 +79,7 @@ def follow_pointer(document: Any, fragment: str) -> Any:
     node = document
     for token in split_pointer(fragment):
         if isinstance(node, list):
-            if not token.isdigit() or int(token) >= len(node):
+            if not (token.isascii() and token.isdigit()) or int(token) >= len(node):
                 raise KeyError(token)
             node = node[int(token)]
         elif isinstance(node, dict) and token in node:
@@ -106,7 +106,7 @@ def pointer_line(path: Path, fragment: str) -> int | None:
                         break
                 else:
                     return line
-            elif isinstance(node, yaml.SequenceNode) and token.isdigit():
+            elif isinstance(node, yaml.SequenceNode) and token.isascii() and token.isdigit():
                 node = node.value[int(token)]
             else:
                 return line

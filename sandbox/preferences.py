@@ -47,7 +47,7 @@ def read_preference(header: str | None) -> Preference | None:
     if not found:
         return None
     code = found.get("code")
-    if code is not None and not (code.isdigit() and 100 <= int(code) <= 599):
+    if code is not None and not (code.isascii() and code.isdigit() and 100 <= int(code) <= 599):
         raise ApiError(400, "INVALID_PREFER", f"Prefer: code={code} is not an HTTP status.")
     dynamic = found.get("dynamic")
     if dynamic is not None and dynamic.lower() not in ("true", "false"):

@@ -333,6 +333,8 @@ def test_activation_errors_say_what_to_send(made) -> None:
         ({"scenario": "nope"}, 400, "invalid_scenario"),
         ({"scenario": "slow", "count": 0}, 400, "invalid_scenario"),
         ({"scenario": "slow", "params": {"latency": "x"}}, 400, "invalid_scenario"),
+        ({"scenario": "slow", "params": {"latency": "10m"}}, 422, "invalid_scenario"),
+        ({"scenario": "flaky", "params": {"fails": "\u00b2"}}, 400, "invalid_scenario"),
         ({"scenario": "slow", "params": {"fails": "2"}}, 400, "invalid_scenario"),
         ({"scenario": "slow", "tenant": False}, 400, "invalid_scenario"),
         # a well-formed request naming something that does not exist
@@ -395,9 +397,10 @@ def test_chaos_from_settings_and_bad_chaos(tmp_path) -> None:
     auth = {"Authorization": f"Bearer {settings.default_api_key}"}
     assert client.get("/v1/users", headers=auth).status_code in (500, 502, 503)
     assert client.get("/__sandbox/chaos").json["error_rate"] == 1
-    for body in [{"error_rate": 2}, {"latency": "1..90s"}, {"statuses": [200]}, {"x": 1}, None]:
+    for body, status in [({"error_rate": 2}, 400), ({"latency": "1..90s"}, 422),
+                         ({"statuses": [200]}, 400), ({"x": 1}, 400), (None, 400)]:
         refused = client.put("/__sandbox/chaos", json=body)
-        assert refused.status_code == 400, body
+        assert refused.status_code == status, body
         assert refused.json["error"]["code"] == "invalid_chaos"
     reversed_range = client.put("/__sandbox/chaos", json={"latency": "300..50ms"})
     assert reversed_range.json["latency_ms"] == [50, 300]

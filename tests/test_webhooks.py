@@ -192,7 +192,7 @@ def test_link_local_and_metadata_addresses_are_refused(sandbox) -> None:
         "/__sandbox/webhooks",
         json={"url": "http://169.254.169.254/latest/meta-data", "events": ["*"]},
     )
-    assert refused.status_code == 400
+    assert refused.status_code == 422  # well formed, refused on meaning
     assert "link-local" in refused.json["error"]["message"]
     # the spec's own endpoint refuses it too, in the spec's error shape
     api = client.post("/v1/webhooks", json={"url": "http://169.254.169.254/x", "events": ["*"]})
@@ -213,7 +213,7 @@ def test_link_local_and_metadata_addresses_are_refused(sandbox) -> None:
 def test_private_addresses_can_be_forbidden(sandbox, receiver) -> None:
     client, _ = sandbox(webhook_allow_private=False)
     refused = client.post("/__sandbox/webhooks", json={"url": receiver.url, "events": ["*"]})
-    assert refused.status_code == 400
+    assert refused.status_code == 422
     assert "webhook_allow_private" in refused.json["error"]["message"]
 
 

@@ -833,8 +833,13 @@ class _PageFacts:
         }  # fmt: skip
 
 
+def _is_number(text: str) -> bool:
+    """ASCII digits only: ``"²".isdigit()`` is true and ``int("²")`` fails."""
+    return text.isascii() and text.isdigit()
+
+
 def _typed_like(example: Any, text: str) -> Any:
-    return int(text) if isinstance(example, int) and text.lstrip("-").isdigit() else text
+    return int(text) if isinstance(example, int) and _is_number(text.lstrip("-")) else text
 
 
 def _int(value: Any, default: int) -> int:
@@ -867,7 +872,7 @@ def _decode_cursor(cursor: str) -> int | None:
         decoded = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
     except (ValueError, UnicodeDecodeError):
         return None
-    return int(decoded[2:]) if decoded.startswith("o:") and decoded[2:].isdigit() else None
+    return int(decoded[2:]) if decoded.startswith("o:") and _is_number(decoded[2:]) else None
 
 
 def _merge_patch(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:

@@ -44,7 +44,7 @@ def scenarios_blueprint(sandbox: Sandbox) -> Blueprint:
             chosen = scenario(str(body["scenario"]), _params(body.get("params")))
             count = _count(body.get("count"))
         except ScenarioError as exc:
-            return problem(400, "invalid_scenario", str(exc))
+            return problem(422, "invalid_scenario", str(exc))
         key = str(body.get("key") or "") or None
         if key is not None and sandbox.keys.plan_of(key) is None:
             return problem(404, "unknown_key", f"No key {key!r}; GET /__sandbox/keys lists them.")
@@ -83,7 +83,7 @@ def scenarios_blueprint(sandbox: Sandbox) -> Blueprint:
         try:
             chosen = chaos_from(body)
         except ScenarioError as exc:
-            return problem(400, "invalid_chaos", str(exc))
+            return problem(422, "invalid_chaos", str(exc))
         sandbox.board.set_chaos(chosen)
         return json_response(chosen.as_dict())
 

@@ -119,7 +119,7 @@ def parse_header(value: str) -> Scenario:
 
 def seconds(text: str, *, what: str) -> float:
     """``800ms``, ``2s``, ``1.5s``, ``2m``; a bare number is milliseconds."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*", text)
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m)?\s*", text)
     if match is None:
         raise ScenarioError(f"{what} must be a duration like 800ms or 2s, not {text!r}")
     number, unit = float(match.group(1)), match.group(2) or "ms"
@@ -127,27 +127,29 @@ def seconds(text: str, *, what: str) -> float:
 
 
 def whole(text: str, *, what: str, low: int, high: int) -> int:
-    if not text.strip().isdigit() or not low <= int(text) <= high:
+    if not re.fullmatch(r"\s*[0-9]+\s*", text) or not low <= int(text) <= high:
         raise ScenarioError(f"{what} must be a whole number from {low} to {high}, not {text!r}")
     return int(text)
 
 
-_DURATION = r"^([0-9]{1,5}(ms)?|[0-9]{1,2}(\.[0-9]{1,3})?s|[1-4]m)$"  # at most 5m
+# the syntax each parameter takes, for the admin API's document (which the admin API
+# enforces): exact where a pattern can say it; durations over 5m are refused on meaning (422)
+_DURATION = r"^ *[0-9]+([.][0-9]+)? *(ms|s|m)? *$"
 _PARAM_SCHEMAS: dict[str, dict[str, Any]] = {
-    "retry_after": {"type": "string", "pattern": "^[0-9]{1,4}$"},
-    "field": {"type": "string", "minLength": 1},
+    "retry_after": {"type": "string",  # 0 to 86400
+                    "pattern": "^ *(86400|86[0-3][0-9]{2}|8[0-5][0-9]{3}|[1-7]?[0-9]{1,4}) *$"},
+    "field": {"type": "string"},
     "after": {"type": "string", "pattern": _DURATION},
     "latency": {"type": "string", "pattern": _DURATION},
-    "fails": {"type": "string", "pattern": "^[1-9][0-9]{0,2}$"},
-}
+    "fails": {"type": "string", "pattern": "^ *(1000|[1-9][0-9]{0,2}) *$"},  # 1 to 1000
+}  # fmt: skip
 
 
 def param_schema(preset: str, name: str) -> dict[str, Any]:
-    """A JSON Schema for one parameter, for the admin API's document: a subset of what
-    ``_check_values`` accepts, so every value the document allows works."""
+    """A JSON Schema for one parameter, for the admin API's document."""
     if name == "status":
-        return {"type": "string", "pattern": "^5[0-9][0-9]$" if preset == "server_error"
-                else "^[45][0-9][0-9]$"}  # fmt: skip
+        first = "5" if preset == "server_error" else "45"
+        return {"type": "string", "pattern": f"^ *[{first}][0-9][0-9] *$"}
     return _PARAM_SCHEMAS.get(name, {"type": "string"})
 
 

@@ -56,7 +56,7 @@ def webhooks_blueprint(sandbox: Sandbox) -> Blueprint:
         try:
             hub.policy.admit(body["url"])
         except DestinationRefused as exc:
-            return _problem(400, "destination_refused", str(exc))
+            return _problem(422, "destination_refused", str(exc))
         subscription = hub.subscriptions.create(body["url"], events, secret, scheme)
         return _json(subscription.as_dict(reveal_secret=True), 201)
 

@@ -7,7 +7,9 @@ A sandbox that POSTs to any URL a client names is a request-forgery tool. The ru
   (169.254.169.254, ``fd00:ec2::254``, 100.100.100.200, 192.0.0.192), however written;
 - loopback and private ranges only while ``webhook_allow_private`` is on (the default on
   loopback, where receivers run on the developer's machine; off when listening beyond it);
-- with ``webhook_allowed_hosts``, only those hosts.
+- with ``webhook_allowed_hosts``, only those hosts;
+- with ``webhook_dns`` off, no name is ever looked up: only URLs whose host is written as an
+  address get deliveries (for CI and offline demos).
 
 "However written" is the point: every address is normalised before the rules see it. An
 IPv4 address hides in IPv6 (``::ffff:169.254.169.254``, IPv4-compatible ``::a9fe:a9fe``,
@@ -52,6 +54,12 @@ class DestinationUnresolved(DestinationRefused):
     receiver that is not up yet, and a delivery attempt that meets this is retried."""
 
 
+class NamesNotLookedUp(DestinationRefused):
+    """``webhook_dns`` is off: a subscription may name a host, but only URLs whose host is
+    written as an address ever get a delivery (CI runs and offline demos: no lookups, no
+    traffic to hosts a test made up)."""
+
+
 @dataclass(frozen=True)
 class Destination:
     """A URL that passed the policy, with the addresses it was checked at: connect to
@@ -85,6 +93,7 @@ class DestinationPolicy:
     allow_private: bool = True
     allowed_hosts: frozenset[str] = field(default_factory=frozenset)  # empty: any host
     resolver: Resolver = system_resolver
+    look_up_names: bool = True  # webhook_dns
 
     def check(self, url: str) -> Destination:
         """The destination to connect to, every address it resolves to checked; raises
@@ -93,6 +102,11 @@ class DestinationPolicy:
         if self.allowed_hosts and host not in {normal_host(h) for h in self.allowed_hosts}:
             raise DestinationRefused(
                 f"{host} is not in webhook_allowed_hosts ({', '.join(sorted(self.allowed_hosts))})."
+            )
+        if not self.look_up_names and literal_address(host) is None:
+            raise NamesNotLookedUp(
+                f"{host} is a name and webhook_dns is off: only URLs with an address (such as "
+                "127.0.0.1) get webhooks."
             )
         addresses = _resolve(host, port, self.resolver)
         for address in addresses:
@@ -117,7 +131,7 @@ class DestinationPolicy:
         lookup = threading.Thread(target=judge, name="webhook-dns", daemon=True)
         lookup.start()
         lookup.join(lookup_timeout)
-        if not outcome or isinstance(outcome[0], DestinationUnresolved):
+        if not outcome or isinstance(outcome[0], DestinationUnresolved | NamesNotLookedUp):
             return
         if outcome[0] is not None:
             raise outcome[0]

@@ -26,7 +26,7 @@ def sandbox(tmp_path, **overrides):
     settings = load_settings(
         DEFAULT_SPEC, environ={},
         overrides={"state": str(tmp_path / "s.sqlite"), "rate_limits": "1000000000/hour",
-                   "log_format": "off", "webhook_allowed_hosts": ["127.0.0.1"], **overrides},
+                   "log_format": "off", "webhook_dns": False, **overrides},
     )  # fmt: skip
     return create_app(DEFAULT_SPEC, settings), settings
 
@@ -44,6 +44,24 @@ def with_other_secret(app):
 
             environ["wsgi.input"] = io.BytesIO(raw)
             environ["CONTENT_LENGTH"] = str(len(raw))
+        return app(environ, start_response)
+
+    return middleware
+
+
+def forgetting_subscriptions(app):
+    """A server that says 201 to a subscription and keeps nothing, so nothing is sent."""
+
+    def middleware(environ, start_response):
+        if environ["REQUEST_METHOD"] == "POST" and environ["PATH_INFO"] == "/v1/webhooks":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = json.loads(environ["wsgi.input"].read(length) or b"{}")
+            made = {"id": "whk_forgotten", "url": body.get("url"), "events": body.get("events"),
+                    "active": True, "created_at": "2026-01-01T00:00:00Z"}  # fmt: skip
+            answer = json.dumps({"status": "success", "data": made}).encode()
+            start_response("201 Created", [("Content-Type", "application/json"),
+                                           ("Content-Length", str(len(answer)))])  # fmt: skip
+            return [answer]
         return app(environ, start_response)
 
     return middleware
@@ -75,8 +93,9 @@ def test_the_sandbox_delivers_signed_schema_valid_events(tmp_path) -> None:
 def test_each_broken_promise_is_reported(tmp_path, breakage, title) -> None:
     if breakage == "renamed":
         app, settings = sandbox(tmp_path, webhook_event_names={"user.created": "user.signed_up"})
-    elif breakage == "never_sent":  # refused by its own destination policy: nothing leaves
-        app, settings = sandbox(tmp_path, webhook_allowed_hosts=["hooks.example.invalid"])
+    elif breakage == "never_sent":  # the subscription is answered, never kept: nothing leaves
+        app, settings = sandbox(tmp_path)
+        app = forgetting_subscriptions(app)
     else:
         app, settings = sandbox(tmp_path)
         app = with_other_secret(app)

@@ -37,8 +37,8 @@ SANDBOX_CONFIG = """
 oauth_clients:
   - client_id: your_client_id
     client_secret: your_client_secret
-# subscriptions point at URLs Schemathesis makes up: refuse them before any DNS lookup
-webhook_allowed_hosts: [127.0.0.1]
+# subscriptions point at hosts Schemathesis makes up: never look them up, never send there
+webhook_dns: false
 """
 
 
