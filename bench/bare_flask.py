@@ -60,9 +60,9 @@ class _NotASandbox:
 
 def serve_like_the_sandbox(host: str, port: int, workers: int, threads: int) -> None:
     """Run ``app`` through the sandbox's own gunicorn set-up (``sandbox serve``'s code path)."""
-    import sandbox.app
+    import sandbox.app.wsgi
     from sandbox.cli import _serve_gunicorn
-    from sandbox.config import load_settings
+    from sandbox.config.settings import load_settings
 
     settings = load_settings(
         None,
@@ -70,8 +70,8 @@ def serve_like_the_sandbox(host: str, port: int, workers: int, threads: int) -> 
         overrides={"host": host, "port": port, "workers": workers, "threads": threads},
     )
     app.extensions["sandbox"] = _NotASandbox()
-    # _serve_gunicorn builds its app with sandbox.app.create_app: hand it this one instead
-    sandbox.app.create_app = lambda _spec, _settings: app  # type: ignore[assignment]
+    # _serve_gunicorn builds its app with sandbox.app.wsgi.create_app: hand it this one instead
+    sandbox.app.wsgi.create_app = lambda _spec, _settings: app  # type: ignore[assignment]
     _serve_gunicorn(None, settings)  # type: ignore[arg-type]
 
 

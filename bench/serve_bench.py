@@ -172,7 +172,7 @@ def spec_base_path(spec: Path) -> str:
 def sandbox_api_key(spec: Path) -> tuple[str | None, str]:
     """The sandbox's default test key, or None and why the sandbox cannot be imported."""
     code = (
-        "import sys; from sandbox.config import load_settings; "
+        "import sys; from sandbox.config.settings import load_settings; "
         "print(load_settings(sys.argv[1], environ={}).default_api_key)"
     )
     done = subprocess.run(

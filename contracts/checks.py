@@ -23,7 +23,7 @@ from schemathesis.core.failures import Failure
 from contracts.facts import ContractFacts
 from contracts.target import ProbeResponse, Target
 from sandbox.jsonio import loads
-from sandbox.spec import Operation, escape_pointer_token
+from sandbox.spec.model import Operation, escape_pointer_token
 
 OUR_CHECKS = (
     "envelope_conformance",

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from sandbox.schemas import SchemaChecks, merged
-from sandbox.spec import Operation, Spec, is_json_media
+from sandbox.spec.model import Operation, Spec, is_json_media
+from sandbox.spec.schemas import SchemaChecks, merged
 
 LIMIT_NAMES = ("limit", "per_page", "perpage", "page_size", "pagesize", "size")
 PAGE_NAMES = ("page", "page_number", "pagenumber")

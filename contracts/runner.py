@@ -25,9 +25,9 @@ from contracts.facts import ContractFacts
 from contracts.report import FailureRecord, OperationResult, Report
 from contracts.target import ClientCredentials, LocalServer, Target, polite
 from contracts.webhooks import WebhookSetupError, prepare
+from sandbox.access.oauth import discover
 from sandbox.errors import SandboxError
-from sandbox.oauth import discover
-from sandbox.spec import Spec, escape_pointer_token, load_spec
+from sandbox.spec.model import Spec, escape_pointer_token, load_spec
 
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
 EXCERPT = 600

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Request, Response
 from contracts.facts import ContractFacts
 from contracts.target import Target
 from sandbox.jsonio import loads
-from sandbox.spec import Operation
+from sandbox.spec.model import Operation
 from sandbox.webhooks.hub import declared_event_schemas
 
 

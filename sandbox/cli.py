@@ -12,16 +12,16 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
-from sandbox.admin_auth import new_admin_token
-from sandbox.backends import open_backend
-from sandbox.config import Settings, is_loopback, load_settings
+from sandbox.access.keys import KeyRing
+from sandbox.access.oauth import discover
+from sandbox.admin.token import new_admin_token
+from sandbox.config.settings import Settings, is_loopback, load_settings
 from sandbox.errors import ConfigError, SpecError
-from sandbox.keys import KeyRing
-from sandbox.oauth import discover
-from sandbox.observe import configure_logging
-from sandbox.spec import Spec, load_spec
-from sandbox.spec_notes import discriminator_conflicts
-from sandbox.store import StorageError
+from sandbox.observe.log import configure_logging
+from sandbox.spec.model import Spec, load_spec
+from sandbox.spec.notes import discriminator_conflicts
+from sandbox.state import StorageError
+from sandbox.state.select import open_backend
 
 console = Console(stderr=True)
 
@@ -113,7 +113,7 @@ def _state_row(spec: Spec, settings: Settings) -> str:
 
 
 def _redis_where(spec: Spec, settings: Settings) -> str:
-    from sandbox.redis_state.connection import shown_url, spec_prefix, split_url
+    from sandbox.state.redis.connection import shown_url, spec_prefix, split_url
 
     try:
         url, given = split_url(settings.redis)
@@ -354,7 +354,7 @@ def list_keys(spec: Path, state: str | None, redis: str | None, config: Path | N
 def _serve_dev(spec: Spec, settings: Settings) -> None:
     from werkzeug.serving import run_simple
 
-    from sandbox.app import create_app
+    from sandbox.app.wsgi import create_app
 
     app = create_app(spec, settings)
     app.extensions["sandbox"].webhooks.start()
@@ -372,7 +372,7 @@ def _serve_gunicorn(spec: Spec, settings: Settings) -> None:
     from gunicorn.app.base import BaseApplication
 
     metrics_dir = _shared_metrics_dir(settings) if settings.workers > 1 else None
-    from sandbox.app import create_app
+    from sandbox.app.wsgi import create_app
 
     app = create_app(spec, settings)
     sandbox = app.extensions["sandbox"]

@@ -28,8 +28,8 @@ from rich.console import Console
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from sandbox.config import load_settings
-from sandbox.spec import Operation
+from sandbox.config.settings import load_settings
+from sandbox.spec.model import Operation
 from sandbox.webhooks.signing import WebhookVerificationError, verify
 
 DEMO_KEY = "sk_test_demo_rate_limited_0001"
@@ -85,7 +85,7 @@ def _list_and_create(operations: list[Operation]) -> tuple[Operation, Operation]
 
 def run_demo(spec_path: Path, console: Console, *, pause: Callable[[float], None]) -> bool:
     """Run the three acts; True when each went as a well-behaved client expects."""
-    from sandbox.app import create_app
+    from sandbox.app.wsgi import create_app
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the demo prints what matters
     state = tempfile.TemporaryDirectory(prefix="sandbox-demo-")

@@ -18,11 +18,11 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from sandbox import create_app, load_settings
-from sandbox.observe import JsonLines
+from sandbox.observe.log import JsonLines
 from tests.conftest import DEFAULT_SPEC
 
 ADMIN_DOC = yaml.safe_load(
-    resources.files("sandbox").joinpath("admin_openapi.yaml").read_text("utf-8")
+    resources.files("sandbox.admin").joinpath("openapi.yaml").read_text("utf-8")
 )
 
 

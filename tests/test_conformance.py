@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from sandbox import load_spec
-from sandbox.spec import Spec
+from sandbox.spec.model import Spec
 from tests.conftest import CORPUS
 from tests.schemathesis_cli import run_schemathesis
 

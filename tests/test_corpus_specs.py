@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from sandbox import SpecError, load_spec
-from sandbox.spec import Spec
-from sandbox.spec_notes import discriminator_conflicts
+from sandbox.spec.model import Spec
+from sandbox.spec.notes import discriminator_conflicts
 from tests.conftest import CORPUS, LiveServer
 
 CHECKS = (

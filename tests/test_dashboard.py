@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from sandbox import create_app, load_settings
-from sandbox.admin_auth import COOKIE
+from sandbox.admin.token import COOKIE
 from sandbox.scenarios.presets import PRESETS
 from tests.conftest import DEFAULT_SPEC
 from tests.webhook_receiver import Receiver, start_receiver

@@ -1,4 +1,5 @@
-"""Tests for sandbox.fake: every generated value validates, output is deterministic and realistic.
+"""Tests for sandbox.generation: every generated value validates, output is deterministic and
+realistic.
 
 The property test walks every schema location of every spec (components, parameters, bodies,
 responses, headers, callbacks, webhooks) and validates thousands of values with the OpenAPI
@@ -35,8 +36,8 @@ from openapi_schema_validator import (
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4, DRAFT202012
 
-from sandbox.fake import DataFaker, UnsatisfiableSchema, stable_rng
-from sandbox.fake_names import NAMES
+from sandbox.generation.faker import DataFaker, UnsatisfiableSchema, stable_rng
+from sandbox.generation.names import NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"

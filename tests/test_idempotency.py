@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from sandbox import create_app, load_settings
-from sandbox.idempotency import IdempotencyKeys, fingerprint
+from sandbox.http.idempotency import IdempotencyKeys, fingerprint
 from tests.conftest import DEFAULT_SPEC, signed_in_client
 
 BODY = {"name": "Ann Lee", "email": "ann.idem@example.com"}

@@ -20,8 +20,8 @@ from flask import Flask
 
 from sandbox import create_app, load_settings
 from sandbox.errors import ConfigError
-from sandbox.redis_state.connection import spec_prefix
-from sandbox.store import StorageError
+from sandbox.state import StorageError
+from sandbox.state.redis.connection import spec_prefix
 from sandbox.webhooks.signing import verify
 from tests.conftest import DEFAULT_SPEC, REDIS_SERVER
 from tests.webhook_receiver import start_receiver

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.redis_state.connection import RedisState
-from sandbox.store import Conflict, ListQuery, Record, SQLiteStore
-from sandbox.store.redis import RedisStore
+from sandbox.state import Conflict, ListQuery, Record, SQLiteStore
+from sandbox.state.redis.connection import RedisState
+from sandbox.state.redis.records import RedisStore
 
 NAMES = ["ada", "Bob", "carol", "dave", "Éve", "frank", None]
 

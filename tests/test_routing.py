@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sandbox import load_spec
-from sandbox.routing import Match, MethodNotAllowed, Router
+from sandbox.http.routing import Match, MethodNotAllowed, Router
 
 SPEC = """\
 openapi: 3.0.3

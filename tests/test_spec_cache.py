@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from sandbox import SpecError, load_spec
-from sandbox.spec_cache import SpecCache
+from sandbox.spec.cache import SpecCache
 
 ROOT_SPEC = textwrap.dedent(
     """\
@@ -100,7 +100,7 @@ def test_a_cache_that_cannot_be_written_is_skipped_with_a_warning(
     root = write_spec(tmp_path)
     blocked = tmp_path / "not-a-dir"
     blocked.write_text("a file where the cache directory would go")
-    with caplog.at_level(logging.WARNING, logger="sandbox.spec_cache"):
+    with caplog.at_level(logging.WARNING, logger="sandbox.spec.cache"):
         spec = load_spec(root, cache_dir=blocked / "cache")
     assert [op.key for op in spec.operations] == ["GET /things"]
     assert "spec cache not written" in caplog.text

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from sandbox import SpecError, load_spec
-from sandbox.app import create_app
-from sandbox.config import load_settings
-from sandbox.spec import validate_document
+from sandbox.app.wsgi import create_app
+from sandbox.config.settings import load_settings
+from sandbox.spec.model import validate_document
 from tests.conftest import CORPUS
 
 SWAGGER = textwrap.dedent(

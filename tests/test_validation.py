@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from werkzeug.datastructures import Headers, MultiDict
 
 from sandbox import load_spec
-from sandbox.validation import RequestData, RequestValidator
+from sandbox.http.validation import RequestData, RequestValidator
 from tests.conftest import DEFAULT_SPEC
 
 SPEC = load_spec(DEFAULT_SPEC)

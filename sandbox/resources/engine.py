@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sandbox.error_bodies import ApiError, storage_unavailable
-from sandbox.fake import stable_rng
+from sandbox.generation.faker import stable_rng
+from sandbox.http.error_bodies import ApiError, storage_unavailable
 from sandbox.resources.inference import Binding, Resource, infer_resources
-from sandbox.schemas import SchemaChecks, merged, schema_types
-from sandbox.spec import Spec
-from sandbox.store import Conflict, ListQuery, Record, StateStore, StorageError
+from sandbox.spec.model import Spec
+from sandbox.spec.schemas import SchemaChecks, merged, schema_types
+from sandbox.state import Conflict, ListQuery, Record, StateStore, StorageError
 
 _PAGE = {"page", "pagenumber", "pageno"}
 _LIMIT = {"limit", "perpage", "pagesize", "size", "count", "maxresults"}

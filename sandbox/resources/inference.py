@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.schemas import merged, schema_types
-from sandbox.spec import Operation, Spec, is_json_media
+from sandbox.spec.model import Operation, Spec, is_json_media
+from sandbox.spec.schemas import merged, schema_types
 
 _PARAM = re.compile(r"^\{([^{}]+)\}$")
 ITEM_SLOTS = ("data", "item", "result", "resource", "object", "record")

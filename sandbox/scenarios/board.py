@@ -1,6 +1,6 @@
 """Scenarios switched on from outside the request: scoped ones, chaos, and flaky counters.
 
-They live in the state file (or in Redis, ``sandbox.redis_state.scenarios``), so every worker
+They live in the state file (or in Redis, ``sandbox.state.redis.scenarios``), so every worker
 process agrees: a scenario activated for five requests answers exactly five, however the
 requests spread over workers and machines.
 """
@@ -16,7 +16,7 @@ from typing import Any
 
 from sandbox.scenarios.chaos import Chaos, chaos_from
 from sandbox.scenarios.presets import Scenario, scenario
-from sandbox.store.sqlite_file import SQLiteFile
+from sandbox.state.sqlite.file import SQLiteFile
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS active_scenarios (

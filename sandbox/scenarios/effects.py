@@ -15,9 +15,9 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from sandbox.error_bodies import ApiError
+from sandbox.access.ratelimit import Decision
+from sandbox.http.error_bodies import ApiError
 from sandbox.jsonio import dumps, loads
-from sandbox.ratelimit import Decision
 from sandbox.scenarios.presets import Scenario, seconds, whole
 
 APPLIED_HEADER = "X-Sandbox-Scenario-Applied"

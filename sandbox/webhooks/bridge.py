@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.resources.inference import Resource
-from sandbox.store import ListQuery, StateStore
+from sandbox.state import ListQuery, StateStore
 from sandbox.webhooks.subscriptions import Subscription
 
 

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.documents import follow_pointer
-from sandbox.spec import Operation, Spec
+from sandbox.spec.documents import follow_pointer
+from sandbox.spec.model import Operation, Spec
 
 _EMBEDDED = re.compile(r"\{(\$[^{}]+)\}")
 

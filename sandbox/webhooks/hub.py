@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sandbox.jsonio import dumps
-from sandbox.spec import Spec
-from sandbox.store.sqlite_file import SQLiteFile
+from sandbox.spec.model import Spec
+from sandbox.state.sqlite.file import SQLiteFile
 from sandbox.webhooks.callbacks import PlannedCallback
 from sandbox.webhooks.delivery import DeliveryWorker, RetryPolicy
 from sandbox.webhooks.outbox import NewDelivery, Outbox
@@ -21,8 +21,8 @@ from sandbox.webhooks.safety import DestinationPolicy
 from sandbox.webhooks.subscriptions import Subscription, SubscriptionTable
 
 if TYPE_CHECKING:
-    from sandbox.redis_state.outbox import RedisOutbox
-    from sandbox.redis_state.subscriptions import RedisSubscriptionTable
+    from sandbox.state.redis.outbox import RedisOutbox
+    from sandbox.state.redis.subscriptions import RedisSubscriptionTable
 
 CHANGES = {"create": "created", "bulk_create": "created", "replace": "updated",
            "update": "updated", "delete": "deleted"}  # fmt: skip
@@ -58,7 +58,7 @@ class WebhookHub:
         self.max_payload = max_payload
         self.retry = retry
         self.policy = policy
-        # given by sandbox.backends (SQLite or Redis); else in the state file
+        # given by sandbox.state.select (SQLite or Redis); else in the state file
         self.outbox = outbox or Outbox(outbox_file or state, ordered=ordered)
         self.subscriptions = subscriptions or SubscriptionTable(state)
         self.worker = DeliveryWorker(self.outbox, retry, policy)

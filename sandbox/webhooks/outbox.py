@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sandbox.store.sqlite_file import SQLiteFile
+from sandbox.state.sqlite.file import SQLiteFile
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS webhook_deliveries (

@@ -1,0 +1,177 @@
+"""Access tokens: JWTs signed with a key pair the sandbox keeps in its state file (or Redis).
+
+The key is made on first start and stored, so tokens survive a restart and every worker (and
+machine, with Redis) signs and verifies with the same key; clients verify with the public half
+from the JWKS. Verified tokens are cached per process, because an RSA check on every request
+costs more than the rest of the auth stage together.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from sandbox.errors import ConfigError
+from sandbox.state.sqlite.file import SQLiteFile
+
+ALGORITHMS = {"RS256": "RSA", "ES256": "EC"}
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS signing_keys (
+    kid TEXT PRIMARY KEY, algorithm TEXT NOT NULL, private_pem BLOB NOT NULL,
+    created_at REAL NOT NULL
+);
+"""
+_CACHE_LIMIT = 10_000
+
+
+class TokenRejected(Exception):
+    """A bearer token the sandbox will not accept; ``code`` tells the client why."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    subject: str
+    client_id: str
+    scopes: frozenset[str]
+    expires_at: int
+
+
+class SigningKeys(Protocol):
+    """Where the signing key is kept: the state file, or Redis (``redis_state.oauth``)."""
+
+    def load_or_create(self, algorithm: str, make: Callable[[], bytes]) -> tuple[str, bytes]:
+        """The newest key for the algorithm (kid, private PEM), made once with ``make`` and
+        stored, so every worker and machine agrees on one."""
+        ...
+
+
+class SQLiteSigningKeys:
+    def __init__(self, location: str | Path) -> None:
+        self.file = SQLiteFile(location, _SCHEMA)
+
+    def load_or_create(self, algorithm: str, make: Callable[[], bytes]) -> tuple[str, bytes]:
+        query = "SELECT kid, private_pem FROM signing_keys WHERE algorithm = ? "
+        query += "ORDER BY created_at DESC LIMIT 1"
+        with self.file.write() as db:  # the write lock makes workers agree on one key
+            row = db.execute(query, (algorithm,)).fetchone()
+            if row is None:
+                kid = "sandbox-" + secrets.token_hex(4)
+                pem = make()
+                db.execute(
+                    "INSERT INTO signing_keys VALUES (?, ?, ?, ?)",
+                    (kid, algorithm, pem, time.time()),
+                )
+                row = (kid, pem)
+        return row[0], bytes(row[1])
+
+
+class AccessTokens:
+    def __init__(
+        self,
+        location: str | Path | SigningKeys,
+        *,
+        algorithm: str,
+        ttl: int,
+        audience: str,
+    ) -> None:
+        if algorithm not in ALGORITHMS:
+            raise ConfigError(
+                f"token_algorithm {algorithm!r} is not supported; use one of "
+                + ", ".join(ALGORITHMS)
+            )
+        if ttl < 1:
+            raise ConfigError(f"token_ttl must be at least 1 second, not {ttl}")
+        self.algorithm, self.ttl, self.audience = algorithm, ttl, audience
+        keys = location if hasattr(location, "load_or_create") else SQLiteSigningKeys(location)
+        self.kid, pem = keys.load_or_create(algorithm, lambda: _new_private_pem(algorithm))
+        self._private: Any = serialization.load_pem_private_key(pem, password=None)
+        self._public = self._private.public_key()
+        self._verified: dict[str, TokenClaims] = {}
+
+    def issue(self, *, subject: str, client_id: str, scopes: list[str], issuer: str) -> str:
+        now = int(time.time())
+        claims = {
+            "iss": issuer,
+            "sub": subject,
+            "aud": self.audience,
+            "iat": now,
+            "nbf": now,
+            "exp": now + self.ttl,
+            "jti": secrets.token_hex(8),
+            "client_id": client_id,
+            "scope": " ".join(scopes),
+        }
+        return jwt.encode(claims, self._private, algorithm=self.algorithm,
+                          headers={"kid": self.kid})  # fmt: skip
+
+    def verify(self, token: str) -> TokenClaims:
+        """The token's claims, or TokenRejected: ``token_expired`` or ``invalid_token``."""
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = self._decode(token)
+            if len(self._verified) >= _CACHE_LIMIT:
+                self._verified.clear()
+            self._verified[token] = claims
+        if claims.expires_at <= time.time():
+            raise TokenRejected(
+                "token_expired",
+                "The access token expired; get a new one from the token endpoint "
+                "(or use your refresh_token).",
+            )
+        return claims
+
+    def _decode(self, token: str) -> TokenClaims:
+        try:
+            claims = jwt.decode(
+                token,
+                self._public,
+                algorithms=[self.algorithm],
+                audience=self.audience,
+                options={"verify_exp": False, "require": ["exp", "sub", "aud"]},
+            )
+        except jwt.InvalidTokenError as exc:
+            raise TokenRejected(
+                "invalid_token",
+                f"The access token is not one this sandbox issued or it was altered ({exc}).",
+            ) from None
+        return TokenClaims(
+            subject=str(claims["sub"]),
+            client_id=str(claims.get("client_id", "")),
+            scopes=frozenset(str(claims.get("scope", "")).split()),
+            expires_at=int(claims["exp"]),
+        )
+
+    def jwks(self) -> dict[str, Any]:
+        jwk = jwt.algorithms.get_default_algorithms()[self.algorithm].to_jwk(
+            self._public, as_dict=True
+        )
+        return {"keys": [{**jwk, "kid": self.kid, "use": "sig", "alg": self.algorithm}]}
+
+
+def looks_like_jwt(credential: str) -> bool:
+    return credential.count(".") == 2 and credential.startswith("ey")
+
+
+def _new_private_pem(algorithm: str) -> bytes:
+    if ALGORITHMS[algorithm] == "RSA":
+        key: Any = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    else:
+        key = ec.generate_private_key(ec.SECP256R1())
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )

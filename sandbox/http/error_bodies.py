@@ -1,0 +1,238 @@
+"""Errors the sandbox raises itself, shaped to the schema the spec declares for that status.
+
+One spec wants ``{status: "error", error: {code, message, details}}``, another a flat
+``{error, message, retry_after}``, a third RFC 7807 problem details. Rather than a template
+per style, the declared schema is filled by meaning: a property called ``message`` gets the
+message, ``code`` the code, ``details`` the field problems, and so on. Anything required that
+has no meaning to us is generated, and the result is checked against the schema.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Any
+
+from sandbox.jsonio import dumps
+from sandbox.spec.model import Operation, Spec, is_json_media
+from sandbox.spec.schemas import SchemaChecks, merged, schema_types
+
+
+@dataclass
+class ApiError(Exception):
+    """An error response the sandbox decided to send."""
+
+    status: int
+    code: str
+    message: str
+    details: list[dict[str, str]] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    retry_after: int | None = None
+
+    @property
+    def reason(self) -> str:
+        try:
+            return HTTPStatus(self.status).phrase
+        except ValueError:
+            return "Error"
+
+
+def storage_unavailable(exc: Exception) -> ApiError:
+    """The state cannot be used (a full disk, permissions, Redis down): retryable, said so."""
+    return ApiError(
+        503, "STORAGE_UNAVAILABLE",
+        f"The sandbox cannot reach its state: {exc}. Free disk space or fix the state file's "
+        "permissions (or start Redis, with --redis), then retry.",
+        headers={"Retry-After": "5"}, retry_after=5,
+    )  # fmt: skip
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+_MESSAGE_NAMES = {"message", "msg", "errormessage", "detail", "errordescription", "description"}
+_CODE_NAMES = {"code", "errorcode", "errortype", "reason"}
+_DETAIL_NAMES = {"details", "errors", "fielderrors", "validationerrors", "invalidparams", "issues"}
+_FIELD_NAMES = {"field", "name", "param", "parameter", "path", "pointer", "property", "location"}
+
+
+class ErrorBodies:
+    """Renders an ApiError for an operation (or for no operation: unknown paths)."""
+
+    def __init__(self, spec: Spec, faker: Any, checks: SchemaChecks) -> None:
+        self.spec = spec
+        self.faker = faker
+        self.checks = checks
+
+    def render(
+        self, error: ApiError, operation: Operation | None, request_path: str = ""
+    ) -> tuple[bytes, str]:
+        """Body and Content-Type."""
+        declared = operation.response_for(error.status) if operation else None
+        if operation is None:  # unknown path: how the spec's operations declare this status
+            response = self._spec_wide(error.status)
+        else:
+            response = declared[1] if declared else None
+        content = (response or {}).get("content") or {}
+        media_type, media = _pick_media(content)
+        if media_type is None:
+            return _default_body(error), "application/json"
+        schema = self.spec.deref(media.get("schema")) if isinstance(media, dict) else None
+        rng = random.Random(f"{error.status}:{error.code}:{request_path}")
+        if not is_json_media(media_type):
+            return error.message.encode(), media_type
+        if not isinstance(schema, dict):
+            return _default_body(error), media_type
+        body = self._fill(schema, error, rng, request_path, depth=0)
+        if not self.checks.is_valid(schema, body):
+            body = self._repair(schema, body, rng)
+        return dumps(body), media_type.split(";")[0]
+
+    def _spec_wide(self, status: int) -> dict | None:
+        """For unknown paths: how the spec's operations declare this status, preferring an
+        exact declaration over a range over ``default``."""
+        best: tuple[int, dict] | None = None
+        for operation in self.spec.operations:
+            found = operation.response_for(status)
+            if found:
+                rank = 0 if found[0] == str(status) else 1 if found[0].endswith("XX") else 2
+                if best is None or rank < best[0]:
+                    best = (rank, found[1])
+                if rank == 0:
+                    break
+        return best[1] if best else None
+
+    def _fill(self, schema: Any, error: ApiError, rng: random.Random, path: str, depth: int) -> Any:
+        schema = self._merged(self.spec.deref(schema))
+        if depth > 3 or not isinstance(schema, dict):
+            return self.faker.generate(schema, rng=rng, mode="response")
+        properties: dict[str, Any] = schema.get("properties") or {}
+        if not properties:
+            return self.faker.generate(schema, rng=rng, mode="response")
+        required = set(schema.get("required") or [])
+        body: dict[str, Any] = {}
+        for name, prop in properties.items():
+            prop = self._merged(self.spec.deref(prop))
+            value = self._meaning(name, prop, error, rng, path, depth)
+            if value is _UNKNOWN:
+                if name not in required:
+                    continue
+                value = self.faker.generate(prop, rng=rng, name=name, mode="response")
+            body[name] = value
+        return body
+
+    def _meaning(
+        self, name: str, prop: dict, error: ApiError, rng: random.Random, path: str, depth: int
+    ) -> Any:
+        key = _norm(name)
+        kinds = schema_types(prop)
+        if key == "status":
+            if "string" in kinds and self.checks.is_valid(prop, "error"):
+                return "error"
+            if "integer" in kinds:
+                return error.status
+            return _UNKNOWN
+        if key == "error" and "object" in kinds:
+            return self._fill(prop, error, rng, path, depth + 1)
+        if key in {"error", *_CODE_NAMES} and "string" in kinds:
+            return self._code_for(prop, error)
+        if key in _CODE_NAMES | {"statuscode", "httpstatus"} and "integer" in kinds:
+            return error.status
+        if key in _MESSAGE_NAMES and "string" in kinds:
+            return error.message
+        if key == "title" and "string" in kinds:
+            return error.reason
+        if key == "type" and "string" in kinds and prop.get("format") in ("uri", "uri-reference"):
+            return "about:blank"
+        if key == "instance" and "string" in kinds:
+            return path or "/"
+        if key in _DETAIL_NAMES and "array" in kinds:
+            item_schema = self._merged(self.spec.deref(prop.get("items") or {}))
+            return [self._detail(item_schema, d, rng) for d in error.details]
+        if key == "field" and "string" in kinds and error.details:
+            return error.details[0].get("field", "")
+        if key in {"retryafter", "retryafterseconds"} and error.retry_after is not None:
+            return error.retry_after
+        if key == "timestamp" and "string" in kinds:
+            return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return _UNKNOWN
+
+    def _code_for(self, prop: dict, error: ApiError) -> str:
+        """The error's code, or the closest member when the schema allows only an enum
+        (RFC 6749's ``invalid_request`` for a validation error, say)."""
+        allowed = prop.get("enum") or ([prop["const"]] if "const" in prop else None)
+        if not allowed:
+            return error.code
+        wanted = [error.code, error.code.lower(), *_ENUM_FALLBACKS.get(error.status, ())]
+        for candidate in wanted:
+            if candidate in allowed:
+                return candidate
+        return str(allowed[0])
+
+    def _detail(self, schema: dict, detail: dict[str, str], rng: random.Random) -> Any:
+        properties = schema.get("properties") or {}
+        if "string" in schema_types(schema) and not properties:
+            return f"{detail.get('field')}: {detail.get('message')}"
+        item: dict[str, Any] = {}
+        for name, prop in properties.items():
+            key = _norm(name)
+            if key in _FIELD_NAMES:
+                item[name] = detail.get("field", "")
+            elif key in _MESSAGE_NAMES | {"reason"}:
+                item[name] = detail.get("message", "")
+            elif name in (schema.get("required") or []):
+                item[name] = self.faker.generate(prop, rng=rng, name=name, mode="response")
+        return item
+
+    def _merged(self, schema: Any) -> Any:
+        return merged(self.spec.deref, schema)
+
+    def _repair(self, schema: dict, body: Any, rng: random.Random) -> Any:
+        """Keep what fits the schema, generate what does not, so the body always conforms."""
+        generated = self.faker.generate(schema, rng=rng, mode="response")
+        if isinstance(body, dict) and isinstance(generated, dict):
+            for name, value in body.items():
+                trial = {**generated, name: value}
+                if self.checks.is_valid(schema, trial):
+                    generated = trial
+        return generated
+
+
+_UNKNOWN = object()
+
+# RFC 6749 and common API vocabularies, for schemas that only allow fixed codes
+_ENUM_FALLBACKS: dict[int, tuple[str, ...]] = {
+    400: ("invalid_request", "validation_error", "bad_request"),
+    401: ("invalid_client", "invalid_token", "unauthorized"),
+    403: ("insufficient_scope", "access_denied", "forbidden"),
+    404: ("not_found",),
+    409: ("conflict",),
+    413: ("invalid_request", "payload_too_large"),
+    415: ("invalid_request", "unsupported_media_type"),
+    429: ("rate_limit_exceeded", "too_many_requests"),
+    500: ("server_error", "internal_error"),
+    503: ("temporarily_unavailable", "service_unavailable"),
+}
+
+
+def _pick_media(content: dict[str, Any]) -> tuple[str | None, dict]:
+    for media_type, media in content.items():
+        if is_json_media(media_type):
+            return media_type, media or {}
+    for media_type, media in content.items():
+        return media_type, media or {}
+    return None, {}
+
+
+def _default_body(error: ApiError) -> bytes:
+    body: dict[str, Any] = {
+        "status": "error",
+        "error": {"code": error.code, "message": error.message, "details": error.details},
+    }
+    if error.retry_after is not None:
+        body["error"]["retry_after"] = error.retry_after
+    return dumps(body)

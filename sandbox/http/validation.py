@@ -1,0 +1,674 @@
+"""Request validation: openapi-core decides, a compiled fast path keeps it off the hot path.
+
+openapi-core re-reads the spec and rebuilds validators on every call (about 1 ms for two
+query parameters). Most requests are valid, so each operation gets a compiled check that
+uses the very validator class and format checker openapi-core would use. When it accepts,
+the request is valid; anything it is unsure of, and every invalid request, goes to
+openapi-core, whose verdict and error report are final.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from jsonschema.exceptions import ValidationError as SchemaError
+from jsonschema_path import SchemaPath
+from openapi_core import V30RequestValidator, V31RequestValidator, V32RequestValidator
+from openapi_core.casting.schemas.exceptions import CastError
+from openapi_core.datatypes import RequestParameters
+from openapi_core.deserializing.exceptions import DeserializeError
+from openapi_core.deserializing.styles.exceptions import EmptyQueryParameterValue
+from openapi_core.templating.media_types.exceptions import MediaTypeNotFound
+from openapi_core.validation.request.exceptions import (
+    MissingRequestBody,
+    MissingRequiredParameter,
+    MissingRequiredRequestBody,
+    ParametersError,
+    ParameterValidationError,
+    RequestBodyValidationError,
+)
+from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
+from openapi_core.validation.schemas.factories import SchemaValidatorsFactory
+from werkzeug.datastructures import Headers, MultiDict
+from werkzeug.wrappers import Request
+
+from sandbox.jsonio import JSONError, loads
+from sandbox.spec.model import Operation, Spec, is_json_media
+from sandbox.spec.schemas import AcceptCompiler
+
+_INTEGER = re.compile(r"^-?\d+$")
+_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_MEDIA_TYPE = re.compile(f"{_TOKEN}/{_TOKEN}")  # RFC 9110 §8.3.1
+_NUMBER = re.compile(r"^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+_SIMPLE_TYPES = {"string", "integer", "number", "boolean"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a request, in the shape the error body reports it."""
+
+    field: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "message": self.message}
+
+
+@dataclass
+class ValidationResult:
+    problems: list[Problem] = field(default_factory=list)
+    status: int = 400
+    body: Any = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class RequestData:
+    """What the pipeline knows about an incoming request, independent of Flask."""
+
+    method: str
+    path_params: dict[str, str]
+    query: MultiDict
+    headers: Headers
+    cookies: dict[str, str]
+    body: bytes
+    mimetype: str
+    content_type: str
+
+
+def request_data(request: Request, path_params: dict[str, str]) -> RequestData:
+    """What validation reads of a werkzeug request (the body read once, and kept)."""
+    return RequestData(
+        method=request.method,
+        path_params=path_params,
+        query=request.args,
+        headers=request.headers,
+        cookies=request.cookies,
+        body=request.get_data(cache=True),
+        mimetype=request.mimetype,
+        content_type=request.content_type or "",
+    )
+
+
+class _MemoValidatorsFactory(SchemaValidatorsFactory):
+    """openapi-core's factory, memoized per schema location: building one deep-copies a
+    format checker, which dominated the validation cost."""
+
+    def __init__(self, base: SchemaValidatorsFactory) -> None:
+        self.__dict__.update(base.__dict__)
+        self._base = base
+        self._memo: dict[tuple, Any] = {}
+
+    def get_validator_cls(self, spec: SchemaPath, schema: SchemaPath) -> type:
+        return self._base.get_validator_cls(spec, schema)
+
+    def create(self, spec: SchemaPath, schema: SchemaPath, **options: Any) -> Any:
+        key = (tuple(schema.parts), tuple(sorted((k, repr(v)) for k, v in options.items())))
+        validator = self._memo.get(key)
+        if validator is None:
+            validator = self._memo[key] = self._base.create(spec, schema, **options)
+        return validator
+
+
+def _core_validator(spec: Spec, spec_path: SchemaPath) -> Any:
+    if spec.openapi.startswith("3.0"):
+        cls: type = V30RequestValidator
+    elif spec.openapi.startswith("3.2"):
+        cls = V32RequestValidator
+    else:
+        cls = V31RequestValidator
+    factory = _MemoValidatorsFactory(cls.schema_validators_factory)
+    return cls(spec_path, schema_validators_factory=factory)
+
+
+class _OpenAPICoreRequest:
+    """The request protocol openapi-core expects, built from our RequestData."""
+
+    def __init__(self, data: RequestData) -> None:
+        self.parameters = RequestParameters(
+            path=data.path_params,
+            query=data.query,
+            header=data.headers,
+            cookie=data.cookies,
+        )
+        self.body = data.body
+        self.content_type = _well_formed(data.content_type)
+        self.method = data.method.lower()
+
+
+@dataclass
+class _FastParameter:
+    name: str
+    location: str
+    required: bool
+    kind: str
+    items_kind: str | None
+    explode: bool
+    is_valid: Callable[[Any], bool]
+
+
+class OperationValidator:
+    """Validation compiled for one operation, built on its first request."""
+
+    def __init__(self, spec: Spec, operation: Operation, core: Any, spec_path: SchemaPath) -> None:
+        self.spec = spec
+        self.operation = operation
+        self.core = core
+        self.path_item_path = spec_path / "paths" / operation.path
+        self.operation_path = self.path_item_path / operation.method.lower()
+        self.spec_path = spec_path
+        self.fast_parameters = self._compile_parameters()
+        self.body = operation.request_body
+        self.body_required = bool(self.body and self.body.get("required"))
+        self.media_types: dict[str, dict] = dict((self.body or {}).get("content") or {})
+        self._body_validators: dict[str, Callable[[Any], bool] | None] = {}
+
+    def _schema_check(self, schema_path: SchemaPath) -> Callable[[Any], bool]:
+        """openapi-core's own validator for the schema, behind a compiled accept check
+        (sandbox.spec.schemas): the compiled check says yes fast, jsonschema has the last word."""
+        factory = self.core.schema_validators_factory
+        validator = factory.create(self.spec_path, schema_path).validator
+        slow: Callable[[Any], bool] = validator.is_valid
+        compiler = AcceptCompiler.for_class(
+            type(validator), validator.format_checker, self.spec.resolve
+        )
+        fast = compiler.compile(validator.schema) if compiler is not None else None
+        if fast is None:
+            return slow
+        return lambda value: fast(value) or slow(value)
+
+    def _compile_parameters(self) -> list[_FastParameter] | None:
+        compiled: list[_FastParameter] = []
+        by_key = _parameter_paths(self.path_item_path, self.operation_path)
+        for parameter in self.operation.parameters:
+            raw = parameter.raw
+            if "content" in raw or parameter.location not in ("query", "path", "header", "cookie"):
+                return None
+            schema = self.spec.deref(parameter.schema)
+            kind = _simple_kind(schema)
+            items_kind = None
+            if kind == "array":
+                items_kind = _simple_kind(self.spec.deref(schema.get("items") or {}))
+                if items_kind not in _SIMPLE_TYPES:
+                    return None
+            elif kind not in _SIMPLE_TYPES:
+                return None
+            default_style = "form" if parameter.location in ("query", "cookie") else "simple"
+            style = raw.get("style") or default_style
+            if style not in ("form", "simple"):
+                return None
+            explode = bool(raw.get("explode", style == "form"))
+            origin = by_key.get((parameter.name, parameter.location))
+            if origin is None:
+                return None
+            compiled.append(
+                _FastParameter(
+                    name=parameter.name,
+                    location=parameter.location,
+                    required=parameter.required,
+                    kind=kind,
+                    items_kind=items_kind,
+                    explode=explode,
+                    is_valid=self._schema_check(origin / "schema"),
+                )
+            )
+        return compiled
+
+    def validate(self, data: RequestData) -> ValidationResult:
+        if self._fast_parameters_accept(data):
+            accepted, body = self._fast_body(data)
+            if accepted:
+                return ValidationResult(body=body)
+        return self._core_verdict(data)
+
+    # -- fast path --------------------------------------------------------------------
+    def _fast_parameters_accept(self, data: RequestData) -> bool:
+        if self.fast_parameters is None:
+            return False
+        for parameter in self.fast_parameters:
+            raw = _raw_values(parameter, data)
+            if raw is None:
+                if parameter.required:
+                    return False
+                continue
+            value = _cast(parameter, raw)
+            if value is _FAIL or not parameter.is_valid(value):
+                return False
+        return True
+
+    def _fast_body(self, data: RequestData) -> tuple[bool, Any]:
+        if self.body is None:
+            return True, None
+        if not data.body:
+            empty_form = data.mimetype in _FORM_TYPES  # an empty form, not an absent body
+            return not self.body_required and not empty_form, None
+        media = data.mimetype
+        if media not in self.media_types or not is_json_media(media):
+            return False, None
+        try:
+            parsed = loads(data.body)
+        except JSONError:
+            return False, None
+        return self._body_check(media)(parsed), parsed
+
+    def _body_check(self, media: str) -> Callable[[Any], bool]:
+        if media not in self._body_validators:
+            if "schema" in self.media_types[media]:
+                # SchemaPath follows $ref on its own, so a shared requestBody needs nothing more
+                schema_path = self.operation_path / "requestBody" / "content" / media / "schema"
+                self._body_validators[media] = self._schema_check(schema_path)
+            else:
+                self._body_validators[media] = lambda _value: True
+        return self._body_validators[media]
+
+    # -- authoritative path -------------------------------------------------------------
+    def _core_verdict(self, data: RequestData) -> ValidationResult:
+        request = _OpenAPICoreRequest(data)
+        result = ValidationResult()
+        try:
+            self.core._get_parameters(request.parameters, self.operation_path, self.path_item_path)
+        except ParametersError as exc:
+            for error in exc.errors:
+                if not self._empty_is_fine(error):
+                    result.problems.extend(_parameter_problems(error))
+        if self.body is not None:
+            self._core_body(data, result)
+        return result
+
+    def _empty_is_fine(self, error: Exception) -> bool:
+        """``?state=`` is an empty string, valid when the schema admits one; openapi-core
+        applies 3.0's ``allowEmptyValue: false`` default, which 3.1 deprecates."""
+        if not isinstance(error.__cause__, EmptyQueryParameterValue):
+            return False
+        for parameter in self.operation.parameters:
+            if parameter.name == getattr(error, "name", None) and parameter.location == "query":
+                path = _parameter_paths(self.path_item_path, self.operation_path).get(
+                    (parameter.name, "query")
+                )
+                return path is not None and self._schema_check(path / "schema")("")
+        return False
+
+    def _core_body(self, data: RequestData, result: ValidationResult) -> None:
+        if data.body and not _MEDIA_TYPE.fullmatch(data.mimetype or ""):
+            shown = data.content_type or "no Content-Type"
+            result.problems.append(
+                Problem("Content-Type", f"{shown!r} is not a media type (type/subtype)")
+            )
+            return
+        if data.body and is_json_media(data.mimetype):
+            try:
+                loads(data.body)
+            except JSONError as exc:
+                position = f" at line {exc.lineno} column {exc.colno}" if exc.pos else ""
+                result.problems.append(Problem("body", f"malformed JSON{position}: {exc.msg}"))
+                return
+        if data.body and data.mimetype == "application/x-www-form-urlencoded":
+            try:
+                data.body.decode(_mime_options(data.content_type).get("charset", "utf-8"))
+            except (UnicodeDecodeError, LookupError):
+                result.problems.append(Problem("body", "form data must be UTF-8 text"))
+                return
+        if data.body and self._raw_string(data.mimetype):
+            result.body = data.body  # an image, a CSV, base64 text: the body is the string
+            return
+        if data.body and data.mimetype == "multipart/form-data" and self._multipart(data, result):
+            return
+        try:
+            content_type = _well_formed(data.content_type)
+            body = self.core._get_body(data.body, content_type, self.operation_path)
+        except MissingRequiredRequestBody:
+            result.problems.append(Problem("body", "a request body is required"))
+        except MissingRequestBody:
+            # an empty body sent as a form is an empty form: its required fields are missing
+            result.problems.extend(self._unsent_required(data))
+        except RequestBodyValidationError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, MediaTypeNotFound):
+                accepted = ", ".join(sorted(self.media_types))
+                got = data.mimetype or "no Content-Type"
+                result.problems.append(
+                    Problem("Content-Type", f"{got} is not accepted here; send one of: {accepted}")
+                )
+                result.status = 415
+            else:
+                result.problems.extend(_body_problems(cause))
+        else:
+            result.problems.extend(self._unsent_required(data))
+            result.body = body
+
+    def _multipart(self, data: RequestData, result: ValidationResult) -> bool:
+        """Check a multipart body part by part. openapi-core hands every part over as bytes,
+        which no string, number or boolean schema accepts; here text parts are read as the
+        schema types them and each file stands for a string, its name. False: not handled."""
+        media = self.media_types.get(data.mimetype)
+        schema = self.spec.deref((media or {}).get("schema"))
+        if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
+            return False
+        form, files = _form_parts(data)
+        value: dict[str, Any] = {}
+        for name in {*form.keys(), *files.keys()}:
+            prop = self.spec.deref(schema["properties"].get(name)) or {}
+            many = "array" in _schema_kinds(prop)
+            item = self.spec.deref(prop.get("items")) or {} if many else prop
+            parts = [_form_value(text, item) for text in form.getlist(name)]
+            parts += [upload.filename or "upload" for upload in files.getlist(name)]
+            value[name] = parts if many else parts[0]
+        schema_path = self.operation_path / "requestBody" / "content" / data.mimetype / "schema"
+        factory = self.core.schema_validators_factory
+        validator = factory.create(self.spec_path, schema_path).validator
+        result.problems.extend(
+            _schema_problem(e) for e in _leaf_errors(validator.iter_errors(value))
+        )
+        if not result.problems:
+            result.body = value
+        return True
+
+    def _raw_string(self, mimetype: str | None) -> bool:
+        """A declared media type that is neither JSON nor a form, with a string schema:
+        openapi-core hands such bodies over as bytes, which no string schema accepts."""
+        if not mimetype or mimetype not in self.media_types or is_json_media(mimetype):
+            return False
+        if mimetype in _FORM_TYPES:
+            return False
+        schema = self.spec.deref(self.media_types[mimetype].get("schema")) or {}
+        return isinstance(schema, dict) and schema.get("type") == "string"
+
+    def _unsent_required(self, data: RequestData) -> list[Problem]:
+        """openapi-core fills form defaults before it checks ``required``; JSON Schema says a
+        default does not make a missing property present, so check what was really sent."""
+        if data.mimetype not in _FORM_TYPES or data.mimetype not in self.media_types:
+            return []
+        schema = self.spec.deref(self.media_types[data.mimetype].get("schema")) or {}
+        required = [name for name in schema.get("required") or [] if isinstance(name, str)]
+        if not required:
+            return []
+        sent = _form_keys(data)
+        return [Problem(name, "is required") for name in required if name not in sent]
+
+
+_FAIL = object()
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _form_parts(data: RequestData) -> tuple[Any, Any]:
+    from io import BytesIO
+
+    from werkzeug.formparser import FormDataParser
+
+    parser = FormDataParser()
+    _, form, files = parser.parse(
+        BytesIO(data.body), data.mimetype, len(data.body), _mime_options(data.content_type)
+    )
+    return form, files
+
+
+def _form_keys(data: RequestData) -> set[str]:
+    form, files = _form_parts(data)
+    return set(form.keys()) | set(files.keys())
+
+
+def _schema_kinds(schema: Any) -> set[str]:
+    """The JSON types a schema admits, looking into anyOf/oneOf branches (``[x, null]``)."""
+    if not isinstance(schema, dict):
+        return set()
+    kind = schema.get("type")
+    kinds = set(kind) if isinstance(kind, list) else {kind} if isinstance(kind, str) else set()
+    for branch in (schema.get("anyOf") or []) + (schema.get("oneOf") or []):
+        kinds |= _schema_kinds(branch)
+    if schema.get("nullable") is True:
+        kinds.add("null")
+    return kinds
+
+
+def _form_value(text: str, schema: dict[str, Any]) -> Any:
+    """A form field's text as its schema types it (a form carries only strings)."""
+    kinds = _schema_kinds(schema)
+    if "null" in kinds and text == "null":
+        return None
+    if "string" in kinds or not kinds:
+        return text
+    try:
+        if "integer" in kinds and text.lstrip("-").isdigit():
+            return int(text)
+        if "number" in kinds:
+            return float(text)
+        if "boolean" in kinds and text.lower() in ("true", "false"):
+            return text.lower() == "true"
+        if kinds & {"object", "array"}:
+            return loads(text)  # a JSON part (encoding contentType application/json)
+    except ValueError:  # JSONError too
+        pass
+    return text
+
+
+def _well_formed(content_type: str) -> str:
+    """The header as werkzeug reads it, written again: openapi-core's own parser fails
+    with a ValueError on stray separators (``application/json;;;``)."""
+    from werkzeug.http import dump_options_header, parse_options_header
+
+    return dump_options_header(*parse_options_header(content_type))
+
+
+def _mime_options(content_type: str) -> dict[str, str]:
+    from werkzeug.http import parse_options_header
+
+    return parse_options_header(content_type)[1]
+
+
+def _parameter_paths(path_item: SchemaPath, operation: SchemaPath) -> dict[tuple, SchemaPath]:
+    """Each parameter's SchemaPath by (name, in); operation-level overrides path-level."""
+    found: dict[tuple, SchemaPath] = {}
+    for holder in (path_item, operation):
+        if "parameters" in holder:
+            for param in holder / "parameters":
+                found[((param / "name").read_str(), (param / "in").read_str())] = param
+    return found
+
+
+def _simple_kind(schema: dict) -> str | None:
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kinds = [k for k in kind if k != "null"]
+        kind = kinds[0] if len(kinds) == 1 else None
+    if kind is None or any(k in schema for k in ("oneOf", "anyOf", "allOf", "not", "$ref")):
+        return None
+    return kind
+
+
+def _raw_values(parameter: _FastParameter, data: RequestData) -> list[str] | str | None:
+    if parameter.location == "query":
+        values = data.query.getlist(parameter.name)
+        if not values:
+            return None
+        if parameter.kind == "array":
+            return values
+        return values[0]
+    if parameter.location == "path":
+        return data.path_params.get(parameter.name)
+    if parameter.location == "header":
+        return data.headers.get(parameter.name)
+    return data.cookies.get(parameter.name)
+
+
+def _cast_scalar(kind: str | None, raw: str) -> Any:
+    if raw == "":
+        return _FAIL
+    if kind == "integer":
+        return int(raw) if _INTEGER.match(raw) else _FAIL
+    if kind == "number":
+        return float(raw) if _NUMBER.match(raw) else _FAIL
+    if kind == "boolean":
+        lowered = raw.lower()
+        return lowered == "true" if lowered in ("true", "false") else _FAIL
+    return raw
+
+
+def _cast(parameter: _FastParameter, raw: list[str] | str) -> Any:
+    if parameter.kind != "array":
+        return _cast_scalar(parameter.kind, raw if isinstance(raw, str) else raw[0])
+    parts = raw if isinstance(raw, list) else [raw]
+    if not parameter.explode or parameter.location != "query":
+        if len(parts) != 1:
+            return _FAIL
+        parts = parts[0].split(",")
+    cast = [_cast_scalar(parameter.items_kind, part) for part in parts]
+    return _FAIL if any(item is _FAIL for item in cast) else cast
+
+
+# -- turning openapi-core's exceptions into problems ----------------------------------------
+
+
+def _parameter_problems(error: Exception) -> list[Problem]:
+    if not isinstance(error, ParameterValidationError):
+        return [Problem("request", str(error))]
+    name, location = error.name, error.location
+    if isinstance(error, MissingRequiredParameter):
+        return [Problem(name, f"required {location} parameter is missing")]
+    cause = error.__cause__
+    if isinstance(cause, InvalidSchemaValue):
+        return [
+            Problem(_join(name, list(e.absolute_path)), f"{location} parameter {_describe(e)}")
+            for e in cause.schema_errors
+        ]
+    if isinstance(cause, EmptyQueryParameterValue):
+        return [Problem(name, f"{location} parameter must not be empty")]
+    if isinstance(cause, CastError):
+        expected = _article(cause.type)
+        return [Problem(name, f"{location} parameter must be {expected} (got {cause.value!r})")]
+    if isinstance(cause, DeserializeError):
+        return [Problem(name, f"{location} parameter cannot be read: {_text(cause)}")]
+    return [Problem(name, f"invalid {location} parameter: {_text(cause or error)}")]
+
+
+def _body_problems(cause: BaseException | None) -> list[Problem]:
+    if isinstance(cause, InvalidSchemaValue):
+        return [_schema_problem(e) for e in _leaf_errors(cause.schema_errors)]
+    if isinstance(cause, CastError):
+        return [Problem("body", f"must be {_article(cause.type)}")]
+    if isinstance(cause, DeserializeError):
+        return [Problem("body", f"the request body cannot be read: {_text(cause)}")]
+    return [Problem("body", _text(cause) if cause else "invalid request body")]
+
+
+def _text(error: BaseException) -> str:
+    """str() of an exception that may itself fail on undecodable input."""
+    try:
+        return str(error)
+    except Exception:
+        return type(error).__name__
+
+
+def _leaf_errors(errors: Iterable[SchemaError]) -> list[SchemaError]:
+    """Prefer the most specific error of a oneOf/anyOf failure, the way a reader would."""
+    return [_most_telling(error) for error in errors]
+
+
+def _most_telling(error: SchemaError) -> SchemaError:
+    """For a oneOf/anyOf, the branch the value was meant for: the one whose ``const``
+    properties it matches (a discriminator, in effect), then the one with fewest errors;
+    within it, the deepest error."""
+    if not (error.context and error.validator in ("oneOf", "anyOf")):
+        return error
+    branches: dict[Any, list[SchemaError]] = {}
+    for inner in error.context:
+        branches.setdefault(next(iter(inner.relative_schema_path), 0), []).append(inner)
+    meant = min(
+        branches.values(),
+        key=lambda found: (sum(e.validator == "const" for e in found), len(found)),
+    )
+    best = min(meant, key=lambda e: (len(e.context or ()), -len(e.absolute_path)))
+    return _most_telling(best)
+
+
+def _schema_problem(error: SchemaError) -> Problem:
+    path = list(error.absolute_path)
+    if error.validator == "required" and isinstance(error.instance, dict):
+        missing = [name for name in error.validator_value if name not in error.instance]
+        # jsonschema reports each missing property as its own error, named in the message
+        named = [name for name in missing if error.message.startswith(f"{name!r} ")]
+        if named or missing:
+            return Problem(_join("", [*path, (named or missing)[0]]), "is required")
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set((error.schema.get("properties") or {}).keys())
+        extra = [name for name in error.instance if name not in allowed]
+        if extra:
+            return Problem(_join("", [*path, extra[0]]), "is not a known field")
+    return Problem(_join("", path) or "body", _describe(error))
+
+
+def _describe(error: SchemaError) -> str:
+    value, instance = error.validator_value, error.instance
+    messages = {
+        "type": lambda: f"must be {_article(value)}",
+        "format": lambda: f"must be a valid {value}",
+        "enum": lambda: "must be one of: " + ", ".join(map(str, value)),
+        "const": lambda: f"must be {value!r}",
+        "minimum": lambda: f"must be at least {value}",
+        "maximum": lambda: f"must be at most {value}",
+        "exclusiveMinimum": lambda: f"must be greater than {value}",
+        "exclusiveMaximum": lambda: f"must be less than {value}",
+        "minLength": lambda: (
+            "must not be empty"
+            if value == 1
+            else f"must be at least {_count(value, 'character')} long"
+        ),
+        "maxLength": lambda: f"must be at most {_count(value, 'character')} long",
+        "pattern": lambda: f"must match the pattern {value}",
+        "minItems": lambda: f"must have at least {_count(value, 'item')}",
+        "maxItems": lambda: f"must have at most {_count(value, 'item')}",
+        "uniqueItems": lambda: "must not contain duplicates",
+        "multipleOf": lambda: f"must be a multiple of {value}",
+    }
+    describe = messages.get(str(error.validator))
+    text = describe() if describe else error.message
+    if error.validator in ("type", "format", "minimum", "maximum", "enum", "pattern"):
+        text += f" (got {instance!r})" if len(repr(instance)) <= 60 else ""
+    return text
+
+
+def _count(number: Any, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _article(kind: Any) -> str:
+    if isinstance(kind, list):
+        return " or ".join(_article(k) for k in kind)
+    kind = str(kind)
+    return f"an {kind}" if kind[:1] in "aeiou" else f"a {kind}"
+
+
+def _join(root: str, path: list[Any]) -> str:
+    text = root
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text = f"{text}.{part}" if text else str(part)
+    return text
+
+
+class RequestValidator:
+    """Validators for every operation of a spec, each compiled on first use."""
+
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        base_uri = spec.path.resolve().as_uri()
+        self.spec_path = SchemaPath.from_dict(spec.document, base_uri=base_uri)
+        self.core = _core_validator(spec, self.spec_path)
+        self._compiled: dict[str, OperationValidator] = {}
+
+    def for_operation(self, operation: Operation) -> OperationValidator:
+        compiled = self._compiled.get(operation.operation_id)
+        if compiled is None:
+            compiled = OperationValidator(self.spec, operation, self.core, self.spec_path)
+            self._compiled[operation.operation_id] = compiled
+        return compiled
+
+    def validate(self, operation: Operation, data: RequestData) -> ValidationResult:
+        return self.for_operation(operation).validate(data)

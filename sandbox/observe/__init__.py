@@ -1,0 +1,1 @@
+"""What the sandbox saw: the request journal, log lines and Prometheus metrics."""

@@ -1,0 +1,113 @@
+"""One place that learns how each API request went and tells the journal, the metrics and
+the log, so the three always agree."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Request
+from werkzeug.wrappers import Response
+
+from sandbox.jsonio import dumps
+from sandbox.observe.journal import Journal, excerpt, journal_entry, safe_headers
+from sandbox.observe.metrics import Metrics
+
+log = logging.getLogger("sandbox.requests")
+
+
+@dataclass
+class Trace:
+    """What the pipeline found out about one request on its way through."""
+
+    request_id: str
+    operation: str | None = None
+    route: str | None = None
+    key: str | None = None
+    scenario: str | None = None
+    problems: list[dict[str, str]] = field(default_factory=list)
+    replayed: bool = False
+
+
+class Observer:
+    def __init__(self, journal: Journal, metrics: Metrics) -> None:
+        self.journal = journal
+        self.metrics = metrics
+
+    def request(self, req: Request, response: Response, trace: Trace, seconds: float) -> None:
+        operation = trace.operation or "unmatched"
+        method, path, status = req.method, req.path, response.status_code
+        self.metrics.observe(operation, method, status, seconds)
+        latency_ms = round(seconds * 1000, 2)
+        self.journal.record(
+            journal_entry(
+                request_id=trace.request_id, method=method, path=path,
+                query=req.query_string.decode("latin-1"), operation=trace.operation,
+                route=trace.route, status=status, latency_ms=latency_ms,
+                key=trace.key, scenario=trace.scenario, problems=trace.problems,
+                idempotent_replay=trace.replayed, worker_pid=os.getpid(),
+                request={"headers": safe_headers(req.headers),
+                         "body": excerpt(req.get_data(cache=True))},
+                response={"headers": dict(response.headers),
+                          "body": excerpt(response.get_data())},
+            )
+        )  # fmt: skip
+        if log.isEnabledFor(logging.INFO):
+            # what log.info would do, less the look up the stack for the caller's line
+            record = log.makeRecord(
+                log.name, logging.INFO, __file__, 0, "%s %s %s", (method, path, status), None,
+                "request", {"fields": {
+                    "event": "request", "request_id": trace.request_id, "method": method,
+                    "path": path, "operation": trace.operation,
+                    "status": status, "latency_ms": latency_ms, "key": trace.key,
+                    "scenario": trace.scenario, "problems": len(trace.problems),
+                    "replayed": trace.replayed or None,
+                }},
+            )  # fmt: skip
+            log.handle(record)
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object per line: what log shippers and ``jq`` read without a pattern."""
+
+    _second: tuple[int, str] = (-1, "")  # the last second formatted, and its text
+
+    def format(self, record: logging.LogRecord) -> str:
+        whole = int(record.created)
+        second = self._second
+        if second[0] != whole:
+            second = self._second = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
+        line: dict[str, Any] = {
+            "ts": f"{second[1]}.{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "pid": record.process,
+        }
+        fields = getattr(record, "fields", None)
+        if fields:
+            line.update({k: v for k, v in fields.items() if v is not None})
+        else:
+            line["message"] = record.getMessage()
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return dumps(line).decode()
+
+
+def configure_logging(log_format: str) -> None:
+    """``json`` (one object per line), ``text``, or ``off`` for request lines."""
+    if log_format not in ("json", "text", "off"):
+        from sandbox.errors import ConfigError
+
+        raise ConfigError(f"log_format {log_format!r}: use json, text or off")
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        JsonLines() if log_format == "json" else logging.Formatter("%(asctime)s %(message)s")
+    )
+    root = logging.getLogger("sandbox")
+    root.handlers[:] = [handler]
+    root.propagate = False
+    root.setLevel(logging.INFO)
+    logging.getLogger("sandbox.requests").disabled = log_format == "off"

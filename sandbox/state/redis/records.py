@@ -1,0 +1,489 @@
+"""Resource records in Redis: the ``StateStore`` for sandboxes that share one Redis.
+
+Keys under ``<prefix>:store:`` (t tenant, r resource, p parent id, each escaped):
+
+    rec:t:r     hash    id -> json(parent) "\\n" json(body)
+    ord:t:r:p   zset    ids of one parent, scored by the insertion counter (list order)
+    uniq:t:r    hash    field "\\n" value -> id   (x-sandbox-unique values)
+    uidx:t:r    hash    id -> json list of the uniq fields it holds (freed on replace, delete)
+    tenants     set     tenants already seeded
+    seq         string  the insertion counter
+
+Every write that must be all or nothing (a batch insert with its unique values, a replace
+that moves unique values, seeding a tenant exactly once) is one Lua script, which Redis runs
+atomically: two processes can never both take one id or one unique value.
+
+Lists: a page without filters or sort is read from the order set, so it costs the page, not
+the table. With filters or a sort, every record of that tenant, resource and parent is loaded
+and filtered and sorted in Python, by the rules SQLite's ``json_extract`` comparisons follow
+(so both stores answer alike). Sandbox datasets are small (25 seed records per resource plus
+what clients create), so this is correct and quick enough; it is not built for millions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sandbox.jsonio import dumps, loads
+from sandbox.state.protocols import Conflict, ListQuery, Record
+from sandbox.state.redis.connection import RedisState, part
+
+# Lua: check every record of the batch (unique values first, then the id, as SQLite does),
+# then write them all. KEYS: seq, tenants, then rec, uniq, uidx, ord per record. ARGV: the
+# tenant, the mode, then per record: id, value, n, n x (field, value). Mode 'seed': write and
+# mark the tenant seeded, unless it is already (then write nothing). Mode 'check': refuse if
+# the tenant is not seeded (another process reset the store). Mode 'plain': just write.
+_INSERT = """
+local tenant, mode = ARGV[1], ARGV[2]
+local seeded = mode ~= 'plain' and redis.call('SISMEMBER', KEYS[2], tenant) == 1
+if mode == 'seed' and seeded then
+  return {'seeded'}
+end
+if mode == 'check' and not seeded then
+  return {'unseeded'}
+end
+local records, a, k = {}, 3, 3
+while a <= #ARGV do
+  local r = {rec = KEYS[k], uniq = KEYS[k + 1], uidx = KEYS[k + 2], ord = KEYS[k + 3],
+             id = ARGV[a], value = ARGV[a + 1], uniques = {}}
+  local n = tonumber(ARGV[a + 2])
+  a = a + 3
+  for _ = 1, n do
+    r.uniques[#r.uniques + 1] = {ARGV[a], ARGV[a + 1]}
+    a = a + 2
+  end
+  k = k + 4
+  records[#records + 1] = r
+end
+local claimed, taken = {}, {}
+for _, r in ipairs(records) do
+  for _, u in ipairs(r.uniques) do
+    local f = u[1] .. '\\n' .. u[2]
+    local pending = r.uniq .. '\\0' .. f
+    local owner = claimed[pending] or redis.call('HGET', r.uniq, f)
+    if owner and owner ~= r.id then
+      return {'conflict', u[1], u[2], owner}
+    end
+    claimed[pending] = r.id
+  end
+  local slot = r.rec .. '\\0' .. r.id
+  if taken[slot] or redis.call('HEXISTS', r.rec, r.id) == 1 then
+    return {'conflict', 'id', r.id, r.id}
+  end
+  taken[slot] = true
+end
+local seq = 0
+if #records > 0 then
+  seq = redis.call('INCRBY', KEYS[1], #records) - #records
+end
+for i, r in ipairs(records) do
+  redis.call('HSET', r.rec, r.id, r.value)
+  redis.call('ZADD', r.ord, seq + i, r.id)
+  if #r.uniques > 0 then
+    local fields = {}
+    for _, u in ipairs(r.uniques) do
+      local f = u[1] .. '\\n' .. u[2]
+      redis.call('HSET', r.uniq, f, r.id)
+      fields[#fields + 1] = f
+    end
+    redis.call('HSET', r.uidx, r.id, cjson.encode(fields))
+  end
+end
+if mode == 'seed' then
+  redis.call('SADD', KEYS[2], tenant)
+end
+return {'ok'}
+"""
+
+# Lua: free the unique values an id holds. Shared by replace and delete.
+_FREE = """
+local function free(uniq, uidx, id)
+  local held = redis.call('HGET', uidx, id)
+  if held then
+    for _, f in ipairs(cjson.decode(held)) do
+      if redis.call('HGET', uniq, f) == id then
+        redis.call('HDEL', uniq, f)
+      end
+    end
+    redis.call('HDEL', uidx, id)
+  end
+end
+"""
+
+# KEYS: rec, uniq, uidx, tenants. ARGV: id, body json, tenant, check ('1': refuse if the tenant
+# is not seeded), n, n x (field, value). The stored parent stays.
+_REPLACE = (
+    _FREE
+    + """
+local id = ARGV[1]
+if ARGV[4] == '1' and redis.call('SISMEMBER', KEYS[4], ARGV[3]) == 0 then
+  return {'unseeded'}
+end
+local old = redis.call('HGET', KEYS[1], id)
+if not old then
+  return {'missing'}
+end
+local uniques, a = {}, 6
+for _ = 1, tonumber(ARGV[5]) do
+  uniques[#uniques + 1] = {ARGV[a], ARGV[a + 1]}
+  a = a + 2
+end
+for _, u in ipairs(uniques) do
+  local owner = redis.call('HGET', KEYS[2], u[1] .. '\\n' .. u[2])
+  if owner and owner ~= id then
+    return {'conflict', u[1], u[2], owner}
+  end
+end
+free(KEYS[2], KEYS[3], id)
+if #uniques > 0 then
+  local fields = {}
+  for _, u in ipairs(uniques) do
+    local f = u[1] .. '\\n' .. u[2]
+    redis.call('HSET', KEYS[2], f, id)
+    fields[#fields + 1] = f
+  end
+  redis.call('HSET', KEYS[3], id, cjson.encode(fields))
+end
+local head = string.sub(old, 1, string.find(old, '\\n', 1, true))
+redis.call('HSET', KEYS[1], id, head .. ARGV[2])
+return {'ok'}
+"""
+)
+
+# KEYS: rec, uniq, uidx, ord of the stored parent, tenants. ARGV: id, json(parent) "\n" as
+# read before, tenant, check. 1 deleted, 0 absent, -1 the record changed parent since it was
+# read (the caller reads again), -2 the tenant is not seeded (another process reset the store)
+_DELETE = (
+    _FREE
+    + """
+if ARGV[4] == '1' and redis.call('SISMEMBER', KEYS[5], ARGV[3]) == 0 then
+  return -2
+end
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+if not old then
+  return 0
+end
+if string.sub(old, 1, #ARGV[2]) ~= ARGV[2] then
+  return -1
+end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[4], ARGV[1])
+free(KEYS[2], KEYS[3], ARGV[1])
+return 1
+"""
+)
+
+# KEYS: tenants, rec. ARGV: tenant, check, id. -> {0} unseeded, {1} absent, {1, value}
+_GET = """
+if ARGV[2] == '1' and redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then
+  return {0}
+end
+return {1, redis.call('HGET', KEYS[2], ARGV[3])}
+"""
+
+_UNSEEDED = """
+if ARGV[2] == '1' and redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 0 then
+  return {-1}
+end
+"""
+
+_HMGET_ALL = """
+local function hmget_all(key, ids)
+  local out = {}
+  for i = 1, #ids, 1000 do  -- unpack has a stack limit of a few thousand values
+    local chunk = redis.call('HMGET', key, unpack(ids, i, math.min(i + 999, #ids)))
+    for j = 1, #chunk do
+      out[#out + 1] = chunk[j]
+    end
+  end
+  return out
+end
+"""
+
+# KEYS: ord, rec, tenants. ARGV: tenant, check, offset, limit, after id, '1' when after id is
+# given. -> {total, offset, values in order}, or {-1} when the tenant is not seeded
+_PAGE = (
+    _HMGET_ALL
+    + _UNSEEDED
+    + """
+local total = redis.call('ZCARD', KEYS[1])
+local offset = tonumber(ARGV[3])
+if ARGV[6] == '1' then
+  local rank = redis.call('ZRANK', KEYS[1], ARGV[5])
+  if rank then offset = rank + 1 else offset = total end
+end
+local ids = redis.call('ZRANGE', KEYS[1], offset, offset + tonumber(ARGV[4]) - 1)
+local values = {}
+if #ids > 0 then values = hmget_all(KEYS[2], ids) end
+return {total, offset, values}
+"""
+)
+
+# KEYS: ord, rec, tenants. ARGV: tenant, check. -> {ids, values}, in insertion order, or {-1}
+_ALL = (
+    _HMGET_ALL
+    + _UNSEEDED
+    + """
+local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
+local values = {}
+if #ids > 0 then values = hmget_all(KEYS[2], ids) end
+return {ids, values}
+"""
+)
+
+
+class RedisStore:
+    """The ``StateStore`` interface on Redis (see the module docstring for the layout).
+
+    A process remembers the tenants it has seen seeded, so a request does not ask Redis
+    again; every script it runs for such a tenant checks the seeded mark in the same atomic
+    step, and if another process reset the store meanwhile, the tenant is seeded again and
+    the step repeated, just as it would have been had the process asked first."""
+
+    def __init__(self, redis: RedisState) -> None:
+        self.redis = redis
+        self.file = redis  # what the app wraps a change and its events in (see RedisState.write)
+        self._client = redis.client
+        self._tenants = redis.key("store", "tenants")
+        # tenant -> scope -> seed: what this process has seen seeded
+        self._seeders: dict[str, dict[str, Callable[[], dict[str, list[Record]]]]] = {}
+        self._insert_script = redis.script(_INSERT)
+        self._replace_script = redis.script(_REPLACE)
+        self._delete_script = redis.script(_DELETE)
+        self._get_script = redis.script(_GET)
+        self._page_script = redis.script(_PAGE)
+        self._all_script = redis.script(_ALL)
+
+    # -- key names ------------------------------------------------------------------------
+    def _key(self, kind: str, tenant: str, resource: str) -> str:
+        return self.redis.key("store", kind, part(tenant), part(resource))
+
+    def _order(self, tenant: str, resource: str, parent: str) -> str:
+        return self._key("ord", tenant, resource) + ":" + part(parent)
+
+    # -- seeding ----------------------------------------------------------------------------
+    def ensure_seeded(
+        self, tenant: str, seed: Callable[[], dict[str, list[Record]]], scope: str = ""
+    ) -> None:
+        scopes = self._seeders.get(tenant)
+        if scopes is not None and scope in scopes:
+            return
+        marker = f"{tenant}\x1f{scope}" if scope else tenant
+        with self.redis.guard():
+            seeded = self._client.sismember(self._tenants, marker)
+        if not seeded:
+            records = seed()  # outside any lock: another process may seed meanwhile, and wins
+            batch = [(name, record) for name, items in records.items() for record in items]
+            self._run_insert(tenant, batch, mode="seed", member=marker)
+        with self.redis.guard():  # the tenant itself is marked, so later steps notice a reset
+            self._client.sadd(self._tenants, tenant)
+        if len(self._seeders) >= 10_000:
+            self._seeders.clear()
+        self._seeders.setdefault(tenant, {})[scope] = seed
+
+    def _checked(self, tenant: str) -> str:
+        """'1' when this process believes the tenant seeded: the script must make sure."""
+        return "1" if tenant in self._seeders else "0"
+
+    def _seed_again(self, tenant: str) -> None:
+        """Another process reset the store after this one saw the tenant seeded."""
+        for scope, seed in (self._seeders.pop(tenant, None) or {}).items():
+            self.ensure_seeded(tenant, seed, scope)
+
+    # -- the interface ----------------------------------------------------------------------
+    def get(self, tenant: str, resource: str, record_id: str, parent: str = "") -> dict | None:
+        keys = [self._tenants, self._key("rec", tenant, resource)]
+        for _ in range(3):
+            with self.redis.guard():
+                answer = self._get_script(
+                    keys=keys, args=[tenant, self._checked(tenant), record_id]
+                )
+            if answer[0] == 1:
+                break
+            self._seed_again(tenant)
+        if len(answer) < 2 or answer[1] is None:
+            return None
+        stored_parent, body = _split(answer[1])
+        if parent and stored_parent != parent:
+            return None
+        return body
+
+    def insert(self, tenant: str, resource: str, records: list[Record]) -> None:
+        batch = [(resource, record) for record in records]
+        for _ in range(3):
+            mode = "check" if tenant in self._seeders else "plain"
+            if self._run_insert(tenant, batch, mode=mode):
+                return
+            self._seed_again(tenant)
+
+    def _run_insert(
+        self, tenant: str, batch: list[tuple[str, Record]], *, mode: str, member: str = ""
+    ) -> bool:
+        """False when the tenant turned out not to be seeded (mode 'check'). ``member``: the
+        seeded mark to test and set in mode 'seed' (the tenant and the scope seeded)."""
+        keys = [self.redis.key("store", "seq"), self._tenants]
+        args: list[Any] = [member or tenant, mode]
+        for resource, record in batch:
+            keys += [
+                self._key("rec", tenant, resource),
+                self._key("uniq", tenant, resource),
+                self._key("uidx", tenant, resource),
+                self._order(tenant, resource, record.parent),
+            ]
+            args += [record.id, _value(record.parent, record.body), len(record.unique)]
+            for field, value in record.unique.items():
+                args += [field, value]
+        with self.redis.guard():
+            answer = self._insert_script(keys=keys, args=args)
+        _raise_conflict(answer)
+        return answer[0] != b"unseeded"
+
+    def replace(self, tenant: str, resource: str, record: Record) -> bool:
+        keys = [*(self._key(kind, tenant, resource) for kind in ("rec", "uniq", "uidx")),
+                self._tenants]  # fmt: skip
+        for _ in range(3):
+            args: list[Any] = [record.id, dumps(record.body), tenant, self._checked(tenant),
+                               len(record.unique)]  # fmt: skip
+            for field, value in record.unique.items():
+                args += [field, value]
+            with self.redis.guard():
+                answer = self._replace_script(keys=keys, args=args)
+            if answer[0] != b"unseeded":
+                break
+            self._seed_again(tenant)
+        if answer[0] in (b"missing", b"unseeded"):
+            return False
+        _raise_conflict(answer)
+        return True
+
+    def delete(self, tenant: str, resource: str, record_id: str, parent: str = "") -> bool:
+        records = self._key("rec", tenant, resource)
+        for _ in range(5):  # the record's parent never changes: one round in practice
+            with self.redis.guard():
+                read = self._get_script(
+                    keys=[self._tenants, records], args=[tenant, self._checked(tenant), record_id]
+                )
+            if read[0] == 0:
+                self._seed_again(tenant)
+                continue
+            if len(read) < 2 or read[1] is None:
+                return False
+            raw = read[1]
+            head = raw.partition(b"\n")[0] + b"\n"
+            stored_parent = loads(head)
+            if parent and stored_parent != parent:
+                return False
+            keys = [
+                records,
+                self._key("uniq", tenant, resource),
+                self._key("uidx", tenant, resource),
+                self._order(tenant, resource, stored_parent),
+                self._tenants,
+            ]
+            args = [record_id, head, tenant, self._checked(tenant)]
+            with self.redis.guard():
+                done = int(self._delete_script(keys=keys, args=args))
+            if done == -2:
+                self._seed_again(tenant)
+            elif done >= 0:
+                return done == 1
+        return False
+
+    def query(self, tenant: str, resource: str, query: ListQuery) -> tuple[list[dict], int, int]:
+        keys = [self._order(tenant, resource, query.parent), self._key("rec", tenant, resource),
+                self._tenants]  # fmt: skip
+        simple = not query.filters and not query.sort
+        if not simple:
+            for field in (*query.filters, *(name for name, _ in query.sort)):
+                _check_field(field)
+        after = query.after_id is not None
+        for _ in range(3):
+            with self.redis.guard():
+                if simple:
+                    args = [tenant, self._checked(tenant), query.offset, query.limit,
+                            query.after_id or "", "1" if after else "0"]  # fmt: skip
+                    answer = self._page_script(keys=keys, args=args)
+                else:
+                    answer = self._all_script(keys=keys, args=[tenant, self._checked(tenant)])
+            if answer[0] != -1:
+                break
+            self._seed_again(tenant)
+        if answer[0] == -1:
+            return [], 0, query.offset
+        if simple:
+            total, offset, values = answer
+            return [_split(raw)[1] for raw in values if raw is not None], total, offset
+        ids, values = answer
+        rows = [
+            (record_id.decode(), _split(raw)[1])
+            for record_id, raw in zip(ids, values, strict=True)
+            if raw is not None
+        ]
+        wanted = {field: _sql_value(value) for field, value in query.filters.items()}
+        rows = [row for row in rows if _matches(row[1], wanted)]
+        for field, descending in reversed(query.sort):  # stable: ties keep insertion order
+            rows.sort(key=lambda row, f=field: _rank(row[1].get(f)), reverse=descending)
+        offset = query.offset
+        if query.after_id is not None:
+            found = [record_id for record_id, _ in rows]
+            offset = found.index(query.after_id) + 1 if query.after_id in found else len(found)
+        return [body for _, body in rows[offset : offset + query.limit]], len(rows), offset
+
+    def reset(self) -> None:
+        self._seeders.clear()
+        self.redis.clear("store")
+
+
+def _value(parent: str, body: dict[str, Any]) -> bytes:
+    """What a record's hash field holds; dumps never writes a raw newline, so the first one
+    ends the parent."""
+    return dumps(parent) + b"\n" + dumps(body)
+
+
+def _split(raw: bytes) -> tuple[str, dict[str, Any]]:
+    head, _, body = raw.partition(b"\n")
+    return loads(head), loads(body)
+
+
+def _raise_conflict(answer: list[Any]) -> None:
+    if answer and answer[0] == b"conflict":
+        field, value, owner = (item.decode() for item in answer[1:4])
+        raise Conflict(field, value, owner)
+
+
+def _check_field(field: str) -> None:
+    """The names SQLite's store accepts in a JSON path, and no others (same ValueError)."""
+    if not all(ch.isalnum() or ch in "_-" for ch in field):
+        raise ValueError(f"not a field name: {field!r}")
+
+
+def _sql_value(value: Any) -> Any:
+    """A JSON value as SQLite's json_extract gives it: booleans are 1/0, objects and arrays
+    their compact JSON text, null is NULL."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, dict | list):
+        return dumps(value).decode()
+    return value
+
+
+def _matches(body: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    """``json_extract(body, field) = value`` for every filter; NULL equals nothing."""
+    for field, value in wanted.items():
+        have = _sql_value(body.get(field))
+        if have is None or value is None or have != value:
+            return False
+        if isinstance(have, str) != isinstance(value, str):
+            return False  # SQLite: TEXT never equals a number
+    return True
+
+
+def _rank(value: Any) -> tuple[int, Any]:
+    """SQLite's ORDER BY: NULL, then numbers by value, then text byte by byte."""
+    value = _sql_value(value)
+    if value is None:
+        return (0, 0)
+    if isinstance(value, int | float):
+        return (1, value)
+    return (2, str(value).encode())

@@ -1,0 +1,84 @@
+"""Webhook subscriptions made through ``/__sandbox/webhooks``, in Redis: made on one machine,
+they hear events caused on any machine."""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+from sandbox.jsonio import dumps, loads
+from sandbox.state.redis.connection import RedisState
+from sandbox.webhooks.subscriptions import Subscription
+
+
+class RedisSubscriptionTable:
+    """``<prefix>:subscriptions``: a hash of id -> the subscription as JSON. The
+    ``SubscriptionTable`` interface."""
+
+    def __init__(self, redis: RedisState) -> None:
+        self.redis = redis
+        self._hash = redis.key("subscriptions")
+
+    def create(self, url: str, events: list[str], secret: str, scheme: str | None) -> Subscription:
+        subscription = Subscription(
+            "whk_" + secrets.token_hex(6), url, tuple(events), secret, scheme,
+            created_at=round(time.time(), 3),
+        )  # fmt: skip
+        with self.redis.guard():
+            self.redis.client.hset(self._hash, subscription.id, _encode(subscription))
+        return subscription
+
+    def all(self) -> list[Subscription]:
+        with self.redis.guard():
+            stored = self.redis.client.hgetall(self._hash)
+        found = [_decode(raw) for raw in stored.values()]
+        return sorted(found, key=lambda s: (s.created_at, s.id))
+
+    def get(self, subscription_id: str) -> Subscription | None:
+        with self.redis.guard():
+            raw = self.redis.client.hget(self._hash, subscription_id)
+        return _decode(raw) if raw is not None else None
+
+    def delete(self, subscription_id: str) -> bool:
+        with self.redis.guard():
+            return bool(self.redis.client.hdel(self._hash, subscription_id))
+
+    def rotate(self, subscription_id: str, new_secret: str, grace: float) -> Subscription | None:
+        """A new secret; the old one keeps signing too for ``grace`` seconds. WATCH makes the
+        read and the write one step: two rotations at once cannot lose a secret."""
+        rotated: list[Subscription] = []
+
+        def swap(pipe: object) -> None:
+            raw = pipe.hget(self._hash, subscription_id)  # type: ignore[attr-defined]
+            if raw is None:
+                return
+            old = _decode(raw)
+            new = Subscription(
+                old.id, old.url, old.events, new_secret, old.scheme, old.active,
+                previous_secret=old.secret, previous_until=time.time() + grace,
+                created_at=old.created_at,
+            )  # fmt: skip
+            pipe.multi()  # type: ignore[attr-defined]
+            pipe.hset(self._hash, subscription_id, _encode(new))  # type: ignore[attr-defined]
+            rotated.append(new)
+
+        with self.redis.guard():
+            self.redis.client.transaction(swap, self._hash)
+        return rotated[-1] if rotated else None
+
+
+def _encode(subscription: Subscription) -> bytes:
+    return dumps({
+        "id": subscription.id, "url": subscription.url, "events": list(subscription.events),
+        "secret": subscription.secret, "scheme": subscription.scheme,
+        "active": subscription.active, "previous_secret": subscription.previous_secret,
+        "previous_until": subscription.previous_until, "created_at": subscription.created_at,
+    })  # fmt: skip
+
+
+def _decode(raw: bytes) -> Subscription:
+    value = loads(raw)
+    return Subscription(
+        value["id"], value["url"], tuple(value["events"]), value["secret"], value["scheme"],
+        value["active"], value["previous_secret"], value["previous_until"], value["created_at"],
+    )  # fmt: skip

@@ -1,0 +1,255 @@
+"""Rate-limit counters that every worker process on the machine shares: a `limits` storage
+backed by one SQLite file, implementing the sliding-window-counter strategy.
+
+`limits` ships memory, Redis, Memcached and MongoDB storages; the memory one is per process,
+so with several gunicorn workers each would count on its own. (With ``--redis``, or a
+``redis://`` rate_limit_storage, counters go to ``sandbox.state.redis.counters`` instead,
+shared by every machine.) This storage keeps the two
+fixed-window counters the strategy needs in SQLite, and ``atomic()`` lets the rate limiter test
+and take every window of a plan in one transaction, so N allowed requests are exactly N even
+when four processes race for the last one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import math
+import os
+import random
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from limits import storage
+from limits.errors import ConfigurationError
+from limits.storage import Storage
+from limits.storage.base import SlidingWindowCounterSupport, TimestampedSlidingWindow
+
+from sandbox.errors import ConfigError
+from sandbox.state.sqlite.file import SQLiteFile
+
+if TYPE_CHECKING:
+    from sandbox.state.redis.connection import RedisState
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS counters (
+    key TEXT PRIMARY KEY, count INTEGER NOT NULL, expires REAL NOT NULL
+);
+"""
+
+
+class SQLiteLimitsStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWindow):
+    STORAGE_SCHEME = ["sandbox+sqlite"]
+
+    def __init__(self, location: str | Path = ":memory:", **options: object) -> None:
+        super().__init__(str(location))
+        self.file = SQLiteFile(location, _SCHEMA, what="rate-limit file")
+        self._lock_path = self.file.path.with_suffix(".lock")
+        self._lock_fds: dict[int, int] = {}
+
+    @property
+    def base_exceptions(self) -> type[Exception]:
+        return Exception
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """One process at a time, queued by the kernel: SQLite's own busy handler polls with
+        sleeps of 1 ms and more, which under steady contention costs more than the work."""
+        fd = self._lock_fd()
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            with self.file.write():
+                yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _lock_fd(self) -> int:
+        pid = os.getpid()
+        fd = self._lock_fds.get(pid)
+        if fd is None:  # per process: a forked worker must not share its parent's lock
+            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            self._lock_fds[pid] = fd
+        return fd
+
+    # -- plain counters (used by the fixed-window strategy; here for completeness) ----------
+    def _row(self, key: str, now: float) -> tuple[int, float]:
+        row = self.file.db.execute(
+            "SELECT count, expires FROM counters WHERE key = ?", (key,)
+        ).fetchone()
+        if row is None or row[1] <= now:
+            return 0, 0.0
+        return int(row[0]), float(row[1])
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        now = time.time()
+        with self.file.write() as db:
+            count, expires = self._row(key, now)
+            count, expires = count + amount, expires or now + expiry
+            db.execute(
+                "INSERT OR REPLACE INTO counters (key, count, expires) VALUES (?, ?, ?)",
+                (key, count, expires),
+            )
+            self._sweep(now)
+        return count
+
+    def _sweep(self, now: float) -> None:
+        """Now and then, drop expired counters: every window of every key leaves one behind."""
+        if random.random() < 0.01:
+            self.file.db.execute("DELETE FROM counters WHERE expires <= ?", (now,))
+
+    def get(self, key: str) -> int:
+        with self.file.guard():
+            return self._row(key, time.time())[0]
+
+    def get_expiry(self, key: str) -> float:
+        with self.file.guard():
+            return self._row(key, time.time())[1] or time.time()
+
+    def check(self) -> bool:
+        with self.file.guard():
+            self.file.db.execute("SELECT 1").fetchone()
+        return True
+
+    def reset(self) -> int | None:
+        with self.file.write() as db:
+            return db.execute("DELETE FROM counters").rowcount
+
+    def clear(self, key: str) -> None:
+        with self.file.write() as db:
+            db.execute("DELETE FROM counters WHERE key = ?", (key,))
+
+    # -- the sliding window counter ------------------------------------------------------
+    def _window(self, key: str, expiry: int, now: float) -> tuple[int, float, int, float]:
+        previous_key, current_key = self.sliding_window_keys(key, expiry, now)
+        counts = dict(
+            self.file.db.execute(
+                "SELECT key, count FROM counters WHERE key IN (?, ?) AND expires > ?",
+                (previous_key, current_key, now),
+            ).fetchall()
+        )
+        return _window(counts.get(previous_key, 0), counts.get(current_key, 0), expiry, now)
+
+    def acquire_sliding_window_entry(
+        self, key: str, limit: int, expiry: int, amount: int = 1
+    ) -> bool:
+        if amount > limit:
+            return False
+        now = time.time()
+        with self.file.write():
+            previous, previous_ttl, current, _ = self._window(key, expiry, now)
+            weighted = previous * previous_ttl / expiry + current
+            if math.floor(weighted) + amount > limit:
+                return False
+            _, current_key = self.sliding_window_keys(key, expiry, now)
+            # a window's counter lives two windows: it is the "previous" one after that
+            window_end = (int(now / expiry) + 1) * expiry
+            self._bump(current_key, amount, window_end + expiry, now)
+        return True
+
+    def _bump(self, key: str, amount: int, expires: float, now: float) -> None:
+        """Add to a window's counter in one statement; an expired leftover starts over."""
+        self.file.db.execute(
+            "INSERT INTO counters (key, count, expires) VALUES (?1, ?2, ?3) "
+            "ON CONFLICT (key) DO UPDATE SET expires = ?3, "
+            "count = CASE WHEN counters.expires <= ?4 THEN ?2 ELSE counters.count + ?2 END",
+            (key, amount, expires, now),
+        )
+        self._sweep(now)
+
+    def get_sliding_windows(
+        self, keys: list[str], expiries: list[int]
+    ) -> list[tuple[int, float, int, float]]:
+        """Every window of a plan in one query: the rate limiter's read, inside atomic()."""
+        now = time.time()
+        pairs = [
+            self.sliding_window_keys(key, expiry, now)
+            for key, expiry in zip(keys, expiries, strict=True)
+        ]
+        wanted = [name for pair in pairs for name in pair]
+        with self.file.guard():
+            counts = dict(
+                self.file.db.execute(
+                    "SELECT key, count FROM counters WHERE expires > ? AND key IN ("
+                    + ", ".join("?" * len(wanted)) + ")",
+                    (now, *wanted),
+                ).fetchall()
+            )  # fmt: skip
+        return [
+            _window(counts.get(previous_key, 0), counts.get(current_key, 0), expiry, now)
+            for (previous_key, current_key), expiry in zip(pairs, expiries, strict=True)
+        ]
+
+    def take_sliding_windows(self, keys: list[str], expiries: list[int]) -> None:
+        """Count one request in each window; the caller tested them in this transaction."""
+        now = time.time()
+        with self.file.write():
+            for key, expiry in zip(keys, expiries, strict=True):
+                _, current_key = self.sliding_window_keys(key, expiry, now)
+                self._bump(current_key, 1, (int(now / expiry) + 2) * expiry, now)
+
+    def get_sliding_window(self, key: str, expiry: int) -> tuple[int, float, int, float]:
+        with self.file.guard():
+            return self._window(key, expiry, time.time())
+
+    def clear_sliding_window(self, key: str, expiry: int) -> None:
+        previous_key, current_key = self.sliding_window_keys(key, expiry, time.time())
+        with self.file.write() as db:
+            db.execute("DELETE FROM counters WHERE key IN (?, ?)", (previous_key, current_key))
+
+
+def _window(previous: int, current: int, expiry: int, now: float) -> tuple[int, float, int, float]:
+    # how much of the previous window still overlaps the sliding one, in seconds
+    previous_ttl = (1 - (((now - expiry) / expiry) % 1)) * expiry if previous else 0.0
+    # as limits' own storages report it: the rest of this window plus the next one
+    current_ttl = (1 - ((now / expiry) % 1)) * expiry + expiry
+    return previous, previous_ttl, current, current_ttl
+
+
+_REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://", "unix://")
+
+
+def open_counters(
+    kind: str,
+    state: str,
+    workers: int,
+    *,
+    redis: RedisState | None = None,
+    prefix: str = "sandbox",
+) -> Storage:
+    """The counters' home. ``auto``: the sandbox's Redis when it has one (``--redis``), else
+    process memory with one worker (fastest), or a SQLite file beside the state when several
+    workers must share; ``memory``, ``sqlite``, or any `limits` storage URI by name. A
+    ``redis://`` URI gets the sandbox's own Redis counters (a plan's windows taken in one
+    script, keys under ``prefix``), not `limits`' plain one."""
+    if kind == "auto":
+        if redis is not None:
+            return _redis_counters(redis)
+        kind = "memory" if workers <= 1 else "sqlite"
+    if kind == "memory":
+        return storage.MemoryStorage()
+    if kind == "sqlite":
+        location = (
+            ":memory:" if state == ":memory:" else str(Path(state).with_name("ratelimits.sqlite"))
+        )
+        return SQLiteLimitsStorage(location)
+    if kind.startswith(_REDIS_SCHEMES):
+        from sandbox.state.redis.connection import RedisState
+
+        own = RedisState(kind.replace("redis+unix://", "unix://", 1), prefix)
+        own.check()
+        return _redis_counters(own)
+    try:
+        return storage.storage_from_string(kind)
+    except (ConfigurationError, ValueError) as exc:
+        raise ConfigError(
+            f"rate_limit_storage {kind!r} is not usable ({exc}); use auto, memory, sqlite or "
+            "a limits storage URI such as redis://localhost:6379"
+        ) from None
+
+
+def _redis_counters(redis: RedisState) -> Storage:
+    from sandbox.state.redis.counters import RedisCounters
+
+    return RedisCounters(redis)

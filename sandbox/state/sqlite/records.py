@@ -1,0 +1,194 @@
+"""SQLite state: records, their unique values and which tenants are seeded, in one file
+(WAL mode, safe for many threads and several worker processes: see ``sqlite_file``)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sandbox.jsonio import dumps, loads
+from sandbox.state.protocols import Conflict, ListQuery, Record
+from sandbox.state.sqlite.file import SQLiteFile
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant TEXT NOT NULL, resource TEXT NOT NULL, id TEXT NOT NULL,
+    parent TEXT NOT NULL DEFAULT '', body TEXT NOT NULL,
+    UNIQUE (tenant, resource, id)
+);
+CREATE INDEX IF NOT EXISTS records_by_parent ON records (tenant, resource, parent, seq);
+CREATE TABLE IF NOT EXISTS uniques (
+    tenant TEXT NOT NULL, resource TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL,
+    id TEXT NOT NULL, PRIMARY KEY (tenant, resource, field, value)
+);
+CREATE INDEX IF NOT EXISTS uniques_by_id ON uniques (tenant, resource, id);
+CREATE TABLE IF NOT EXISTS tenants (tenant TEXT PRIMARY KEY, seeded_at REAL NOT NULL);
+"""
+
+
+class SQLiteStore:
+    def __init__(self, location: str | Path) -> None:
+        self.file = SQLiteFile(location, _SCHEMA)
+        self.location = self.file.location
+        self._guard = self.file.guard
+        self._write = self.file.write
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        return self.file.db
+
+    # -- the interface ------------------------------------------------------------------
+    def ensure_seeded(
+        self, tenant: str, seed: Callable[[], dict[str, list[Record]]], scope: str = ""
+    ) -> None:
+        marker = f"{tenant}\x1f{scope}" if scope else tenant
+        with self._guard():
+            if self._db.execute("SELECT 1 FROM tenants WHERE tenant = ?", (marker,)).fetchone():
+                return
+        records = seed()
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM tenants WHERE tenant = ?", (marker,)).fetchone():
+                return  # another thread or process seeded it meanwhile
+            for resource, items in records.items():
+                self._insert(db, tenant, resource, items)
+            db.execute("INSERT INTO tenants VALUES (?, julianday('now'))", (marker,))
+
+    def get(self, tenant: str, resource: str, record_id: str, parent: str = "") -> dict | None:
+        with self._guard():
+            row = self._db.execute(
+                "SELECT body, parent FROM records WHERE tenant = ? AND resource = ? AND id = ?",
+                (tenant, resource, record_id),
+            ).fetchone()
+        if row is None or (parent and row[1] != parent):
+            return None
+        return loads(row[0])
+
+    def insert(self, tenant: str, resource: str, records: list[Record]) -> None:
+        with self._write() as db:
+            self._insert(db, tenant, resource, records)
+
+    def _insert(
+        self, db: sqlite3.Connection, tenant: str, resource: str, records: list[Record]
+    ) -> None:
+        for record in records:
+            self._claim_uniques(db, tenant, resource, record)
+            try:
+                db.execute(
+                    "INSERT INTO records (tenant, resource, id, parent, body) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (
+                        tenant,
+                        resource,
+                        record.id,
+                        record.parent,
+                        dumps(record.body).decode(),
+                    ),
+                )
+            except sqlite3.IntegrityError:
+                raise Conflict("id", record.id, record.id) from None
+
+    def _claim_uniques(
+        self, db: sqlite3.Connection, tenant: str, resource: str, record: Record
+    ) -> None:
+        for field, value in record.unique.items():
+            taken = db.execute(
+                "SELECT id FROM uniques "
+                "WHERE tenant = ? AND resource = ? AND field = ? AND value = ?",
+                (tenant, resource, field, value),
+            ).fetchone()
+            if taken and taken[0] != record.id:
+                raise Conflict(field, value, taken[0])
+        db.execute(
+            "DELETE FROM uniques WHERE tenant = ? AND resource = ? AND id = ?",
+            (tenant, resource, record.id),
+        )
+        db.executemany(
+            "INSERT INTO uniques VALUES (?, ?, ?, ?, ?)",
+            [(tenant, resource, f, v, record.id) for f, v in record.unique.items()],
+        )
+
+    def replace(self, tenant: str, resource: str, record: Record) -> bool:
+        with self._write() as db:
+            exists = db.execute(
+                "SELECT 1 FROM records WHERE tenant = ? AND resource = ? AND id = ?",
+                (tenant, resource, record.id),
+            ).fetchone()
+            if not exists:
+                return False
+            self._claim_uniques(db, tenant, resource, record)
+            db.execute(
+                "UPDATE records SET body = ? WHERE tenant = ? AND resource = ? AND id = ?",
+                (dumps(record.body).decode(), tenant, resource, record.id),
+            )
+            return True
+
+    def delete(self, tenant: str, resource: str, record_id: str, parent: str = "") -> bool:
+        with self._write() as db:
+            condition = "tenant = ? AND resource = ? AND id = ?"
+            args: tuple = (tenant, resource, record_id)
+            if parent:
+                condition, args = condition + " AND parent = ?", (*args, parent)
+            deleted = db.execute(f"DELETE FROM records WHERE {condition}", args).rowcount
+            if deleted:
+                db.execute(
+                    "DELETE FROM uniques WHERE tenant = ? AND resource = ? AND id = ?",
+                    (tenant, resource, record_id),
+                )
+            return bool(deleted)
+
+    def query(self, tenant: str, resource: str, query: ListQuery) -> tuple[list[dict], int, int]:
+        where = ["tenant = ?", "resource = ?", "parent = ?"]
+        args: list[Any] = [tenant, resource, query.parent]
+        for field, value in query.filters.items():
+            where.append("json_extract(body, ?) = ?")
+            args += [_json_path(field), _sql_value(value)]
+        condition = " AND ".join(where)
+        order = ", ".join(
+            f"json_extract(body, '{_json_path(field)}') {'DESC' if descending else 'ASC'}"
+            for field, descending in query.sort
+        )
+        order = f"{order}, seq" if order else "seq"
+        with self._guard():
+            db = self._db
+            total = db.execute(f"SELECT COUNT(*) FROM records WHERE {condition}", args).fetchone()[
+                0
+            ]
+            offset = query.offset
+            if query.after_id is not None:
+                ids = [
+                    row[0]
+                    for row in db.execute(
+                        f"SELECT id FROM records WHERE {condition} ORDER BY {order}", args
+                    )
+                ]
+                offset = ids.index(query.after_id) + 1 if query.after_id in ids else len(ids)
+            rows = db.execute(
+                f"SELECT body FROM records WHERE {condition} ORDER BY {order} LIMIT ? OFFSET ?",
+                [*args, query.limit, offset],
+            ).fetchall()
+        return [loads(row[0]) for row in rows], total, offset
+
+    def reset(self) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM records")
+            db.execute("DELETE FROM uniques")
+            db.execute("DELETE FROM tenants")
+
+
+def _json_path(field: str) -> str:
+    if not all(ch.isalnum() or ch in "_-" for ch in field):
+        raise ValueError(f"not a field name: {field!r}")
+    return f'$."{field}"'
+
+
+def _sql_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, dict | list):
+        return dumps(value).decode()
+    if isinstance(value, int) and not -(2**63) <= value < 2**63:
+        return float(value)  # beyond SQLite's integers; JSON numbers that big are stored as REAL
+    return value
