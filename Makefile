@@ -10,7 +10,7 @@ CHROMIUM := /usr/bin/chromium
 REDIS_SERVER := /usr/bin/redis-server
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint bench bench-redis clean chromium redis-server
+.PHONY: run test lint bench bench-redis clean chromium redis-server corpus
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ bench: $(VENV)/.installed
 
 bench-redis: $(VENV)/.installed $(REDIS_SERVER)
 	$(BIN)/python bench/redis_bench.py
+
+# rebuild tests/data/corpus.tar.xz from ../shared/corpus (or CORPUS_SOURCE=DIR); standard library only
+corpus:
+	$(PYTHON) scripts/refresh_corpus.py
 
 clean:
 	rm -rf $(VENV) .sandbox .pytest_cache .ruff_cache

@@ -1,9 +1,12 @@
 """Corpus benchmark: start-up time, memory and first call of the sandbox on real-world specs.
 
 serve_bench.py measures throughput on our own spec; this one asks what the sandbox costs on
-specs it has never seen: every root spec in /work/shared/corpus/INDEX.tsv (Swagger 2.0 ones
-too: the sandbox converts them) plus the repo's openapi.yaml. Per spec, the sandbox is started
-as ``python -m sandbox serve SPEC --state :memory: --log-format off`` (plus ``--lenient``
+specs it has never seen: every root spec in the corpus's INDEX.tsv (Swagger 2.0 ones
+too: the sandbox converts them) plus the repo's openapi.yaml. The corpus is the repo's
+tests/data/corpus.tar.xz, unpacked into a temporary folder, or ``--corpus DIR``.
+
+Per spec, the sandbox is started as
+``python -m sandbox serve SPEC --state :memory: --log-format off`` (plus ``--lenient``
 for an invalid spec, whose validation then runs in the background) with a fresh
 ``--spec-cache`` directory, each start in its own process group:
 
@@ -58,6 +61,7 @@ from urllib.parse import quote
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))  # for tests.corpus
 from serve_bench import (  # a sibling script, not a package
     BENCH,
     PYTHON,
@@ -72,7 +76,8 @@ from serve_bench import (  # a sibling script, not a package
     tree_memory_mb,
 )
 
-CORPUS = Path("/work/shared/corpus")
+from tests.corpus import ARCHIVE, CorpusMissing, corpus_dir
+
 RESULTS = BENCH / "results" / "corpus_bench.json"
 ST = Path(PYTHON).with_name("st")
 POLL_S = 0.02
@@ -697,7 +702,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--markdown", action="store_true", help="print the table as markdown")
     parser.add_argument(
-        "--corpus", type=Path, default=CORPUS, help=f"corpus directory (default {CORPUS})"
+        "--corpus",
+        type=Path,
+        help=f"corpus directory (default: {ARCHIVE.relative_to(ROOT)}, unpacked to a temp folder)",
     )
     args = parser.parse_args(argv)
     args.specs = [s.strip() for s in args.specs.split(",") if s.strip()]
@@ -712,7 +719,11 @@ def _raise_exit(signum: int, _frame: Any) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _raise_exit)
-    entries = [e for e in corpus_entries(args.corpus) if wanted(e.name, args.specs)]
+    try:
+        corpus = args.corpus or corpus_dir()
+    except CorpusMissing as missing:
+        sys.exit(f"corpus_bench: {missing}")
+    entries = [e for e in corpus_entries(corpus) if wanted(e.name, args.specs)]
     if not entries:
         print(f"no spec matches {','.join(args.specs)}")
         return 2
@@ -734,7 +745,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": " ".join([Path(PYTHON).name, *sys.argv]),
-        "corpus": str(args.corpus),
+        "corpus": str(args.corpus or ARCHIVE.relative_to(ROOT)),
         "cpus": os.cpu_count(),
         "load_avg": os.getloadavg(),
         "platform": platform.platform(),

@@ -16,11 +16,38 @@ from flask.testing import FlaskClient
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from sandbox import Settings, create_app, load_settings
+from tests.corpus import CorpusMissing, corpus_dir
 
 pytest_plugins = ["tests.browser"]
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SPEC = ROOT / "openapi.yaml"
-CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+def corpus_path() -> Path:
+    """The real-world corpus, unpacked from the repo's archive once per process (tests/corpus.py).
+
+    For modules that parametrise over it at collection time; tests use the ``corpus`` fixture.
+    Without the archive this fails, with what to do, rather than collecting fewer tests.
+    """
+    try:
+        return corpus_dir()
+    except CorpusMissing as missing:
+        problem = str(missing)
+    pytest.fail(problem, pytrace=False)  # outside the except: no chained traceback to read
+
+
+def __getattr__(name: str) -> Path:
+    """``from tests.conftest import CORPUS`` still works (branches written before the archive),
+    unpacking only when asked, so conftest itself never needs the corpus."""
+    if name == "CORPUS":
+        return corpus_path()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """The unpacked corpus; the same folder corpus_path() gives, so it is unpacked only once."""
+    return corpus_path()
 
 
 @dataclass

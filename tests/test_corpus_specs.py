@@ -1,7 +1,7 @@
 """Every root spec of the real-world corpus boots and serves, checked by Schemathesis.
 
 tests/test_conformance.py runs every Schemathesis check over the small OpenAPI 3.0/3.1
-examples; this runs the rest of ../shared/corpus/INDEX.tsv (Swagger 2.0, OpenAPI 3.2 and the
+examples; this runs the rest of the corpus's INDEX.tsv (Swagger 2.0, OpenAPI 3.2 and the
 big real APIs) with valid requests and a small example budget, checking what a client of the
 sandbox relies on: no server errors, documented status codes, content types and headers, and
 bodies that match the response schemas. Schemathesis reads the document the sandbox serves
@@ -23,12 +23,13 @@ import pytest
 from sandbox import SpecError, load_spec
 from sandbox.spec.model import Spec
 from sandbox.spec.notes import discriminator_conflicts
-from tests.conftest import CORPUS, LiveServer
+from tests.conftest import LiveServer, corpus_path
 
 CHECKS = (
     "not_a_server_error,status_code_conformance,content_type_conformance,"
     "response_headers_conformance,response_schema_conformance"
 )
+CORPUS = corpus_path()  # unpacked from tests/data/corpus.tar.xz; fails if missing
 COVERED_ELSEWHERE = ("oai/v3.0/", "oai/v3.1/")  # tests/test_conformance.py
 ROWS = [
     line.split("\t")[0]
@@ -46,7 +47,7 @@ def authorization(live: LiveServer) -> str:
 
 
 def test_the_corpus_index_is_there() -> None:
-    """The parametrised run below would silently shrink without ../shared/corpus."""
+    """The parametrised run below would silently shrink with a corpus short of specs."""
     assert len(ROWS) >= 20, f"expected the real-world specs under {CORPUS}"
 
 

@@ -38,10 +38,11 @@ from referencing.jsonschema import DRAFT4, DRAFT202012
 
 from sandbox.generation.faker import DataFaker, UnsatisfiableSchema, stable_rng
 from sandbox.generation.names import NAMES
+from tests.conftest import corpus_path
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
-CORPUS = Path("/work/shared/corpus/oai")
+CORPUS = corpus_path() / "oai"  # unpacked from tests/data/corpus.tar.xz; fails if missing
 SPECS = [
     *sorted(CORPUS.glob("v3.0/*.yaml")),
     *sorted(CORPUS.glob("v3.1/*.yaml")),

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from sandbox import create_app, load_settings
-from tests.conftest import CORPUS
 
 BLOG = """
 openapi: 3.0.3
@@ -199,9 +198,9 @@ def test_override_false_keeps_a_path_stateless(blog) -> None:
     assert again.get_json()["subject"] != "Stateless"
 
 
-def test_a_client_chosen_id_is_kept_and_a_reused_one_is_409(tmp_path: Path) -> None:
+def test_a_client_chosen_id_is_kept_and_a_reused_one_is_409(tmp_path: Path, corpus: Path) -> None:
     """The petstore creates pets with the id in the body and answers 201 with no body."""
-    spec = CORPUS / "oai" / "v3.0" / "petstore.yaml"
+    spec = corpus / "oai" / "v3.0" / "petstore.yaml"
     settings = load_settings(spec, environ={}, overrides={"state": str(tmp_path / "s.sqlite")})
     client = create_app(spec, settings).test_client()
     headers = {"Authorization": f"Bearer {settings.default_api_key}"}

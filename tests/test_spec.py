@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from sandbox import SpecError, load_spec
-from tests.conftest import CORPUS, DEFAULT_SPEC
+from tests.conftest import DEFAULT_SPEC, corpus_path
+
+CORPUS = corpus_path()  # unpacked from tests/data/corpus.tar.xz; fails if missing
 
 MINIMAL = """\
 openapi: 3.0.3

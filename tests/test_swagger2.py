@@ -11,7 +11,7 @@ from sandbox import SpecError, load_spec
 from sandbox.app.wsgi import create_app
 from sandbox.config.settings import load_settings
 from sandbox.spec.model import validate_document
-from tests.conftest import CORPUS
+from tests.conftest import corpus_path
 
 SWAGGER = textwrap.dedent(
     """\
@@ -190,6 +190,7 @@ def test_the_conversion_is_a_valid_openapi_3_document(converted: dict, tmp_path:
     validate_document(converted, tmp_path / "converted.yaml", {})
 
 
+CORPUS = corpus_path()  # unpacked from tests/data/corpus.tar.xz; fails if missing
 SWAGGER_CORPUS = sorted(
     line.split("\t")[0]
     for line in (CORPUS / "INDEX.tsv").read_text().splitlines()[1:]

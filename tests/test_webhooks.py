@@ -16,7 +16,7 @@ from standardwebhooks.webhooks import Webhook
 
 from sandbox import create_app, load_settings, load_spec
 from sandbox.webhooks import verify
-from tests.conftest import CORPUS, DEFAULT_SPEC
+from tests.conftest import DEFAULT_SPEC
 from tests.webhook_receiver import start_receiver
 
 FAST = {"webhook_backoff": 0.05, "webhook_timeout": 0.5}
@@ -280,8 +280,10 @@ def test_manual_events_and_the_delivery_log_filters(sandbox, receiver) -> None:
     assert too_big.status_code == 413
 
 
-def test_openapi_callbacks_are_fired_to_the_url_the_request_names(tmp_path, receiver) -> None:
-    spec = CORPUS / "oai" / "v3.0" / "callback-example.yaml"
+def test_openapi_callbacks_are_fired_to_the_url_the_request_names(
+    tmp_path, receiver, corpus
+) -> None:
+    spec = corpus / "oai" / "v3.0" / "callback-example.yaml"
     settings = load_settings(
         spec, environ={}, overrides={"state": str(tmp_path / "s.sqlite"), **FAST}
     )
