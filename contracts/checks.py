@@ -570,8 +570,8 @@ def webhook_delivery(ctx: Any, response: Any, case: Any) -> bool | None:
               f"The create of {resource} was delivered as {kind!r}; the spec declares "
               f"{expected!r}.", pointer)  # fmt: skip
     if watch.secret:
-        from sandbox.webhooks.signing import WebhookVerificationError, verify
-
+        from sandbox.errors import WebhookVerificationError
+        from sandbox.webhooks.signing import verify
         try:
             verify(delivery.body, delivery.headers, watch.secret)
         except WebhookVerificationError as exc:

@@ -29,8 +29,9 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from sandbox.config.settings import load_settings
+from sandbox.errors import WebhookVerificationError
 from sandbox.spec.model import Operation
-from sandbox.webhooks.signing import WebhookVerificationError, verify
+from sandbox.webhooks.signing import verify
 
 DEMO_KEY = "sk_test_demo_rate_limited_0001"
 WEBHOOK_SECRET = "whsec_ZGVtby1zZWNyZXQtZm9yLXRoZS1zYW5kYm94LWRlbW8="

@@ -16,11 +16,9 @@ from typing import Any
 
 import orjson
 
+from sandbox.errors import JSONError
+
 MAX_DEPTH = 100
-
-
-class JSONError(json.JSONDecodeError):
-    """Not JSON the sandbox reads: ``msg``, ``lineno`` and ``colno`` say where and why."""
 
 
 def dumps(value: Any) -> bytes:

@@ -36,7 +36,8 @@ from openapi_schema_validator import (
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4, DRAFT202012
 
-from sandbox.generation.faker import DataFaker, UnsatisfiableSchema, stable_rng
+from sandbox.errors import UnsatisfiableSchema
+from sandbox.generation.faker import DataFaker, stable_rng
 from sandbox.generation.names import NAMES
 from tests.conftest import corpus_path
 

@@ -24,7 +24,7 @@ from sandbox.access.oauth import (
     scheme_is_oauth,
 )
 from sandbox.access.ratelimit import DEFAULT_PLAN
-from sandbox.http.error_bodies import ApiError
+from sandbox.errors import ApiError
 from sandbox.http.validation import RequestData
 from sandbox.spec.model import Operation, Spec
 

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, Response
 
 from sandbox.admin.api import json_body, json_response, problem
+from sandbox.errors import ScenarioError
 from sandbox.scenarios.chaos import chaos_from
-from sandbox.scenarios.presets import PRESETS, SCENARIO_HEADER, ScenarioError, scenario
+from sandbox.scenarios.presets import PRESETS, SCENARIO_HEADER, scenario
 
 if TYPE_CHECKING:
     from sandbox.app.wsgi import Sandbox

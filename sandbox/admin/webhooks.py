@@ -10,8 +10,7 @@ from flask import Blueprint, Response, request
 from sandbox.admin.api import json_body
 from sandbox.admin.api import json_response as _json
 from sandbox.admin.api import problem as _problem
-from sandbox.webhooks.hub import PayloadTooLarge
-from sandbox.webhooks.safety import DestinationRefused
+from sandbox.errors import DestinationRefused, PayloadTooLarge
 from sandbox.webhooks.signing import SCHEMES, new_secret
 
 if TYPE_CHECKING:

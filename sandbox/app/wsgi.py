@@ -38,9 +38,9 @@ from sandbox.admin.scenarios import scenarios_blueprint
 from sandbox.admin.token import admin_guard, new_admin_token
 from sandbox.admin.webhooks import webhooks_blueprint
 from sandbox.config.settings import Settings, is_loopback, load_settings
-from sandbox.errors import ConfigError
+from sandbox.errors import ApiError, ConfigError, DestinationRefused, PayloadTooLarge, ScenarioError
 from sandbox.generation.faker import DataFaker, stable_rng
-from sandbox.http.error_bodies import ApiError, ErrorBodies, storage_unavailable
+from sandbox.http.error_bodies import ErrorBodies, storage_unavailable
 from sandbox.http.idempotency import HEADER as IDEMPOTENCY_HEADER
 from sandbox.http.idempotency import IdempotencyKeys, Kept, fingerprint
 from sandbox.http.preferences import (
@@ -62,7 +62,7 @@ from sandbox.resources.inference import Binding, Resource
 from sandbox.scenarios import effects
 from sandbox.scenarios.board import ScenarioBoard
 from sandbox.scenarios.chaos import parse_chaos
-from sandbox.scenarios.presets import SCENARIO_HEADER, Scenario, ScenarioError, parse_header
+from sandbox.scenarios.presets import SCENARIO_HEADER, Scenario, parse_header
 from sandbox.scenarios.presets import seconds as duration
 from sandbox.spec.model import Operation, Spec, load_spec
 from sandbox.spec.schemas import SchemaChecks
@@ -72,8 +72,8 @@ from sandbox.state.select import open_backend
 from sandbox.webhooks.bridge import stored_subscriptions, subscription_resource
 from sandbox.webhooks.callbacks import CallbackContext, plan_callbacks
 from sandbox.webhooks.delivery import RetryPolicy
-from sandbox.webhooks.hub import PayloadTooLarge, WebhookHub
-from sandbox.webhooks.safety import DestinationPolicy, DestinationRefused
+from sandbox.webhooks.hub import WebhookHub
+from sandbox.webhooks.safety import DestinationPolicy
 from sandbox.webhooks.signing import SCHEMES, new_secret
 from sandbox.webhooks.subscriptions import Subscription
 

@@ -29,6 +29,7 @@ from urllib.parse import unquote
 
 from openapi_schema_validator import OAS30Validator, OAS31Validator
 
+from sandbox.errors import UnsatisfiableSchema
 from sandbox.generation.names import Kind, Realism, Scope, kind_for, singular
 
 Mode = Literal["response", "request"]
@@ -1051,10 +1052,6 @@ class _Ctx:
         return _Ctx(
             self.rng, self.mode, self.real, self.depth + 1, name, scope, fresh or self.fresh
         )
-
-
-class UnsatisfiableSchema(ValueError):
-    """Raised when a schema demands unbounded nesting (e.g. a required self-reference)."""
 
 
 # --- the generator -----------------------------------------------------------------------------

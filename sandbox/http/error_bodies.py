@@ -11,33 +11,13 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http import HTTPStatus
 from typing import Any
 
+from sandbox.errors import ApiError
 from sandbox.jsonio import dumps
 from sandbox.spec.model import Operation, Spec, is_json_media
 from sandbox.spec.schemas import SchemaChecks, merged, schema_types
-
-
-@dataclass
-class ApiError(Exception):
-    """An error response the sandbox decided to send."""
-
-    status: int
-    code: str
-    message: str
-    details: list[dict[str, str]] = field(default_factory=list)
-    headers: dict[str, str] = field(default_factory=dict)
-    retry_after: int | None = None
-
-    @property
-    def reason(self) -> str:
-        try:
-            return HTTPStatus(self.status).phrase
-        except ValueError:
-            return "Error"
 
 
 def storage_unavailable(exc: Exception) -> ApiError:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.http.error_bodies import ApiError
+from sandbox.errors import ApiError
 from sandbox.spec.model import Operation, Spec
 
 NO_EXAMPLE = object()

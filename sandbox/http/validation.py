@@ -35,7 +35,8 @@ from openapi_core.validation.schemas.factories import SchemaValidatorsFactory
 from werkzeug.datastructures import Headers, MultiDict
 from werkzeug.wrappers import Request
 
-from sandbox.jsonio import JSONError, loads
+from sandbox.errors import JSONError
+from sandbox.jsonio import loads
 from sandbox.spec.model import Operation, Spec, is_json_media
 from sandbox.spec.schemas import AcceptCompiler
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sandbox.errors import StorageError
 from sandbox.jsonio import dumps, loads
-from sandbox.state.protocols import StorageError
 from sandbox.state.sqlite.file import SQLiteFile
 
 log = logging.getLogger("sandbox.observe.journal")

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sandbox.errors import ApiError
 from sandbox.generation.faker import stable_rng
-from sandbox.http.error_bodies import ApiError, storage_unavailable
+from sandbox.http.error_bodies import storage_unavailable
 from sandbox.resources.inference import Binding, Resource, infer_resources
 from sandbox.spec.model import Spec
 from sandbox.spec.schemas import SchemaChecks, merged, schema_types

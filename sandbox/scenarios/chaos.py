@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.scenarios.presets import ScenarioError, seconds
+from sandbox.errors import ScenarioError
+from sandbox.scenarios.presets import seconds
 
 DEFAULT_STATUSES = (500, 502, 503)
 

@@ -16,7 +16,7 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from sandbox.access.ratelimit import Decision
-from sandbox.http.error_bodies import ApiError
+from sandbox.errors import ApiError
 from sandbox.jsonio import dumps, loads
 from sandbox.scenarios.presets import Scenario, seconds, whole
 

@@ -11,11 +11,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox.errors import ScenarioError
+
 SCENARIO_HEADER = "X-Sandbox-Scenario"
-
-
-class ScenarioError(ValueError):
-    """A scenario name or parameter the sandbox cannot use; the message lists the choices."""
 
 
 @dataclass(frozen=True)

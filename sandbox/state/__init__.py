@@ -7,7 +7,8 @@ several sandbox processes or machines share them. ``sandbox.state.select`` picks
 
 from __future__ import annotations
 
-from sandbox.state.protocols import Conflict, ListQuery, Record, StateStore, StorageError
+from sandbox.errors import Conflict, StorageError
+from sandbox.state.protocols import ListQuery, Record, StateStore
 from sandbox.state.sqlite.records import SQLiteStore
 
 

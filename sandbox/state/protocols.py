@@ -7,18 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 
-class StorageError(Exception):
-    """The state cannot be read or written (disk full, file not writable, locked too long)."""
-
-
-class Conflict(Exception):
-    """A unique field already holds this value."""
-
-    def __init__(self, field: str, value: str, existing_id: str) -> None:
-        self.field, self.value, self.existing_id = field, value, existing_id
-        super().__init__(f"{field}={value!r} is already used by {existing_id}")
-
-
 @dataclass
 class Record:
     id: str

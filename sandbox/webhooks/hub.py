@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from sandbox.errors import PayloadTooLarge
 from sandbox.jsonio import dumps
 from sandbox.spec.model import Spec
 from sandbox.state.sqlite.file import SQLiteFile
@@ -27,10 +28,6 @@ if TYPE_CHECKING:
 CHANGES = {"create": "created", "bulk_create": "created", "replace": "updated",
            "update": "updated", "delete": "deleted"}  # fmt: skip
 _ALPHANUMERIC = string.ascii_letters + string.digits
-
-
-class PayloadTooLarge(Exception):
-    pass
 
 
 class WebhookHub:

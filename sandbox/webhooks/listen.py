@@ -13,7 +13,8 @@ from typing import Any
 from rich.console import Console
 from werkzeug.wrappers import Request, Response
 
-from sandbox.webhooks.signing import DEFAULT_TOLERANCE, WebhookVerificationError, verify
+from sandbox.errors import WebhookVerificationError
+from sandbox.webhooks.signing import DEFAULT_TOLERANCE, verify
 
 
 def receiver_app(secrets: Iterable[str], console: Console, tolerance: int = DEFAULT_TOLERANCE):

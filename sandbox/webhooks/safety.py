@@ -34,6 +34,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from sandbox.errors import DestinationRefused, DestinationUnresolved, NamesNotLookedUp
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 # metadata services outside the link-local range, refused like it
@@ -43,21 +45,6 @@ _METADATA = frozenset(
 _THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
-
-
-class DestinationRefused(Exception):
-    """Why a webhook URL may not be used, in words the subscriber can act on."""
-
-
-class DestinationUnresolved(DestinationRefused):
-    """The host name does not resolve now. Not a verdict: a subscription may name a
-    receiver that is not up yet, and a delivery attempt that meets this is retried."""
-
-
-class NamesNotLookedUp(DestinationRefused):
-    """``webhook_dns`` is off: a subscription may name a host, but only URLs whose host is
-    written as an address ever get a delivery (CI runs and offline demos: no lookups, no
-    traffic to hosts a test made up)."""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from sandbox.errors import WebhookVerificationError
 from sandbox.jsonio import loads
 
 HEX = "hmac-sha256-hex"
@@ -23,10 +24,6 @@ STANDARD = "standard-webhooks"
 STRIPE = "stripe"
 SCHEMES = (HEX, STANDARD, STRIPE)
 DEFAULT_TOLERANCE = 300
-
-
-class WebhookVerificationError(Exception):
-    """The delivery is not authentic or too old; the message says which."""
 
 
 def new_secret() -> str:

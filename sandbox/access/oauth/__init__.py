@@ -5,7 +5,8 @@ from sandbox.access.oauth.clients import OAuthClient, build_clients
 from sandbox.access.oauth.discovery import OAuthSurface, discover, scheme_is_oauth
 from sandbox.access.oauth.grants import GrantStore
 from sandbox.access.oauth.server import OAuthServer
-from sandbox.access.oauth.tokens import AccessTokens, TokenClaims, TokenRejected, looks_like_jwt
+from sandbox.access.oauth.tokens import AccessTokens, TokenClaims, looks_like_jwt
+from sandbox.errors import TokenRejected
 
 __all__ = [
     "AccessTokens",

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from sandbox.errors import GrantRejected
 from sandbox.state.sqlite.file import SQLiteFile
 
 CODE_TTL = 600
@@ -46,10 +47,6 @@ class Grant:
     challenge: str | None
     challenge_method: str | None
     family: str
-
-
-class GrantRejected(Exception):
-    """Why a code or refresh token cannot be redeemed (the ``invalid_grant`` description)."""
 
 
 class GrantStore:

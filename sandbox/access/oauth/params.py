@@ -5,22 +5,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote_plus
 
 from werkzeug.wrappers import Request
 
+from sandbox.errors import OAuthError
 from sandbox.jsonio import loads
-
-
-@dataclass
-class OAuthError(Exception):
-    """An RFC 6749 §5.2 error: ``error`` is the registered code, ``description`` the help."""
-
-    error: str
-    description: str
-    status: int = 400
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 def body_params(request: Request) -> dict[str, str]:

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Request, Response
 
 from sandbox.access.oauth.clients import OAuthClient
 from sandbox.access.oauth.discovery import OAuthSurface
-from sandbox.access.oauth.grants import Grant, GrantRejected, GrantStore, pkce_matches
+from sandbox.access.oauth.grants import Grant, GrantStore, pkce_matches
 from sandbox.access.oauth.params import (
     OAuthError,
     body_params,
@@ -25,6 +25,7 @@ from sandbox.access.oauth.params import (
     query_params,
 )
 from sandbox.access.oauth.tokens import AccessTokens
+from sandbox.errors import GrantRejected
 from sandbox.jsonio import dumps
 
 _PKCE_VALUE = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")

@@ -19,7 +19,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from sandbox.errors import ConfigError
+from sandbox.errors import ConfigError, TokenRejected
 from sandbox.state.sqlite.file import SQLiteFile
 
 ALGORITHMS = {"RS256": "RSA", "ES256": "EC"}
@@ -31,14 +31,6 @@ CREATE TABLE IF NOT EXISTS signing_keys (
 );
 """
 _CACHE_LIMIT = 10_000
-
-
-class TokenRejected(Exception):
-    """A bearer token the sandbox will not accept; ``code`` tells the client why."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from sandbox.errors import ConfigError
-from sandbox.state.protocols import StorageError
+from sandbox.errors import ConfigError, StorageError
 
 INSTALL_HINT = "pip install 'openapi-sandbox[redis]'"
 _PREFIX = re.compile(r"[A-Za-z0-9_.:-]+")  # no glob characters: prefixes go into SCAN patterns

@@ -8,7 +8,8 @@ import secrets
 import time
 from collections.abc import Callable
 
-from sandbox.access.oauth.grants import CODE_TTL, REFRESH_TTL, Grant, GrantRejected, GrantStore
+from sandbox.access.oauth.grants import CODE_TTL, REFRESH_TTL, Grant, GrantStore
+from sandbox.errors import GrantRejected
 from sandbox.jsonio import dumps, loads
 from sandbox.state.redis.connection import RedisState, part
 

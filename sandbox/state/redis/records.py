@@ -25,8 +25,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from sandbox.errors import Conflict
 from sandbox.jsonio import dumps, loads
-from sandbox.state.protocols import Conflict, ListQuery, Record
+from sandbox.state.protocols import ListQuery, Record
 from sandbox.state.redis.connection import RedisState, part
 
 # Lua: check every record of the batch (unique values first, then the id, as SQLite does),

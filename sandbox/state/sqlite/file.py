@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sandbox.state.protocols import StorageError
+from sandbox.errors import StorageError
 
 _BUSY_TIMEOUT_MS = 10_000
 

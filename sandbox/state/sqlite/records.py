@@ -8,8 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sandbox.errors import Conflict
 from sandbox.jsonio import dumps, loads
-from sandbox.state.protocols import Conflict, ListQuery, Record
+from sandbox.state.protocols import ListQuery, Record
 from sandbox.state.sqlite.file import SQLiteFile
 
 _SCHEMA = """
