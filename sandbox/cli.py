@@ -16,12 +16,11 @@ from sandbox.access.keys import KeyRing
 from sandbox.access.oauth import discover
 from sandbox.admin.token import new_admin_token
 from sandbox.config.settings import Settings, is_loopback, load_settings
-from sandbox.errors import ConfigError, SpecError
+from sandbox.errors import ConfigError, SpecError, StorageError
 from sandbox.observe.log import configure_logging
 from sandbox.spec.model import Spec, load_spec
 from sandbox.spec.notes import discriminator_conflicts
-from sandbox.state import StorageError
-from sandbox.state.select import open_backend
+from sandbox.state.select import open_state
 
 console = Console(stderr=True)
 
@@ -278,7 +277,7 @@ def _key_ring(
                 "server instead: curl -X POST http://HOST:PORT/__sandbox/keys "
                 '-H \'Content-Type: application/json\' -d \'{"plan": "free"}\''
             )
-        return settings, open_backend(settings, title).key_ring(settings.fixed_keys())
+        return settings, KeyRing(settings.fixed_keys(), open_state(settings, title).keys())
     except (ConfigError, StorageError) as exc:
         _fail(str(exc))
 

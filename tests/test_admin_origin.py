@@ -83,7 +83,7 @@ def test_writes_from_another_origin_are_refused_and_change_nothing(sandbox, path
     assert refused.json["error"]["code"] == "cross_origin_refused"
     assert len(box.keys.all()) == keys_before
     assert box.webhooks.subscriptions.all() == []
-    assert box.webhooks.outbox.list(limit=5) == []
+    assert box.webhooks.outbox.find(limit=5) == []
     assert client.get(f"/v1/users/{made.json['data']['id']}", headers=auth).status_code == 200
     assert client.get("/__sandbox/scenarios/active").json["active"] == []
 

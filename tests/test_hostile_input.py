@@ -282,6 +282,6 @@ def test_a_chunked_body_over_the_limit_is_a_413_not_cut_and_stored(
 
 
 def _everything():
-    from sandbox.state import ListQuery
+    from sandbox.state.protocols import ListQuery
 
     return ListQuery(limit=100)

@@ -6,9 +6,11 @@ from __future__ import annotations
 import threading
 
 import pytest
+from limits.storage import MemoryStorage
 
 from sandbox import create_app, load_settings
 from sandbox.http.idempotency import IdempotencyKeys, fingerprint
+from sandbox.state.sqlite import SQLiteBackend
 from tests.conftest import DEFAULT_SPEC, signed_in_client
 
 BODY = {"name": "Ann Lee", "email": "ann.idem@example.com"}
@@ -81,7 +83,7 @@ def test_failures_are_not_kept_so_the_retry_runs(client) -> None:
 
 
 def test_a_retry_while_the_first_still_runs_is_a_409_with_retry_after(tmp_path) -> None:
-    keys = IdempotencyKeys(tmp_path / "s")
+    keys = IdempotencyKeys(SQLiteBackend(str(tmp_path / "s"), MemoryStorage).idempotency())
     printed = fingerprint("POST", "/v1/users", b"{}")
     assert keys.claim("t", "k", printed).conflict is None  # the first: runs
     busy = keys.claim("t", "k", printed)

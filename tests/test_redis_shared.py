@@ -19,8 +19,7 @@ import pytest
 from flask import Flask
 
 from sandbox import create_app, load_settings
-from sandbox.errors import ConfigError
-from sandbox.state import StorageError
+from sandbox.errors import ConfigError, StorageError
 from sandbox.state.redis.connection import spec_prefix
 from sandbox.webhooks.signing import verify
 from tests.conftest import DEFAULT_SPEC, REDIS_SERVER

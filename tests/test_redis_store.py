@@ -10,16 +10,20 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.state import Conflict, ListQuery, Record, SQLiteStore
+from sandbox.errors import Conflict
+from sandbox.state.protocols import ListQuery, Record
 from sandbox.state.redis.connection import RedisState
-from sandbox.state.redis.records import RedisStore
+from sandbox.state.redis.records import RedisRecords
+from sandbox.state.sqlite.file import SQLiteFile
+from sandbox.state.sqlite.records import SQLiteRecords
 
 NAMES = ["ada", "Bob", "carol", "dave", "Éve", "frank", None]
 
 
 @pytest.fixture
-def pair(redis_url: str, tmp_path: Path) -> tuple[SQLiteStore, RedisStore]:
-    return SQLiteStore(tmp_path / "s.sqlite"), RedisStore(RedisState(redis_url, "unused"))
+def pair(redis_url: str, tmp_path: Path) -> tuple[SQLiteRecords, RedisRecords]:
+    sqlite = SQLiteRecords(SQLiteFile(tmp_path / "s.sqlite", ""))
+    return sqlite, RedisRecords(RedisState(redis_url, "unused"))
 
 
 def random_body(rng: random.Random, index: int) -> dict:
@@ -117,11 +121,11 @@ def test_unique_values_and_ids_conflict_like_sqlite(pair) -> None:
 
 def test_racing_inserts_take_a_unique_value_once(redis_url: str) -> None:
     """Eight stores (eight processes' worth of connections) race for one email."""
-    stores = [RedisStore(RedisState(redis_url, "unused")) for _ in range(8)]
+    stores = [RedisRecords(RedisState(redis_url, "unused")) for _ in range(8)]
     won, lost = [], []
     barrier = threading.Barrier(len(stores))
 
-    def race(index: int, store: RedisStore) -> None:
+    def race(index: int, store: RedisRecords) -> None:
         barrier.wait()
         try:
             store.insert("t", "users", [Record(f"u{index}", {}, unique={"email": "same@x"})])
@@ -138,11 +142,11 @@ def test_racing_inserts_take_a_unique_value_once(redis_url: str) -> None:
 
 
 def test_a_tenant_is_seeded_exactly_once(redis_url: str) -> None:
-    stores = [RedisStore(RedisState(redis_url, "unused")) for _ in range(6)]
+    stores = [RedisRecords(RedisState(redis_url, "unused")) for _ in range(6)]
     seeded = []
     barrier = threading.Barrier(len(stores))
 
-    def seed(index: int, store: RedisStore) -> None:
+    def seed(index: int, store: RedisRecords) -> None:
         def records() -> dict[str, list[Record]]:
             seeded.append(index)
             return {"items": [Record(f"i{index}-{n}", {"n": n}) for n in range(25)]}
@@ -161,8 +165,8 @@ def test_a_tenant_is_seeded_exactly_once(redis_url: str) -> None:
 
 
 def test_reset_clears_only_its_own_prefix(redis_server) -> None:
-    mine = RedisStore(RedisState(redis_server.url(prefix="reset-mine"), "unused"))
-    theirs = RedisStore(RedisState(redis_server.url(prefix="reset-mine-not"), "unused"))
+    mine = RedisRecords(RedisState(redis_server.url(prefix="reset-mine"), "unused"))
+    theirs = RedisRecords(RedisState(redis_server.url(prefix="reset-mine-not"), "unused"))
     for store in (mine, theirs):
         store.insert("t", "users", [Record("u1", {"name": "x"}, unique={"email": "a@x"})])
     mine.reset()
@@ -174,7 +178,7 @@ def test_reset_clears_only_its_own_prefix(redis_server) -> None:
 
 def test_key_components_cannot_run_into_each_other(redis_url: str) -> None:
     """Tenant 'a:b' with resource 'c' is not tenant 'a' with resource 'b:c'."""
-    store = RedisStore(RedisState(redis_url, "unused"))
+    store = RedisRecords(RedisState(redis_url, "unused"))
     store.insert("a:b", "c", [Record("1", {"who": "first"})])
     store.insert("a", "b:c", [Record("1", {"who": "second"})])
     assert store.get("a:b", "c", "1") == {"who": "first"}
@@ -182,7 +186,7 @@ def test_key_components_cannot_run_into_each_other(redis_url: str) -> None:
 
 
 def test_a_page_of_thousands_reads_only_the_page(redis_url: str) -> None:
-    store = RedisStore(RedisState(redis_url, "unused"))
+    store = RedisRecords(RedisState(redis_url, "unused"))
     store.insert("t", "rows", [Record(f"r{n:05}", {"n": n}) for n in range(12_000)])
     items, total, offset = store.query("t", "rows", ListQuery(offset=11_990, limit=20))
     assert (
@@ -201,7 +205,7 @@ def test_a_page_of_thousands_reads_only_the_page(redis_url: str) -> None:
 def test_a_reset_elsewhere_reseeds_a_tenant_this_process_saw_seeded(redis_url: str) -> None:
     """Each store remembers which tenants it has seen seeded; a reset by another process
     must still be noticed by every kind of operation, and the tenant seeded again first."""
-    mine, other = (RedisStore(RedisState(redis_url, "unused")) for _ in range(2))
+    mine, other = (RedisRecords(RedisState(redis_url, "unused")) for _ in range(2))
 
     def seed() -> dict[str, list[Record]]:
         return {"items": [Record(f"seed{n}", {"n": n}) for n in range(3)]}

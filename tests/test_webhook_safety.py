@@ -295,7 +295,7 @@ def test_the_connection_goes_to_the_checked_address_not_a_fresh_lookup(sandbox) 
 def settle(box, timeout: float = 10.0) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = box.webhooks.outbox.list(limit=10)
+        found = box.webhooks.outbox.find(limit=10)
         if found and all(d.status != "pending" for d in found):
             return found[0].as_dict()
         time.sleep(0.05)

@@ -60,7 +60,7 @@ def settled(sandbox_obj, count: int, timeout: float = 10.0) -> list[dict]:
     """The delivery log once ``count`` deliveries have stopped being pending."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = sandbox_obj.webhooks.outbox.list(limit=1000)
+        found = sandbox_obj.webhooks.outbox.find(limit=1000)
         if len(found) >= count and all(d.status != "pending" for d in found):
             return [d.as_dict() for d in found]
         time.sleep(0.05)

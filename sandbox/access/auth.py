@@ -23,7 +23,7 @@ from sandbox.access.oauth import (
     looks_like_jwt,
     scheme_is_oauth,
 )
-from sandbox.access.ratelimit import DEFAULT_PLAN
+from sandbox.config.settings import DEFAULT_PLAN
 from sandbox.errors import ApiError
 from sandbox.http.validation import RequestData
 from sandbox.spec.model import Operation, Spec

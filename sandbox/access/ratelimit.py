@@ -19,17 +19,8 @@ from dataclasses import dataclass
 
 from limits import RateLimitItem, RateLimitItemPerSecond, parse_many, storage
 
+from sandbox.config.settings import DEFAULT_PLAN
 from sandbox.errors import ConfigError
-
-DEFAULT_LIMITS = "1000/minute;10000/hour"
-DEFAULT_PLAN = "default"
-# the seed guides' plans: a volume per hour and a burst per second; enterprise is unlimited
-PLANS: dict[str, str] = {
-    "free": "100/hour;10/second",
-    "starter": "1000/hour;50/second",
-    "pro": "10000/hour;200/second",
-    "enterprise": "",
-}
 
 
 @dataclass(frozen=True)

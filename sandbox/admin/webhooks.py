@@ -93,7 +93,7 @@ def webhooks_blueprint(sandbox: Sandbox) -> Blueprint:
             limit = max(1, min(1000, int(request.args.get("limit", 100))))
         except ValueError:
             return _problem(400, "invalid_request", "limit must be a number from 1 to 1000.")
-        found = hub.outbox.list(
+        found = hub.outbox.find(
             status=request.args.get("status"),
             event_type=request.args.get("event_type"),
             subscription_id=request.args.get("subscription_id"),

@@ -27,7 +27,7 @@ from werkzeug.wrappers import Response
 
 from sandbox.access.auth import ANONYMOUS, Authenticator, Principal
 from sandbox.access.keys import KeyRing
-from sandbox.access.oauth import AccessTokens, OAuthServer, build_clients, discover
+from sandbox.access.oauth import AccessTokens, Grants, OAuthServer, build_clients, discover
 from sandbox.access.ratelimit import RateLimiter
 from sandbox.admin.api import admin_blueprint, problem
 from sandbox.admin.contract import AdminContract
@@ -38,7 +38,14 @@ from sandbox.admin.scenarios import scenarios_blueprint
 from sandbox.admin.token import admin_guard, new_admin_token
 from sandbox.admin.webhooks import webhooks_blueprint
 from sandbox.config.settings import Settings, is_loopback, load_settings
-from sandbox.errors import ApiError, ConfigError, DestinationRefused, PayloadTooLarge, ScenarioError
+from sandbox.errors import (
+    ApiError,
+    ConfigError,
+    DestinationRefused,
+    PayloadTooLarge,
+    ScenarioError,
+    StorageError,
+)
 from sandbox.generation.faker import DataFaker, stable_rng
 from sandbox.http.error_bodies import ErrorBodies, storage_unavailable
 from sandbox.http.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -61,21 +68,21 @@ from sandbox.resources.engine import Call, NotStored, Outcome, ResourceEngine
 from sandbox.resources.inference import Binding, Resource
 from sandbox.scenarios import effects
 from sandbox.scenarios.board import ScenarioBoard
-from sandbox.scenarios.chaos import parse_chaos
+from sandbox.scenarios.chaos import Chaos, parse_chaos
 from sandbox.scenarios.presets import SCENARIO_HEADER, Scenario, parse_header
 from sandbox.scenarios.presets import seconds as duration
 from sandbox.spec.model import Operation, Spec, load_spec
 from sandbox.spec.schemas import SchemaChecks
-from sandbox.state import StateStore, StorageError
+from sandbox.state.protocols import RecordStore
 from sandbox.state.redis.connection import shown_url
-from sandbox.state.select import open_backend
+from sandbox.state.select import open_state
 from sandbox.webhooks.bridge import stored_subscriptions, subscription_resource
 from sandbox.webhooks.callbacks import CallbackContext, plan_callbacks
 from sandbox.webhooks.delivery import RetryPolicy
 from sandbox.webhooks.hub import WebhookHub
 from sandbox.webhooks.safety import DestinationPolicy
 from sandbox.webhooks.signing import SCHEMES, new_secret
-from sandbox.webhooks.subscriptions import Subscription
+from sandbox.webhooks.subscriptions import Subscription, Subscriptions
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD", "TRACE"]
 
@@ -94,8 +101,8 @@ class Sandbox:
         self.router = Router(spec.operations, spec.base_path)
         self.validator = RequestValidator(spec)
         # SQLite state file, or Redis (--redis): every piece of shared state opens through it
-        self.backend = open_backend(settings, spec.title)
-        self.keys: KeyRing = self.backend.key_ring(settings.fixed_keys())
+        self.backend = open_state(settings, spec.title)
+        self.keys = KeyRing(settings.fixed_keys(), self.backend.keys())
         self.oauth = self._oauth_server(spec, settings)
         self.authenticator = Authenticator(spec, self.keys, self.oauth.tokens, self.oauth.clients)
         self.limiter = RateLimiter(
@@ -113,10 +120,10 @@ class Sandbox:
         self.admin_contract = AdminContract(sorted(self.limiter.plans))
         self.responder = Responder(spec, self.faker, self.checks)
         self.errors = ErrorBodies(spec, self.faker, self.checks)
-        self.store: StateStore | None = None
+        self.store: RecordStore | None = None
         self.engine: ResourceEngine | None = None
         if settings.stateful:
-            self.store = self.backend.store()
+            self.store = self.backend.records()
             self.engine = ResourceEngine(
                 spec, self.store, self.faker, self.checks,
                 seed=settings.seed, seed_records=settings.seed_records,
@@ -128,9 +135,9 @@ class Sandbox:
             default_chaos = parse_chaos(settings.chaos)
         except ScenarioError as exc:
             raise ConfigError(f"chaos: {exc}") from None
-        self.board: ScenarioBoard = self.backend.scenario_board(default_chaos)
-        self.idempotency: IdempotencyKeys = self.backend.idempotency()
-        self.journal: Journal = self.backend.journal(settings.journal_size)
+        self.board = ScenarioBoard(self.backend.scenarios(), default_chaos)
+        self.idempotency = IdempotencyKeys(self.backend.idempotency())
+        self.journal = Journal(self.backend.journal(), settings.journal_size)
         self.metrics = Metrics(
             lambda: (self.webhooks.outbox.counts(), self.webhooks.outbox.attempt_counts())
         )
@@ -166,9 +173,9 @@ class Sandbox:
                     return stored_subscriptions(store, found, tenant)
 
         return WebhookHub(
-            spec, self.faker, settings.state,
-            outbox=self.backend.outbox(self.store, ordered=settings.webhook_ordered),
-            subscriptions=self.backend.subscriptions(),
+            spec, self.faker,
+            outbox=self.backend.outbox(ordered=settings.webhook_ordered),
+            subscriptions=Subscriptions(self.backend.subscriptions()),
             retry=RetryPolicy(settings.webhook_attempts, settings.webhook_backoff,
                               settings.webhook_timeout),
             policy=DestinationPolicy(settings.private_webhooks,
@@ -195,7 +202,7 @@ class Sandbox:
             audience=settings.token_audience or _default_audience(spec),
         )
         return OAuthServer(
-            discover(spec), clients, tokens, self.backend.grants(),
+            discover(spec), clients, tokens, Grants(self.backend.grants()),
             issuer=settings.token_issuer, spec_check=self._spec_problem,
         )  # fmt: skip
 
@@ -284,8 +291,8 @@ class Sandbox:
                 raise
             trace.key = principal.key
             rate_headers = self._rate_limit(principal, flask_request)
-            chosen = self._scenario_for(flask_request, principal, trace)
-            delay, chaos_status = self._chaos()
+            chosen, chaos = self._scenario_for(flask_request, principal, trace)
+            delay, chaos_status = chaos.draw(self._chaos_rng) if chaos.on else (0.0, None)
             if delay:
                 self.sleep(delay)
             if chaos_status is not None:
@@ -299,25 +306,22 @@ class Sandbox:
 
     def _scenario_for(
         self, flask_request: Request, principal: Principal, trace: Trace
-    ) -> Scenario | None:
-        """The X-Sandbox-Scenario header's, else one switched on through the admin API."""
+    ) -> tuple[Scenario | None, Chaos]:
+        """The X-Sandbox-Scenario header's, else one switched on through the admin API; and
+        chaos, read with it (one read of the board per request)."""
         asked = flask_request.headers.get(SCENARIO_HEADER)
         try:
-            chosen = (
-                parse_header(asked)
-                if asked
-                else self.board.take(principal.key, trace.operation or "", trace.route or "")
-            )
+            if asked:
+                chosen, chaos = parse_header(asked), self.board.chaos()
+            else:
+                pick = self.board.take(principal.key, trace.operation or "", trace.route or "")
+                chosen, chaos = pick.scenario, pick.chaos
         except ScenarioError as exc:
             raise ApiError(400, "INVALID_SCENARIO", f"{SCENARIO_HEADER}: {exc}") from None
         if chosen is not None:
             trace.scenario = chosen.text()
             self.metrics.scenarios.labels(chosen.name).inc()
-        return chosen
-
-    def _chaos(self) -> tuple[float, int | None]:
-        chaos = self.board.chaos()
-        return chaos.draw(self._chaos_rng) if chaos.on else (0.0, None)
+        return chosen, chaos
 
     def _once(
         self, operation: Operation, flask_request: Request, route: Match, principal: Principal,
@@ -487,9 +491,7 @@ class Sandbox:
             return engine.handle(binding, call)
         engine.prepare(call.tenant, binding)  # seeding stays outside the write lock
         call.seeded = True
-        file = getattr(self.webhooks.outbox, "file", None)  # a SQLite outbox's state file
-        if file is not None and file is getattr(self.store, "file", None):
-            call.transaction = file.write
+        call.transaction = self.backend.transaction
         queued: list[int] = []
         call.changed = lambda records: queued.append(
             self._announce(event_type, call.tenant, records)

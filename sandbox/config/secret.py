@@ -84,7 +84,7 @@ def _create(path: Path) -> None:
 
 
 def _in_redis(url: str) -> bytes:
-    from sandbox.state import StorageError
+    from sandbox.errors import StorageError
     from sandbox.state.redis.connection import RedisState
 
     redis = RedisState(url, "sandbox")

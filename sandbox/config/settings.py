@@ -19,9 +19,18 @@ from typing import Any, get_type_hints
 
 import yaml
 
-from sandbox.access.ratelimit import DEFAULT_LIMITS, DEFAULT_PLAN, PLANS
 from sandbox.config.secret import derive, load_or_create
 from sandbox.errors import ConfigError
+
+DEFAULT_LIMITS = "1000/minute;10000/hour"
+DEFAULT_PLAN = "default"
+# the seed guides' plans: a volume per hour and a burst per second; enterprise is unlimited
+PLANS: dict[str, str] = {
+    "free": "100/hour;10/second",
+    "starter": "1000/hour;50/second",
+    "pro": "10000/hour;200/second",
+    "enterprise": "",
+}
 
 
 @dataclass

@@ -11,41 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
-from dataclasses import dataclass
-from pathlib import Path
 
-from sandbox.jsonio import dumps, loads
-from sandbox.state.sqlite.file import SQLiteFile
+from sandbox.jsonio import loads
+from sandbox.state.protocols import Claim, IdempotencyStore, Kept
 
 HEADER = "Idempotency-Key"
 KEEP_SECONDS = 24 * 3600
 ABANDONED_AFTER = 60.0  # a request still "running" this long ago died with its worker
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS idempotency_keys (
-    tenant TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL,
-    status INTEGER, headers TEXT, body BLOB, created_at REAL NOT NULL,
-    PRIMARY KEY (tenant, key)
-);
-"""
-
-
-@dataclass(frozen=True)
-class Kept:
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-
-
-@dataclass(frozen=True)
-class Claim:
-    """What a request with a key may do: run (``kept is None and conflict is None``), replay
-    ``kept``, or answer 409 with ``conflict``."""
-
-    kept: Kept | None = None
-    conflict: str | None = None
-
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
     """The same JSON in another key order is the same request."""
@@ -57,47 +29,23 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
 
 
 class IdempotencyKeys:
-    def __init__(self, location: str | Path) -> None:
-        self.file = SQLiteFile(location, _SCHEMA)
+    def __init__(self, store: IdempotencyStore) -> None:
+        self.store = store
 
     def claim(self, tenant: str, key: str, print_: str) -> Claim:
-        now = time.time()
-        with self.file.write() as db:
-            db.execute("DELETE FROM idempotency_keys WHERE created_at < ?", (now - KEEP_SECONDS,))
-            row = db.execute(
-                "SELECT fingerprint, status, headers, body, created_at FROM idempotency_keys "
-                "WHERE tenant = ? AND key = ?",
-                (tenant, key),
-            ).fetchone()
-            if row is not None:
-                stored_print, status, headers, body, created_at = row
-                if stored_print != print_:
-                    return Claim(conflict="reused")
-                if status is not None:
-                    return Claim(kept=Kept(status, [tuple(h) for h in loads(headers)], body))
-                if now - created_at < ABANDONED_AFTER:
-                    return Claim(conflict="in_progress")
-            db.execute(
-                "INSERT OR REPLACE INTO idempotency_keys (tenant, key, fingerprint, created_at) "
-                "VALUES (?, ?, ?, ?)",
-                (tenant, key, print_, now),
-            )
-        return Claim()
+        return self.store.claim(
+            tenant, key, print_, keep_for=KEEP_SECONDS, abandoned_after=ABANDONED_AFTER
+        )
 
     def finish(self, tenant: str, key: str, kept: Kept) -> None:
         """Keep a success for replays; forget anything else so a retry runs again."""
-        with self.file.write() as db:
-            if 200 <= kept.status < 300:
-                db.execute(
-                    "UPDATE idempotency_keys SET status = ?, headers = ?, body = ? "
-                    "WHERE tenant = ? AND key = ?",
-                    (kept.status, dumps(kept.headers), kept.body, tenant, key),
-                )
-            else:
-                db.execute(
-                    "DELETE FROM idempotency_keys WHERE tenant = ? AND key = ?", (tenant, key)
-                )
+        if 200 <= kept.status < 300:
+            self.store.keep(tenant, key, kept)
+        else:
+            self.store.forget(tenant, key)
 
     def reset(self) -> None:
-        with self.file.write() as db:
-            db.execute("DELETE FROM idempotency_keys")
+        self.store.clear()
+
+
+__all__ = ["HEADER", "Claim", "IdempotencyKeys", "Kept", "fingerprint"]

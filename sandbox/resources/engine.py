@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sandbox.errors import ApiError
+from sandbox.errors import ApiError, Conflict, StorageError
 from sandbox.generation.faker import stable_rng
 from sandbox.http.error_bodies import storage_unavailable
 from sandbox.resources.inference import Binding, Resource, infer_resources
 from sandbox.spec.model import Spec
 from sandbox.spec.schemas import SchemaChecks, merged, schema_types
-from sandbox.state import Conflict, ListQuery, Record, StateStore, StorageError
+from sandbox.state.protocols import ListQuery, Record, RecordStore
 
 _PAGE = {"page", "pagenumber", "pageno"}
 _LIMIT = {"limit", "perpage", "pagesize", "size", "count", "maxresults"}
@@ -84,7 +84,7 @@ class Outcome:
 
 class ResourceEngine:
     def __init__(
-        self, spec: Spec, store: StateStore, faker: Any, checks: SchemaChecks, *,
+        self, spec: Spec, store: RecordStore, faker: Any, checks: SchemaChecks, *,
         seed: int | None, seed_records: int,
     ) -> None:  # fmt: skip
         self.spec = spec

@@ -1,28 +1,14 @@
-"""Where sandbox state lives: a small interface, with SQLite as the embedded default.
+"""Where sandbox state lives: the protocols every backend implements, and ``open_state``.
 
-The request pipeline talks only to `StateStore`. ``SQLiteStore`` keeps records in the state
-file; ``sandbox.state.redis.records.RedisStore`` keeps them in Redis (``--redis``), so
-several sandbox processes or machines share them. ``sandbox.state.select`` picks one.
+    protocols.py   what each store must do (and what must be atomic), and the values kept
+    select.py      open_state(settings): the one place that picks a backend
+    sqlite/        the embedded default: one state file, shared by a machine's workers
+    redis/         the same protocols on Redis, shared by processes and machines
+
+Domain classes take a store from the backend (``backend.keys()``, ``backend.journal()``...)
+and keep the rules; the stores keep the data.
 """
 
-from __future__ import annotations
+from sandbox.state.protocols import Backend, ListQuery, Record, RecordStore
 
-from sandbox.errors import Conflict, StorageError
-from sandbox.state.protocols import ListQuery, Record, StateStore
-from sandbox.state.sqlite.records import SQLiteStore
-
-
-def open_store(location: str) -> StateStore:
-    """A store for ``location``: a file path, or ``:memory:`` for a throwaway run."""
-    return SQLiteStore(location)
-
-
-__all__ = [
-    "Conflict",
-    "ListQuery",
-    "Record",
-    "SQLiteStore",
-    "StateStore",
-    "StorageError",
-    "open_store",
-]
+__all__ = ["Backend", "ListQuery", "Record", "RecordStore"]

@@ -1,170 +1,86 @@
-"""Where each piece of shared state lives, decided once per process from the settings.
+"""The one place that decides where state lives: ``open_state``.
 
 By default everything is in the SQLite state file (``state``), which the worker processes of
 one machine share. With ``redis`` set (``--redis redis://host:6379/0``) everything is in that
 Redis instead, so several sandbox processes, on one machine or many behind a load balancer,
-act as one sandbox: records, rate-limit counters, API keys, OAuth codes, refresh tokens and
-the signing key, webhook subscriptions and deliveries, idempotency keys, scenarios and chaos,
-and the request journal.
-
-``Sandbox.__init__`` and the CLI open every component through ``open_backend``; both
-backends return objects with the same public methods, so nothing else needs to know which.
+act as one sandbox. Rate-limit counters follow ``rate_limit_storage``: ``auto`` is the
+backend's own (Redis), or process memory with one worker (the fastest), or a SQLite file
+beside the state when several workers must share; any `limits` storage URI works too.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
 
-from sandbox.access.keys import KeyRing
-from sandbox.access.oauth.grants import GrantStore
-from sandbox.access.oauth.tokens import SigningKeys, SQLiteSigningKeys
-from sandbox.http.idempotency import IdempotencyKeys
-from sandbox.observe.journal import Journal
-from sandbox.scenarios.board import ScenarioBoard
-from sandbox.scenarios.chaos import Chaos
-from sandbox.state import SQLiteStore, StateStore, open_store
-from sandbox.state.sqlite.counters import open_counters
-from sandbox.webhooks.outbox import Outbox
-from sandbox.webhooks.subscriptions import SubscriptionTable
+from limits import storage
+from limits.errors import ConfigurationError
+from limits.storage import Storage
 
-if TYPE_CHECKING:
-    from limits.storage import Storage
+from sandbox.errors import ConfigError
+from sandbox.state.protocols import Backend
+from sandbox.state.redis.connection import RedisState, spec_prefix
+from sandbox.state.sqlite import SQLiteBackend
+from sandbox.state.sqlite.counters import SQLiteLimitsStorage
 
-    from sandbox.config.settings import Settings
-    from sandbox.state.redis.connection import RedisState
-    from sandbox.state.redis.outbox import RedisOutbox
-    from sandbox.state.redis.subscriptions import RedisSubscriptionTable
+_REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://", "unix://")
 
 
-class SQLiteBackend:
-    """Everything in the state file (``settings.state``); rate-limit counters as
-    ``rate_limit_storage`` says."""
+class StateSettings(Protocol):
+    """What choosing a backend reads of the settings (``sandbox.config.Settings`` has it)."""
 
-    def __init__(self, settings: Settings, title: str = "") -> None:
-        self.settings = settings
-        self.title = title
-
-    def describe(self) -> str:
-        return self.settings.state
-
-    def store(self) -> StateStore:
-        return open_store(self.settings.state)
-
-    def counters(self) -> Storage:
-        settings = self.settings
-        return open_counters(
-            settings.rate_limit_storage, settings.state, settings.workers,
-            prefix=_prefix(settings, self.title),
-        )  # fmt: skip
-
-    def key_ring(self, fixed: dict[str, str]) -> KeyRing:
-        return KeyRing(fixed, self.settings.state)
-
-    def outbox(self, store: StateStore | None, *, ordered: bool) -> Outbox:
-        """On the resource store's own file when there is one: a change and its webhook
-        events are then written in one transaction."""
-        location = store.file if isinstance(store, SQLiteStore) else self.settings.state
-        return Outbox(location, ordered=ordered)
-
-    def subscriptions(self) -> SubscriptionTable:
-        return SubscriptionTable(self.settings.state)
-
-    def journal(self, capacity: int) -> Journal:
-        return Journal(self.settings.state, capacity)
-
-    def idempotency(self) -> IdempotencyKeys:
-        return IdempotencyKeys(self.settings.state)
-
-    def scenario_board(self, default_chaos: Chaos) -> ScenarioBoard:
-        return ScenarioBoard(self.settings.state, default_chaos)
-
-    def grants(self) -> GrantStore:
-        return GrantStore(self.settings.state)
-
-    def signing_keys(self) -> SigningKeys:
-        return SQLiteSigningKeys(self.settings.state)
+    spec: Path
+    state: str
+    redis: str
+    rate_limit_storage: str
+    workers: int
 
 
-class RedisBackend:
-    """Everything in one Redis, under the spec's prefix. Opening it checks that Redis
-    answers, so a wrong URL or a stopped server is a clear error at start-up."""
-
-    def __init__(self, settings: Settings, title: str = "") -> None:
-        from sandbox.state.redis.connection import RedisState
-
-        self.settings = settings
-        self.redis: RedisState = RedisState(settings.redis, _prefix(settings, title))
-        self.redis.check()
-
-    def describe(self) -> str:
-        return f"Redis {self.redis.shown} (keys under {self.redis.prefix}:)"
-
-    def store(self) -> StateStore:
-        from sandbox.state.redis.records import RedisStore
-
-        return RedisStore(self.redis)
-
-    def counters(self) -> Storage:
-        settings = self.settings
-        return open_counters(
-            settings.rate_limit_storage, settings.state, settings.workers,
-            redis=self.redis, prefix=self.redis.prefix,
-        )  # fmt: skip
-
-    def key_ring(self, fixed: dict[str, str]) -> KeyRing:
-        from sandbox.state.redis.keys import RedisKeyRing
-
-        return RedisKeyRing(fixed, self.redis)
-
-    def outbox(self, store: StateStore | None, *, ordered: bool) -> RedisOutbox:
-        from sandbox.state.redis.outbox import RedisOutbox
-
-        return RedisOutbox(self.redis, ordered=ordered)
-
-    def subscriptions(self) -> RedisSubscriptionTable:
-        from sandbox.state.redis.subscriptions import RedisSubscriptionTable
-
-        return RedisSubscriptionTable(self.redis)
-
-    def journal(self, capacity: int) -> Journal:
-        from sandbox.state.redis.journal import RedisJournal
-
-        return RedisJournal(self.redis, capacity)
-
-    def idempotency(self) -> IdempotencyKeys:
-        from sandbox.state.redis.idempotency import RedisIdempotencyKeys
-
-        return RedisIdempotencyKeys(self.redis)
-
-    def scenario_board(self, default_chaos: Chaos) -> ScenarioBoard:
-        from sandbox.state.redis.scenarios import RedisScenarioBoard
-
-        return RedisScenarioBoard(self.redis, default_chaos)
-
-    def grants(self) -> GrantStore:
-        from sandbox.state.redis.grants import RedisGrantStore
-
-        return RedisGrantStore(self.redis)
-
-    def signing_keys(self) -> SigningKeys:
-        from sandbox.state.redis.grants import RedisSigningKeys
-
-        return RedisSigningKeys(self.redis)
-
-
-Backend = SQLiteBackend | RedisBackend
-
-
-def open_backend(settings: Settings, title: str = "") -> Backend:
-    """Redis when ``settings.redis`` is set, else SQLite. ``title`` is the spec's
-    ``info.title``: with the spec's file name it names the Redis prefix, so two specs can
-    share one Redis and every machine serving the same spec finds the same keys."""
+def open_state(settings: StateSettings, title: str = "") -> Backend:
+    """Redis when ``settings.redis`` is set, else the SQLite state file. ``title`` is the
+    spec's ``info.title``: with the spec's file name it names the Redis prefix, so two specs
+    can share one Redis and every machine serving the same spec finds the same keys."""
+    prefix = spec_prefix(settings.spec, title)
     if settings.redis:
-        return RedisBackend(settings, title)
-    return SQLiteBackend(settings, title)
+        from sandbox.state.redis import RedisBackend
+
+        redis = RedisState(settings.redis, prefix)
+        return RedisBackend(redis, _counters(settings, redis, redis.prefix))
+    return SQLiteBackend(settings.state, _counters(settings, None, prefix))
 
 
-def _prefix(settings: Settings, title: str) -> str:
-    from sandbox.state.redis.connection import spec_prefix
+def _counters(
+    settings: StateSettings, redis: RedisState | None, prefix: str
+) -> Callable[[], Storage]:
+    """How the counters are opened, checked now (a bad URI is a start-up error) and opened
+    when the rate limiter asks."""
+    kind = settings.rate_limit_storage
+    if kind == "auto":
+        if redis is not None:
+            return lambda: _redis_counters(redis)
+        kind = "memory" if settings.workers <= 1 else "sqlite"
+    if kind == "memory":
+        return storage.MemoryStorage
+    if kind == "sqlite":
+        state = settings.state
+        location = state if state == ":memory:" else str(Path(state).with_name("ratelimits.sqlite"))
+        return lambda: SQLiteLimitsStorage(location)
+    if kind.startswith(_REDIS_SCHEMES):  # the sandbox's own Redis counters, on that Redis
+        own = RedisState(kind.replace("redis+unix://", "unix://", 1), prefix)
+        own.check()
+        return lambda: _redis_counters(own)
+    try:
+        chosen = storage.storage_from_string(kind)
+    except (ConfigurationError, ValueError) as exc:
+        raise ConfigError(
+            f"rate_limit_storage {kind!r} is not usable ({exc}); use auto, memory, sqlite or "
+            "a limits storage URI such as redis://localhost:6379"
+        ) from None
+    return lambda: chosen
 
-    return spec_prefix(settings.spec, title)
+
+def _redis_counters(redis: RedisState) -> Storage:
+    from sandbox.state.redis.counters import RedisCounters
+
+    return RedisCounters(redis)

@@ -9,8 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.resources.inference import Resource
-from sandbox.state import ListQuery, StateStore
-from sandbox.webhooks.subscriptions import Subscription
+from sandbox.state.protocols import ListQuery, RecordStore, Subscription
 
 
 def subscription_resource(resources: dict[str, Resource]) -> Resource | None:
@@ -21,7 +20,7 @@ def subscription_resource(resources: dict[str, Resource]) -> Resource | None:
     return None
 
 
-def stored_subscriptions(store: StateStore, resource: Resource, tenant: str) -> list[Subscription]:
+def stored_subscriptions(store: RecordStore, resource: Resource, tenant: str) -> list[Subscription]:
     items, _, _ = store.query(tenant, resource.name, ListQuery(limit=10_000))
     return [_subscription(resource, item) for item in items if _usable(item)]
 

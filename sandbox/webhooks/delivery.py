@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import urllib3
 
 from sandbox.errors import DestinationRefused, DestinationUnresolved
-from sandbox.webhooks.outbox import Attempt, Delivery, Outbox
+from sandbox.state.protocols import Attempt, Delivery, Outbox
 from sandbox.webhooks.pinned import PinnedPools
 from sandbox.webhooks.safety import DestinationPolicy
 from sandbox.webhooks.signing import sign

@@ -9,21 +9,16 @@ import string
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sandbox.errors import PayloadTooLarge
 from sandbox.jsonio import dumps
 from sandbox.spec.model import Spec
-from sandbox.state.sqlite.file import SQLiteFile
+from sandbox.state.protocols import NewDelivery, Outbox, Subscription
 from sandbox.webhooks.callbacks import PlannedCallback
 from sandbox.webhooks.delivery import DeliveryWorker, RetryPolicy
-from sandbox.webhooks.outbox import NewDelivery, Outbox
 from sandbox.webhooks.safety import DestinationPolicy
-from sandbox.webhooks.subscriptions import Subscription, SubscriptionTable
-
-if TYPE_CHECKING:
-    from sandbox.state.redis.outbox import RedisOutbox
-    from sandbox.state.redis.subscriptions import RedisSubscriptionTable
+from sandbox.webhooks.subscriptions import Subscriptions
 
 CHANGES = {"create": "created", "bulk_create": "created", "replace": "updated",
            "update": "updated", "delete": "deleted"}  # fmt: skip
@@ -35,17 +30,14 @@ class WebhookHub:
         self,
         spec: Spec,
         faker: Any,
-        state: str = ":memory:",
         *,
-        outbox: Outbox | RedisOutbox | None = None,
-        subscriptions: SubscriptionTable | RedisSubscriptionTable | None = None,
-        outbox_file: SQLiteFile | None = None,
+        outbox: Outbox,
+        subscriptions: Subscriptions,
         retry: RetryPolicy,
         policy: DestinationPolicy,
         signing: str,
         renames: dict[str, str],
         max_payload: int,
-        ordered: bool = False,
         api_subscriptions: Callable[[str], list[Subscription]] | None = None,
     ) -> None:
         self.spec = spec
@@ -55,9 +47,8 @@ class WebhookHub:
         self.max_payload = max_payload
         self.retry = retry
         self.policy = policy
-        # given by sandbox.state.select (SQLite or Redis); else in the state file
-        self.outbox = outbox or Outbox(outbox_file or state, ordered=ordered)
-        self.subscriptions = subscriptions or SubscriptionTable(state)
+        self.outbox = outbox
+        self.subscriptions = subscriptions
         self.worker = DeliveryWorker(self.outbox, retry, policy)
         self.api_subscriptions = api_subscriptions or (lambda _tenant: [])
         self.schemas = declared_event_schemas(spec)
@@ -149,7 +140,7 @@ class WebhookHub:
         self.worker.ensure_running()
 
     def reset(self) -> None:
-        self.outbox.reset()
+        self.outbox.clear()
 
 
 def declared_event_schemas(spec: Spec) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Request, Response
 
 from sandbox.access.oauth.clients import OAuthClient
 from sandbox.access.oauth.discovery import OAuthSurface
-from sandbox.access.oauth.grants import Grant, GrantStore, pkce_matches
+from sandbox.access.oauth.grants import Grant, Grants, pkce_matches
 from sandbox.access.oauth.params import (
     OAuthError,
     body_params,
@@ -42,7 +42,7 @@ class OAuthServer:
         surface: OAuthSurface,
         clients: dict[str, OAuthClient],
         tokens: AccessTokens,
-        grants: GrantStore,
+        grants: Grants,
         *,
         issuer: str = "",
         spec_check: SpecCheck | None = None,

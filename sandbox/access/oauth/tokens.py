@@ -1,4 +1,4 @@
-"""Access tokens: JWTs signed with a key pair the sandbox keeps in its state file (or Redis).
+"""Access tokens: JWTs signed with a key pair the sandbox keeps in its state (file or Redis).
 
 The key is made on first start and stored, so tokens survive a restart and every worker (and
 machine, with Redis) signs and verifies with the same key; clients verify with the public half
@@ -10,26 +10,18 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from sandbox.errors import ConfigError, TokenRejected
-from sandbox.state.sqlite.file import SQLiteFile
+from sandbox.state.protocols import SigningKeyStore
 
 ALGORITHMS = {"RS256": "RSA", "ES256": "EC"}
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS signing_keys (
-    kid TEXT PRIMARY KEY, algorithm TEXT NOT NULL, private_pem BLOB NOT NULL,
-    created_at REAL NOT NULL
-);
-"""
 _CACHE_LIMIT = 10_000
 
 
@@ -41,39 +33,10 @@ class TokenClaims:
     expires_at: int
 
 
-class SigningKeys(Protocol):
-    """Where the signing key is kept: the state file, or Redis (``redis_state.oauth``)."""
-
-    def load_or_create(self, algorithm: str, make: Callable[[], bytes]) -> tuple[str, bytes]:
-        """The newest key for the algorithm (kid, private PEM), made once with ``make`` and
-        stored, so every worker and machine agrees on one."""
-        ...
-
-
-class SQLiteSigningKeys:
-    def __init__(self, location: str | Path) -> None:
-        self.file = SQLiteFile(location, _SCHEMA)
-
-    def load_or_create(self, algorithm: str, make: Callable[[], bytes]) -> tuple[str, bytes]:
-        query = "SELECT kid, private_pem FROM signing_keys WHERE algorithm = ? "
-        query += "ORDER BY created_at DESC LIMIT 1"
-        with self.file.write() as db:  # the write lock makes workers agree on one key
-            row = db.execute(query, (algorithm,)).fetchone()
-            if row is None:
-                kid = "sandbox-" + secrets.token_hex(4)
-                pem = make()
-                db.execute(
-                    "INSERT INTO signing_keys VALUES (?, ?, ?, ?)",
-                    (kid, algorithm, pem, time.time()),
-                )
-                row = (kid, pem)
-        return row[0], bytes(row[1])
-
-
 class AccessTokens:
     def __init__(
         self,
-        location: str | Path | SigningKeys,
+        keys: SigningKeyStore,
         *,
         algorithm: str,
         ttl: int,
@@ -87,7 +50,6 @@ class AccessTokens:
         if ttl < 1:
             raise ConfigError(f"token_ttl must be at least 1 second, not {ttl}")
         self.algorithm, self.ttl, self.audience = algorithm, ttl, audience
-        keys = location if hasattr(location, "load_or_create") else SQLiteSigningKeys(location)
         self.kid, pem = keys.load_or_create(algorithm, lambda: _new_private_pem(algorithm))
         self._private: Any = serialization.load_pem_private_key(pem, password=None)
         self._public = self._private.public_key()

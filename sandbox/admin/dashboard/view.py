@@ -56,7 +56,7 @@ def snapshot(sandbox: Sandbox, request: Request, api: str) -> dict[str, Any]:
         "requests": requests,
         "journal_on": sandbox.journal.capacity > 0,
         "subscriptions": [s.as_dict() for s in sandbox.webhooks.subscriptions.all()],
-        "deliveries": [d.as_dict() for d in sandbox.webhooks.outbox.list(limit=SHOWN_DELIVERIES)],
+        "deliveries": [d.as_dict() for d in sandbox.webhooks.outbox.find(limit=SHOWN_DELIVERIES)],
         "config": {
             "api": api,
             "bannerKey": sandbox.settings.default_api_key,

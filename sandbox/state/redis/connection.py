@@ -122,13 +122,6 @@ class RedisState:
         except self._errors as exc:
             raise StorageError(f"Redis at {self.shown} failed: {exc}") from None
 
-    @contextmanager
-    def write(self) -> Iterator[None]:
-        """What the app wraps a change and its webhook events in. With SQLite that is one
-        transaction; Redis runs each step atomically (a Lua script) but not the two together,
-        so if Redis fails between them the change is kept and its event is not."""
-        yield
-
     def check(self) -> None:
         """At start-up: a clear message when Redis is not there."""
         try:

@@ -1,17 +1,16 @@
-"""OAuth state in Redis: authorization codes, refresh-token families and the token signing
-key, so a code issued by one machine is redeemed at another and a JWT signed by one verifies
-at every other."""
+"""Authorization codes and refresh-token families in Redis, so a code issued by one machine
+is redeemed at another."""
 
 from __future__ import annotations
 
-import secrets
 import time
-from collections.abc import Callable
 
-from sandbox.access.oauth.grants import CODE_TTL, REFRESH_TTL, Grant, GrantStore
 from sandbox.errors import GrantRejected
-from sandbox.jsonio import dumps, loads
+from sandbox.state.protocols import Grant
 from sandbox.state.redis.connection import RedisState, part
+
+_LINGER = 600  # seconds a grant is kept past its life, so a late replay is still recognised
+_FAMILY_TTL = 31 * 24 * 3600  # longer than any grant the sandbox issues (refresh: 30 days)
 
 _FIELDS = ("token", "kind", "client_id", "subject", "scope", "redirect_uri", "challenge",
            "challenge_method", "family")  # fmt: skip
@@ -51,7 +50,7 @@ return out
 """
 
 
-class RedisGrantStore(GrantStore):
+class RedisGrants:
     """``<prefix>:oauth:grant:<token>`` (a hash that expires a code's lifetime after the
     grant does, so replays are still recognised meanwhile) and ``<prefix>:oauth:family:<id>``
     (the tokens issued from one grant)."""
@@ -62,7 +61,7 @@ class RedisGrantStore(GrantStore):
         self._family_base = redis.key("oauth", "family") + ":"
         self._redeem = redis.script(_REDEEM)
 
-    def _insert(self, grant: Grant, ttl: int) -> None:
+    def add(self, grant: Grant, ttl: float) -> None:
         key = self._grant_base + part(grant.token)
         family = self._family_base + part(grant.family)
         fields = {name: getattr(grant, name) for name in _FIELDS}
@@ -70,9 +69,9 @@ class RedisGrantStore(GrantStore):
         fields.update(expires_at=repr(time.time() + ttl), used="0")
         with self.redis.guard(), self.redis.client.pipeline(transaction=True) as pipe:
             pipe.hset(key, mapping=fields)
-            pipe.expire(key, ttl + CODE_TTL)
+            pipe.expire(key, int(ttl) + _LINGER)
             pipe.sadd(family, part(grant.token))
-            pipe.expire(family, REFRESH_TTL + CODE_TTL)
+            pipe.expire(family, _FAMILY_TTL)
             pipe.execute()
 
     def redeem(self, token: str, kind: str, client_id: str) -> Grant:
@@ -93,22 +92,3 @@ class RedisGrantStore(GrantStore):
                     "revoked. Start the flow again.",
             "expired": f"The {noun} expired. Start the flow again.",
         }[verdict])  # fmt: skip
-
-
-class RedisSigningKeys:
-    """``<prefix>:oauth:signing-key:<algorithm>``: made by whichever process starts first
-    (SET NX), read by every other."""
-
-    def __init__(self, redis: RedisState) -> None:
-        self.redis = redis
-
-    def load_or_create(self, algorithm: str, make: Callable[[], bytes]) -> tuple[str, bytes]:
-        key = self.redis.key("oauth", "signing-key", algorithm)
-        with self.redis.guard():
-            raw = self.redis.client.get(key)
-            if raw is None:
-                made = {"kid": "sandbox-" + secrets.token_hex(4), "pem": make().decode()}
-                self.redis.client.set(key, dumps(made), nx=True)
-                raw = self.redis.client.get(key)  # ours, or the one another process won with
-        stored = loads(raw)
-        return stored["kid"], stored["pem"].encode()

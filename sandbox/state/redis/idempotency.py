@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import time
 
-from sandbox.http.idempotency import ABANDONED_AFTER, KEEP_SECONDS, Claim, IdempotencyKeys, Kept
 from sandbox.jsonio import dumps, loads
+from sandbox.state.protocols import Claim, Kept
 from sandbox.state.redis.connection import RedisState, part
 
 # KEYS: the record. ARGV: fingerprint, now, abandoned after, keep seconds.
@@ -40,7 +40,7 @@ return 0
 """
 
 
-class RedisIdempotencyKeys(IdempotencyKeys):
+class RedisIdempotency:
     """One hash per tenant and key, ``<prefix>:idempotency:<tenant>:<key>``, expiring a day
     after the claim (Redis forgets it; nothing sweeps)."""
 
@@ -52,8 +52,10 @@ class RedisIdempotencyKeys(IdempotencyKeys):
     def _record(self, tenant: str, key: str) -> str:
         return self.redis.key("idempotency", part(tenant), part(key))
 
-    def claim(self, tenant: str, key: str, print_: str) -> Claim:
-        args = [print_, repr(time.time()), ABANDONED_AFTER, KEEP_SECONDS]
+    def claim(
+        self, tenant: str, key: str, fingerprint: str, *, keep_for: float, abandoned_after: float
+    ) -> Claim:
+        args = [fingerprint, repr(time.time()), abandoned_after, int(keep_for)]
         with self.redis.guard():
             answer = self._claim(keys=[self._record(tenant, key)], args=args)
         verdict = answer[0].decode()
@@ -64,14 +66,16 @@ class RedisIdempotencyKeys(IdempotencyKeys):
             return Claim()
         return Claim(conflict=verdict)
 
-    def finish(self, tenant: str, key: str, kept: Kept) -> None:
-        """Keep a success for replays; forget anything else so a retry runs again."""
-        record = self._record(tenant, key)
+    def keep(self, tenant: str, key: str, kept: Kept) -> None:
         with self.redis.guard():
-            if 200 <= kept.status < 300:
-                self._keep(keys=[record], args=[kept.status, dumps(kept.headers), kept.body])
-            else:
-                self.redis.client.delete(record)
+            self._keep(
+                keys=[self._record(tenant, key)],
+                args=[kept.status, dumps(kept.headers), kept.body],
+            )
 
-    def reset(self) -> None:
+    def forget(self, tenant: str, key: str) -> None:
+        with self.redis.guard():
+            self.redis.client.delete(self._record(tenant, key))
+
+    def clear(self) -> None:
         self.redis.clear("idempotency")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.jsonio import loads
-from sandbox.observe.journal import Journal, JournalFilter, status_range
+from sandbox.jsonio import dumps, loads
+from sandbox.state.protocols import JournalFilter
 from sandbox.state.redis.connection import RedisState
 
 # KEYS: list, id counter. ARGV: capacity, then entries (JSON). Each element is "id\nentry".
@@ -21,28 +21,26 @@ return first + n
 """
 
 
-class RedisJournal(Journal):
+class RedisJournal:
     """``<prefix>:journal``, newest first, trimmed to the capacity; ``<prefix>:journal:seq``
     numbers the entries across processes (what ``since`` polls by). Filters run in Python
-    over at most ``capacity`` entries."""
+    over the entries kept."""
 
-    def __init__(self, redis: RedisState, capacity: int = 1000) -> None:
+    def __init__(self, redis: RedisState) -> None:
         self.redis = redis
         self._list = redis.key("journal")
         self._seq = redis.key("journal", "seq")
         self._push = redis.script(_PUSH)
-        self._buffer(capacity)
 
-    def _write(self, rows: list[tuple]) -> None:
+    def append(self, entries: list[dict[str, Any]], capacity: int) -> None:
         with self.redis.guard():
-            self._push(keys=[self._list, self._seq], args=[self.capacity, *(r[8] for r in rows)])
+            self._push(keys=[self._list, self._seq], args=[capacity, *map(dumps, entries)])
 
-    def _read(self, query: JournalFilter) -> list[dict[str, Any]]:
-        limit = max(1, min(query.limit, self.capacity))
-        status = status_range(query.status) if query.status else None
+    def read(self, query: JournalFilter, limit: int) -> list[dict[str, Any]]:
+        status = query.status_range()
         found: list[dict[str, Any]] = []
         start = 0
-        while len(found) < limit and start < self.capacity:
+        while len(found) < limit:
             with self.redis.guard():
                 chunk = self.redis.client.lrange(self._list, start, start + 199)
             for raw in chunk:
@@ -60,7 +58,7 @@ class RedisJournal(Journal):
             start += 200
         return found
 
-    def _clear(self) -> None:
+    def clear(self) -> None:
         self.redis.clear("journal")
 
 

@@ -26,8 +26,8 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from sandbox.state.protocols import Attempt, Delivery, NewDelivery
 from sandbox.state.redis.connection import RedisState, part
-from sandbox.webhooks.outbox import Attempt, Delivery, NewDelivery
 
 _LUA_PART = """
 local function part(text)
@@ -142,7 +142,6 @@ class RedisOutbox:
 
     def __init__(self, redis: RedisState, *, ordered: bool = False) -> None:
         self.redis = redis
-        self.file = redis  # what the app wraps a change and its events in (RedisState.write)
         self.ordered = ordered
         self._base = redis.key("outbox") + ":"
         self._enqueue = redis.script(_ENQUEUE)
@@ -223,7 +222,7 @@ class RedisOutbox:
         found = self._load([delivery_id], with_log=True)
         return found[0] if found else None
 
-    def list(
+    def find(
         self,
         *,
         delivery_id: str | None = None,
@@ -270,7 +269,7 @@ class RedisOutbox:
             stored = self.redis.client.hgetall(self._key("attempt-counts"))
         return {"success": 0, "failure": 0, **{k.decode(): int(v) for k, v in stored.items()}}
 
-    def reset(self) -> None:
+    def clear(self) -> None:
         self.redis.clear("outbox")
 
     # -- reading deliveries -----------------------------------------------------------------

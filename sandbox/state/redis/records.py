@@ -1,4 +1,4 @@
-"""Resource records in Redis: the ``StateStore`` for sandboxes that share one Redis.
+"""Resource records in Redis: the ``RecordStore`` for sandboxes that share one Redis.
 
 Keys under ``<prefix>:store:`` (t tenant, r resource, p parent id, each escaped):
 
@@ -234,8 +234,8 @@ return {ids, values}
 )
 
 
-class RedisStore:
-    """The ``StateStore`` interface on Redis (see the module docstring for the layout).
+class RedisRecords:
+    """The ``RecordStore`` protocol on Redis (see the module docstring for the layout).
 
     A process remembers the tenants it has seen seeded, so a request does not ask Redis
     again; every script it runs for such a tenant checks the seeded mark in the same atomic
@@ -244,7 +244,6 @@ class RedisStore:
 
     def __init__(self, redis: RedisState) -> None:
         self.redis = redis
-        self.file = redis  # what the app wraps a change and its events in (see RedisState.write)
         self._client = redis.client
         self._tenants = redis.key("store", "tenants")
         # tenant -> scope -> seed: what this process has seen seeded

@@ -3,14 +3,8 @@ activated for one request fires exactly once, whichever machine the request reac
 
 from __future__ import annotations
 
-import json
-
-from flask import g, has_request_context
-
 from sandbox.jsonio import dumps, loads
-from sandbox.scenarios.board import ActiveScenario, ScenarioBoard
-from sandbox.scenarios.chaos import Chaos, chaos_from
-from sandbox.scenarios.presets import Scenario, scenario
+from sandbox.state.protocols import ScenarioSnapshot, StoredScenario
 from sandbox.state.redis.connection import RedisState
 
 # KEYS: active, remaining. ARGV: id. 1 when this request took one of the remaining uses.
@@ -40,13 +34,12 @@ return 1
 """
 
 
-class RedisScenarioBoard(ScenarioBoard):
+class RedisScenarios:
     """Under ``<prefix>:scenarios``: ``active`` (id -> scenario), ``remaining`` (id -> uses
     left, absent for until-cleared), ``chaos`` (the runtime setting), ``flaky`` (counts)."""
 
-    def __init__(self, redis: RedisState, default_chaos: Chaos) -> None:
+    def __init__(self, redis: RedisState) -> None:
         self.redis = redis
-        self.default_chaos = default_chaos
         self._active = redis.key("scenarios", "active")
         self._remaining = redis.key("scenarios", "remaining")
         self._chaos = redis.key("scenarios", "chaos")
@@ -54,32 +47,22 @@ class RedisScenarioBoard(ScenarioBoard):
         self._use_script = redis.script(_USE)
         self._flaky_script = redis.script(_FLAKY)
 
-    def activate(
-        self,
-        chosen: Scenario,
-        *,
-        key: str | None = None,
-        operation: str | None = None,
-        count: int | None = None,
-    ) -> ActiveScenario:
-        active = ActiveScenario.new(chosen, key, operation, count)
-        value = dumps({"scenario": chosen.name, "params": chosen.params, "key": active.key,
-                       "operation": active.operation, "created_at": active.created_at})  # fmt: skip
+    def add(self, scenario: StoredScenario) -> None:
+        value = dumps({
+            "scenario": scenario.name, "params": scenario.params, "key": scenario.key,
+            "operation": scenario.operation, "created_at": scenario.created_at,
+        })  # fmt: skip
         with self.redis.guard(), self.redis.client.pipeline(transaction=True) as pipe:
-            pipe.hset(self._active, active.id, value)
-            if count is not None:
-                pipe.hset(self._remaining, active.id, count)
+            pipe.hset(self._active, scenario.id, value)
+            if scenario.remaining is not None:
+                pipe.hset(self._remaining, scenario.id, scenario.remaining)
             pipe.execute()
-        return active
 
-    def active(self) -> list[ActiveScenario]:
-        """Also reads chaos in the same round trip: every request asks for both, one after
-        the other, so within a request ``chaos()`` answers from this read (see ``chaos``)."""
+    def snapshot(self) -> ScenarioSnapshot:
+        """One round trip for the scenarios and chaos: every request asks for both."""
         with self.redis.guard(), self.redis.client.pipeline(transaction=False) as pipe:
             pipe.hgetall(self._active).hgetall(self._remaining).get(self._chaos)
             stored, remaining, chaos = pipe.execute()
-        if has_request_context():
-            g.sandbox_chaos = chaos
         found = []
         for raw_id, raw in stored.items():
             value = loads(raw)
@@ -87,20 +70,18 @@ class RedisScenarioBoard(ScenarioBoard):
             uses = int(left) if left is not None else None
             if uses is not None and uses <= 0:
                 continue
-            chosen = scenario(value["scenario"], value["params"])
-            found.append(
-                ActiveScenario(
-                    raw_id.decode(),
-                    chosen,
-                    value["key"],
-                    value["operation"],
-                    uses,
-                    value["created_at"],
-                )
-            )
-        return sorted(found, key=lambda a: a.created_at)
+            found.append(StoredScenario(
+                raw_id.decode(), value["scenario"], value["params"], value["key"],
+                value["operation"], uses, value["created_at"],
+            ))  # fmt: skip
+        found.sort(key=lambda a: a.created_at)
+        return ScenarioSnapshot(found, chaos.decode() if chaos is not None else None)
 
-    def clear(self, scenario_id: str | None = None) -> int:
+    def use(self, scenario_id: str) -> bool:
+        with self.redis.guard():
+            return bool(self._use_script(keys=[self._active, self._remaining], args=[scenario_id]))
+
+    def remove(self, scenario_id: str | None) -> int:
         with self.redis.guard(), self.redis.client.pipeline(transaction=True) as pipe:
             if scenario_id is None:
                 count, *_ = pipe.hlen(self._active).delete(self._active, self._remaining).execute()
@@ -108,35 +89,16 @@ class RedisScenarioBoard(ScenarioBoard):
             pipe.hdel(self._active, scenario_id).hdel(self._remaining, scenario_id)
             return int(pipe.execute()[0])
 
-    def _use(self, scenario_id: str) -> bool:
+    def set_chaos(self, value: str | None) -> None:
         with self.redis.guard():
-            return bool(self._use_script(keys=[self._active, self._remaining], args=[scenario_id]))
+            if value is None:
+                self.redis.client.delete(self._chaos)
+            else:
+                self.redis.client.set(self._chaos, value)
 
-    def chaos(self) -> Chaos:
-        """Read with the scenarios when this request read those (one round trip for both),
-        else now."""
-        if has_request_context() and "sandbox_chaos" in g:
-            raw = g.pop("sandbox_chaos")
-        else:
-            with self.redis.guard():
-                raw = self.redis.client.get(self._chaos)
-        return self.default_chaos if raw is None else chaos_from(json.loads(raw))
-
-    def set_chaos(self, chaos: Chaos) -> None:
-        if has_request_context():
-            g.pop("sandbox_chaos", None)  # this request's read is stale now
-        value = json.dumps({"error_rate": chaos.error_rate,
-                            "latency_ms": [round(v * 1000, 3) for v in chaos.latency],
-                            "statuses": list(chaos.statuses)})  # fmt: skip
-        with self.redis.guard():
-            self.redis.client.set(self._chaos, value)
-
-    def flaky_fails(self, identity: str, fails: int) -> bool:
+    def flaky_attempt(self, identity: str, fails: int) -> bool:
         with self.redis.guard():
             return bool(self._flaky_script(keys=[self._flaky], args=[identity, fails]))
 
-    def reset(self) -> None:
-        """Scoped scenarios, flaky counts and chaos back to the settings."""
-        if has_request_context():
-            g.pop("sandbox_chaos", None)
+    def clear(self) -> None:
         self.redis.clear("scenarios")

@@ -3,30 +3,23 @@ they hear events caused on any machine."""
 
 from __future__ import annotations
 
-import secrets
-import time
+from typing import Any
 
 from sandbox.jsonio import dumps, loads
+from sandbox.state.protocols import Subscription
 from sandbox.state.redis.connection import RedisState
-from sandbox.webhooks.subscriptions import Subscription
 
 
-class RedisSubscriptionTable:
-    """``<prefix>:subscriptions``: a hash of id -> the subscription as JSON. The
-    ``SubscriptionTable`` interface."""
+class RedisSubscriptions:
+    """``<prefix>:subscriptions``: a hash of id -> the subscription as JSON."""
 
     def __init__(self, redis: RedisState) -> None:
         self.redis = redis
         self._hash = redis.key("subscriptions")
 
-    def create(self, url: str, events: list[str], secret: str, scheme: str | None) -> Subscription:
-        subscription = Subscription(
-            "whk_" + secrets.token_hex(6), url, tuple(events), secret, scheme,
-            created_at=round(time.time(), 3),
-        )  # fmt: skip
+    def add(self, subscription: Subscription) -> None:
         with self.redis.guard():
             self.redis.client.hset(self._hash, subscription.id, _encode(subscription))
-        return subscription
 
     def all(self) -> list[Subscription]:
         with self.redis.guard():
@@ -39,27 +32,27 @@ class RedisSubscriptionTable:
             raw = self.redis.client.hget(self._hash, subscription_id)
         return _decode(raw) if raw is not None else None
 
-    def delete(self, subscription_id: str) -> bool:
+    def remove(self, subscription_id: str) -> bool:
         with self.redis.guard():
             return bool(self.redis.client.hdel(self._hash, subscription_id))
 
-    def rotate(self, subscription_id: str, new_secret: str, grace: float) -> Subscription | None:
-        """A new secret; the old one keeps signing too for ``grace`` seconds. WATCH makes the
-        read and the write one step: two rotations at once cannot lose a secret."""
+    def rotate(self, subscription_id: str, new_secret: str, until: float) -> Subscription | None:
+        """WATCH makes the read and the write one step: two rotations at once cannot lose a
+        secret."""
         rotated: list[Subscription] = []
 
-        def swap(pipe: object) -> None:
-            raw = pipe.hget(self._hash, subscription_id)  # type: ignore[attr-defined]
+        def swap(pipe: Any) -> None:
+            raw = pipe.hget(self._hash, subscription_id)
             if raw is None:
                 return
             old = _decode(raw)
             new = Subscription(
                 old.id, old.url, old.events, new_secret, old.scheme, old.active,
-                previous_secret=old.secret, previous_until=time.time() + grace,
+                previous_secret=old.secret, previous_until=until,
                 created_at=old.created_at,
             )  # fmt: skip
-            pipe.multi()  # type: ignore[attr-defined]
-            pipe.hset(self._hash, subscription_id, _encode(new))  # type: ignore[attr-defined]
+            pipe.multi()
+            pipe.hset(self._hash, subscription_id, _encode(new))
             rotated.append(new)
 
         with self.redis.guard():

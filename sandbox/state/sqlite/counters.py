@@ -2,7 +2,7 @@
 backed by one SQLite file, implementing the sliding-window-counter strategy.
 
 `limits` ships memory, Redis, Memcached and MongoDB storages; the memory one is per process,
-so with several gunicorn workers each would count on its own. (With ``--redis``, or a
+so with several worker processes each would count on its own. (With ``--redis``, or a
 ``redis://`` rate_limit_storage, counters go to ``sandbox.state.redis.counters`` instead,
 shared by every machine.) This storage keeps the two
 fixed-window counters the strategy needs in SQLite, and ``atomic()`` lets the rate limiter test
@@ -20,18 +20,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from limits import storage
-from limits.errors import ConfigurationError
 from limits.storage import Storage
 from limits.storage.base import SlidingWindowCounterSupport, TimestampedSlidingWindow
 
-from sandbox.errors import ConfigError
 from sandbox.state.sqlite.file import SQLiteFile
-
-if TYPE_CHECKING:
-    from sandbox.state.redis.connection import RedisState
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS counters (
@@ -205,51 +198,3 @@ def _window(previous: int, current: int, expiry: int, now: float) -> tuple[int, 
     # as limits' own storages report it: the rest of this window plus the next one
     current_ttl = (1 - ((now / expiry) % 1)) * expiry + expiry
     return previous, previous_ttl, current, current_ttl
-
-
-_REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://", "unix://")
-
-
-def open_counters(
-    kind: str,
-    state: str,
-    workers: int,
-    *,
-    redis: RedisState | None = None,
-    prefix: str = "sandbox",
-) -> Storage:
-    """The counters' home. ``auto``: the sandbox's Redis when it has one (``--redis``), else
-    process memory with one worker (fastest), or a SQLite file beside the state when several
-    workers must share; ``memory``, ``sqlite``, or any `limits` storage URI by name. A
-    ``redis://`` URI gets the sandbox's own Redis counters (a plan's windows taken in one
-    script, keys under ``prefix``), not `limits`' plain one."""
-    if kind == "auto":
-        if redis is not None:
-            return _redis_counters(redis)
-        kind = "memory" if workers <= 1 else "sqlite"
-    if kind == "memory":
-        return storage.MemoryStorage()
-    if kind == "sqlite":
-        location = (
-            ":memory:" if state == ":memory:" else str(Path(state).with_name("ratelimits.sqlite"))
-        )
-        return SQLiteLimitsStorage(location)
-    if kind.startswith(_REDIS_SCHEMES):
-        from sandbox.state.redis.connection import RedisState
-
-        own = RedisState(kind.replace("redis+unix://", "unix://", 1), prefix)
-        own.check()
-        return _redis_counters(own)
-    try:
-        return storage.storage_from_string(kind)
-    except (ConfigurationError, ValueError) as exc:
-        raise ConfigError(
-            f"rate_limit_storage {kind!r} is not usable ({exc}); use auto, memory, sqlite or "
-            "a limits storage URI such as redis://localhost:6379"
-        ) from None
-
-
-def _redis_counters(redis: RedisState) -> Storage:
-    from sandbox.state.redis.counters import RedisCounters
-
-    return RedisCounters(redis)

@@ -1,11 +1,10 @@
-"""SQLite state: records, their unique values and which tenants are seeded, in one file
-(WAL mode, safe for many threads and several worker processes: see ``sqlite_file``)."""
+"""Records, their unique values and which tenants are seeded, in the state file (WAL mode,
+safe for many threads and several worker processes: see ``file``)."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from sandbox.errors import Conflict
@@ -13,7 +12,7 @@ from sandbox.jsonio import dumps, loads
 from sandbox.state.protocols import ListQuery, Record
 from sandbox.state.sqlite.file import SQLiteFile
 
-_SCHEMA = """
+SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     tenant TEXT NOT NULL, resource TEXT NOT NULL, id TEXT NOT NULL,
@@ -30,9 +29,10 @@ CREATE TABLE IF NOT EXISTS tenants (tenant TEXT PRIMARY KEY, seeded_at REAL NOT 
 """
 
 
-class SQLiteStore:
-    def __init__(self, location: str | Path) -> None:
-        self.file = SQLiteFile(location, _SCHEMA)
+class SQLiteRecords:
+    def __init__(self, file: SQLiteFile) -> None:
+        self.file = file
+        file.adopt(SCHEMA)
         self.location = self.file.location
         self._guard = self.file.guard
         self._write = self.file.write

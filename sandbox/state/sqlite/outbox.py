@@ -1,10 +1,5 @@
-"""The durable outbox: every delivery and every attempt, in the state file.
-
-A delivery is written before anything is sent, so a crash or restart loses nothing: the next
-worker to start finds it pending. Workers claim due deliveries with a lease, so two
-processes never send the same attempt; a lease that runs out (its worker died mid-send) makes
-the delivery due again, and the retry is logged as a new attempt.
-"""
+"""The webhook outbox in the state file, beside the records: a change and the deliveries it
+causes are written in one transaction (``SQLiteBackend.transaction``), both or neither."""
 
 from __future__ import annotations
 
@@ -12,13 +7,12 @@ import json
 import secrets
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+from sandbox.state.protocols import Attempt, Delivery, NewDelivery
 from sandbox.state.sqlite.file import SQLiteFile
 
-_SCHEMA = """
+SCHEMA = """
 CREATE TABLE IF NOT EXISTS webhook_deliveries (
     id TEXT PRIMARY KEY, event_id TEXT NOT NULL, event_type TEXT NOT NULL,
     tenant TEXT NOT NULL, subscription_id TEXT NOT NULL, url TEXT NOT NULL,
@@ -38,80 +32,19 @@ _FIELDS = (
     "id, event_id, event_type, tenant, subscription_id, url, scheme, secrets, body, status, "
     "attempts, max_attempts, next_at, created_at, updated_at"
 )
+# ordered: a subscription gets its next delivery only once the one before it is done
+_IN_ORDER = (
+    " AND NOT EXISTS (SELECT 1 FROM webhook_deliveries AS earlier WHERE "
+    "earlier.subscription_id = webhook_deliveries.subscription_id AND "
+    "earlier.status = 'pending' AND earlier.rowid < webhook_deliveries.rowid)"
+)
 
 
-@dataclass
-class NewDelivery:
-    """What the hub queues: one event for one subscription."""
-
-    event_id: str
-    event_type: str
-    tenant: str
-    subscription_id: str
-    url: str
-    scheme: str
-    secrets: list[str]
-    body: bytes
-
-
-@dataclass
-class Delivery(NewDelivery):
-    """A queued delivery as the outbox keeps it, with its progress and attempt log."""
-
-    id: str
-    status: str  # pending, delivered, failed
-    attempts: int
-    max_attempts: int
-    next_at: float
-    created_at: float
-    updated_at: float
-    log: list[dict[str, Any]] = field(default_factory=list)
-
-    def as_dict(self, *, with_body: bool = True) -> dict[str, Any]:
-        shown = {
-            "id": self.id, "event_id": self.event_id, "event_type": self.event_type,
-            "subscription_id": self.subscription_id, "url": self.url, "scheme": self.scheme,
-            "status": self.status, "attempts": self.attempts, "max_attempts": self.max_attempts,
-            "next_attempt_at": self.next_at if self.status == "pending" else None,
-            "created_at": self.created_at, "updated_at": self.updated_at,
-            "attempt_log": self.log,
-        }  # fmt: skip
-        if with_body:
-            shown["body"] = self.body.decode("utf-8", "replace")
-        return shown
-
-
-@dataclass(frozen=True)
-class Attempt:
-    started_at: float
-    request_headers: dict[str, str]
-    status: int | None
-    response_excerpt: str
-    latency_ms: float
-    error: str
-
-    @property
-    def succeeded(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300
-
-
-class Outbox:
-    def __init__(self, location: str | Path | SQLiteFile, *, ordered: bool = False) -> None:
-        """Given the resource store's own file, an event is queued in the same transaction
-        as the change it reports: both are kept or neither."""
-        if isinstance(location, SQLiteFile):
-            self.file = location
-            self.file.adopt(_SCHEMA)
-        else:
-            self.file = SQLiteFile(location, _SCHEMA)
-        # ordered: a subscription gets its next delivery only once the one before it is done
-        self._order = (
-            " AND NOT EXISTS (SELECT 1 FROM webhook_deliveries AS earlier WHERE "
-            "earlier.subscription_id = webhook_deliveries.subscription_id AND "
-            "earlier.status = 'pending' AND earlier.rowid < webhook_deliveries.rowid)"
-            if ordered
-            else ""
-        )
+class SQLiteOutbox:
+    def __init__(self, file: SQLiteFile, *, ordered: bool = False) -> None:
+        self.file = file
+        file.adopt(SCHEMA)
+        self.ordered = ordered
 
     def enqueue(self, deliveries: Iterable[NewDelivery], max_attempts: int) -> list[str]:
         now = time.time()
@@ -132,12 +65,12 @@ class Outbox:
         return ids
 
     def claim(self, limit: int, lease_seconds: float) -> list[Delivery]:
-        """Due deliveries, leased to the caller so no other worker sends them meanwhile."""
         now = time.time()
+        order = _IN_ORDER if self.ordered else ""
         with self.file.write() as db:
             rows = db.execute(
                 f"SELECT {_FIELDS} FROM webhook_deliveries WHERE status = 'pending' "
-                f"AND next_at <= ? AND lease_until <= ?{self._order} ORDER BY next_at LIMIT ?",
+                f"AND next_at <= ? AND lease_until <= ?{order} ORDER BY next_at LIMIT ?",
                 (now, now, limit),
             ).fetchall()
             db.executemany(
@@ -155,7 +88,6 @@ class Outbox:
         return row[0] if row else None
 
     def record(self, delivery: Delivery, attempt: Attempt, retry_at: float | None) -> None:
-        """Log one attempt and move the delivery on: delivered, retried later, or failed."""
         number = delivery.attempts + 1
         if attempt.succeeded:
             status, next_at = "delivered", delivery.next_at
@@ -176,7 +108,6 @@ class Outbox:
             )
 
     def redeliver(self, delivery_id: str, max_attempts: int) -> Delivery | None:
-        """Send again now, with a fresh set of attempts; earlier attempts stay in the log."""
         now = time.time()
         with self.file.write() as db:
             changed = db.execute(
@@ -187,10 +118,10 @@ class Outbox:
         return self.get(delivery_id) if changed else None
 
     def get(self, delivery_id: str) -> Delivery | None:
-        found = self.list(delivery_id=delivery_id, limit=1)
+        found = self.find(delivery_id=delivery_id, limit=1)
         return found[0] if found else None
 
-    def list(
+    def find(
         self,
         *,
         delivery_id: str | None = None,
@@ -200,8 +131,8 @@ class Outbox:
         event_id: str | None = None,
         limit: int = 100,
     ) -> list[Delivery]:
-        """Newest first, each with its attempt log."""
-        clauses, values = [], []
+        clauses: list[str] = []
+        values: list[Any] = []
         for column, value in (("id", delivery_id), ("status", status),
                               ("event_type", event_type), ("subscription_id", subscription_id),
                               ("event_id", event_id)):  # fmt: skip
@@ -210,7 +141,8 @@ class Outbox:
                 values.append(value)
         where = " WHERE " + " AND ".join(clauses) if clauses else ""
         with self.file.guard():
-            rows = self.file.db.execute(
+            db = self.file.db
+            rows = db.execute(
                 f"SELECT {_FIELDS} FROM webhook_deliveries{where} "
                 "ORDER BY created_at DESC, rowid DESC LIMIT ?",
                 (*values, limit),
@@ -221,8 +153,7 @@ class Outbox:
                     {"attempt": n, "started_at": started, "request_headers": json.loads(sent),
                      "status": status_code, "response_excerpt": excerpt,
                      "latency_ms": latency, "error": error}
-                    for n, started, sent, status_code, excerpt, latency, error in
-                    self.file.db.execute(
+                    for n, started, sent, status_code, excerpt, latency, error in db.execute(
                         "SELECT attempt, started_at, request_headers, status, response_excerpt, "
                         "latency_ms, error FROM webhook_attempts WHERE delivery_id = ? "
                         "ORDER BY attempt", (delivery.id,),
@@ -238,7 +169,6 @@ class Outbox:
         return {"pending": 0, "delivered": 0, "failed": 0, **dict(rows)}
 
     def attempt_counts(self) -> dict[str, int]:
-        """Attempts by outcome: success (2xx) or failure (anything else, errors included)."""
         with self.file.guard():
             rows = self.file.db.execute(
                 "SELECT CASE WHEN status BETWEEN 200 AND 299 THEN 'success' ELSE 'failure' END, "
@@ -246,13 +176,13 @@ class Outbox:
             ).fetchall()
         return {"success": 0, "failure": 0, **dict(rows)}
 
-    def reset(self) -> None:
+    def clear(self) -> None:
         with self.file.write() as db:
             db.execute("DELETE FROM webhook_attempts")
             db.execute("DELETE FROM webhook_deliveries")
 
 
-def _delivery(row: tuple) -> Delivery:
+def _delivery(row: tuple[Any, ...]) -> Delivery:
     values = dict(zip(_FIELDS.replace(" ", "").split(","), row, strict=True))
     values["secrets"] = json.loads(values["secrets"])
     values["body"] = bytes(values["body"])
