@@ -28,8 +28,13 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     seed: int | None = None
+    # the HTTP server in front (sandbox/serving): granian, or gunicorn; see the README
+    server: str = "granian"
     workers: int = 1
     threads: int = 8
+    # seconds a client gets for a request's headers, then for its body (granian only)
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
     reload: bool = False
     locale: str = "en_US"
     max_body_bytes: int = 5 * 1024 * 1024
