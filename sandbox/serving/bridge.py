@@ -41,6 +41,7 @@ log = logging.getLogger("sandbox.serving")
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 _STOP = object()
+_EMPTY = io.BytesIO()  # a marker: no body (each request gets its own empty stream)
 _PROTOCOLS = {"1": "HTTP/1.0", "1.1": "HTTP/1.1", "2": "HTTP/2"}
 
 
@@ -100,22 +101,27 @@ class BufferedWSGI:
         length = headers.get("content-length")
         if length is not None:
             environ["CONTENT_LENGTH"] = length
+        body: io.IOBase | None = _EMPTY
         if "HTTP_TRANSFER_ENCODING" in environ:  # chunked: hyper decodes it, we count it
-            del environ["HTTP_TRANSFER_ENCODING"]
+            coding = environ.pop("HTTP_TRANSFER_ENCODING")
+            if coding.strip().lower() != "chunked":  # what is left is the app's to undo
+                environ["HTTP_TRANSFER_ENCODING"] = coding
             body = await self._body(protocol, None)
             if isinstance(body, io.BytesIO):
                 environ["CONTENT_LENGTH"] = str(body.getbuffer().nbytes)
-            environ["wsgi.input"] = body
         elif length and length != "0":
-            environ["wsgi.input"] = await self._body(protocol, length)
-        else:
-            environ["wsgi.input"] = io.BytesIO(b"")
+            body = await self._body(protocol, length)
+        if body is None:  # the client left mid-body, or sent broken chunks: nothing to run
+            protocol.response_empty(400, [])
+            return
+        environ["wsgi.input"] = io.BytesIO(b"") if body is _EMPTY else body
         done = self._loop.create_future()  # type: ignore[union-attr]
         self._queue.put((environ, protocol, done))
         await done
 
-    async def _body(self, protocol: Any, length: str | None) -> io.RawIOBase | io.BytesIO:
-        """The whole body, or as much as tells the app it is too large, within the timeout."""
+    async def _body(self, protocol: Any, length: str | None) -> io.IOBase | None:
+        """The whole body, or as much as tells the app it is too large, within the timeout;
+        None if it cannot be had (the connection closed, or the chunks were malformed)."""
         declared = int(length) if length and length.isdigit() else None
         if declared is not None and declared > self.max_body:
             return io.BytesIO(b"")  # the app refuses it from CONTENT_LENGTH alone
@@ -133,8 +139,8 @@ class BufferedWSGI:
                 return io.BytesIO(b"".join(chunks))
         except TimeoutError:
             return _TimedOut(self.body_timeout)
-        except Exception:  # the client went away mid-body: what arrived is not a request
-            return io.BytesIO(b"")
+        except Exception:
+            return None
 
     @staticmethod
     def _environ(scope: Any, headers: Any) -> dict[str, Any]:
