@@ -138,8 +138,8 @@ def main() -> None:
     type=click.Choice(SERVERS),
     help="HTTP server in front: granian (Rust) or gunicorn.  [default: granian]",
 )
-@click.option("--workers", type=int, help="Worker processes.  [default: 1]")
-@click.option("--threads", type=int, help="Threads running the app, per worker.  [default: 8]")
+@click.option("--workers", type=int, help="Worker processes.  [default: 2]")
+@click.option("--threads", type=int, help="Threads running the app, per worker.  [default: 4]")
 @click.option(
     "--header-timeout",
     type=float,
