@@ -17,6 +17,25 @@ the code or the spec changes.
 Both servers load the app once, in the parent process, and fork their workers from it, so a
 spec is parsed once whatever the number of workers; :class:`Served` says what to run in each
 worker after the fork (the sandbox starts its webhook delivery thread there).
+
+Defaults (``sandbox/config.py``), measured on 2 cores with wrk on the same machine
+(``bench/serve_bench.py``; the README has the full table):
+
+* ``server: granian``: the sandbox serves 1.3-1.4 times as many requests per second as on gunicorn
+  with the same workers and threads (reads at 16 connections, one run of the bench), and is the only one of the two that survives
+  slow clients.
+* ``workers: 2``: one GIL per process, so a second worker is what uses a second core. With
+  the rate limiter on, as ``make run`` has it, ``GET /v1/users`` at 16 connections served
+  2,737-3,010 req/s on 2 x 4 against 1,641-1,855 on 1 x 4 (runs interleaved; 4,110-4,312
+  against 2,008-2,083 with the limiter off). It costs about 50 MB more memory (PSS), and the
+  counters move from memory to a SQLite file the workers share (``rate_limit_storage:
+  auto``), which is what the limiter costs two workers: about 30 % of their reads.
+* ``threads: 4``: requests reach the threads complete, so a thread never waits on a client,
+  only on the GIL and on SQLite; more threads add GIL contention, not throughput (2 x 8
+  used 5-10 % more CPU per request than 2 x 4 for the same req/s, with a longer p99).
+* ``header_timeout: 10``, ``body_timeout: 30``: generous for any real client on any network
+  (30 s is 170 KB/s for a body at the 5 MiB limit); an idle keep-alive connection is closed
+  after ``header_timeout`` too.
 """
 
 from __future__ import annotations
