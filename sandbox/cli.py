@@ -18,6 +18,9 @@ from sandbox.admin.token import new_admin_token
 from sandbox.config.settings import Settings, is_loopback, load_settings
 from sandbox.errors import ConfigError, SpecError, StorageError
 from sandbox.observe.log import configure_logging
+from sandbox.serving import SERVERS, Served
+from sandbox.serving import describe as describe_serving
+from sandbox.serving import serve as serve_with
 from sandbox.spec.model import Spec, load_spec
 from sandbox.spec.notes import discriminator_conflicts
 from sandbox.state.select import open_state
@@ -92,8 +95,7 @@ def banner(spec: Spec, settings: Settings) -> Panel:
     table.add_row("[bold]Seed[/]", str(settings.seed) if settings.seed is not None else "random")
     state = _state_row(spec, settings)
     table.add_row("[bold]State[/]", state)
-    serving = f"{settings.workers} worker(s) x {settings.threads} thread(s)"
-    table.add_row("[bold]Serving[/]", "Flask dev server (--reload)" if settings.reload else serving)
+    table.add_row("[bold]Serving[/]", describe_serving(settings))
     first = spec.operations[0].path if spec.operations else "/"
     example = (
         f"curl -H 'Authorization: Bearer {settings.default_api_key}' "
@@ -132,9 +134,24 @@ def main() -> None:
 @click.option("--host", help="Interface to listen on.  [default: 127.0.0.1]")
 @click.option("--port", type=int, help="Port to listen on.  [default: 8000]")
 @click.option("--seed", type=int, help="Make generated data deterministic.")
-@click.option("--workers", type=int, help="gunicorn worker processes.  [default: 1]")
-@click.option("--threads", type=int, help="Threads per worker.  [default: 8]")
-@click.option("--reload", is_flag=True, default=None, help="Flask dev server, reloads on change.")
+@click.option(
+    "--server",
+    type=click.Choice(SERVERS),
+    help="HTTP server in front: granian (Rust) or gunicorn.  [default: granian]",
+)
+@click.option("--workers", type=int, help="Worker processes.  [default: 2]")
+@click.option("--threads", type=int, help="Threads running the app, per worker.  [default: 4]")
+@click.option(
+    "--header-timeout",
+    type=float,
+    help="Seconds a client gets to send a request's headers (granian).  [default: 10]",
+)
+@click.option(
+    "--body-timeout",
+    type=float,
+    help="Seconds a client gets to send a request's body, then 408 (granian).  [default: 30]",
+)
+@click.option("--reload", is_flag=True, default=None, help="Dev server, restarts on change.")
 @click.option("--locale", help="Faker locale for generated data.  [default: en_US]")
 @click.option("--api-key", "api_keys", multiple=True, help="Accept this test API key (repeatable).")
 @click.option("--rate-limits", help="The default plan's windows, e.g. '100/hour;10/second'.")
@@ -222,12 +239,17 @@ def serve(spec: Path, config: Path | None, api_keys: tuple[str, ...], **flags: A
         _lenient_warning(warning)
     try:
         configure_logging(settings.log_format)
-        if settings.reload:
-            _serve_dev(loaded, settings)
-        else:
-            _serve_gunicorn(loaded, settings)
+        serve_with(settings, lambda: _served(loaded, settings))
     except (ConfigError, StorageError) as exc:
         _fail(str(exc))
+
+
+def _served(spec: Spec, settings: Settings) -> Served:
+    from sandbox.app import create_app
+
+    app = create_app(spec, settings)
+    # each worker process sends webhooks, including those a restart left pending
+    return Served(app, app.extensions["sandbox"].webhooks.start)
 
 
 @main.command()
@@ -348,94 +370,6 @@ def list_keys(spec: Path, state: str | None, redis: str | None, config: Path | N
     if not out.is_terminal:
         out = Console(width=160)  # piped: never truncate a key
     out.print(table)
-
-
-def _serve_dev(spec: Spec, settings: Settings) -> None:
-    from werkzeug.serving import run_simple
-
-    from sandbox.app.wsgi import create_app
-
-    app = create_app(spec, settings)
-    app.extensions["sandbox"].webhooks.start()
-    run_simple(
-        settings.host,
-        settings.port,
-        app,
-        use_reloader=True,
-        extra_files=[str(spec.path)],
-        threaded=True,
-    )
-
-
-def _serve_gunicorn(spec: Spec, settings: Settings) -> None:
-    from gunicorn.app.base import BaseApplication
-
-    metrics_dir = _shared_metrics_dir(settings) if settings.workers > 1 else None
-    from sandbox.app.wsgi import create_app
-
-    app = create_app(spec, settings)
-    sandbox = app.extensions["sandbox"]
-
-    class _Server(BaseApplication):  # type: ignore[misc]
-        def load_config(self) -> None:
-            self.cfg.set("bind", f"{settings.host}:{settings.port}")
-            self.cfg.set("workers", settings.workers)
-            self.cfg.set("threads", settings.threads)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("preload_app", True)
-            # each worker process sends webhooks, including those a restart left pending
-            self.cfg.set("post_fork", lambda _server, _worker: sandbox.webhooks.start())
-            if metrics_dir is not None:
-                self.cfg.set("child_exit", _forget_worker_metrics)
-            self.cfg.set("graceful_timeout", 5)
-            self.cfg.set("loglevel", "warning")
-            # gunicorn answers long URLs and headers itself with an HTML 414/431 the spec never
-            # declares; lifting its caps lets the sandbox reply with a validation error instead.
-            self.cfg.set("limit_request_line", 0)
-            self.cfg.set("limit_request_field_size", 65536)
-            if settings.workers > 1:
-                # the kernel spreads connections over the workers: without it one gthread
-                # worker often takes every keep-alive connection and the other idles
-                self.cfg.set("reuse_port", True)
-
-        def load(self) -> Any:
-            return app
-
-    if settings.workers > 1:
-        _port_is_free(settings.host, settings.port)  # SO_REUSEPORT would share a taken port
-    _Server().run()
-
-
-def _port_is_free(host: str, port: int) -> None:
-    import socket
-
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-
-
-def _shared_metrics_dir(settings: Settings) -> Path:
-    """Workers add up their request metrics in files here (prometheus-client's multiprocess
-    mode); it must be set before prometheus-client is first imported."""
-    import os
-    import shutil
-    import tempfile
-
-    base = Path(tempfile.gettempdir()) / f"sandbox-metrics-{settings.port}"
-    shutil.rmtree(base, ignore_errors=True)  # figures of an earlier run are not this run's
-    base.mkdir(parents=True)
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(base)
-    return base
-
-
-def _forget_worker_metrics(_server: Any, worker: Any) -> None:
-    from prometheus_client import multiprocess
-
-    multiprocess.mark_process_dead(worker.pid)
 
 
 @main.command()

@@ -39,8 +39,13 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     seed: int | None = None
-    workers: int = 1
-    threads: int = 8
+    # the HTTP server in front and its shape (sandbox/serving says why these defaults)
+    server: str = "granian"
+    workers: int = 2
+    threads: int = 4
+    # seconds a client gets for a request's headers, then for its body (granian only)
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
     reload: bool = False
     locale: str = "en_US"
     max_body_bytes: int = 5 * 1024 * 1024

@@ -1,7 +1,8 @@
-"""Start `sandbox serve` (gunicorn) as a subprocess on a free port, the way users run it."""
+"""Start `sandbox serve` as a subprocess on a free port, the way users run it."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -20,7 +21,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen, str, Path]:
+def start(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str, Path]:
+    """``sandbox serve`` with ``args``; ``env`` adds to the environment (SANDBOX_* settings)."""
     port = free_port()
     log = tmp_path / "serve.log"
     process = subprocess.Popen(
@@ -28,6 +32,7 @@ def start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen, str, Path]:
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
         cwd=tmp_path,
+        env={**os.environ, **(env or {})},
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

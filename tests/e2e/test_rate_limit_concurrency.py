@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
@@ -16,12 +17,13 @@ LIMIT = 50
 PER_CLIENT = 30  # 4 x 30 = 120 requests against a limit of 50
 
 
-def _one(url: str, key: str) -> tuple[int, dict[str, str]]:
+def _one(url: str, key: str) -> tuple[int, Mapping[str, str]]:
     response = requests.get(url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
-    return response.status_code, dict(response.headers)
+    # HTTP header names are case-insensitive (granian sends them in lower case)
+    return response.status_code, response.headers
 
 
-def _client(url: str, key: str) -> list[tuple[int, dict[str, str]]]:
+def _client(url: str, key: str) -> list[tuple[int, Mapping[str, str]]]:
     with ThreadPoolExecutor(8) as pool:
         return list(pool.map(lambda _: _one(url, key), range(PER_CLIENT)))
 
