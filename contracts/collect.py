@@ -50,6 +50,11 @@ class Collector:
         self.report.requests[phase] = self.report.requests.get(phase, 0) + len(
             recorder.interactions
         )
+        for node in recorder.cases.values():
+            case = node.value
+            if case.method.upper() != case.operation.method.upper():
+                label = request_label(case)
+                self.report.probes[label] = self.report.probes.get(label, 0) + 1
         if recorder.label == STATEFUL_LABEL:
             self.report.stateful_cases += len(recorder.cases)
             result = OperationResult()

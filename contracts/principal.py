@@ -20,6 +20,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from contracts.checks._shapes import record_of
 from contracts.facts import label_of
@@ -45,6 +46,7 @@ class Principal:
 
     values: set[str]  # its id, username, email, as the API writes them
     found_at: str  # "GET /users/me"
+    collections: list[str] = field(default_factory=list)  # "/accounts": holds its record
     spared: int = 0  # requests aimed at it that were sent elsewhere
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -73,12 +75,19 @@ def self_operations(facts: ContractFacts) -> list[Operation]:
     ]  # fmt: skip
 
 
-def protected(facts: ContractFacts) -> list[Operation]:
+def protected(facts: ContractFacts, principal: Principal | None) -> list[Operation]:
     """Writes that change or remove the principal itself: the self record, its credentials
-    and its privileges."""
+    and its privileges, and a delete of the whole collection its record is in."""
     found = []
     for operation in facts.spec.operations:
         if operation.method not in WRITES:
+            continue
+        if (
+            principal is not None
+            and operation.method == "DELETE"
+            and (operation.path.rstrip("/") in principal.collections)
+        ):
+            found.append(operation)
             continue
         segments = [s.lower() for s in operation.path.strip("/").split("/")]
         for index, segment in enumerate(segments):
@@ -91,24 +100,73 @@ def protected(facts: ContractFacts) -> list[Operation]:
     return found
 
 
-def discover(facts: ContractFacts, target: Target) -> Principal | None:
-    """Ask the spec's self operation who we are; None when there is none or it refuses."""
-    for operation in self_operations(facts):
-        try:
-            answer = target.request("GET", operation.path)
-        except Exception:  # a target that fails here fails the run's own requests too
-            continue
-        record = record_of(answer.json()) if answer.status == 200 else None
-        if not isinstance(record, dict):
-            continue
-        values = {
-            str(record[name]) for name in IDENTIFYING
-            if isinstance(record.get(name), str | int) and not isinstance(record[name], bool)
-            and str(record[name]).strip()
-        }  # fmt: skip
-        if values:
-            return Principal(values, label_of(operation))
-    return None
+NESTED = ("user", "principal", "account", "me", "identity", "owner")
+MAX_PROBES = 40  # requests spent looking for the principal's own record
+
+
+def discover(facts: ContractFacts, target: Target, known: set[str]) -> Principal | None:
+    """Who the run acts as: the names its credentials carry (a Basic or password-grant
+    user), what the spec's self operation (``GET /me``) or its root (``GET /`` answering
+    ``{"user": {...}}``) says, and the record of it under a top-level collection
+    (``/accounts/{id}`` with that name). None when nothing names it."""
+    values = {value for value in known if value}
+    found_at = ["the credentials"] if values else []
+    for operation in [*self_operations(facts), *_roots(facts)]:
+        record = _get_record(target, operation.path)
+        if record is not None and (named := _identifying(record)):
+            values |= named
+            found_at.append(label_of(operation))
+    if not values:
+        return None
+    collections = []
+    probes = 0
+    for operation in _item_reads(facts):
+        for value in sorted(values):
+            if probes >= MAX_PROBES:
+                break
+            probes += 1
+            path = operation.path.replace(operation.path.rpartition("/")[2], quote(value, safe=""))
+            record = _get_record(target, path)
+            if record is not None and value in _identifying(record):
+                values |= _identifying(record)
+                collections.append(operation.path.rpartition("/")[0])
+                found_at.append(f"GET {path}")
+                break
+    return Principal(values, ", ".join(found_at), collections)
+
+
+def _roots(facts: ContractFacts) -> list[Operation]:
+    return [op for op in facts.spec.operations if op.method == "GET" and op.path in ("/", "")]
+
+
+def _item_reads(facts: ContractFacts) -> list[Operation]:
+    """``GET /things/{id}`` right under the root: where an account's own record would be."""
+    return [
+        op for op in facts.spec.operations
+        if op.method == "GET" and re.fullmatch(r"/[^/{}]+/\{[^/{}]+\}", op.path)
+    ]  # fmt: skip
+
+
+def _get_record(target: Target, path: str) -> dict[str, Any] | None:
+    try:
+        answer = target.request("GET", path)
+    except Exception:  # a target that fails here fails the run's own requests too
+        return None
+    record = record_of(answer.json()) if answer.status == 200 else None
+    if not isinstance(record, dict):
+        return None
+    for name in NESTED:
+        if isinstance(record.get(name), dict) and _identifying(record[name]):
+            return dict(record[name])
+    return record
+
+
+def _identifying(record: dict[str, Any]) -> set[str]:
+    return {
+        str(record[name]) for name in IDENTIFYING
+        if isinstance(record.get(name), str | int) and not isinstance(record[name], bool)
+        and str(record[name]).strip()
+    }  # fmt: skip
 
 
 def another_like(value: Any) -> Any:

@@ -60,6 +60,7 @@ class Report:
     errors: list[str] = field(default_factory=list)
     stateful_cases: int = 0  # the stateful phase's steps: not an operation of their own
     requests: dict[str, int] = field(default_factory=dict)  # phase -> requests sent
+    probes: dict[str, int] = field(default_factory=dict)  # "TRACE /users" -> requests sent
     variables: dict[str, str] = field(default_factory=dict)  # $NAME in curls -> its source
     skipped: list[str] = field(default_factory=list)  # operations left out, and why
     principal: str = ""  # the account the run acts as, and where it was recognised
@@ -95,6 +96,7 @@ class Report:
             },
             "stateful_cases": self.stateful_cases,
             "requests": self.requests,
+            "probes": self.probes,
             "variables": self.variables,
             "skipped": self.skipped,
             "principal": self.principal,

@@ -101,7 +101,7 @@ def _run(spec: Spec, options: RunOptions, target: Target, secrets: Secrets,
     if target.tokens is not None:
         target.tokens.token()  # a refused login is a usage error before anything runs
     if not options.allow_self_changes:
-        context.principal = discover(facts, target)
+        context.principal = discover(facts, target, _named_users(options))
     schema = load_schema(spec, options, context)
     if options.webhooks:
         try:
@@ -128,6 +128,14 @@ def _run(spec: Spec, options: RunOptions, target: Target, secrets: Secrets,
             f"{principal.spared} write(s) aimed at it were sent to another id"
         )
     return report
+
+
+def _named_users(options: RunOptions) -> set[str]:
+    """The user names the credentials carry: a Basic user, a password-grant user."""
+    names = {options.username} if options.username else set()
+    if options.basic:
+        names.add(options.basic.partition(":")[0])
+    return names
 
 
 def load_contract_spec(path: Path, *, lenient: bool = False) -> Spec:

@@ -55,7 +55,7 @@ def load_schema(spec: Spec, options: RunOptions, run: RunContext) -> Any:
     if any(filters.values()):
         schema = schema.include(**{k: v for k, v in filters.items() if v})
     if not options.allow_self_changes:
-        for operation in protected(run.facts):
+        for operation in protected(run.facts, run.principal):
             schema = schema.exclude(method=operation.method, path=operation.path)
             run.skipped.append(f"{label_of(operation)} (changes the account the run acts as)")
     if run.target.tokens is not None:
