@@ -237,7 +237,7 @@ class ContractFacts:
         for parameter in operation.parameters:
             if parameter.location != "query":
                 continue
-            name = parameter.name.lower().replace("-", "_")
+            name = parameter.name.lower().replace("-", "_").lstrip("_")  # Kinto's _limit
             schema = self.full(parameter.schema)
             if name in LIMIT_NAMES and "integer" in _types(schema):
                 limit = parameter.name
@@ -252,12 +252,14 @@ class ContractFacts:
 
     def writes_only(self, operation: Operation) -> set[str]:
         """Request fields the response never shows back (writeOnly, or named like secrets)."""
-        schema = self.request_schema(operation)
+        body = self.full(self.request_schema(operation))
+        inner = self.full((body.get("properties") or {}).get("data"))  # an envelope's record
         hidden = set()
-        for name, prop in (self.full(schema).get("properties") or {}).items():
-            prop = self.full(prop)
-            if prop.get("writeOnly") or re.search(r"pass(word)?|secret", name, re.I):
-                hidden.add(name)
+        for node in (body, inner):
+            for name, prop in (node.get("properties") or {}).items():
+                prop = self.full(prop)
+                if prop.get("writeOnly") or re.search(r"pass(word)?|secret", name, re.I):
+                    hidden.add(name)
         return hidden
 
 

@@ -77,7 +77,9 @@ def _same_identity(seen: Seen) -> None:
 
 
 def _sent(seen: Seen) -> dict[str, Any]:
-    body = seen.case.body
+    """The fields sent, out of their envelope when the answer has one (``{"data": {...}}``
+    both ways, as Kinto writes them)."""
+    body = record_of(seen.case.body)
     if not isinstance(body, dict):
         return {}
     hidden = seen.run.facts.writes_only(seen.operation)
