@@ -121,11 +121,13 @@ def discover(facts: ContractFacts, target: Target, known: set[str]) -> Principal
     collections = []
     probes = 0
     for operation in _item_reads(facts):
+        if _get_record(target, _item(operation, f"not-{uuid.uuid4().hex[:12]}")) is not None:
+            continue  # it answers any id (an echo): no record of anyone in particular
         for value in sorted(values):
             if probes >= MAX_PROBES:
                 break
             probes += 1
-            path = operation.path.replace(operation.path.rpartition("/")[2], quote(value, safe=""))
+            path = _item(operation, value)
             record = _get_record(target, path)
             if record is not None and value in _identifying(record):
                 values |= _identifying(record)
@@ -133,6 +135,10 @@ def discover(facts: ContractFacts, target: Target, known: set[str]) -> Principal
                 found_at.append(f"GET {path}")
                 break
     return Principal(values, ", ".join(found_at), collections)
+
+
+def _item(operation: Operation, value: str) -> str:
+    return f"{operation.path.rpartition('/')[0]}/{quote(value, safe='')}"
 
 
 def _roots(facts: ContractFacts) -> list[Operation]:

@@ -1,0 +1,124 @@
+"""False alarms seen on real applications, as regression tests on a correct server written
+the way FastAPI apps answer (tests/contract_corpus/accounts.py), and the auth and
+account-safety a team needs to point the runner at such an API."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+import threading
+from collections.abc import Iterator
+
+import pytest
+from werkzeug.serving import make_server
+
+from contracts.runner import RunOptions, run
+from tests.contract_corpus.accounts import (
+    ACCOUNTS_SPEC,
+    ADMIN_EMAIL,
+    ADMIN_ID,
+    ADMIN_PASSWORD,
+    make_accounts_app,
+)
+
+OURS = {"envelope_conformance", "error_shape", "rate_limit_headers", "pagination",
+        "identity_and_persistence", "webhook_delivery"}  # fmt: skip
+QUICK = {"max_examples": 10, "seed": 1}
+
+
+def admin_of(app) -> dict:
+    """The account the run acted as, as the server keeps it now."""
+    client = app.test_client()
+    form = {"username": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+    token = client.post("/login/access-token", data=form).json
+    assert token is not None and "access_token" in token, token
+    me = client.get("/users/me", headers={"Authorization": f"Bearer {token['access_token']}"})
+    assert me.status_code == 200
+    return dict(me.json)
+
+
+@pytest.fixture
+def served() -> Iterator:
+    servers = []
+
+    def serve(app) -> str:
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+
+
+def test_a_correct_fastapi_style_server_gets_no_finding_from_our_checks() -> None:
+    """Its 422 is exactly the declared HTTPValidationError; its undeclared 404s and 405s
+    carry FastAPI's {"detail": "..."}, which no rule of the spec covers; Spotify's declared
+    {"error": {"status", "message"}} has no code to ask for; an OPTIONS probe sent under
+    PATCH /users/{user_id} is not a PATCH; the spec has an unquoted YAML date. The login is
+    the spec's own password flow, and the account the run acts as survives it."""
+    app = make_accounts_app()
+    report = run(RunOptions(ACCOUNTS_SPEC, app=app, username=ADMIN_EMAIL,
+                            password=ADMIN_PASSWORD, **QUICK))  # fmt: skip
+    ours = [f.fingerprint for f in report.failures if f.check in OURS]
+    assert ours == []
+    # what Schemathesis reports is the spec's own gap: FastAPI declares no 404
+    assert {(f.check, f.status) for f in report.failures} <= {("status_code_conformance", 404)}
+    assert report.errors == []
+    assert report.requests["coverage"] > 30 and report.cases > 100
+    assert report.probes, "the coverage phase's undeclared-method probes were sent"
+    admin = admin_of(app)
+    assert admin["is_active"] and admin["is_superuser"] and admin["id"] == ADMIN_ID
+    assert "DELETE /users/me (changes the account the run acts as)" in report.skipped
+    assert "PATCH /users/me (changes the account the run acts as)" in report.skipped
+    assert ADMIN_ID in report.principal
+    assert "SANDBOX_TOKEN" in report.variables
+
+
+def test_a_schema_violating_body_the_server_coerces_is_not_judged_as_sent() -> None:
+    """{"is_superuser": 0} is not a boolean: accepting it is Schemathesis's finding
+    (negative data accepted); that the server then keeps false, not 0, is no finding of
+    ours."""
+    report = run(RunOptions(ACCOUNTS_SPEC, app=make_accounts_app("lenient_booleans"),
+                            username=ADMIN_EMAIL, password=ADMIN_PASSWORD, **QUICK))  # fmt: skip
+    assert [f.fingerprint for f in report.failures if f.check in OURS] == []
+
+
+def test_an_echoed_id_is_compared_decoded_and_a_mangled_one_is_reported() -> None:
+    """``GET /tracks/%C2%9D`` asks for ``"\x9d"``; echoing it is right, dropping it is not."""
+    options = {"username": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "max_examples": 30,
+               "seed": 1, "include_path": ("/tracks/{id}",),
+               "phases": ("examples", "coverage", "fuzzing")}  # fmt: skip
+    correct = run(RunOptions(ACCOUNTS_SPEC, app=make_accounts_app(), **options))
+    assert correct.failures == [], [f.fingerprint for f in correct.failures]
+    assert list(correct.operations) == ["GET /tracks/{id}"]
+    mangled = run(RunOptions(ACCOUNTS_SPEC, app=make_accounts_app("echo_mangles_id"), **options))
+    found = [f for f in mangled.failures if f.check == "identity_and_persistence"]
+    assert found and found[0].title == "GET returned another resource", mangled.failures
+
+
+def test_a_token_from_a_command_and_reproductions_that_paste(served, tmp_path) -> None:
+    """--auth-command: a login script of the team's own; every curl reads the token from
+    $SANDBOX_TOKEN, and the token itself appears nowhere in the report."""
+    app = make_accounts_app("echo_mangles_id")
+    base = served(app)
+    script = tmp_path / "login.py"
+    script.write_text(
+        "import json, urllib.parse, urllib.request\n"
+        f"form = urllib.parse.urlencode({{'username': {ADMIN_EMAIL!r}, "
+        f"'password': {ADMIN_PASSWORD!r}}}).encode()\n"
+        f"print(urllib.request.urlopen({base + '/login/access-token'!r}, form).read().decode())\n"
+    )
+    report = run(RunOptions(ACCOUNTS_SPEC, base_url=base,
+                            auth_command=f"{shlex.quote(sys.executable)} {script}",
+                            include_path=("/tracks/{id}",), max_examples=30, seed=1,
+                            phases=("coverage", "fuzzing")))  # fmt: skip
+    failures = [f for f in report.failures if f.check == "identity_and_persistence"]
+    assert failures, report.failures
+    assert all('"$SANDBOX_TOKEN"' in f.curl for f in failures)
+    assert "the token printed by" in report.variables["SANDBOX_TOKEN"]
+    dumped = json.dumps(report.as_dict())
+    issued = list(app.config["ISSUED_TOKENS"])
+    assert issued and not any(token in dumped for token in issued)
