@@ -146,6 +146,8 @@ def load_contract_spec(path: Path, *, lenient: bool = False) -> Spec:
         raise UsageError(f"cannot use the spec {path}:\n{exc}{hint}") from None
     except OSError as exc:
         raise UsageError(f"cannot read the spec {path}: {exc}") from None
+    except ValueError as exc:  # the loader's validator may fail on what YAML made of it
+        raise UsageError(f"cannot load the spec {path}: {type(exc).__name__}: {exc}") from None
 
 
 def build_target(

@@ -29,14 +29,25 @@ PHASES = ("examples", "coverage", "fuzzing", "stateful")
 
 def json_document(node: Any) -> Any:
     """The spec as JSON would have it. YAML reads ``example: 1981-12-15`` as a date, which
-    no JSON validator takes; a JSON document could only say ``"1981-12-15"``."""
+    no JSON validator takes; a JSON document could only say ``"1981-12-15"``. A ``required``
+    list naming a property twice (openai.yaml's ContainerResource) is invalid JSON Schema
+    that says nothing more than once; it is read once."""
     if isinstance(node, dict):
-        return {str(key): json_document(value) for key, value in node.items()}
+        return {
+            str(key): _once(value) if key == "required" else json_document(value)
+            for key, value in node.items()
+        }
     if isinstance(node, list):
         return [json_document(value) for value in node]
     if isinstance(node, datetime | date | time):
         return node.isoformat()
     return node
+
+
+def _once(value: Any) -> Any:
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return list(dict.fromkeys(value))
+    return json_document(value)
 
 
 def load_schema(spec: Spec, options: RunOptions, run: RunContext) -> Any:
