@@ -5,7 +5,9 @@ account-safety a team needs to point the runner at such an API."""
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -122,3 +124,10 @@ def test_a_token_from_a_command_and_reproductions_that_paste(served, tmp_path) -
     dumped = json.dumps(report.as_dict())
     issued = list(app.config["ISSUED_TOKENS"])
     assert issued and not any(token in dumped for token in issued)
+    # pasted into a shell with the variable set, the reproduction gets the same answer
+    pasted = subprocess.run(
+        ["bash", "-c", failures[0].curl + " -s -o /dev/null -w '%{http_code}'"],
+        capture_output=True, text=True, timeout=30,
+        env={"PATH": os.environ["PATH"], "SANDBOX_TOKEN": issued[-1]},
+    )  # fmt: skip
+    assert pasted.stdout == str(failures[0].status), (failures[0].curl, pasted.stderr)
