@@ -20,7 +20,7 @@ from urllib.parse import unquote
 
 from contracts.checks._base import Seen, contract_check
 from contracts.checks._shapes import filled, record_of
-from sandbox.spec import Operation
+from sandbox.spec import Operation, is_json_media
 
 
 @contract_check
@@ -46,6 +46,11 @@ def identity_and_persistence(seen: Seen) -> bool | None:
 
 
 def _acceptable_body(seen: Seen) -> bool:
+    """A JSON body the operation's schema accepts (a form or multipart body reaches the
+    server as text fields, so its values cannot be compared as sent)."""
+    media_type = seen.case.media_type
+    if media_type is not None and not is_json_media(media_type):
+        return False
     body = seen.case.body
     if body is None or not isinstance(body, dict | list | str | int | float | bool):
         return body is None
@@ -125,8 +130,14 @@ def _deleted(seen: Seen) -> None:
     path = seen.case.formatted_path
     answer = seen.run.target.request("GET", path)
     if 200 <= answer.status < 300:  # 404, 410, or a 403 that hides what is not there: gone
+        reader = seen.run.facts.operation("GET", seen.operation.path)
+        gap = (
+            ""
+            if reader is None or any(reader.response_for(code) for code in (404, 410))
+            else " (the spec declares no 404 or 410 for that GET: a server cannot say it is gone)"
+        )
         seen.fail("Deleted resource still there",
-                  f"GET {path} after the DELETE answered {answer.status}.",
+                  f"GET {path} after the DELETE answered {answer.status}{gap}.",
                   seen.pointer())  # fmt: skip
 
 
