@@ -3,14 +3,18 @@ destructive and privilege-changing calls.
 
 A fuzzer that sets ``is_active`` or ``is_superuser`` to false on the very account it runs
 as, or deletes it, turns every later answer into "inactive user" noise. The principal is
-recognised from the spec's self operation (``GET /me``, ``/users/me``, ``/whoami``, ...):
-its id, username and email. Then, unless ``--allow-self-changes``:
+recognised by the names its credentials carry (a Basic or password-grant user), by what the
+spec's self operation (``GET /me``, ``/users/me``, ``/whoami``) or its root (``GET /``
+answering ``{"user": {...}}``, as Kinto does) says, and by its own record under a top-level
+collection (``GET /accounts/admin``). Then, unless ``--allow-self-changes``:
 
-- the writes of the self record itself (``PUT``/``PATCH``/``DELETE /users/me``) and of its
-  credentials and privileges (``/users/me/password``) are not run;
+- the writes of the self record itself (``PUT``/``PATCH``/``DELETE /users/me``), of its
+  credentials and privileges (``/users/me/password``), and a delete of the whole collection
+  its record is in (``DELETE /accounts``) are not run;
 - a write whose path names the principal (``DELETE /users/{id}`` with its id, which
-  Schemathesis may have learnt from an earlier answer) is sent to another id of the same
-  form instead, and counted.
+  Schemathesis may have learnt from an earlier answer; ``POST /users/{id}/deactivate``) is
+  sent to another id of the same form instead, and counted. Writes under it that are not
+  about the account (``POST /users/{id}/playlists``) go as generated.
 """
 
 from __future__ import annotations
@@ -53,11 +57,19 @@ class Principal:
     def aims_at(self, value: Any) -> bool:
         return str(value) in self.values
 
-    def redirect(self, parameters: dict[str, Any]) -> bool:
-        """Replace principal values among a write's path parameters; True if any was."""
+    def redirect(self, method: str, template: str, parameters: dict[str, Any]) -> bool:
+        """Replace the principal's values among a write's path parameters where the write
+        is about the account itself; True if any was."""
+        segments = template.strip("/").split("/")
         changed = False
         for name, value in list(parameters.items()):
-            if self.aims_at(value):
+            if not self.aims_at(value) or "{" + name + "}" not in segments:
+                continue
+            rest = segments[segments.index("{" + name + "}") + 1 :]
+            about_account = (not rest and method != "POST") or bool(
+                rest and ACCOUNT_WORDS.match(rest[0])
+            )
+            if about_account:
                 parameters[name] = another_like(value)
                 changed = True
         if changed:

@@ -162,5 +162,5 @@ def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
     principal = run.principal
     if principal is not None and case.method.upper() in WRITES and case.path_parameters:
         parameters = dict(case.path_parameters)
-        if principal.redirect(parameters):
+        if principal.redirect(case.method.upper(), case.operation.path, parameters):
             case.path_parameters = parameters
