@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -34,6 +35,29 @@ OUR_CHECKS = {
 }  # fmt: skip
 
 
+def printed_failures(output: str) -> list[dict[str, Any]]:
+    """st's FAILURES section: each failure with its operation, code, title and status."""
+    found: list[dict[str, Any]] = []
+    operation = ""
+    for line in output.split("=== FAILURES ===", 1)[-1].splitlines():
+        header = re.fullmatch(r"_+ (.+?) _+", line.strip())
+        if header:
+            operation = header.group(1)
+            continue
+        failure = re.fullmatch(r"- (ST\d+) (.+)", line.strip())
+        if failure:
+            found.append({"operation": operation, "check": failure.group(1),
+                          "title": failure.group(2), "status": None, "message": ""})  # fmt: skip
+            continue
+        status = re.match(r"\[(\d{3})\]", line.strip())
+        if status and found and found[-1]["status"] is None:
+            for item in reversed(found):  # one response may answer several failures
+                if item["status"] is not None or item["operation"] != operation:
+                    break
+                item["status"] = int(status.group(1))
+    return found
+
+
 def run_st(server: RealServer, args: argparse.Namespace, out: Path) -> dict[str, Any]:
     st = Path(sys.executable).parent / "st"
     command = [
@@ -47,13 +71,11 @@ def run_st(server: RealServer, args: argparse.Namespace, out: Path) -> dict[str,
     done = subprocess.run(command, capture_output=True, text=True, timeout=args.max_time * 4)
     seconds = time.perf_counter() - started
     data = json.loads(out.read_text()) if out.exists() else {"failures": []}
-    findings = [
-        {"operation": operation, "check": failure["code"], "title": failure["title"]}
-        for failure in data.get("failures", [])
-        for operation in failure.get("operations", [])
-    ]
+    findings = printed_failures(done.stdout)
+    locked = re.search(r"Authentication failed: (\d+) operations", done.stdout)
     return {"tool": "st run --checks all", "exit": done.returncode, "seconds": seconds,
             "findings": findings, "cases": data.get("test_cases", {}).get("generated"),
+            "auth_only": int(locked.group(1)) if locked else 0,
             "principal_alive": server.principal_alive()}  # fmt: skip
 
 
@@ -77,7 +99,10 @@ def run_contracts(server: RealServer, args: argparse.Namespace, out: Path,
                  "message": f["message"][:300], "status": f["status"], "curl": f["curl"]}
                 for f in data["failures"]]  # fmt: skip
     name = "contracts run" + (" " + " ".join(extra) if extra else "")
+    auth_only = sum(1 for result in data["operations"].values() if result["statuses"]
+                    and set(map(int, result["statuses"])) <= {401, 403})  # fmt: skip
     return {"tool": name, "exit": done.returncode, "seconds": seconds, "findings": findings,
+            "auth_only": auth_only,
             "cases": data["cases"], "requests": data["requests"], "probes": data["probes"],
             "principal": data["principal"], "skipped": data["skipped"],
             "errors": data["errors"], "principal_alive": server.principal_alive()}  # fmt: skip
@@ -110,7 +135,8 @@ def main() -> None:
         ours = sum(1 for f in result["findings"] if f["check"] in OUR_CHECKS)
         print(f"## {result['tool']}: exit {result['exit']}, {len(result['findings'])} findings "
               f"({ours} from our checks), {len(kinds)} kinds, cases {result['cases']}, "
-              f"account still signs in: {result['principal_alive']}")  # fmt: skip
+              f"account still signs in: {result['principal_alive']}; operations that "
+              f"answered only 401/403: {result['auth_only']}")  # fmt: skip
         if "requests" in result:
             print(
                 f"   requests per phase {result['requests']}; probes "
@@ -119,11 +145,10 @@ def main() -> None:
             for skipped in result["skipped"]:
                 print(f"   not run: {skipped}")
         for (check, title), count in sorted(kinds.items()):
-            operations = sorted({f["operation"] for f in result["findings"]
-                                 if (f["check"], f["title"]) == (check, title)})  # fmt: skip
             print(f"   {count:3d}  {check}: {title}")
-            for operation in operations:
-                print(f"          {operation}")
+            for finding in result["findings"]:
+                if (finding["check"], finding["title"]) == (check, title):
+                    print(f"          {finding['operation']}  [{finding['status']}]")
         for finding in result["findings"]:
             if finding["check"] in OUR_CHECKS:
                 print(f"   ours: {finding['operation']} {finding['title']}: {finding['message']}")

@@ -61,6 +61,9 @@ class Collector:
         else:
             result = self.report.operations.setdefault(recorder.label, OperationResult())
             result.cases += len(recorder.cases)
+            for interaction in recorder.interactions.values():
+                if interaction.response is not None:
+                    result.statuses[interaction.response.status_code] += 1
         for case_id, nodes in recorder.checks.items():
             for node in nodes:
                 result.checks[node.name] += 1

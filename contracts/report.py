@@ -46,6 +46,7 @@ class OperationResult:
     cases: int = 0
     checks: Counter[str] = field(default_factory=Counter)  # check -> times run
     failed: Counter[str] = field(default_factory=Counter)  # check -> times failed
+    statuses: Counter[int] = field(default_factory=Counter)  # status -> answers
 
 
 @dataclass
@@ -91,7 +92,12 @@ class Report:
             "cases": self.cases,
             "passed": self.exit_code == 0,
             "operations": {
-                label: {"cases": r.cases, "checks": dict(r.checks), "failed": dict(r.failed)}
+                label: {
+                    "cases": r.cases,
+                    "checks": dict(r.checks),
+                    "failed": dict(r.failed),
+                    "statuses": dict(r.statuses),
+                }
                 for label, r in sorted(self.operations.items())
             },
             "stateful_cases": self.stateful_cases,
