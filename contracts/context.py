@@ -73,6 +73,7 @@ class RunContext:
 
     def __post_init__(self) -> None:
         self.ledger = RateLimitLedger(self.facts, slack=max(self.workers - 1, 0))
+        self.target.observers.append(self.ledger.observe)
 
     def record(self, finding: Finding) -> None:
         with self.lock:

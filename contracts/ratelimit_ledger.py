@@ -16,7 +16,9 @@ from __future__ import annotations
 import math
 import re
 import threading
+import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -29,6 +31,9 @@ DELAY_WORDS = re.compile(
     r"remaining (time|seconds)|time until|in seconds until",
     re.I,
 )
+SPELLINGS = (("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"),
+             ("ratelimit-limit", "ratelimit-remaining", "ratelimit-reset"))  # fmt: skip
+CREDENTIAL_HEADERS = ("authorization", "x-api-key", "api-key", "apikey", "cookie")
 EPOCH_FLOOR = 1_000_000_000  # 2001-09-09: smaller first values are read as delays
 
 
@@ -96,8 +101,21 @@ class RateLimitLedger:
         return Reading(False, f"the spec does not say; the first value seen ({value:.0f}) is "
                        "too small for a Unix time")  # fmt: skip
 
+    def observe(self, sent: Mapping[str, str], received: Mapping[str, str]) -> None:
+        """Count a request of the run's own (a read-back, a page walk): the server counts
+        it too. It is not judged, and counts in the whole window only."""
+        for names in SPELLINGS:
+            limit, remaining, reset = (number(received.get(name)) for name in names)
+            if limit is None or remaining is None or reset is None:
+                continue
+            reading = self.reading(title(names[2]), reset)
+            now = time.time()
+            reset_at = now + reading.seconds_from_now(reset, now)
+            self.count(object(), credential(sent), limit, reset_at, None, remaining)
+            return
+
     def count(self, request: object, credential: str, limit: float, reset_at: float,
-              operation: str, remaining: float) -> Count:  # fmt: skip
+              operation: str | None, remaining: float) -> Count:  # fmt: skip
         # ``reset_at`` is the Reset itself for a Unix time, now + the delay for a delay: read a
         # moment apart, a delay may name the same window end a second off, which only splits
         # the count (too few, never too many)
@@ -116,6 +134,8 @@ class RateLimitLedger:
                 window.split = True
             window.lowest = min(window.lowest, remaining)
             window.seen += 1
+            if operation is None:
+                return Count(window.seen, "")
             window.per_operation[operation] += 1
             found = (
                 Count(window.per_operation[operation], "this operation's own: the server's "
@@ -126,3 +146,25 @@ class RateLimitLedger:
             if len(self._counted) > 10_000:
                 self._counted.pop(next(iter(self._counted)))
             return found
+
+
+def credential(headers: Mapping[str, str]) -> str:
+    """A window's owner as the server sees it: the credentials the request carried."""
+    lowered = {key.lower(): value for key, value in headers.items()}
+    found = [f"{name}={lowered[name]}" for name in CREDENTIAL_HEADERS if name in lowered]
+    return "&".join(found) or "anonymous"
+
+
+def title(name: str) -> str:
+    """``X-RateLimit-Reset`` for ``x-ratelimit-reset``."""
+    return "-".join("RateLimit" if part == "ratelimit" else part.capitalize()
+                    for part in name.split("-"))  # fmt: skip
+
+
+def number(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        return float(text.strip())
+    except ValueError:
+        return None

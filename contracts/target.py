@@ -10,6 +10,7 @@ request retried, so a rate limit is never mistaken for a contract failure.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -80,6 +81,8 @@ class Target:
     base_url: str
     headers: dict[str, str] = field(default_factory=dict)
     tokens: TokenSource | None = None  # bearer tokens fetched (and refreshed) by the run
+    # told of each request of the run's own, with the headers it sent (the rate-limit ledger)
+    observers: list[Callable[[dict[str, str], dict[str, str]], None]] = field(default_factory=list)
     _local: threading.local = field(default_factory=threading.local, init=False, repr=False)
 
     def auth_headers(self) -> dict[str, str]:
@@ -98,9 +101,10 @@ class Target:
         headers = {"Accept": "application/json", **self.auth_headers()}
         url = self.base_url.rstrip("/") + path
         answer = session.request(method, url, json=json, params=params, headers=headers, timeout=30)
-        return ProbeResponse(
-            answer.status_code, {k.lower(): v for k, v in answer.headers.items()}, answer.content
-        )
+        received = {k.lower(): v for k, v in answer.headers.items()}
+        for observer in self.observers:
+            observer(headers, received)
+        return ProbeResponse(answer.status_code, received, answer.content)
 
 
 class LocalServer:

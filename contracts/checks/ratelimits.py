@@ -16,12 +16,10 @@ from email.utils import parsedate_to_datetime
 
 from contracts.checks._base import Seen, contract_check
 from contracts.facts import label_of
+from contracts.ratelimit_ledger import SPELLINGS, credential, number, title
 
 ABSURD_RESET = 366 * 24 * 3600  # seconds: a reset further away than a year is nonsense
 PAST_TOLERANCE = 2.0  # seconds of clock skew and rounding
-CREDENTIAL_HEADERS = ("authorization", "x-api-key", "api-key", "apikey", "cookie")
-SPELLINGS = (("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"),
-             ("ratelimit-limit", "ratelimit-remaining", "ratelimit-reset"))  # fmt: skip
 
 
 @contract_check
@@ -42,12 +40,12 @@ def rate_limit_headers(seen: Seen) -> bool | None:
 
 def _judge(seen: Seen, names: tuple[str, ...], texts: list[str | None]) -> None:
     declared = seen.run.facts.declared_headers(seen.operation, seen.status)
-    missing = [_title(n) for n, text in zip(names, texts, strict=True)
+    missing = [title(n) for n, text in zip(names, texts, strict=True)
                if text is None and n in declared]  # fmt: skip
     if missing:
         seen.fail("Rate-limit headers incomplete", f"Declared but missing: {', '.join(missing)}.")
-    limit, remaining, reset = (_number(text) for text in texts)
-    _, remaining_name, reset_name = (_title(n) for n in names)
+    limit, remaining, reset = (number(text) for text in texts)
+    _, remaining_name, reset_name = (title(n) for n in names)
     if remaining is not None and remaining < 0:
         seen.fail(f"{remaining_name} is negative", f"Remaining is {texts[1]}.")
     if remaining is not None and limit is not None and remaining > limit:
@@ -78,7 +76,8 @@ def _within_what_was_sent(
     """This run's own requests in the window are spent: Remaining cannot be above what is
     left of the limit after them (less those that may have been in flight at once)."""
     ledger = seen.run.ledger
-    sent = ledger.count(seen.response.request, _credential(seen), limit, reset_at,
+    request = seen.response.request
+    sent = ledger.count(request, credential(dict(request.headers)), limit, reset_at,
                         label_of(seen.operation), remaining)  # fmt: skip
     allowed = max(limit - sent.answers, 0) + ledger.slack
     if remaining > allowed:
@@ -87,27 +86,6 @@ def _within_what_was_sent(
                   f"This run has had {sent.answers} answer(s) with these credentials in the "
                   f"window ending at Reset {texts[2]}{counted}, limit {texts[0]}: at most "
                   f"{allowed:g} can remain; the server says {texts[1]}.")  # fmt: skip
-
-
-def _credential(seen: Seen) -> str:
-    """The window's owner as the server sees it: the credentials the request carried."""
-    headers = seen.response.request.headers
-    found = [f"{name}={headers[name]}" for name in CREDENTIAL_HEADERS if name in headers]
-    return "&".join(found) or "anonymous"
-
-
-def _title(name: str) -> str:
-    return "-".join("RateLimit" if part == "ratelimit" else part.capitalize()
-                    for part in name.split("-"))  # fmt: skip
-
-
-def _number(text: str | None) -> float | None:
-    if text is None:
-        return None
-    try:
-        return float(text.strip())
-    except ValueError:
-        return None
 
 
 def _when(epoch: float) -> str:

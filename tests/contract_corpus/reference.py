@@ -83,8 +83,9 @@ VARIANTS: dict[str, str] = {
     "catcher: ours (rate-limit headers)",
     "reset_in_past": "X-RateLimit-Reset is a minute in the past; "
     "catcher: ours (rate-limit headers)",
-    "remaining_ignores_requests": "X-RateLimit-Remaining is 3 above the truth (never above the "
-    "limit): the client's own request count shows it; catcher: ours (rate-limit headers)",
+    "remaining_ignores_requests": "X-RateLimit-Remaining counts only every other request: it "
+    "never rises nor passes the limit, but is soon a few above what the client's own requests "
+    "leave; catcher: ours (rate-limit headers)",
     "reset_sent_as_delay": "X-RateLimit-Reset is the seconds until the reset, though the spec "
     "says Unix epoch seconds (read as the spec says, it is in 1970); "
     "catcher: ours (rate-limit headers)",
@@ -413,7 +414,7 @@ def make_app(
         elif variant == "reset_in_past":
             reset = int(time.time()) - window
         elif variant == "remaining_ignores_requests":
-            remaining = min(state.limit, remaining + 3)
+            remaining = state.limit - math.ceil((state.limit - state.remaining) / 2)
         elif variant == "reset_sent_as_delay":
             reset = max(reset - int(time.time()), 1)
         response.headers["X-RateLimit-Limit"] = str(state.limit)
