@@ -38,6 +38,7 @@ class Paging:
     default_limit: int | None
     min_limit: int
     max_limit: int | None
+    first_page: int = 1  # 0 where pages count from zero (Twilio's Page has minimum 0)
 
 
 @dataclass(frozen=True)
@@ -234,6 +235,7 @@ class ContractFacts:
         limit = page = None
         default = None
         low, high = 1, None
+        first = 1
         for parameter in operation.parameters:
             if parameter.location != "query":
                 continue
@@ -246,9 +248,11 @@ class ContractFacts:
                 high = schema.get("maximum") if isinstance(schema.get("maximum"), int) else None
             elif name in PAGE_NAMES and "integer" in _types(schema):
                 page = parameter.name
+                start = schema.get("default", schema.get("minimum"))
+                first = start if start in (0, 1) and not isinstance(start, bool) else 1
         if limit is None and page is None:
             return None
-        return Paging(limit, page, default, low, high)
+        return Paging(limit, page, default, low, high, first)
 
     def writes_only(self, operation: Operation) -> set[str]:
         """Request fields the response never shows back (writeOnly, or named like secrets)."""

@@ -29,8 +29,8 @@ def pagination(seen: Seen) -> bool | None:
     query = seen.case.query or {}
     limit = _asked(query.get(paging.limit_param), paging.default_limit) if paging.limit_param \
         else None  # fmt: skip
-    page = _asked(query.get(paging.page_param), 1) if paging.page_param else None
-    _judge_page(seen, body, items, limit, page)
+    page = _asked(query.get(paging.page_param), paging.first_page) if paging.page_param else None
+    _judge_page(seen, body, items, limit, page, paging.first_page)
     _walk_once(seen, paging, body)
     return True
 
@@ -43,7 +43,7 @@ def _asked(value: Any, default: int | None) -> int | None:
 
 
 def _judge_page(seen: Seen, body: Any, items: list[Any], limit: int | None,
-                page: int | None) -> None:  # fmt: skip
+                page: int | None, first_page: int) -> None:  # fmt: skip
     if limit is not None and limit > 0 and len(items) > limit:
         seen.fail("Page larger than the limit", f"Asked for limit={limit}; got {len(items)} items.")
     meta = meta_of(body)
@@ -65,15 +65,16 @@ def _judge_page(seen: Seen, body: Any, items: list[Any], limit: int | None,
     current = echoed if isinstance(echoed, int) else page
     if current is None:
         return
-    expected_items = max(0, min(size, total - (current - 1) * size))
+    before = (current - first_page) * size  # items on the pages before this one
+    expected_items = max(0, min(size, total - before))
     if len(items) != expected_items:
         seen.fail("Page holds the wrong number of items",
                   f"Page {current} of {total} items at {size} per page holds {expected_items}; "
                   f"got {len(items)}.")  # fmt: skip
-    if isinstance(more, bool) and more != (current * size < total):
+    if isinstance(more, bool) and more != (before + size < total):
         seen.fail("has_more contradicts the totals",
                   f"Page {current} of {expected_pages}: has_more should be "
-                  f"{current * size < total}; got {more}.")  # fmt: skip
+                  f"{before + size < total}; got {more}.")  # fmt: skip
 
 
 def _walk_once(seen: Seen, paging: Paging, body: Any) -> None:
@@ -93,7 +94,7 @@ def _walk_once(seen: Seen, paging: Paging, body: Any) -> None:
         run.walked.add(seen.operation.key)
     where: dict[str, int] = {}
     path = seen.case.formatted_path
-    for number in range(1, MAX_WALK_PAGES + 1):
+    for number in range(paging.first_page, paging.first_page + MAX_WALK_PAGES):
         params: dict[str, Any] = {paging.page_param: number}
         if paging.limit_param:
             params[paging.limit_param] = size
