@@ -157,8 +157,11 @@ def main() -> None:
         ours = sum(1 for f in result["findings"] if f["check"] in OUR_CHECKS)
         print(f"## {result['tool']}: exit {result['exit']}, {len(result['findings'])} findings "
               f"({ours} from our checks), {len(kinds)} kinds, cases {result['cases']}, "
-              f"account still signs in: {result['principal_alive']}; operations that "
-              f"answered only 401/403: {result['auth_only']}")  # fmt: skip
+              f"account still signs in: {result['principal_alive']}")  # fmt: skip
+        if "requests" in result:
+            print(f"   operations whose every answer was 401/403: {result['auth_only']}")
+        else:  # Schemathesis's own heuristic, not the same count
+            print(f"   st's 'Authentication failed' warning: {result['auth_only']} operations")
         if "requests" in result:
             print(
                 f"   requests per phase {result['requests']}; probes "
