@@ -133,3 +133,26 @@ def test_a_token_from_a_command_and_reproductions_that_paste(served, tmp_path) -
         env={"PATH": os.environ["PATH"], "SANDBOX_TOKEN": issued[-1]},
     )  # fmt: skip
     assert pasted.stdout == str(failures[0].status), (failures[0].curl, pasted.stderr)
+
+
+def test_a_command_token_is_fetched_again_when_it_expires(tmp_path) -> None:
+    """The command says its token lives 31 s; fetched 30 s early, it is already due again."""
+    from contracts.auth import CommandToken
+    from contracts.reproduce import Secrets
+
+    script = tmp_path / "login.py"
+    script.write_text(
+        "import json, pathlib\n"
+        f"counter = pathlib.Path({str(tmp_path / 'count')!r})\n"
+        "n = int(counter.read_text()) + 1 if counter.exists() else 1\n"
+        "counter.write_text(str(n))\n"
+        "print(json.dumps({'access_token': f'token-number-{n}', 'expires_in': 31}))\n"
+    )
+    secrets = Secrets()
+    tokens = CommandToken(secrets, None, command=f"{shlex.quote(sys.executable)} {script}")
+    first = tokens.token()
+    import time
+
+    time.sleep(1.2)
+    assert first == "token-number-1" and tokens.token() == "token-number-2"
+    assert secrets.mask("Bearer token-number-2") == "Bearer $SANDBOX_TOKEN"
