@@ -17,7 +17,8 @@ from tests.real_apis import kinto
 
 OURS = {"envelope_conformance", "error_shape", "rate_limit_headers", "pagination",
         "identity_and_persistence", "webhook_delivery"}  # fmt: skip
-BUDGET = ["--max-examples", "5", "--seed", "1", "--max-time", "25"]
+# a budget in cases, not seconds, so a loaded machine changes the time taken, not the result
+BUDGET = ["--max-examples", "3", "--seed", "1", "--phases", "examples,coverage,fuzzing"]
 
 
 @pytest.mark.slow
@@ -29,7 +30,7 @@ def test_kinto_both_tools_same_budget(tmp_path: Path) -> None:
             [str(st), "run", str(server.spec), "--url", server.base_url, "--header",
              f"Authorization: {server.authorization}", "--checks", "all", *BUDGET,
              "--no-color", "--report", "json", "--report-json-path", str(out)],
-            capture_output=True, text=True, timeout=300,
+            capture_output=True, text=True, timeout=1200,
         )  # fmt: skip
         theirs = {(f["code"], op) for f in json.loads(out.read_text())["failures"]
                   for op in f["operations"]}  # fmt: skip
@@ -39,7 +40,7 @@ def test_kinto_both_tools_same_budget(tmp_path: Path) -> None:
             [sys.executable, "-m", "contracts", "run", str(server.spec), "--base-url",
              server.base_url, "--basic", f"{server.user}:{server.password}", *BUDGET,
              "--report", "json", str(out)],
-            capture_output=True, text=True, timeout=300, cwd=ROOT,
+            capture_output=True, text=True, timeout=1200, cwd=ROOT,
         )  # fmt: skip
         report = json.loads(out.read_text())
         alive = server.principal_alive()
