@@ -4,11 +4,14 @@
 ``contract_suite(...)`` for pytest.
 """
 
+from typing import Any
+
+from contracts.errors import UsageError
 from contracts.report import Report
-from contracts.runner import RunOptions, UsageError, run
+from contracts.runner import RunOptions, run
 
 
-def __getattr__(name: str):  # pytest is imported only by those who use the suite
+def __getattr__(name: str) -> Any:  # pytest is imported only by those who use the suite
     if name == "contract_suite":
         from contracts.suite import contract_suite
 

@@ -11,10 +11,10 @@ import click
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from contracts.auth import TokenError
 from contracts.baseline import Baseline, BaselineError
 from contracts.report import print_report, write_json, write_junit, write_markdown
 from contracts.runner import PHASES, RunOptions, UsageError, run
-from contracts.target import ClientCredentials, TokenError
 
 console = Console(stderr=True)
 WRITERS = {"json": write_json, "junit": write_junit, "markdown": write_markdown}
@@ -50,10 +50,33 @@ def _headers(values: tuple[str, ...]) -> dict[str, str]:
 )
 @click.option("--bearer", help="Send 'Authorization: Bearer TOKEN'.")
 @click.option("--api-key", help="Send this key where the spec's security scheme expects it.")
-@click.option("--oauth-token-url", help="Get tokens with the client-credentials grant here.")
-@click.option("--client-id", help="OAuth client id (with --oauth-token-url).")
-@click.option("--client-secret", help="OAuth client secret (with --oauth-token-url).")
-@click.option("--scope", help="OAuth scopes to ask for (with --oauth-token-url).")
+@click.option("--basic", metavar="USER:PASSWORD", help="Send HTTP Basic credentials.")
+@click.option("--oauth-token-url", help="Get tokens here (default: the spec's own tokenUrl).")
+@click.option("--client-id", help="OAuth client id: the client-credentials grant.")
+@click.option("--client-secret", help="OAuth client secret.")
+@click.option("--username", help="With --password: the OAuth password grant.")
+@click.option("--password", help="The password for --username.")
+@click.option("--scope", help="OAuth scopes to ask for.")
+@click.option("--auth-command", metavar="COMMAND",
+              help="A command printing a bearer token (or a token endpoint's JSON); run again "
+              "when the token expires.")  # fmt: skip
+@click.option("--auth-refresh", type=float, metavar="SECONDS",
+              help="Fetch a new token this often when the token does not say when it "
+              "expires.")  # fmt: skip
+@click.option("--allow-self-changes", is_flag=True,
+              help="Also delete or change the account the run acts as (kept off by "
+              "default).")  # fmt: skip
+@click.option(
+    "--lenient",
+    is_flag=True,
+    help="Test a spec that breaks the OpenAPI schema, as far as it can be read.",
+)
+@click.option(
+    "--no-contract-checks",
+    "no_contract_checks",
+    is_flag=True,
+    help="Schemathesis's checks alone (to compare); the run otherwise the same.",
+)
 @click.option("--phases", default=",".join(PHASES), show_default=True,
               help="Comma-separated phases to run.")  # fmt: skip
 @click.option("--max-examples", type=click.IntRange(1), default=25, show_default=True,
@@ -96,24 +119,22 @@ def _headers(values: tuple[str, ...]) -> dict[str, str]:
 def run_command(
     spec: Path, headers: tuple[str, ...], phases: str, reports: tuple[tuple[str, Path], ...],
     junit: Path | None, markdown: Path | None, baseline: Path | None, baseline_update: bool,
-    oauth_token_url: str | None, client_id: str | None, client_secret: str | None,
-    scope: str | None, **options: Any,
+    no_contract_checks: bool, **options: Any,
 ) -> None:  # fmt: skip
     """Run property-based and stateful contract tests of SPEC (default: openapi.yaml)."""
-    if oauth_token_url and not (client_id and client_secret):
-        _fail("--oauth-token-url needs --client-id and --client-secret")
+    if options["oauth_token_url"] and not (options["client_id"] or options["username"]):
+        _fail("--oauth-token-url needs --client-id and --client-secret, or --username and "
+              "--password")  # fmt: skip
+    if options["username"] and options["password"] is None:
+        _fail("--username needs --password")
     if baseline_update and baseline is None:
         _fail("--baseline-update needs --baseline FILE")
-    oauth = (
-        ClientCredentials(oauth_token_url, client_id or "", client_secret or "", scope)
-        if oauth_token_url
-        else None
-    )
+    given: dict[str, Any] = {k: tuple(v) if isinstance(v, tuple) else v for k, v in options.items()}
     chosen = RunOptions(
         spec=spec, headers=_headers(headers),
         phases=tuple(p.strip() for p in phases.split(",") if p.strip()),
-        baseline=None if baseline_update else baseline, oauth=oauth,
-        **{k: tuple(v) if isinstance(v, tuple) else v for k, v in options.items()},
+        baseline=None if baseline_update else baseline, our_checks=not no_contract_checks,
+        **given,
     )  # fmt: skip
     report = _run_with_progress(chosen)
     if baseline_update and baseline is not None:
@@ -122,8 +143,12 @@ def run_command(
         for failure in report.failures:
             failure.accepted = True
     print_report(report, Console())
-    for kind, path in [*reports, *(("junit", junit),) * bool(junit),
-                       *(("markdown", markdown),) * bool(markdown)]:  # fmt: skip
+    outputs = list(reports)
+    if junit is not None:
+        outputs.append(("junit", junit))
+    if markdown is not None:
+        outputs.append(("markdown", markdown))
+    for kind, path in outputs:
         WRITERS[kind](report, path)
     sys.exit(report.exit_code)
 

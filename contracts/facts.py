@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from sandbox.spec.documents import escape_pointer_token
 from sandbox.spec.model import Operation, Spec, is_json_media
 from sandbox.spec.schemas import SchemaChecks, merged
 
@@ -37,15 +38,27 @@ class Paging:
     default_limit: int | None
     min_limit: int
     max_limit: int | None
+    first_page: int = 1  # 0 where pages count from zero (Twilio's Page has minimum 0)
+
+
+@dataclass(frozen=True)
+class ErrorSchema:
+    """An error schema, why it applies, and where the spec says so."""
+
+    schema: Any
+    source: str
+    pointer: str
 
 
 @dataclass
 class ContractFacts:
     spec: Spec
-    checks: SchemaChecks = field(init=False)
+    checks: SchemaChecks = field(init=False)  # responses: readOnly allowed
+    request_checks: SchemaChecks = field(init=False)  # requests: writeOnly allowed
 
     def __post_init__(self) -> None:
         self.checks = SchemaChecks(self.spec.document, self.spec.version)
+        self.request_checks = SchemaChecks(self.spec.document, self.spec.version, mode="request")
 
     # -- lookup ------------------------------------------------------------------------
     def operation(self, method: str, path: str) -> Operation | None:
@@ -96,30 +109,97 @@ class ContractFacts:
         status = status_values.most_common(1)[0][0] if status_values else None
         return Envelope(required, status)
 
+    def error_schema_for(self, operation: Operation, status: int) -> ErrorSchema | None:
+        """The schema an error answer is judged by: the operation's own for that status;
+        else one the spec itself shows is common (the same status declared with one schema
+        elsewhere, or the ``default`` responses); else None, and the body is not judged."""
+        found = operation.response_for(status)
+        if found is not None:
+            schema = self.json_schema(found[1])
+            if schema is None:
+                return None
+            where = f"declared for {found[0]} on this operation"
+            return ErrorSchema(schema, where, f"{pointer_of(operation)}/responses/{found[0]}")
+        return self.common_error_schema(status)
+
+    def common_error_schema(self, status: int) -> ErrorSchema | None:
+        common = self._common_error_schemas
+        return common.get(str(status)) or common.get("default")
+
     @cached_property
-    def error_schema(self) -> Any:
-        """The error schema the spec uses most, for statuses an operation does not declare."""
-        seen: Counter[str] = Counter()
-        schemas: dict[str, Any] = {}
+    def _common_error_schemas(self) -> dict[str, ErrorSchema]:
+        """Per status (and ``default``), the one schema every other declaration agrees on."""
+        seen: dict[str, Counter[str]] = {}
+        raw: dict[str, tuple[Any, Operation]] = {}
         for operation in self.spec.operations:
             for code, declared in operation.responses.items():
-                if code[:1] in ("4", "5") or code == "default":
-                    raw = _json_schema_node(self.spec, declared)
-                    if raw is None:
-                        continue
-                    key = repr(raw)
-                    seen[key] += 1
-                    schemas[key] = raw
-        return schemas[seen.most_common(1)[0][0]] if seen else None
+                if not (code[:1] in ("4", "5") and code.isdigit()) and code != "default":
+                    continue
+                node = _json_schema_node(self.spec, declared)
+                if node is None:
+                    continue
+                key = repr(node)
+                seen.setdefault(code, Counter())[key] += 1
+                raw.setdefault(key, (node, operation))
+        common = {}
+        for code, counts in seen.items():
+            if len(counts) != 1:  # the spec itself disagrees: no convention to hold anyone to
+                continue
+            key, times = counts.most_common(1)[0]
+            node, example = raw[key]
+            schema = self.spec.deref(node)
+            what = "default response" if code == "default" else f"{code} response"
+            common[code] = ErrorSchema(
+                schema,
+                f"not declared here; the spec declares this schema as the {what} of {times} "
+                f"operation(s)",
+                f"{pointer_of(example)}/responses/{code}",
+            )
+        return common
 
-    def error_schema_for(self, operation: Operation | None, status: int) -> Any:
-        if operation is not None:
-            found = operation.response_for(status)
-            if found is not None:
-                schema = self.json_schema(found[1])
-                if schema is not None:
-                    return schema
-        return self.error_schema
+    def error_fields(self, schema: Any) -> list[tuple[tuple[str, ...], str]]:
+        """The code- and message-like string fields an error schema defines, as (path, kind):
+        only these are asked to be non-empty."""
+        found: list[tuple[tuple[str, ...], str]] = []
+        body = self.full(schema)
+        for prefix, node in [((), body), *self._nested_error(body)]:
+            for name, prop in (node.get("properties") or {}).items():
+                prop = self.full(prop)
+                if "string" not in _types(prop) and _types(prop):
+                    continue
+                kind = _field_kind(name)
+                if kind is not None:
+                    found.append(((*prefix, name), kind))
+        return found
+
+    def _nested_error(self, body: dict[str, Any]) -> list[tuple[tuple[str, ...], dict[str, Any]]]:
+        inner = (body.get("properties") or {}).get("error")
+        inner = self.full(inner) if inner is not None else {}
+        return [(("error",), inner)] if inner.get("properties") else []
+
+    def accepts_request(self, operation: Operation, body: Any) -> bool:
+        """Whether ``body`` is a request the operation's schema accepts (a server that keeps
+        nothing of a body it should have refused is judged by other checks)."""
+        schema = self.request_schema(operation)
+        if schema is None:
+            return True
+        return self.request_checks.is_valid(self.spec.deref(schema), body)
+
+    def header_descriptions(self, name: str) -> list[str]:
+        """What the spec says of a response header, wherever it declares it."""
+        found: list[str] = []
+        for operation in self.spec.operations:
+            for declared in operation.responses.values():
+                headers = (self.spec.deref(declared) or {}).get("headers") or {}
+                for key, header in headers.items():
+                    if key.lower() != name.lower():
+                        continue
+                    header = self.spec.deref(header) or {}
+                    schema = self.full(header.get("schema"))
+                    for text in (header.get("description"), schema.get("description")):
+                        if isinstance(text, str) and text not in found:
+                            found.append(text)
+        return found
 
     def declared_headers(self, operation: Operation, status: int) -> set[str]:
         found = operation.response_for(status)
@@ -155,10 +235,11 @@ class ContractFacts:
         limit = page = None
         default = None
         low, high = 1, None
+        first = 1
         for parameter in operation.parameters:
             if parameter.location != "query":
                 continue
-            name = parameter.name.lower().replace("-", "_")
+            name = parameter.name.lower().replace("-", "_").lstrip("_")  # Kinto's _limit
             schema = self.full(parameter.schema)
             if name in LIMIT_NAMES and "integer" in _types(schema):
                 limit = parameter.name
@@ -167,19 +248,46 @@ class ContractFacts:
                 high = schema.get("maximum") if isinstance(schema.get("maximum"), int) else None
             elif name in PAGE_NAMES and "integer" in _types(schema):
                 page = parameter.name
+                start = schema.get("default", schema.get("minimum"))
+                first = start if start in (0, 1) and not isinstance(start, bool) else 1
         if limit is None and page is None:
             return None
-        return Paging(limit, page, default, low, high)
+        return Paging(limit, page, default, low, high, first)
 
     def writes_only(self, operation: Operation) -> set[str]:
         """Request fields the response never shows back (writeOnly, or named like secrets)."""
-        schema = self.request_schema(operation)
+        body = self.full(self.request_schema(operation))
+        inner = self.full((body.get("properties") or {}).get("data"))  # an envelope's record
         hidden = set()
-        for name, prop in (self.full(schema).get("properties") or {}).items():
-            prop = self.full(prop)
-            if prop.get("writeOnly") or re.search(r"pass(word)?|secret", name, re.I):
-                hidden.add(name)
+        for node in (body, inner):
+            for name, prop in (node.get("properties") or {}).items():
+                prop = self.full(prop)
+                if prop.get("writeOnly") or re.search(r"pass(word)?|secret", name, re.I):
+                    hidden.add(name)
         return hidden
+
+
+CODE_NAMES = ("code", "error_code", "errorcode", "type", "reason")
+MESSAGE_NAMES = ("message", "detail", "error_description", "title", "msg")
+
+
+def _field_kind(name: str) -> str | None:
+    lowered = name.lower()
+    if lowered in CODE_NAMES:
+        return "code"
+    if lowered in MESSAGE_NAMES:
+        return "message"
+    return None
+
+
+def label_of(operation: Operation) -> str:
+    """``GET /items/{id}``, as Schemathesis labels it."""
+    return f"{operation.method} {operation.path}"
+
+
+def pointer_of(operation: Operation) -> str:
+    """``#/paths/~1items~1{id}/patch``"""
+    return f"#/paths/{escape_pointer_token(operation.path)}/{operation.method.lower()}"
 
 
 def _json_schema_node(spec: Spec, declared: Any) -> Any:
@@ -193,8 +301,9 @@ def _json_schema_node(spec: Spec, declared: Any) -> Any:
 
 def _pinned(schema: Any, facts: ContractFacts) -> str | None:
     schema = facts.full(schema)
-    if isinstance(schema.get("const"), str):
-        return schema["const"]
+    const = schema.get("const")
+    if isinstance(const, str):
+        return const
     enum = schema.get("enum")
     if isinstance(enum, list) and len(enum) == 1 and isinstance(enum[0], str):
         return enum[0]

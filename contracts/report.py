@@ -46,6 +46,7 @@ class OperationResult:
     cases: int = 0
     checks: Counter[str] = field(default_factory=Counter)  # check -> times run
     failed: Counter[str] = field(default_factory=Counter)  # check -> times failed
+    statuses: Counter[int] = field(default_factory=Counter)  # status -> answers
 
 
 @dataclass
@@ -58,6 +59,12 @@ class Report:
     operations: dict[str, OperationResult] = field(default_factory=dict)
     failures: list[FailureRecord] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    stateful_cases: int = 0  # the stateful phase's steps: not an operation of their own
+    requests: dict[str, int] = field(default_factory=dict)  # phase -> requests sent
+    probes: dict[str, int] = field(default_factory=dict)  # "TRACE /users" -> requests sent
+    variables: dict[str, str] = field(default_factory=dict)  # $NAME in curls -> its source
+    skipped: list[str] = field(default_factory=list)  # operations left out, and why
+    principal: str = ""  # the account the run acts as, and where it was recognised
 
     @property
     def open_failures(self) -> list[FailureRecord]:
@@ -65,7 +72,7 @@ class Report:
 
     @property
     def cases(self) -> int:
-        return sum(result.cases for result in self.operations.values())
+        return sum(result.cases for result in self.operations.values()) + self.stateful_cases
 
     @property
     def exit_code(self) -> int:
@@ -85,9 +92,20 @@ class Report:
             "cases": self.cases,
             "passed": self.exit_code == 0,
             "operations": {
-                label: {"cases": r.cases, "checks": dict(r.checks), "failed": dict(r.failed)}
+                label: {
+                    "cases": r.cases,
+                    "checks": dict(r.checks),
+                    "failed": dict(r.failed),
+                    "statuses": dict(r.statuses),
+                }
                 for label, r in sorted(self.operations.items())
             },
+            "stateful_cases": self.stateful_cases,
+            "requests": self.requests,
+            "probes": self.probes,
+            "variables": self.variables,
+            "skipped": self.skipped,
+            "principal": self.principal,
             "failures": [{**asdict(f), "fingerprint": f.fingerprint} for f in self.failures],
             "errors": self.errors,
         }
@@ -143,6 +161,11 @@ def markdown(report: Report) -> str:
         f"(phases: {', '.join(report.phases)}; seed {report.seed}).",
         "",
     ]
+    lines += _context_lines(report, "- ")
+    if report.open_failures and report.variables:
+        lines += ["Reproductions read these variables; set them first:", "", "```console"]
+        lines += [_export(name, why) for name, why in sorted(report.variables.items())]
+        lines += ["```", ""]
     if report.open_failures:
         lines += ["| Operation | Check | Problem |", "| --- | --- | --- |"]
         lines += [f"| `{f.operation}` | `{f.check}` | {f.title} |" for f in report.open_failures]
@@ -171,6 +194,19 @@ def markdown(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _export(name: str, why: str) -> str:
+    return f"export {name}=…   # {why}"
+
+
+def _context_lines(report: Report, bullet: str) -> list[str]:
+    lines = []
+    if report.principal:
+        lines.append(f"{bullet}Acting as {report.principal}.")
+    for skipped in report.skipped:
+        lines.append(f"{bullet}Not run: {skipped}; --allow-self-changes runs it.")
+    return [*lines, ""] if lines else []
+
+
 def _plain(failure: FailureRecord) -> str:
     parts = [failure.title, failure.message, failure.curl]
     if failure.status is not None:
@@ -191,6 +227,13 @@ def print_report(report: Report, console: Console) -> None:
         verdict = f"[red]{failing[label]} failing[/]" if failing[label] else "[green]passed[/]"
         table.add_row(label, str(result.cases), str(sum(result.checks.values())), verdict)
     console.print(table)
+    for line in _context_lines(report, ""):
+        if line:
+            console.print(f"[dim]{escape(line)}[/]", highlight=False)
+    if report.open_failures and report.variables:
+        console.print("\nReproductions read these variables; set them first:")
+        for name, why in sorted(report.variables.items()):
+            console.print(f"  [cyan]{escape(_export(name, why))}[/]", highlight=False)
     for number, failure in enumerate(report.open_failures, 1):
         console.print()
         console.print(
@@ -212,11 +255,13 @@ def print_report(report: Report, console: Console) -> None:
         console.print(f"[bold red]error:[/] {escape(error)}", highlight=False)
     accepted = len(report.failures) - len(report.open_failures)
     summary = (
-        f"{report.cases} cases, {len(report.operations)} operations, "
+        f"{report.cases} cases, {len(report.operations)} operations"
+        + (f" (+ {report.stateful_cases} stateful steps)" if report.stateful_cases else "")
+        + ", "
         f"{len(report.open_failures)} failure(s)"
         + (f", {accepted} accepted by the baseline" if accepted else "")
         + (f", {len(report.errors)} error(s)" if report.errors else "")
         + f" in {report.duration:.1f} s"
     )
     style = "green" if report.exit_code == 0 else "red"
-    console.print(f"\n[bold {style}]{summary}[/]", highlight=False)
+    console.print(f"\n[bold {style}]{summary}[/]", highlight=False, soft_wrap=True)

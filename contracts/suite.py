@@ -20,9 +20,11 @@ import schemathesis
 from schemathesis.checks import CHECKS
 from schemathesis.config import SchemathesisConfig
 
-from contracts import checks as our_checks
+from contracts.context import RunContext
 from contracts.facts import ContractFacts
-from contracts.runner import RunOptions, build_target, load_contract_spec, schemathesis_config
+from contracts.reproduce import Secrets
+from contracts.runner import RunOptions, build_target, load_contract_spec
+from contracts.setup import json_document, schemathesis_config
 
 # judged only across a stateful run or by the engine itself, not case by case
 _ENGINE_ONLY = {"max_response_time", "use_after_free", "ensure_resource_availability"}
@@ -47,10 +49,12 @@ def contract_suite(
         phases=("examples", "coverage", "fuzzing"),
     )  # fmt: skip
     loaded = load_contract_spec(options.spec)
-    target, keep_alive = build_target(loaded, options)
-    config = SchemathesisConfig.from_dict(schemathesis_config(loaded, options, target))
-    schema = schemathesis.openapi.from_dict(loaded.document, config=config)
-    our_checks.activate(our_checks.RunContext(ContractFacts(loaded), target))
+    secrets = Secrets()
+    target, keep_alive = build_target(loaded, options, secrets)
+    # this suite's own run: its checks find it in the configuration, no global is set
+    context = RunContext(ContractFacts(loaded), target, secrets=secrets, gather=False)
+    config = SchemathesisConfig.from_dict(schemathesis_config(loaded, options, context))
+    schema = schemathesis.openapi.from_dict(json_document(loaded.document), config=config)
     chosen = [
         check
         for check in CHECKS.get_all()
@@ -62,5 +66,5 @@ def contract_suite(
     def test_contract(case: Any, check: Any) -> None:
         case.call_and_validate(checks=[check])
 
-    test_contract._contracts_keep_alive = keep_alive  # type: ignore[attr-defined]
+    test_contract._contracts_keep_alive = keep_alive
     return test_contract

@@ -9,17 +9,19 @@ request retried, so a rate limit is never mistaken for a contract failure.
 
 from __future__ import annotations
 
-import base64
 import threading
-import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from sandbox.jsonio import loads
+
+if TYPE_CHECKING:
+    from contracts.auth import TokenSource
 
 MAX_RETRY_AFTER = 120.0  # seconds: a longer wait is a misconfigured target, not politeness
 
@@ -59,52 +61,6 @@ def polite(session: requests.Session) -> requests.Session:
     return session
 
 
-class TokenError(RuntimeError):
-    """The OAuth token endpoint refused the client: a usage error, not a contract failure."""
-
-
-@dataclass
-class ClientCredentials:
-    """OAuth 2.0 client credentials: fetched on first use, fetched again before expiry."""
-
-    token_url: str
-    client_id: str
-    client_secret: str
-    scope: str | None = None
-    _token: str | None = field(default=None, init=False, repr=False)
-    _expires_at: float = field(default=0.0, init=False, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
-
-    def token(self) -> str:
-        with self._lock:
-            if self._token is None or time.time() > self._expires_at - 30:
-                self._token, lifetime = self._fetch()
-                self._expires_at = time.time() + lifetime
-            return self._token
-
-    def _fetch(self) -> tuple[str, float]:
-        form = {"grant_type": "client_credentials"}
-        if self.scope:
-            form["scope"] = self.scope
-        basic = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
-        headers = {"Authorization": f"Basic {basic}", "Accept": "application/json"}
-        try:
-            answer = polite(requests.Session()).post(
-                self.token_url, data=form, headers=headers, timeout=30
-            )
-            status, body = answer.status_code, answer.content
-        except requests.RequestException as exc:
-            raise TokenError(f"cannot reach the token URL {self.token_url}: {exc}") from None
-        try:
-            payload = loads(body)
-        except ValueError:
-            payload = {}
-        if status != 200 or not isinstance(payload, dict) or "access_token" not in payload:
-            detail = payload.get("error_description") or payload.get("error") or body[:200]
-            raise TokenError(f"the token URL {self.token_url} answered {status}: {detail}")
-        return str(payload["access_token"]), float(payload.get("expires_in") or 3600)
-
-
 @dataclass
 class ProbeResponse:
     status: int
@@ -124,13 +80,15 @@ class Target:
 
     base_url: str
     headers: dict[str, str] = field(default_factory=dict)
-    oauth: ClientCredentials | None = None
+    tokens: TokenSource | None = None  # bearer tokens fetched (and refreshed) by the run
+    # told of each request of the run's own, with the headers it sent (the rate-limit ledger)
+    observers: list[Callable[[dict[str, str], dict[str, str]], None]] = field(default_factory=list)
     _local: threading.local = field(default_factory=threading.local, init=False, repr=False)
 
     def auth_headers(self) -> dict[str, str]:
         headers = dict(self.headers)
-        if self.oauth is not None:
-            headers["Authorization"] = f"Bearer {self.oauth.token()}"
+        if self.tokens is not None:
+            headers["Authorization"] = f"Bearer {self.tokens.token()}"
         return headers
 
     def request(
@@ -143,9 +101,10 @@ class Target:
         headers = {"Accept": "application/json", **self.auth_headers()}
         url = self.base_url.rstrip("/") + path
         answer = session.request(method, url, json=json, params=params, headers=headers, timeout=30)
-        return ProbeResponse(
-            answer.status_code, {k.lower(): v for k, v in answer.headers.items()}, answer.content
-        )
+        received = {k.lower(): v for k, v in answer.headers.items()}
+        for observer in self.observers:
+            observer(headers, received)
+        return ProbeResponse(answer.status_code, received, answer.content)
 
 
 class LocalServer:

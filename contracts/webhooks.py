@@ -82,7 +82,7 @@ class WebhookWatch:
             self._server.shutdown()
             self._server.server_close()
 
-    def _app(self, environ: dict, start_response: Any) -> Any:
+    def _app(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
         delivery = Delivery(dict(request.headers), request.get_data(), time.time())
         with self._arrived:

@@ -36,14 +36,6 @@ def corpus_path() -> Path:
     pytest.fail(problem, pytrace=False)  # outside the except: no chained traceback to read
 
 
-def __getattr__(name: str) -> Path:
-    """``from tests.conftest import CORPUS`` still works (branches written before the archive),
-    unpacking only when asked, so conftest itself never needs the corpus."""
-    if name == "CORPUS":
-        return corpus_path()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     """The unpacked corpus; the same folder corpus_path() gives, so it is unpacked only once."""

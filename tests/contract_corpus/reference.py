@@ -83,6 +83,12 @@ VARIANTS: dict[str, str] = {
     "catcher: ours (rate-limit headers)",
     "reset_in_past": "X-RateLimit-Reset is a minute in the past; "
     "catcher: ours (rate-limit headers)",
+    "remaining_ignores_requests": "X-RateLimit-Remaining counts only every other request: it "
+    "never rises nor passes the limit, but is soon a few above what the client's own requests "
+    "leave; catcher: ours (rate-limit headers)",
+    "reset_sent_as_delay": "X-RateLimit-Reset is the seconds until the reset, though the spec "
+    "says Unix epoch seconds (read as the spec says, it is in 1970); "
+    "catcher: ours (rate-limit headers)",
     "missing_retry_after": f"the limit is lowered to {LOW_RATE_LIMIT}/{RATE_WINDOW}s so 429s "
     "happen, and they lack Retry-After; catcher: schemathesis (response_headers_conformance) "
     "and ours (rate-limit headers)",
@@ -107,6 +113,8 @@ VARIANTS: dict[str, str] = {
     "catcher: ours (identity/persistence)",
     "replace_does_not_replace": "PUT answers 200 with the new values but stores nothing; "
     "catcher: ours (identity/persistence)",
+    "update_ignores_status": "PATCH stores every field sent but status (a valid body, judged "
+    "only as what was sent); catcher: ours (identity/persistence)",
     "get_returns_other_id": "GET /items/{id} answers with data.id 'itm_000000000000'; "
     "catcher: ours (identity/persistence)",
 }
@@ -132,6 +140,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "negative_remaining": frozenset({SCHEMATHESIS, RATE_LIMIT}),
     "remaining_above_limit": frozenset({RATE_LIMIT}),
     "reset_in_past": frozenset({RATE_LIMIT}),
+    "remaining_ignores_requests": frozenset({RATE_LIMIT}),
+    "reset_sent_as_delay": frozenset({RATE_LIMIT}),
     "missing_retry_after": frozenset({SCHEMATHESIS, RATE_LIMIT}),
     "pagination_overflow": frozenset({PAGINATION}),
     "page_not_echoed": frozenset({PAGINATION}),
@@ -143,6 +153,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "create_ignores_fields": frozenset({IDENTITY}),
     "update_does_not_update": frozenset({IDENTITY}),
     "replace_does_not_replace": frozenset({IDENTITY}),
+    "update_ignores_status": frozenset({IDENTITY}),
     "get_returns_other_id": frozenset({IDENTITY}),
 }
 assert EXPECTED.keys() == VARIANTS.keys(), "every variant needs its expected catchers"
@@ -402,6 +413,10 @@ def make_app(
             remaining = state.limit + 1
         elif variant == "reset_in_past":
             reset = int(time.time()) - window
+        elif variant == "remaining_ignores_requests":
+            remaining = state.limit - math.ceil((state.limit - state.remaining) / 2)
+        elif variant == "reset_sent_as_delay":
+            reset = max(reset - int(time.time()), 1)
         response.headers["X-RateLimit-Limit"] = str(state.limit)
         response.headers["X-RateLimit-Remaining"] = str(remaining)
         response.headers["X-RateLimit-Reset"] = str(reset)
@@ -511,6 +526,8 @@ def make_app(
         if item is None:
             return not_found(item_id)
         new = {**item, **body}
+        if variant == "update_ignores_status":
+            new["status"] = item["status"]
         if variant != "update_does_not_update":
             store.put(new)
         return success(render(new), {})

@@ -148,3 +148,74 @@ def test_a_429_with_retry_after_is_waited_out_not_reported(corpus_server) -> Non
                             phases=("examples", "coverage")))  # fmt: skip
     assert report.failures == [] and report.errors == []
     assert report.cases > 30  # far more than 15 a second: the limit was met and waited out
+
+
+INVALID_SPEC = """\
+openapi: 3.0.3
+info: {title: Invalid on purpose, version: '1'}
+paths:
+  /things:
+    post:
+      operationId: createThing
+      not-an-openapi-field: true
+      responses:
+        '201':
+          description: Created.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [id, id]
+                properties: {id: {type: string}}
+"""
+
+
+def test_an_invalid_spec_is_refused_with_a_way_on_and_run_with_lenient(tmp_path) -> None:
+    spec = tmp_path / "invalid.yaml"
+    spec.write_text(INVALID_SPEC)
+    refused = contracts(str(spec), *QUICK)
+    assert refused.returncode == 2 and "--lenient" in refused.stderr, refused.stderr
+    done = contracts(str(spec), *QUICK, "--lenient", "--phases", "examples,coverage,fuzzing")
+    assert done.returncode in (0, 1) and "Traceback" not in done.stderr, done.stderr[-3000:]
+    assert "error:" not in done.stdout, done.stdout[-3000:]
+
+
+PROBED_SPEC = """\
+openapi: 3.0.3
+info: {title: Probed, version: '1'}
+paths:
+  /things:
+    post:
+      responses:
+        '201':
+          description: Created.
+          content:
+            application/json:
+              schema: {type: object, properties: {id: {type: string}}}
+"""
+
+
+def test_a_probe_finding_is_listed_under_the_probe_and_stateful_is_no_operation(
+    tmp_path,
+) -> None:
+    """A TRACE answered 405 without `Allow` is the TRACE's finding, not POST /things's."""
+    from flask import Flask, Response
+
+    app = Flask("probed")
+
+    @app.route("/things", methods=["POST", "TRACE"])
+    def things():  # a TRACE refused without saying what is allowed
+        from flask import request
+
+        if request.method == "TRACE":
+            return Response('{"detail": "no"}', 405, mimetype="application/json")
+        return Response('{"id": "t1"}', 201, mimetype="application/json")
+
+    spec = tmp_path / "probed.yaml"
+    spec.write_text(PROBED_SPEC)
+    report = run(RunOptions(spec, app=app, max_examples=3, seed=1))
+    labels = {f.operation for f in report.failures}
+    assert "TRACE /things" in labels, [f.fingerprint for f in report.failures]
+    assert all(not label.startswith("POST") or f.check != "unsupported_method"
+               for f in report.failures for label in [f.operation])  # fmt: skip
+    assert list(report.operations) == ["POST /things"]  # "Stateful tests" is not one

@@ -1,0 +1,193 @@
+"""``identity_and_persistence``: a server remembers what it was told.
+
+``GET /things/{id}`` returns that id; a create reflects what was sent, in its answer and in
+a later GET; after PUT/PATCH a GET shows the new values; after DELETE a GET no longer
+serves it (404, 410, or a refusal such as Kinto's 403 for what is not there).
+
+Only what was actually sent is judged: the request must be the operation itself (not an
+``OPTIONS`` probe sent under ``PUT /users/{id}``), answered 2xx, with a body the
+operation's schema accepts (a server that took ``{"is_superuser": 0}`` and kept nothing of
+it has broken another promise, which negative-data checks report). Path values are
+compared decoded: ``/tracks/%C2%9D`` asks for ``"\\x9d"``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime
+from typing import Any
+from urllib.parse import unquote
+
+from contracts.checks._base import Seen, contract_check
+from contracts.checks._shapes import filled, record_of
+from sandbox.spec.model import Operation, is_json_media
+
+
+@contract_check
+def identity_and_persistence(seen: Seen) -> bool | None:
+    """GET returns the thing asked for; what was created, replaced or updated reads back as
+    sent; what was deleted is gone."""
+    if not seen.ordinary or not 200 <= seen.status < 300:
+        return None
+    facts = seen.run.facts
+    operation = seen.operation
+    item = facts.is_item_path(operation.path)
+    if operation.method in ("POST", "PUT", "PATCH") and not _acceptable_body(seen):
+        return None
+    if operation.method == "GET" and item:
+        _same_identity(seen)
+    elif operation.method == "POST" and not item:
+        _created(seen)
+    elif operation.method in ("PUT", "PATCH") and item:
+        _changed(seen)
+    elif operation.method == "DELETE" and item:
+        _deleted(seen)
+    return True
+
+
+def _acceptable_body(seen: Seen) -> bool:
+    """A JSON body the operation's schema accepts (a form or multipart body reaches the
+    server as text fields, so its values cannot be compared as sent)."""
+    media_type = seen.case.media_type
+    if media_type is not None and not is_json_media(media_type):
+        return False
+    body = seen.case.body
+    if body is None or not isinstance(body, dict | list | str | int | float | bool):
+        return body is None
+    return seen.run.facts.accepts_request(seen.operation, body)
+
+
+ID_NAME = re.compile(r"^(?i:id|uuid|sid)$|[_-](?i:id|uuid)$|[a-z0-9](Id|ID|Uuid)$")
+
+
+def id_param(operation: Operation) -> str | None:
+    tail = operation.path.rstrip("/").rpartition("/")[2]
+    return tail[1:-1] if tail.startswith("{") else None
+
+
+def same_id(asked: Any, kept: Any) -> bool:
+    """Equal as text, either side percent-decoded: ``%C2%9D`` and ``"\\x9d"`` are one id."""
+    left, right = str(asked), str(kept)
+    return left == right or unquote(left) == unquote(right) or unquote(left) == right
+
+
+def _same_identity(seen: Seen) -> None:
+    """The record's field named as the parameter, and its ``id`` where the parameter is an
+    id (``user_id``, ``itemId``): ``/users/{username}`` answers GitHub's numeric ``id``."""
+    name = id_param(seen.operation)
+    record = record_of(seen.body())
+    asked = (seen.case.path_parameters or {}).get(name) if name else None
+    if not isinstance(record, dict) or asked is None or name is None:
+        return
+    fields = [name, "id"] if ID_NAME.search(name) else [name]
+    for field_name in dict.fromkeys(fields):
+        kept = record.get(field_name)
+        if isinstance(kept, str | int) and not isinstance(kept, bool) and not same_id(asked, kept):
+            seen.fail("GET returned another resource",
+                      f"Asked for {name}={asked!r}; got {field_name}={record[field_name]!r}.",
+                      seen.pointer(200))  # fmt: skip
+
+
+def _sent(seen: Seen) -> dict[str, Any]:
+    """The fields sent, out of their envelope when the answer has one (``{"data": {...}}``
+    both ways, as Kinto writes them)."""
+    body = record_of(seen.case.body)
+    if not isinstance(body, dict):
+        return {}
+    hidden = seen.run.facts.writes_only(seen.operation)
+    return {k: v for k, v in body.items() if k not in hidden}
+
+
+def _created(seen: Seen) -> None:
+    facts = seen.run.facts
+    reader = facts.item_read(seen.operation.path)
+    sent = _sent(seen)
+    record = record_of(seen.body())
+    if reader is None or not isinstance(record, dict):
+        return
+    _reflects(seen, sent, record, "The created resource")
+    identifier = _new_id(record, seen.header("location"))
+    reader_param = id_param(reader)
+    if identifier is None or reader_param is None:
+        return
+    params = {**(seen.case.path_parameters or {}), reader_param: identifier}
+    path = filled(reader.path, params)
+    answer = seen.run.target.request("GET", path)
+    if answer.status != 200:
+        seen.fail("Created resource cannot be read back",
+                  f"GET {path} after the create answered {answer.status}.")  # fmt: skip
+    _reflects(seen, sent, record_of(answer.json()), f"GET {path} after the create")
+
+
+def _changed(seen: Seen) -> None:
+    sent = _sent(seen)
+    if not sent:
+        return
+    path = seen.case.formatted_path
+    answer = seen.run.target.request("GET", path)
+    if answer.status != 200:
+        return  # not readable with GET (or gone since): nothing to compare
+    _reflects(seen, sent, record_of(answer.json()), f"GET {path} after the "
+              f"{seen.operation.method}", seen.pointer())  # fmt: skip
+
+
+def _deleted(seen: Seen) -> None:
+    if seen.status == 202 or seen.run.facts.operation("GET", seen.operation.path) is None:
+        return  # 202: the deletion is accepted, to happen later
+    path = seen.case.formatted_path
+    answer = seen.run.target.request("GET", path)
+    if 200 <= answer.status < 300:  # 404, 410, or a 403 that hides what is not there: gone
+        reader = seen.run.facts.operation("GET", seen.operation.path)
+        gap = (
+            ""
+            if reader is None or any(reader.response_for(code) for code in (404, 410))
+            else " (the spec declares no 404 or 410 for that GET: a server cannot say it is gone)"
+        )
+        seen.fail("Deleted resource still there",
+                  f"GET {path} after the DELETE answered {answer.status}{gap}.",
+                  seen.pointer())  # fmt: skip
+
+
+def _new_id(record: dict[str, Any], location: str | None) -> str | None:
+    if isinstance(record.get("id"), str | int):
+        return str(record["id"])
+    if location:
+        return unquote(location.rstrip("/").rpartition("/")[2]) or None
+    return None
+
+
+def _reflects(seen: Seen, sent: dict[str, Any], record: Any, what: str,
+              pointer: str | None = None) -> None:  # fmt: skip
+    if not isinstance(record, dict):
+        return
+    for name, value in sent.items():
+        if name in record and not same_value(value, record[name]):
+            seen.fail("Sent values not kept",
+                      f"{what} has {name}={record[name]!r}; the request sent {value!r}.",
+                      pointer)  # fmt: skip
+
+
+def same_value(sent: Any, kept: Any) -> bool:
+    """Equal as JSON, allowing what servers rightly normalise: email case, a datetime's
+    spelling, and fields an object keeps beside the ones sent."""
+    if isinstance(sent, dict) and isinstance(kept, dict):
+        return all(k in kept and same_value(v, kept[k]) for k, v in sent.items())
+    if isinstance(sent, list) and isinstance(kept, list):
+        return len(sent) == len(kept) and all(map(same_value, sent, kept))
+    if isinstance(sent, str) and isinstance(kept, str):
+        if sent == kept or ("@" in sent and sent.lower() == kept.lower()):
+            return True
+        return _instant(sent) is not None and _instant(sent) == _instant(kept)
+    if isinstance(sent, bool) or isinstance(kept, bool):
+        return sent is kept
+    if isinstance(sent, int | float) and isinstance(kept, int | float):
+        return math.isclose(sent, kept, rel_tol=1e-9, abs_tol=1e-9)
+    return bool(sent == kept)
+
+
+def _instant(text: str) -> float | None:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None

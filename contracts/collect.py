@@ -1,0 +1,127 @@
+"""Schemathesis's events, and our checks' findings, gathered into a Report.
+
+Each failure is listed under the request that was sent (a TRACE probe under ``TRACE
+/users``, not under ``POST /users``); the stateful phase's scenario ("Stateful tests") is
+not an operation and is counted apart. Reproductions are built from the requests as sent,
+credentials as the run's variables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from schemathesis.engine import events
+
+from contracts.checks._base import EXCERPT, request_label
+from contracts.context import ContractFailure, Finding, RunContext
+from contracts.errors import UsageError
+from contracts.facts import pointer_of
+from contracts.report import FailureRecord, OperationResult, Report
+from contracts.reproduce import curl
+from sandbox.spec.model import Spec
+
+Progress = Callable[[str, str, int], None]  # (phase, operation label, failures so far)
+STATEFUL_LABEL = "Stateful tests"
+
+
+class Collector:
+    def __init__(self, report: Report, spec: Spec, run: RunContext,
+                 progress: Progress | None) -> None:  # fmt: skip
+        self.report = report
+        self.spec = spec
+        self.run = run
+        self.progress = progress
+
+    def consume(self, event: Any) -> None:
+        if isinstance(event, events.ScenarioFinished):
+            self._scenario(event)
+        elif isinstance(event, events.NonFatalError):
+            self.report.errors.append(f"{event.label}: {event.info.format()}".strip())
+        elif isinstance(event, events.FatalError):
+            raise UsageError(f"the run stopped: {event.exception}")
+
+    def finish(self) -> None:
+        self._findings()
+
+    def _scenario(self, event: Any) -> None:
+        recorder = event.recorder
+        phase = event.phase.value
+        self.report.requests[phase] = self.report.requests.get(phase, 0) + len(
+            recorder.interactions
+        )
+        for node in recorder.cases.values():
+            case = node.value
+            if case.method.upper() != case.operation.method.upper():
+                label = request_label(case)
+                self.report.probes[label] = self.report.probes.get(label, 0) + 1
+        if recorder.label == STATEFUL_LABEL:
+            self.report.stateful_cases += len(recorder.cases)
+            result = OperationResult()
+        else:
+            result = self.report.operations.setdefault(recorder.label, OperationResult())
+            result.cases += len(recorder.cases)
+            for interaction in recorder.interactions.values():
+                if interaction.response is not None:
+                    result.statuses[interaction.response.status_code] += 1
+        for case_id, nodes in recorder.checks.items():
+            for node in nodes:
+                result.checks[node.name] += 1
+                if node.failure_info is not None:
+                    result.failed[node.name] += 1
+                    self.report.add_failure(self._theirs(recorder, case_id, node))
+        self._findings()
+        if self.progress is not None:
+            self.progress(phase, recorder.label, len(self.report.failures))
+
+    def _findings(self) -> None:
+        for found in self.run.drain():
+            result = self.report.operations.get(found.label)
+            if result is not None:
+                result.failed[found.check] += 1
+            self.report.add_failure(_ours(found))
+
+    def _theirs(self, recorder: Any, case_id: str, node: Any) -> FailureRecord:
+        failure = node.failure_info.failure
+        sent_id = failure.case_id or case_id
+        case_node = recorder.cases.get(sent_id)
+        label = request_label(case_node.value) if case_node is not None else (
+            failure.operation or recorder.label)  # fmt: skip
+        interaction = recorder.interactions.get(sent_id)
+        response = interaction.response if interaction is not None else None
+        status = response.status_code if response is not None else None
+        excerpt = response.content[:EXCERPT].decode("utf-8", "replace") if response else ""
+        command = node.failure_info.code_sample
+        if interaction is not None:
+            request = interaction.request
+            headers = [(k, v) for k, values in request.headers.items() for v in values]
+            command = curl(self.run.secrets, request.method, request.uri, headers, request.body)
+        return FailureRecord(
+            operation=label, check=node.name, title=failure.title,
+            message=failure.message or "", code=getattr(failure, "code", ""),
+            curl=command, status=status, response_excerpt=self.run.secrets.mask(excerpt),
+            spec_location=self._pointer(failure.operation or label, status),
+        )  # fmt: skip
+
+    def _pointer(self, label: str, status: int | None) -> str:
+        method, _, path = label.partition(" ")
+        operation = next(
+            (op for op in self.spec.operations if op.method == method.upper() and op.path == path),
+            None,
+        )
+        if operation is None:
+            return ""
+        pointer = pointer_of(operation)
+        if status is not None:
+            found = operation.response_for(status)
+            pointer += f"/responses/{found[0]}" if found else "/responses"
+        return pointer
+
+
+def _ours(found: Finding) -> FailureRecord:
+    failure: ContractFailure = found.failure
+    return FailureRecord(
+        operation=found.label, check=found.check, title=failure.title or "",
+        message=failure.message, code=failure.code, curl=found.curl, status=found.status,
+        response_excerpt=found.excerpt, spec_location=failure.pointer,
+    )  # fmt: skip

@@ -1,0 +1,53 @@
+"""The contract runner's own promises, on the planted-violation corpus served for real:
+our checks never shorten Schemathesis's exploration, and two runs in one process keep
+their findings apart."""
+
+from __future__ import annotations
+
+import threading
+
+from contracts.runner import RunOptions, run
+from contracts.setup import json_document
+from tests.contract_corpus import SPEC_PATH, TOKEN, make_app
+
+
+def test_failing_checks_of_ours_leave_schemathesis_coverage_as_it_was() -> None:
+    """`remaining_above_limit` fails our rate-limit check on every answer: Schemathesis's
+    coverage phase must still send exactly what it sends with our checks off, the probes of
+    undeclared methods included."""
+    options = {"bearer": TOKEN, "max_examples": 5, "seed": 3, "phases": ("coverage",)}
+    ours = run(RunOptions(SPEC_PATH, app=make_app("remaining_above_limit"), **options))
+    theirs = run(RunOptions(SPEC_PATH, app=make_app("remaining_above_limit"),
+                            our_checks=False, **options))  # fmt: skip
+    assert any(f.check == "rate_limit_headers" for f in ours.failures)
+    assert not any(f.check == "rate_limit_headers" for f in theirs.failures)
+    assert ours.requests["coverage"] == theirs.requests["coverage"] > 200
+    assert ours.probes == theirs.probes and sum(ours.probes.values()) >= 6
+
+
+def test_two_runs_in_one_process_keep_their_findings_apart() -> None:
+    """Each run's checks find that run's state; nothing is shared through a global."""
+    reports = {}
+
+    def one(variant: str) -> None:
+        reports[variant] = run(RunOptions(SPEC_PATH, app=make_app(variant), bearer=TOKEN,
+                                          max_examples=5, seed=1,
+                                          phases=("coverage", "fuzzing")))  # fmt: skip
+
+    threads = [threading.Thread(target=one, args=(v,)) for v in ("correct", "page_not_echoed")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(600)
+    assert reports["correct"].failures == [], [f.fingerprint for f in reports["correct"].failures]
+    broken = reports["page_not_echoed"].failures
+    assert broken and {f.check for f in broken} == {"pagination"}
+
+
+def test_a_yaml_date_in_the_spec_reaches_schemathesis_as_json_would_have_it() -> None:
+    """``example: 1981-12-15`` is a date to YAML; to JSON (and so to every validator) it can
+    only be the string."""
+    import datetime
+
+    document = {"a": [datetime.date(1981, 12, 15)], "b": {"c": datetime.datetime(2020, 1, 2)}}
+    assert json_document(document) == {"a": ["1981-12-15"], "b": {"c": "2020-01-02T00:00:00"}}
