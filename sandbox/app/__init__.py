@@ -1,1 +1,5 @@
-"""The assembly: the WSGI app, the request pipeline and the wiring of every part."""
+"""The Flask app: built from a spec and settings, requests run through one pipeline."""
+
+from sandbox.app.wsgi import create_app
+
+__all__ = ["create_app"]
