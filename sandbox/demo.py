@@ -86,7 +86,7 @@ def _list_and_create(operations: list[Operation]) -> tuple[Operation, Operation]
 
 def run_demo(spec_path: Path, console: Console, *, pause: Callable[[float], None]) -> bool:
     """Run the three acts; True when each went as a well-behaved client expects."""
-    from sandbox.app.wsgi import create_app
+    from sandbox.app import create_app
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the demo prints what matters
     state = tempfile.TemporaryDirectory(prefix="sandbox-demo-")

@@ -7,15 +7,14 @@ own OpenAPI document is ``/__sandbox/openapi.yaml``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, Response, request
 
+from sandbox.admin.services import AdminServices
 from sandbox.jsonio import dumps, loads
 from sandbox.observe.journal import JournalFilter, status_range
-
-if TYPE_CHECKING:
-    from sandbox.app.wsgi import Sandbox
 
 
 def json_response(value: Any, status: int = 200) -> Response:
@@ -43,7 +42,8 @@ def problem(
     return json_response({"status": "error", "error": error}, status)
 
 
-def admin_blueprint(sandbox: Sandbox) -> Blueprint:
+def admin_blueprint(sandbox: AdminServices, document: Callable[[], str]) -> Blueprint:
+    """``document``: the admin API's own OpenAPI document, as YAML."""
     admin = Blueprint("sandbox_admin", __name__, url_prefix="/__sandbox")
 
     @admin.get("/health")
@@ -114,7 +114,7 @@ def admin_blueprint(sandbox: Sandbox) -> Blueprint:
 
     @admin.get("/openapi.yaml")
     def own_spec() -> Response:
-        return Response(sandbox.admin_contract.text, content_type="application/yaml")
+        return Response(document(), content_type="application/yaml")
 
     @admin.delete("/keys/<key>")
     def revoke_key(key: str) -> Response:

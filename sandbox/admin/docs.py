@@ -14,23 +14,21 @@ from __future__ import annotations
 
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import Blueprint, Response, render_template, request, send_from_directory, url_for
 
+from sandbox.admin.services import AdminServices
 from sandbox.admin.token import holds_token
 from sandbox.http.routing import Match
 from sandbox.jsonio import dumps
 from sandbox.spec.model import HTTP_METHODS
 
-if TYPE_CHECKING:
-    from sandbox.app.wsgi import Sandbox
-
 ASSETS = Path(__file__).parent / "docs_assets"
 SWAGGER_UI = Path(str(files("flask_swagger_ui") / "dist"))
 
 
-def docs_blueprint(sandbox: Sandbox) -> Blueprint:
+def docs_blueprint(sandbox: AdminServices) -> Blueprint:
     docs = Blueprint("sandbox_docs", __name__, template_folder=ASSETS)
 
     def route(rule: str) -> Any:
@@ -73,7 +71,7 @@ def docs_blueprint(sandbox: Sandbox) -> Blueprint:
     return docs
 
 
-def page_config(sandbox: Sandbox) -> dict[str, Any]:
+def page_config(sandbox: AdminServices) -> dict[str, Any]:
     """What the page's script needs: where the spec is, and which schemes take the key."""
     api_key: list[str] = []
     basic: list[str] = []
@@ -95,7 +93,7 @@ def page_config(sandbox: Sandbox) -> dict[str, Any]:
     }
 
 
-def _may_see_the_key(sandbox: Sandbox) -> bool:
+def _may_see_the_key(sandbox: AdminServices) -> bool:
     """On loopback the page hands out the banner key; beyond it only to the admin (the page
     is public like the API, the key should not be)."""
     if sandbox.admin_token is None:

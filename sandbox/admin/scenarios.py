@@ -3,20 +3,18 @@ client: for a key, an operation, a number of requests, or everything at random."
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import Blueprint, Response
 
 from sandbox.admin.api import json_body, json_response, problem
+from sandbox.admin.services import AdminServices
 from sandbox.errors import ScenarioError
 from sandbox.scenarios.chaos import chaos_from
 from sandbox.scenarios.presets import PRESETS, SCENARIO_HEADER, scenario
 
-if TYPE_CHECKING:
-    from sandbox.app.wsgi import Sandbox
 
-
-def scenarios_blueprint(sandbox: Sandbox) -> Blueprint:
+def scenarios_blueprint(sandbox: AdminServices) -> Blueprint:
     admin = Blueprint("sandbox_scenarios", __name__, url_prefix="/__sandbox")
 
     @admin.get("/scenarios")
@@ -114,7 +112,7 @@ def _count(value: Any) -> int | None:
     return value
 
 
-def _known_operation(sandbox: Sandbox, name: str) -> bool:
+def _known_operation(sandbox: AdminServices, name: str) -> bool:
     return any(
         name in (op.operation_id, f"{op.method.upper()} {op.path}")
         for op in sandbox.spec.operations

@@ -3,18 +3,16 @@ and the delivery log with its redeliver button."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import Blueprint, Response, request
 
 from sandbox.admin.api import json_body
 from sandbox.admin.api import json_response as _json
 from sandbox.admin.api import problem as _problem
+from sandbox.admin.services import AdminServices
 from sandbox.errors import DestinationRefused, PayloadTooLarge
 from sandbox.webhooks.signing import SCHEMES, new_secret
-
-if TYPE_CHECKING:
-    from sandbox.app.wsgi import Sandbox
 
 
 def _body() -> dict[str, Any] | None:
@@ -22,7 +20,7 @@ def _body() -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
-def webhooks_blueprint(sandbox: Sandbox) -> Blueprint:
+def webhooks_blueprint(sandbox: AdminServices) -> Blueprint:
     admin = Blueprint("sandbox_webhooks", __name__, url_prefix="/__sandbox")
     hub = sandbox.webhooks
 

@@ -673,3 +673,19 @@ class RequestValidator:
 
     def validate(self, operation: Operation, data: RequestData) -> ValidationResult:
         return self.for_operation(operation).validate(data)
+
+
+def client_error_status(operation: Operation) -> int:
+    """400, unless the operation declares 422 and not 400 (some APIs validate that way)."""
+    if "400" not in operation.responses and "422" in operation.responses:
+        return 422
+    return 400
+
+
+def summary(problems: list[Problem]) -> str:
+    """One line for an error message: the first problem, and how many more there are."""
+    first = problems[0]
+    text = f"Invalid request: {first.field} {first.message}"
+    if len(problems) > 1:
+        text += f" (and {len(problems) - 1} more problems)"
+    return text

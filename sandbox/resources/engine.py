@@ -13,7 +13,7 @@ import copy
 import math
 import random
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -86,23 +86,28 @@ class ResourceEngine:
     def __init__(
         self, spec: Spec, store: RecordStore, faker: Any, checks: SchemaChecks, *,
         seed: int | None, seed_records: int,
+        inferred: tuple[dict[str, Resource], dict[str, Binding]] | None = None,
+        unseeded: frozenset[str] = frozenset(),
+        secret_fields: Mapping[str, tuple[str, Callable[[], str]]] | None = None,
     ) -> None:  # fmt: skip
+        """``unseeded``: resources that start empty (webhook subscriptions, whose seeded URLs
+        would point nowhere); ``secret_fields``: resource -> (field, maker), a secret made on
+        create when absent and shown only then."""
         self.spec = spec
         self.store = store
         self.faker = faker
         self.checks = checks
         self.seed = seed
         self.seed_records = seed_records
-        self.resources, self.bindings = infer_resources(spec)
+        self.resources, self.bindings = inferred or infer_resources(spec)
+        self.unseeded = unseeded
+        self.secret_fields = dict(secret_fields or {})
         self._list_plans: dict[str, _ListPlan] = {}
         # read from the spec on first use, never per request (see _shape_of, _answer_plan)
         self._shapes: dict[str, tuple[Resource, Any, _ItemShape]] = {}
         self._answers: dict[str, tuple[Binding, _AnswerPlan]] = {}
         self._create_schemas: dict[tuple[Any, ...], tuple[Any, Any]] = {}
         self._shown: dict[tuple[str, bool], Any] = {}
-        # resource -> (field, maker): a secret made on create when absent, shown only then
-        self.secret_fields: dict[str, tuple[str, Callable[[], str]]] = {}
-        self.unseeded: set[str] = set()  # resources that start empty (webhook subscriptions)
 
     def binding(self, operation_id: str) -> Binding | None:
         return self.bindings.get(operation_id)

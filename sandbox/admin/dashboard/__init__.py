@@ -10,15 +10,13 @@ offline, and a demo must not depend on a CDN.
 from __future__ import annotations
 
 import hmac
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
 
 from sandbox.admin.dashboard.view import HELPERS, snapshot
+from sandbox.admin.services import AdminServices
 from sandbox.admin.token import COOKIE
-
-if TYPE_CHECKING:
-    from sandbox.app.wsgi import Sandbox
 
 PREFIX = "/__sandbox"
 
@@ -34,7 +32,7 @@ _PAGE_HEADERS = {
 }
 
 
-def dashboard_blueprint(sandbox: Sandbox) -> Blueprint:
+def dashboard_blueprint(sandbox: AdminServices) -> Blueprint:
     dashboard = Blueprint(
         "sandbox_dashboard",
         __name__,

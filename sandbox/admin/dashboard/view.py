@@ -9,15 +9,13 @@ from __future__ import annotations
 import json
 import re
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from werkzeug.wrappers import Request
+
+from sandbox.admin.services import AdminServices
 from sandbox.observe.journal import JournalFilter
 from sandbox.scenarios.presets import PRESETS, SCENARIO_HEADER
-
-if TYPE_CHECKING:
-    from flask import Request
-
-    from sandbox.app.wsgi import Sandbox
 
 #: Webhook request headers a receiver verifies, shown with every attempt. The script reads
 #: the same pattern from the page, so both pick the same headers.
@@ -28,7 +26,7 @@ SHOWN_DELIVERIES = 50
 _signature = re.compile(SIGNATURE_HEADERS, re.IGNORECASE)
 
 
-def snapshot(sandbox: Sandbox, request: Request, api: str) -> dict[str, Any]:
+def snapshot(sandbox: AdminServices, request: Request, api: str) -> dict[str, Any]:
     """Everything the template renders; ``api`` is where the admin API is mounted."""
     root = request.root_url.rstrip("/")
     requests = sandbox.journal.entries(JournalFilter(limit=SHOWN_REQUESTS))
@@ -69,7 +67,7 @@ def snapshot(sandbox: Sandbox, request: Request, api: str) -> dict[str, Any]:
     }
 
 
-def usage_rows(sandbox: Sandbox) -> list[dict[str, Any]]:
+def usage_rows(sandbox: AdminServices) -> list[dict[str, Any]]:
     """As ``GET /__sandbox/usage`` answers: every key's standing, without counting a request."""
     rows = []
     plans = sandbox.settings.all_plans()

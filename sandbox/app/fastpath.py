@@ -1,0 +1,123 @@
+"""The WSGI entry: API requests go straight to the pipeline, everything else through Flask.
+
+Flask would route an API request to the catch-all view anyway; what it adds on the way (a
+request context, URL matching against every rule, hook lookups) costs about a third of a
+small request. This middleware wraps ``app.wsgi_app``, the seam Flask documents for it, and
+uses nothing else of Flask's but public attributes: ``url_map.iter_rules()`` and the hook
+registries, read once. It builds werkzeug's own ``Request`` with the app's body limit, and
+an exception goes to ``Sandbox.failure``, the function Flask's error handler calls too, so
+the answer is the same whichever way a request came (and no Flask release can change how an
+exception escapes).
+
+Paths another rule could match, and everything under ``/__sandbox``, take Flask's way; so
+does every request once hooks other than the sandbox's own are registered.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask
+from werkzeug.wrappers import Request, Response
+
+from sandbox.config.settings import Settings
+
+if TYPE_CHECKING:  # the app builds both and hands them in
+    from sandbox.app.sandbox import Sandbox
+
+WSGIEnviron = dict[str, Any]
+StartResponse = Callable[..., Any]
+Finish = Callable[[Request, Response, Settings], Response]
+
+_ADMIN = "/__sandbox"
+_OWN_ENDPOINTS = ("root", "dispatch")
+
+
+class ApiFastPath:
+    def __init__(self, app: Flask, sandbox: Sandbox, finish: Finish) -> None:
+        self.app = app
+        self.flask_wsgi = app.wsgi_app
+        self.sandbox = sandbox
+        self.settings = sandbox.settings
+        self.finish = finish  # the headers every answer carries (Flask's after-request hook)
+        # the hooks create_app registered: any other one means Flask's way for everything
+        self._own_hooks = _hooks(app)
+        self._surveyed = False
+        self._enabled = False
+        self._exact: frozenset[str] = frozenset()
+        self._prefixes: tuple[str, ...] = ()
+
+    def _survey(self) -> None:
+        """Which paths other rules could match, and whether Flask would run only our hooks.
+        Done on the first request, when every route is registered."""
+        exact: set[str] = set()
+        prefixes = {_ADMIN}
+        for rule in self.app.url_map.iter_rules():
+            if rule.endpoint in _OWN_ENDPOINTS:
+                continue
+            text = rule.rule
+            if "<" in text:
+                prefixes.add(text[: text.index("<")])
+            else:  # with and without a trailing slash: Flask may redirect between the two
+                exact.update({text, text.rstrip("/") or "/", text.rstrip("/") + "/"})
+        self._exact, self._prefixes = frozenset(exact), tuple(sorted(prefixes))
+        self._enabled = (
+            _hooks(self.app) == self._own_hooks and "" not in prefixes and "/" not in prefixes
+        )
+        self._surveyed = True
+
+    def __call__(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
+        limit = self.settings.max_body_bytes
+        if not frame_chunked_body(environ, limit):
+            refused = Request(environ)
+            response = self.sandbox.too_large(refused.method, refused.path)
+            response.headers["Connection"] = "close"  # the rest of the body is never read
+            return self.finish(refused, response, self.settings)(environ, start_response)
+        if not self._surveyed:
+            self._survey()
+        if not self._enabled or not environ.get("PATH_INFO"):  # "": Flask redirects to "/"
+            return self.flask_wsgi(environ, start_response)
+        request = Request(environ)
+        path = request.path
+        if path in self._exact or path.startswith(self._prefixes):
+            return self.flask_wsgi(environ, start_response)
+        request.max_content_length = limit  # as Flask's request reads MAX_CONTENT_LENGTH
+        try:
+            response = self.sandbox.handle(request)
+        except Exception as exc:  # every failure is answered, in the API's shape
+            response = self.sandbox.failure(exc, request)
+        return self.finish(request, response, self.settings)(environ, start_response)
+
+
+def _hooks(app: Flask) -> tuple[Any, ...]:
+    """Every app-wide hook Flask runs around a view (public registries of ``Flask``)."""
+    return (
+        list(app.before_request_funcs.get(None, ())),
+        list(app.after_request_funcs.get(None, ())),
+        list(app.teardown_request_funcs.get(None, ())),
+        list(app.teardown_appcontext_funcs),
+        list(app.url_value_preprocessors.get(None, ())),
+        list(app.url_default_functions.get(None, ())),
+    )
+
+
+def frame_chunked_body(environ: WSGIEnviron, limit: int) -> bool:
+    """Give a chunked body a length, so one limit holds whatever the framing. Werkzeug cuts
+    a chunked body at ``max_content_length`` without a word (the truncated text may still
+    parse: a form, a CSV), where a body with a Content-Length over it is refused. Read up to
+    one byte past the limit: False when the body is over it (a 413), else the body is
+    buffered and described by a Content-Length, as if the client had sent one. (granian's
+    bridge has done this already; gunicorn and the dev server have not.)"""
+    if environ.get("CONTENT_LENGTH") or "chunked" not in environ.get(
+        "HTTP_TRANSFER_ENCODING", ""
+    ).lower():
+        return True
+    body = environ["wsgi.input"].read(limit + 1)
+    if len(body) > limit:
+        return False
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    del environ["HTTP_TRANSFER_ENCODING"]
+    return True
