@@ -135,7 +135,7 @@ def run_demo(spec_path: Path, console: Console, *, pause: Callable[[float], None
 
 def _request_schema(operation: Operation) -> Any:
     content = (operation.request_body or {}).get("content") or {}
-    media = content.get("application/json") or next(iter(content.values()), {})
+    media: dict[str, Any] = content.get("application/json") or next(iter(content.values()), {})
     return media.get("schema") or {"type": "object"}
 
 

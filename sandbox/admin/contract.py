@@ -95,4 +95,3 @@ class AdminContract:
             f"{first.field} {first.message}{more}; see GET /__sandbox/openapi.yaml.",
             [problem.as_dict() for problem in result.problems],
         )  # fmt: skip
-

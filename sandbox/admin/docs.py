@@ -16,7 +16,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request, send_from_directory, url_for
+from flask import Blueprint, render_template, request, send_from_directory, url_for
+from werkzeug.wrappers import Response
 
 from sandbox.admin.services import AdminServices
 from sandbox.admin.token import holds_token

@@ -24,8 +24,7 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
-from flask import Request
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
 
 from sandbox.admin.api import problem
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response
+from flask import Blueprint
+from werkzeug.wrappers import Response
 
 from sandbox.admin.api import json_body, json_response, problem
 from sandbox.admin.services import AdminServices

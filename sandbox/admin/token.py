@@ -10,8 +10,7 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from flask import Request
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
 
 from sandbox.admin.api import problem
 

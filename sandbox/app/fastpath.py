@@ -110,9 +110,10 @@ def frame_chunked_body(environ: WSGIEnviron, limit: int) -> bool:
     one byte past the limit: False when the body is over it (a 413), else the body is
     buffered and described by a Content-Length, as if the client had sent one. (granian's
     bridge has done this already; gunicorn and the dev server have not.)"""
-    if environ.get("CONTENT_LENGTH") or "chunked" not in environ.get(
-        "HTTP_TRANSFER_ENCODING", ""
-    ).lower():
+    if (
+        environ.get("CONTENT_LENGTH")
+        or "chunked" not in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+    ):
         return True
     body = environ["wsgi.input"].read(limit + 1)
     if len(body) > limit:

@@ -121,6 +121,7 @@ class Pipeline:
         board, trace = self.parts.board, exchange.trace
         asked = exchange.request.headers.get(SCENARIO_HEADER)
         key = exchange.principal.key if exchange.principal else None
+        chosen: Scenario | None
         try:
             if asked:
                 chosen, chaos = parse_header(asked), board.chaos()
@@ -278,7 +279,8 @@ class Pipeline:
         except DestinationRefused as exc:
             message = str(exc)
             raise ApiError(
-                client_error_status(exchange.operation), "VALIDATION_ERROR",
+                client_error_status(exchange.operation),
+                "VALIDATION_ERROR",
                 f"Invalid request: url {message}",
                 details=[{"field": "url", "message": message}],
             ) from None

@@ -25,6 +25,7 @@ EXCERPT_CHARS = 4096
 _FLUSH_EVERY = 0.2  # seconds
 _SECRET_HEADERS = {"authorization", "cookie", "x-api-key", "api-key", "proxy-authorization"}
 
+
 def shorten_secret(value: str) -> str:
     """Enough to tell credentials apart, not enough to use one."""
     scheme, _, token = value.partition(" ")

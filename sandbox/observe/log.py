@@ -9,8 +9,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Request
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
 
 from sandbox.jsonio import dumps
 from sandbox.observe.journal import Journal, excerpt, journal_entry, safe_headers

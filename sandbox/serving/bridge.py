@@ -189,7 +189,9 @@ class BufferedWSGI:
         started: list[Any] = []
         written: list[bytes] = []
 
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None):
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Callable[[bytes], Any]:
             if exc_info is not None and started and written:
                 raise exc_info[1].with_traceback(exc_info[2])
             started[:] = [int(status[:3]), headers]

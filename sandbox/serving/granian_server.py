@@ -56,7 +56,7 @@ def serve_granian(settings: Settings, build: Callable[[], Served]) -> None:
 
     def in_the_worker(_target: str) -> Any:
         # granian configures logging again in each worker; the sandbox's request log is its own
-        from sandbox.observe import configure_logging
+        from sandbox.observe.log import configure_logging
 
         configure_logging(settings.log_format)
         served.in_each_worker()

@@ -77,6 +77,10 @@ def _counters(
             f"rate_limit_storage {kind!r} is not usable ({exc}); use auto, memory, sqlite or "
             "a limits storage URI such as redis://localhost:6379"
         ) from None
+    if not isinstance(chosen, Storage):  # an async storage: the limiter runs in threads
+        raise ConfigError(
+            f"rate_limit_storage {kind!r} is an asyncio storage; use its synchronous URI"
+        )
     return lambda: chosen
 
 

@@ -3,12 +3,7 @@
 ``verify`` is public: receivers can check deliveries with the code the sandbox trusts.
 """
 
-from sandbox.webhooks.signing import (
-    SCHEMES,
-    WebhookVerificationError,
-    new_secret,
-    sign,
-    verify,
-)
+from sandbox.errors import WebhookVerificationError
+from sandbox.webhooks.signing import SCHEMES, new_secret, sign, verify
 
 __all__ = ["SCHEMES", "WebhookVerificationError", "new_secret", "sign", "verify"]

@@ -7,7 +7,7 @@ rest, the way the integration guides' receivers do, so the sandbox's retries sho
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from rich.console import Console
@@ -17,10 +17,12 @@ from sandbox.errors import WebhookVerificationError
 from sandbox.webhooks.signing import DEFAULT_TOLERANCE, verify
 
 
-def receiver_app(secrets: Iterable[str], console: Console, tolerance: int = DEFAULT_TOLERANCE):
+def receiver_app(
+    secrets: Iterable[str], console: Console, tolerance: int = DEFAULT_TOLERANCE
+) -> Callable[..., Any]:
     keys = list(secrets)
 
-    @Request.application  # type: ignore[arg-type]
+    @Request.application
     def app(request: Request) -> Response:
         if request.method != "POST":
             return Response("POST webhook deliveries here\n", status=405, headers={"Allow": "POST"})

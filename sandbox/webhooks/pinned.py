@@ -55,14 +55,17 @@ class PinnedPools:
             return pool
 
     def _open(self, destination: Destination, address: str) -> urllib3.HTTPConnectionPool:
-        common = {"port": destination.port, "maxsize": self._maxsize, "timeout": self._timeout,
-                  "retries": False, "block": False}  # fmt: skip
         if destination.scheme == "https":
             return urllib3.HTTPSConnectionPool(
-                address, server_hostname=destination.host, assert_hostname=destination.host,
-                cert_reqs="CERT_REQUIRED", **common,
+                address, port=destination.port, maxsize=self._maxsize, timeout=self._timeout,
+                retries=False, block=False,
+                server_hostname=destination.host, assert_hostname=destination.host,
+                cert_reqs="CERT_REQUIRED",
             )  # fmt: skip
-        return urllib3.HTTPConnectionPool(address, **common)
+        return urllib3.HTTPConnectionPool(
+            address, port=destination.port, maxsize=self._maxsize, timeout=self._timeout,
+            retries=False, block=False,
+        )  # fmt: skip
 
     def close(self) -> None:
         with self._lock:

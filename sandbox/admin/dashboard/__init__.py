@@ -12,7 +12,8 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
 from sandbox.admin.dashboard.view import HELPERS, snapshot
 from sandbox.admin.services import AdminServices
@@ -48,7 +49,8 @@ def dashboard_blueprint(sandbox: AdminServices) -> Blueprint:
 
     @dashboard.get("")
     def bare() -> Response:
-        return redirect(url_for(".page", **request.args.to_dict()))
+        query: dict[str, Any] = request.args.to_dict()
+        return redirect(url_for(".page", **query))
 
     @dashboard.get("/")
     def page() -> Response:

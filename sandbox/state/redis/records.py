@@ -423,7 +423,7 @@ class RedisRecords:
         wanted = {field: _sql_value(value) for field, value in query.filters.items()}
         rows = [row for row in rows if _matches(row[1], wanted)]
         for field, descending in reversed(query.sort):  # stable: ties keep insertion order
-            rows.sort(key=lambda row, f=field: _rank(row[1].get(f)), reverse=descending)
+            rows.sort(key=_ranked_by(field), reverse=descending)
         offset = query.offset
         if query.after_id is not None:
             found = [record_id for record_id, _ in rows]
@@ -477,6 +477,10 @@ def _matches(body: dict[str, Any], wanted: dict[str, Any]) -> bool:
         if isinstance(have, str) != isinstance(value, str):
             return False  # SQLite: TEXT never equals a number
     return True
+
+
+def _ranked_by(field: str) -> Callable[[tuple[str, dict[str, Any]]], tuple[int, Any]]:
+    return lambda row: _rank(row[1].get(field))
 
 
 def _rank(value: Any) -> tuple[int, Any]:
