@@ -1,0 +1,105 @@
+"""What a resource's item schema says about its fields, read once per resource, and fitting
+an object to a schema: the readings that making records and presenting them share.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sandbox.resources.inference import Resource
+from sandbox.spec.model import Spec
+from sandbox.spec.schemas import SchemaChecks
+
+_TIMESTAMPS = {"createdat", "created", "creationdate", "updatedat", "updated", "modifiedat"}
+_UPDATED = {"updatedat", "updated", "modifiedat"}
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+# keywords of an object schema that a cut-down copy (some properties left out) generates
+# like the original; anything else (allOf, oneOf, minProperties, ...) is generated whole
+_PLAIN_KEYS = {
+    "type", "properties", "required", "additionalProperties", "description", "title",
+    "example", "examples", "readOnly", "writeOnly", "nullable", "xml", "externalDocs",
+    "deprecated",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _ItemShape:
+    plain: bool  # a plain object schema (see _create_schema)
+    properties: dict[str, Any]  # name -> schema, $ref followed
+    server: frozenset[str]  # the id, readOnly fields and timestamps: the server sets these
+    kept_on_create: frozenset[str]  # server fields and required ones
+    hidden: frozenset[str]  # writeOnly: never shown
+    defaults: list[tuple[str, Any]]
+    stamps: list[tuple[str, Any, bool]]  # timestamp fields: (name, schema, is "updated")
+
+
+def _is_number(text: str) -> bool:
+    """ASCII digits only: ``"²".isdigit()`` is true and ``int("²")`` fails."""
+    return text.isascii() and text.isdigit()
+
+
+class _Shapes:
+    """What an item schema says about its fields, and fitting objects to a schema."""
+
+    spec: Spec
+    faker: Any
+    checks: SchemaChecks
+    _shapes: dict[str, tuple[Resource, Any, _ItemShape]]
+
+    def _shape_of(self, resource: Resource) -> _ItemShape:
+        """What the item schema says about each field, read once per resource."""
+        cached = self._shapes.get(resource.name)
+        if cached is not None and cached[0] is resource and cached[1] is resource.item_schema:
+            return cached[2]
+        schema = resource.item_schema or {}
+        properties = {
+            name: self.spec.deref(prop) for name, prop in (schema.get("properties") or {}).items()
+        }
+        server = {resource.id_field}
+        hidden, defaults, stamps = set(), [], []
+        for name, prop in properties.items():
+            key = _norm(name)
+            if (isinstance(prop, dict) and prop.get("readOnly")) or key in _TIMESTAMPS:
+                server.add(name)
+            if isinstance(prop, dict) and prop.get("writeOnly"):
+                hidden.add(name)
+            if isinstance(prop, dict) and "default" in prop:
+                defaults.append((name, prop["default"]))
+            if key in _TIMESTAMPS and isinstance(prop, dict):
+                stamps.append((name, prop, key in _UPDATED))
+        shape = _ItemShape(
+            plain=isinstance(schema, dict)
+            and set(schema) <= _PLAIN_KEYS | {k for k in schema if k.startswith("x-")}
+            and schema.get("type", "object") == "object"
+            and isinstance(schema.get("properties"), dict),
+            properties=properties,
+            server=frozenset(server),
+            kept_on_create=frozenset(server | set(schema.get("required") or [])),
+            hidden=frozenset(hidden),
+            defaults=defaults,
+            stamps=stamps,
+        )
+        self._shapes[resource.name] = (resource, resource.item_schema, shape)
+        return shape
+
+    def _fit(self, schema: Any, obj: Any, rng: random.Random) -> Any:
+        """``obj`` if it matches ``schema``, else a generated object with as many of its
+        fields as still match."""
+        if self.checks.is_valid(schema, obj):
+            return obj
+        fixed = self.faker.generate(schema, rng=rng, mode="response", fresh=True)
+        if not isinstance(fixed, dict) or not isinstance(obj, dict):
+            return fixed
+        for name, value in obj.items():
+            trial = {**fixed, name: value}
+            if self.checks.is_valid(schema, trial):
+                fixed = trial
+        return fixed
