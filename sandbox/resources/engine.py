@@ -30,7 +30,7 @@ from sandbox.resources.listing import (
 from sandbox.resources.presenting import _AnswerPlan, _PageFacts, _Presenting
 from sandbox.resources.records import _merge_patch
 from sandbox.resources.seeding import _root, _Seeding
-from sandbox.resources.shapes import _ItemShape, _norm
+from sandbox.resources.shapes import Shapes, norm
 from sandbox.spec.model import Spec
 from sandbox.spec.schemas import SchemaChecks
 from sandbox.state.protocols import ListQuery, Record, RecordStore
@@ -90,8 +90,8 @@ class ResourceEngine(_Seeding, _Presenting, _Listing):
         self.unseeded = unseeded
         self.secret_fields = dict(secret_fields or {})
         self._list_plans: dict[str, _ListPlan] = {}
-        # read from the spec on first use, never per request (see _shape_of, _answer_plan)
-        self._shapes: dict[str, tuple[Resource, Any, _ItemShape]] = {}
+        self.shapes = Shapes(spec, faker, checks)
+        # read from the spec on first use, never per request (see Shapes.of, _answer_plan)
         self._answers: dict[str, tuple[Binding, _AnswerPlan]] = {}
         self._create_schemas: dict[tuple[Any, ...], tuple[Any, Any]] = {}
         self._shown: dict[tuple[str, bool], Any] = {}
@@ -286,7 +286,7 @@ class ResourceEngine(_Seeding, _Presenting, _Listing):
         facts = _PageFacts(page=page, limit=limit, total=total, offset=start, count=len(items))
         facts.has_more = start + len(items) < total
         if facts.has_more and presented:
-            by_id = after_name is not None and _norm(after_name) in ("startingafter", "after")
+            by_id = after_name is not None and norm(after_name) in ("startingafter", "after")
             last_id = str(presented[-1].get(resource.id_field))
             facts.next_cursor = last_id if by_id else _encode_cursor(start + len(items))
         return Outcome(self._envelope(binding, presented, call, facts=facts))

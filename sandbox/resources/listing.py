@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox.resources.inference import Binding, Resource
-from sandbox.resources.shapes import _is_number, _norm, _Shapes
+from sandbox.resources.shapes import is_number, norm
+from sandbox.spec.model import Spec
 from sandbox.spec.schemas import schema_types
 
 _PAGE = {"page", "pagenumber", "pageno"}
@@ -62,12 +63,13 @@ def _decode_cursor(cursor: str) -> int | None:
         decoded = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
     except (ValueError, UnicodeDecodeError):
         return None
-    return int(decoded[2:]) if decoded.startswith("o:") and _is_number(decoded[2:]) else None
+    return int(decoded[2:]) if decoded.startswith("o:") and is_number(decoded[2:]) else None
 
 
-class _Listing(_Shapes):
+class _Listing:
     """Reading a list request."""
 
+    spec: Spec
     _list_plans: dict[str, _ListPlan]
 
     def _list_plan(self, binding: Binding) -> _ListPlan:
@@ -76,7 +78,7 @@ class _Listing(_Shapes):
         if plan is not None:
             return plan
         query = [p for p in binding.operation.parameters if p.location == "query"]
-        names = {p.name: _norm(p.name) for p in query}
+        names = {p.name: norm(p.name) for p in query}
 
         def named(kinds: set[str]) -> str | None:
             return next((n for n, k in names.items() if k in kinds), None)

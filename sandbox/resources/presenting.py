@@ -9,16 +9,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sandbox.resources.inference import Binding, Resource
-from sandbox.resources.shapes import _norm, _Shapes
-from sandbox.spec.schemas import merged
+from sandbox.resources.shapes import Shapes, norm
+from sandbox.spec.model import Spec
+from sandbox.spec.schemas import SchemaChecks, merged
 
 if TYPE_CHECKING:
     from sandbox.resources.engine import Call
 
 
 def _is_meta(name: str) -> bool:
-    return _norm(name) in {"meta", "pagination", "paging", "hasmore", "nextcursor", "total",
-                           "totalcount", "page", "links"}  # fmt: skip
+    return norm(name) in {"meta", "pagination", "paging", "hasmore", "nextcursor", "total",
+                          "totalcount", "page", "links"}  # fmt: skip
 
 
 class _LazyMeta:
@@ -71,9 +72,13 @@ class _PageFacts:
         }  # fmt: skip
 
 
-class _Presenting(_Shapes):
+class _Presenting:
     """Stored records as the operation answers with them."""
 
+    spec: Spec
+    faker: Any
+    checks: SchemaChecks
+    shapes: Shapes
     secret_fields: dict[str, tuple[str, Callable[[], str]]]
     _answers: dict[str, tuple[Binding, _AnswerPlan]]
     _shown: dict[tuple[str, bool], Any]
@@ -85,7 +90,7 @@ class _Presenting(_Shapes):
     ) -> dict[str, Any]:  # fmt: skip
         """The stored object as clients see it (writeOnly and secret fields left out); a
         copy, unless ``fresh`` says nobody else holds ``stored`` and nothing is hidden."""
-        hidden = self._shape_of(resource).hidden
+        hidden = self.shapes.of(resource).hidden
         secret = self.secret_fields.get(resource.name)
         if secret is not None and not reveal:
             hidden = hidden | {secret[0]}
@@ -100,9 +105,9 @@ class _Presenting(_Shapes):
         shown = self._shown_schema(binding, isinstance(value, list))
         if shown is not None:
             if isinstance(value, list):
-                value = [self._fit(shown, item, call.rng) for item in value]
+                value = [self.shapes.fit(shown, item, call.rng) for item in value]
             else:
-                value = self._fit(shown, value, call.rng)
+                value = self.shapes.fit(shown, value, call.rng)
         if not binding.slot:
             return value
         plan = self._answer_plan(binding)
@@ -185,7 +190,7 @@ class _Presenting(_Shapes):
         for name, prop in (shape.get("properties") or {}).items():
             prop = self.spec.deref(prop)
             plan.append(
-                (name, _norm(name), prop, name in required, _LazyMeta(self, prop, depth + 1))
+                (name, norm(name), prop, name in required, _LazyMeta(self, prop, depth + 1))
             )
         return plan
 

@@ -10,8 +10,9 @@ from typing import Any
 
 from sandbox.errors import ApiError, Conflict
 from sandbox.resources.inference import Resource
-from sandbox.resources.shapes import _is_number, _Shapes
-from sandbox.spec.schemas import schema_types
+from sandbox.resources.shapes import Shapes, is_number
+from sandbox.spec.model import Spec
+from sandbox.spec.schemas import SchemaChecks, schema_types
 from sandbox.state.protocols import Record, RecordStore
 
 
@@ -20,7 +21,7 @@ def _now_text() -> str:
 
 
 def _typed_like(example: Any, text: str) -> Any:
-    return int(text) if isinstance(example, int) and _is_number(text.lstrip("-")) else text
+    return int(text) if isinstance(example, int) and is_number(text.lstrip("-")) else text
 
 
 def _merge_patch(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
@@ -36,9 +37,13 @@ def _merge_patch(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any
     return result
 
 
-class _Records(_Shapes):
+class _Records:
     """Making records and writing them to the store."""
 
+    spec: Spec
+    faker: Any
+    checks: SchemaChecks
+    shapes: Shapes
     store: RecordStore
     secret_fields: dict[str, tuple[str, Callable[[], str]]]
     _create_schemas: dict[tuple[Any, ...], tuple[Any, Any]]
@@ -71,7 +76,7 @@ class _Records(_Shapes):
         time goes into values thrown away. Only for plain object schemas; anything with
         composition or object-wide rules is generated whole and cut afterwards."""
         schema = resource.item_schema or {}
-        shape = self._shape_of(resource)
+        shape = self.shapes.of(resource)
         if not shape.plain:
             return schema
         sent = frozenset(self._client_fields(resource, body)) if isinstance(body, dict) else None
@@ -108,7 +113,7 @@ class _Records(_Shapes):
         """What a real server adds to a created object: ids, timestamps and other readOnly
         fields, declared defaults, and required fields (so the stored object stays valid).
         Optional fields the client left out stay out."""
-        shape = self._shape_of(resource)
+        shape = self.shapes.of(resource)
         keep = shape.kept_on_create
         obj = {k: v for k, v in generated.items() if k in keep}
         for name, default in shape.defaults:
@@ -124,7 +129,7 @@ class _Records(_Shapes):
         value = body[resource.id_field]
         if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
             return None
-        prop = self._shape_of(resource).properties.get(resource.id_field)
+        prop = self.shapes.of(resource).properties.get(resource.id_field)
         if not isinstance(prop, dict) or prop.get("readOnly"):
             return None
         return value
@@ -139,13 +144,13 @@ class _Records(_Shapes):
         return {k: v for k, v in body.items() if k not in server}
 
     def _server_fields(self, resource: Resource) -> frozenset[str]:
-        return self._shape_of(resource).server
+        return self.shapes.of(resource).server
 
     def _required(self, resource: Resource) -> list[str]:
         return list((resource.item_schema or {}).get("required") or [])
 
     def _touch(self, resource: Resource, obj: dict[str, Any], *, created: bool) -> None:
-        stamps = self._shape_of(resource).stamps
+        stamps = self.shapes.of(resource).stamps
         if not stamps:
             return
         now = _now_text()
@@ -156,7 +161,7 @@ class _Records(_Shapes):
     def _valid(self, resource: Resource, obj: dict[str, Any], rng: random.Random) -> dict[str, Any]:
         """Keep what fits the schema; regenerate what does not (stored objects stay valid).
         A record is found by its id, so the id is kept even when nothing else could be."""
-        fixed = self._fit(resource.item_schema or {}, obj, rng)
+        fixed = self.shapes.fit(resource.item_schema or {}, obj, rng)
         if resource.id_field in obj:
             fixed[resource.id_field] = obj[resource.id_field]
         return fixed

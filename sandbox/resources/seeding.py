@@ -9,7 +9,7 @@ from typing import Any
 from sandbox.generation.faker import stable_rng
 from sandbox.resources.inference import Resource
 from sandbox.resources.records import _Records
-from sandbox.resources.shapes import _TIMESTAMPS, _UPDATED, _norm
+from sandbox.resources.shapes import TIMESTAMPS, UPDATED, norm
 from sandbox.state.protocols import Record
 
 
@@ -75,8 +75,8 @@ class _Seeding(_Records):
         created = now - rng.uniform(3600, 365 * 86400)
         updated = rng.uniform(created, now)
         for name in properties:
-            key = _norm(name)
-            stamp = updated if key in _UPDATED else created if key in _TIMESTAMPS else None
+            key = norm(name)
+            stamp = updated if key in UPDATED else created if key in TIMESTAMPS else None
             if stamp is not None and name in obj:
                 text = datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
                 if self.checks.is_valid(self.spec.deref(properties[name]), text):

@@ -13,11 +13,11 @@ from sandbox.resources.inference import Resource
 from sandbox.spec.model import Spec
 from sandbox.spec.schemas import SchemaChecks
 
-_TIMESTAMPS = {"createdat", "created", "creationdate", "updatedat", "updated", "modifiedat"}
-_UPDATED = {"updatedat", "updated", "modifiedat"}
+TIMESTAMPS = {"createdat", "created", "creationdate", "updatedat", "updated", "modifiedat"}
+UPDATED = {"updatedat", "updated", "modifiedat"}
 
 
-def _norm(name: str) -> str:
+def norm(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
@@ -31,7 +31,7 @@ _PLAIN_KEYS = {
 
 
 @dataclass(frozen=True)
-class _ItemShape:
+class ItemShape:
     plain: bool  # a plain object schema (see _create_schema)
     properties: dict[str, Any]  # name -> schema, $ref followed
     server: frozenset[str]  # the id, readOnly fields and timestamps: the server sets these
@@ -41,20 +41,22 @@ class _ItemShape:
     stamps: list[tuple[str, Any, bool]]  # timestamp fields: (name, schema, is "updated")
 
 
-def _is_number(text: str) -> bool:
+def is_number(text: str) -> bool:
     """ASCII digits only: ``"²".isdigit()`` is true and ``int("²")`` fails."""
     return text.isascii() and text.isdigit()
 
 
-class _Shapes:
+class Shapes:
     """What an item schema says about its fields, and fitting objects to a schema."""
 
-    spec: Spec
-    faker: Any
-    checks: SchemaChecks
-    _shapes: dict[str, tuple[Resource, Any, _ItemShape]]
+    def __init__(self, spec: Spec, faker: Any, checks: SchemaChecks) -> None:
+        self.spec = spec
+        self.faker = faker
+        self.checks = checks
+        # read from the spec on first use, never per request
+        self._shapes: dict[str, tuple[Resource, Any, ItemShape]] = {}
 
-    def _shape_of(self, resource: Resource) -> _ItemShape:
+    def of(self, resource: Resource) -> ItemShape:
         """What the item schema says about each field, read once per resource."""
         cached = self._shapes.get(resource.name)
         if cached is not None and cached[0] is resource and cached[1] is resource.item_schema:
@@ -66,16 +68,16 @@ class _Shapes:
         server = {resource.id_field}
         hidden, defaults, stamps = set(), [], []
         for name, prop in properties.items():
-            key = _norm(name)
-            if (isinstance(prop, dict) and prop.get("readOnly")) or key in _TIMESTAMPS:
+            key = norm(name)
+            if (isinstance(prop, dict) and prop.get("readOnly")) or key in TIMESTAMPS:
                 server.add(name)
             if isinstance(prop, dict) and prop.get("writeOnly"):
                 hidden.add(name)
             if isinstance(prop, dict) and "default" in prop:
                 defaults.append((name, prop["default"]))
-            if key in _TIMESTAMPS and isinstance(prop, dict):
-                stamps.append((name, prop, key in _UPDATED))
-        shape = _ItemShape(
+            if key in TIMESTAMPS and isinstance(prop, dict):
+                stamps.append((name, prop, key in UPDATED))
+        shape = ItemShape(
             plain=isinstance(schema, dict)
             and set(schema) <= _PLAIN_KEYS | {k for k in schema if k.startswith("x-")}
             and schema.get("type", "object") == "object"
@@ -90,7 +92,7 @@ class _Shapes:
         self._shapes[resource.name] = (resource, resource.item_schema, shape)
         return shape
 
-    def _fit(self, schema: Any, obj: Any, rng: random.Random) -> Any:
+    def fit(self, schema: Any, obj: Any, rng: random.Random) -> Any:
         """``obj`` if it matches ``schema``, else a generated object with as many of its
         fields as still match."""
         if self.checks.is_valid(schema, obj):
