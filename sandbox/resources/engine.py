@@ -18,22 +18,14 @@ from typing import Any
 from sandbox.errors import ApiError, Conflict, StorageError
 from sandbox.http.error_bodies import storage_unavailable
 from sandbox.resources.inference import Binding, Resource, infer_resources
-from sandbox.resources.listing import (
-    _MAX_OFFSET,
-    _cast_filter,
-    _decode_cursor,
-    _encode_cursor,
-    _int,
-    _Listing,
-    _ListPlan,
-)
-from sandbox.resources.presenting import _AnswerPlan, _PageFacts, _Presenting
+from sandbox.resources.listing import Listing
+from sandbox.resources.presenting import _AnswerPlan, _Presenting
 from sandbox.resources.records import _merge_patch
 from sandbox.resources.seeding import _root, _Seeding
-from sandbox.resources.shapes import Shapes, norm
+from sandbox.resources.shapes import Shapes
 from sandbox.spec.model import Spec
 from sandbox.spec.schemas import SchemaChecks
-from sandbox.state.protocols import ListQuery, Record, RecordStore
+from sandbox.state.protocols import Record, RecordStore
 
 
 class NotStored(Exception):
@@ -69,7 +61,7 @@ class Outcome:
     changed: list[dict[str, Any]] = field(default_factory=list)  # records written (events)
 
 
-class ResourceEngine(_Seeding, _Presenting, _Listing):
+class ResourceEngine(_Seeding, _Presenting):
     def __init__(
         self, spec: Spec, store: RecordStore, faker: Any, checks: SchemaChecks, *,
         seed: int | None, seed_records: int,
@@ -89,8 +81,8 @@ class ResourceEngine(_Seeding, _Presenting, _Listing):
         self.resources, self.bindings = inferred or infer_resources(spec)
         self.unseeded = unseeded
         self.secret_fields = dict(secret_fields or {})
-        self._list_plans: dict[str, _ListPlan] = {}
         self.shapes = Shapes(spec, faker, checks)
+        self.listing = Listing(spec)
         # read from the spec on first use, never per request (see Shapes.of, _answer_plan)
         self._answers: dict[str, tuple[Binding, _AnswerPlan]] = {}
         self._create_schemas: dict[tuple[Any, ...], tuple[Any, Any]] = {}
@@ -259,34 +251,9 @@ class ResourceEngine(_Seeding, _Presenting, _Listing):
     def _list(self, binding: Binding, call: Call) -> Outcome:
         resource = binding.resource
         parent = self._parent(binding, call)
-        plan = self._list_plan(binding)
-        value_of = {n: call.query.get(n, plan.defaults.get(n)) for n in plan.names}
-        limit = max(1, _int(value_of.get(plan.limit), 20)) if plan.limit else 20
-        page = max(1, _int(value_of.get(plan.page), 1)) if plan.page else 1
-        offset = max(0, _int(value_of.get(plan.offset), 0)) if plan.offset else (page - 1) * limit
-        after_name = plan.after
-        after = call.query.get(after_name) if after_name else None
-        query = ListQuery(parent=parent, offset=min(offset, _MAX_OFFSET), limit=min(limit, 10_000))
-        if after:
-            decoded = _decode_cursor(after)
-            if decoded is not None:
-                query.offset = min(decoded, _MAX_OFFSET)
-            else:
-                query.after_id = after
-        query.filters = {
-            name: _cast_filter(call.query.get(name), kinds)
-            for name, kinds in plan.filters.items()
-            if name in call.query
-        }
-        if plan.sort and call.query.get(plan.sort):
-            query.sort = self._sort(resource, str(call.query.get(plan.sort)))
-        items, total, start = self.store.query(call.tenant, resource.name, query)
+        asked = self.listing.read(binding, call.query, parent)
+        items, total, start = self.store.query(call.tenant, resource.name, asked.query)
         # the store's dicts are this request's own: shown as they are unless fields are hidden
         presented = [self._present(resource, item, fresh=True) for item in items]
-        facts = _PageFacts(page=page, limit=limit, total=total, offset=start, count=len(items))
-        facts.has_more = start + len(items) < total
-        if facts.has_more and presented:
-            by_id = after_name is not None and norm(after_name) in ("startingafter", "after")
-            last_id = str(presented[-1].get(resource.id_field))
-            facts.next_cursor = last_id if by_id else _encode_cursor(start + len(items))
+        facts = asked.facts(presented, total, start, resource.id_field)
         return Outcome(self._envelope(binding, presented, call, facts=facts))

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox.resources.inference import Binding, Resource
+from sandbox.resources.presenting import PageFacts
 from sandbox.resources.shapes import is_number, norm
 from sandbox.spec.model import Spec
 from sandbox.spec.schemas import schema_types
+from sandbox.state.protocols import ListQuery
 
 _PAGE = {"page", "pagenumber", "pageno"}
 _LIMIT = {"limit", "perpage", "pagesize", "size", "count", "maxresults"}
@@ -66,11 +68,63 @@ def _decode_cursor(cursor: str) -> int | None:
     return int(decoded[2:]) if decoded.startswith("o:") and is_number(decoded[2:]) else None
 
 
-class _Listing:
+@dataclass
+class PageAsked:
+    """A list request read: the store's query, and what the page facts need from it."""
+
+    query: ListQuery
+    page: int
+    limit: int
+    after_name: str | None  # the parameter that names where the page starts, if any
+
+    def facts(
+        self, presented: list[dict[str, Any]], total: int, start: int, id_field: str
+    ) -> PageFacts:
+        """The page's facts, once the store has answered ``total`` records from ``start``."""
+        facts = PageFacts(
+            page=self.page, limit=self.limit, total=total, offset=start, count=len(presented)
+        )
+        facts.has_more = start + len(presented) < total
+        if facts.has_more and presented:
+            after_name = self.after_name
+            by_id = after_name is not None and norm(after_name) in ("startingafter", "after")
+            last_id = str(presented[-1].get(id_field))
+            facts.next_cursor = last_id if by_id else _encode_cursor(start + len(presented))
+        return facts
+
+
+class Listing:
     """Reading a list request."""
 
-    spec: Spec
-    _list_plans: dict[str, _ListPlan]
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        self._list_plans: dict[str, _ListPlan] = {}  # read from the spec on first use
+
+    def read(self, binding: Binding, args: Any, parent: str) -> PageAsked:
+        """The store query for a list request's page, filters and sort (``args``: its query)."""
+        resource = binding.resource
+        plan = self._list_plan(binding)
+        value_of = {n: args.get(n, plan.defaults.get(n)) for n in plan.names}
+        limit = max(1, _int(value_of.get(plan.limit), 20)) if plan.limit else 20
+        page = max(1, _int(value_of.get(plan.page), 1)) if plan.page else 1
+        offset = max(0, _int(value_of.get(plan.offset), 0)) if plan.offset else (page - 1) * limit
+        after_name = plan.after
+        after = args.get(after_name) if after_name else None
+        query = ListQuery(parent=parent, offset=min(offset, _MAX_OFFSET), limit=min(limit, 10_000))
+        if after:
+            decoded = _decode_cursor(after)
+            if decoded is not None:
+                query.offset = min(decoded, _MAX_OFFSET)
+            else:
+                query.after_id = after
+        query.filters = {
+            name: _cast_filter(args.get(name), kinds)
+            for name, kinds in plan.filters.items()
+            if name in args
+        }
+        if plan.sort and args.get(plan.sort):
+            query.sort = self._sort(resource, str(args.get(plan.sort)))
+        return PageAsked(query, page, limit, after_name)
 
     def _list_plan(self, binding: Binding) -> _ListPlan:
         """Which query parameters page, sort and filter a list: read from the spec once."""

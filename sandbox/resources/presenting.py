@@ -47,7 +47,7 @@ class _AnswerPlan:
 
 
 @dataclass
-class _PageFacts:
+class PageFacts:
     page: int
     limit: int
     total: int
@@ -100,7 +100,7 @@ class _Presenting:
 
     def _envelope(
         self, binding: Binding, value: Any, call: Call, *, total: int | None = None,
-        facts: _PageFacts | None = None,
+        facts: PageFacts | None = None,
     ) -> Any:  # fmt: skip
         shown = self._shown_schema(binding, isinstance(value, list))
         if shown is not None:
@@ -113,7 +113,7 @@ class _Presenting:
         plan = self._answer_plan(binding)
         envelope = self._compose(plan.compose, value, call.rng)
         if facts is None:
-            facts = _PageFacts(page=1, limit=max(1, total or 1), total=total or 0, count=total or 0)
+            facts = PageFacts(page=1, limit=max(1, total or 1), total=total or 0, count=total or 0)
         if isinstance(value, list):
             self._fill_meta(plan.meta, envelope, facts)
         return envelope
@@ -195,7 +195,7 @@ class _Presenting:
         return plan
 
     def _fill_meta(
-        self, plan: list[tuple[str, str, Any, bool, Any]], node: Any, facts: _PageFacts
+        self, plan: list[tuple[str, str, Any, bool, Any]], node: Any, facts: PageFacts
     ) -> None:
         """Put the real page facts wherever the envelope has a field that means one."""
         if not isinstance(node, dict):
