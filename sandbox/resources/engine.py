@@ -19,7 +19,7 @@ from sandbox.errors import ApiError, Conflict, StorageError
 from sandbox.http.error_bodies import storage_unavailable
 from sandbox.resources.inference import Binding, Resource, infer_resources
 from sandbox.resources.listing import Listing
-from sandbox.resources.presenting import _AnswerPlan, _Presenting
+from sandbox.resources.presenting import Presenter
 from sandbox.resources.records import _merge_patch
 from sandbox.resources.seeding import _root, _Seeding
 from sandbox.resources.shapes import Shapes
@@ -61,7 +61,7 @@ class Outcome:
     changed: list[dict[str, Any]] = field(default_factory=list)  # records written (events)
 
 
-class ResourceEngine(_Seeding, _Presenting):
+class ResourceEngine(_Seeding):
     def __init__(
         self, spec: Spec, store: RecordStore, faker: Any, checks: SchemaChecks, *,
         seed: int | None, seed_records: int,
@@ -83,10 +83,10 @@ class ResourceEngine(_Seeding, _Presenting):
         self.secret_fields = dict(secret_fields or {})
         self.shapes = Shapes(spec, faker, checks)
         self.listing = Listing(spec)
-        # read from the spec on first use, never per request (see Shapes.of, _answer_plan)
-        self._answers: dict[str, tuple[Binding, _AnswerPlan]] = {}
+        self.presenter = Presenter(spec, faker, checks, self.shapes, self.secret_fields)
+        # read from the spec on first use, never per request (see _request_defaults)
+        self._defaults: dict[str, tuple[Binding, list[tuple[str, Any]]]] = {}
         self._create_schemas: dict[tuple[Any, ...], tuple[Any, Any]] = {}
-        self._shown: dict[tuple[str, bool], Any] = {}
 
     def binding(self, operation_id: str) -> Binding | None:
         return self.bindings.get(operation_id)
@@ -152,7 +152,7 @@ class ResourceEngine(_Seeding, _Presenting):
 
     def _read(self, binding: Binding, call: Call) -> Outcome:
         _, _, stored = self._existing(binding, call)
-        return Outcome(self._envelope(binding, self._present(binding.resource, stored), call))
+        return Outcome(self.presenter.one(binding, stored, call.rng))
 
     def _create(self, binding: Binding, call: Call) -> Outcome:
         resource = binding.resource
@@ -168,8 +168,8 @@ class ResourceEngine(_Seeding, _Presenting):
             self._insert(call.tenant, resource, [record], self._chosen_ids(resource, [call.body]))
             call.wrote([record.body])
         # Location comes from the responder, which reads the id from the body it is given
-        shown = self._present(resource, record.body, reveal=True)
-        return Outcome(self._envelope(binding, shown, call), changed=[record.body])
+        shown = self.presenter.one(binding, record.body, call.rng, reveal=True)
+        return Outcome(shown, changed=[record.body])
 
     def _with_defaults(self, binding: Binding, body: Any) -> Any:
         """The request schema's defaults for fields the client left out (``active: true``
@@ -177,10 +177,28 @@ class ResourceEngine(_Seeding, _Presenting):
         if not isinstance(body, dict):
             return body
         filled = dict(body)
-        for name, default in self._answer_plan(binding).request_defaults:
+        for name, default in self._request_defaults(binding):
             if name not in filled:
                 filled[name] = copy.deepcopy(default)
         return filled
+
+    def _request_defaults(self, binding: Binding) -> list[tuple[str, Any]]:
+        """The request body schema's declared defaults, read once per operation."""
+        key = binding.operation.operation_id
+        cached = self._defaults.get(key)
+        if cached is not None and cached[0] is binding:
+            return cached[1]
+        content = ((binding.operation.request_body or {}).get("content")) or {}
+        media = next((m for name, m in content.items() if "json" in name), None) or {}
+        body_schema = self.spec.deref(media.get("schema") or {})
+        defaults = []
+        if isinstance(body_schema, dict):
+            for name, prop in (body_schema.get("properties") or {}).items():
+                prop = self.spec.deref(prop)
+                if isinstance(prop, dict) and "default" in prop:
+                    defaults.append((name, prop["default"]))
+        self._defaults[key] = (binding, defaults)
+        return defaults
 
     def _bulk_create(self, binding: Binding, call: Call) -> Outcome:
         resource = binding.resource
@@ -193,9 +211,9 @@ class ResourceEngine(_Seeding, _Presenting):
         with call.transaction():
             self._insert(call.tenant, resource, records, self._chosen_ids(resource, items))
             call.wrote([r.body for r in records])
-        presented = [self._present(resource, r.body) for r in records]
+        presented = [self.presenter.present(resource, r.body) for r in records]
         return Outcome(
-            self._envelope(binding, presented, call, total=len(presented)),
+            self.presenter.envelope(binding, presented, call.rng, total=len(presented)),
             changed=[r.body for r in records],
         )
 
@@ -209,10 +227,7 @@ class ResourceEngine(_Seeding, _Presenting):
         with call.transaction():  # read, change and write back as one
             updated = self._changed(binding, call, merge=merge)
             call.wrote([updated])
-        return Outcome(
-            self._envelope(binding, self._present(binding.resource, updated), call),
-            changed=[updated],
-        )
+        return Outcome(self.presenter.one(binding, updated, call.rng), changed=[updated])
 
     def _changed(self, binding: Binding, call: Call, *, merge: bool) -> dict[str, Any]:
         resource = binding.resource
@@ -254,6 +269,6 @@ class ResourceEngine(_Seeding, _Presenting):
         asked = self.listing.read(binding, call.query, parent)
         items, total, start = self.store.query(call.tenant, resource.name, asked.query)
         # the store's dicts are this request's own: shown as they are unless fields are hidden
-        presented = [self._present(resource, item, fresh=True) for item in items]
+        presented = [self.presenter.present(resource, item, fresh=True) for item in items]
         facts = asked.facts(presented, total, start, resource.id_field)
-        return Outcome(self._envelope(binding, presented, call, facts=facts))
+        return Outcome(self.presenter.envelope(binding, presented, call.rng, facts=facts))

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sandbox.resources.inference import Binding, Resource
 from sandbox.resources.shapes import Shapes, norm
 from sandbox.spec.model import Spec
 from sandbox.spec.schemas import SchemaChecks, merged
-
-if TYPE_CHECKING:
-    from sandbox.resources.engine import Call
 
 
 def _is_meta(name: str) -> bool:
@@ -26,16 +23,16 @@ class _LazyMeta:
     """A nested envelope's meta plan, worked out the first time a response has that field
     (a recursive schema would otherwise be walked to the depth limit up front)."""
 
-    __slots__ = ("_depth", "_engine", "_plan", "_schema")
+    __slots__ = ("_depth", "_plan", "_presenter", "_schema")
 
-    def __init__(self, engine: _Presenting, schema: Any, depth: int) -> None:
-        self._engine, self._schema, self._depth = engine, schema, depth
+    def __init__(self, presenter: Presenter, schema: Any, depth: int) -> None:
+        self._presenter, self._schema, self._depth = presenter, schema, depth
         self._plan: list[tuple[str, str, Any, bool, Any]] | None = None
 
     @property
     def plan(self) -> list[tuple[str, str, Any, bool, Any]]:
         if self._plan is None:
-            self._plan = self._engine._meta_plan(self._schema, self._depth)
+            self._plan = self._presenter._meta_plan(self._schema, self._depth)
         return self._plan
 
 
@@ -43,7 +40,6 @@ class _LazyMeta:
 class _AnswerPlan:
     compose: list[tuple[str, bool, Any]]
     meta: list[tuple[str, str, Any, bool, Any]]
-    request_defaults: list[tuple[str, Any]]
 
 
 @dataclass
@@ -72,19 +68,23 @@ class PageFacts:
         }  # fmt: skip
 
 
-class _Presenting:
+class Presenter:
     """Stored records as the operation answers with them."""
 
-    spec: Spec
-    faker: Any
-    checks: SchemaChecks
-    shapes: Shapes
-    secret_fields: dict[str, tuple[str, Callable[[], str]]]
-    _answers: dict[str, tuple[Binding, _AnswerPlan]]
-    _shown: dict[tuple[str, bool], Any]
+    def __init__(
+        self, spec: Spec, faker: Any, checks: SchemaChecks, shapes: Shapes,
+        secret_fields: Mapping[str, tuple[str, Callable[[], str]]],
+    ) -> None:  # fmt: skip
+        self.spec = spec
+        self.faker = faker
+        self.checks = checks
+        self.shapes = shapes
+        self.secret_fields = secret_fields
+        # read from the spec on first use, never per request (see _answer_plan, _shown_schema)
+        self._answers: dict[str, tuple[Binding, _AnswerPlan]] = {}
+        self._shown: dict[tuple[str, bool], Any] = {}
 
-    # -- presenting ---------------------------------------------------------------------
-    def _present(
+    def present(
         self, resource: Resource, stored: dict[str, Any], *, reveal: bool = False,
         fresh: bool = False,
     ) -> dict[str, Any]:  # fmt: skip
@@ -98,20 +98,27 @@ class _Presenting:
             return stored if fresh else dict(stored)
         return {k: v for k, v in stored.items() if k not in hidden}
 
-    def _envelope(
-        self, binding: Binding, value: Any, call: Call, *, total: int | None = None,
+    def one(
+        self, binding: Binding, stored: dict[str, Any], rng: random.Random, *,
+        reveal: bool = False,
+    ) -> Any:  # fmt: skip
+        """One stored record as the operation answers with it."""
+        return self.envelope(binding, self.present(binding.resource, stored, reveal=reveal), rng)
+
+    def envelope(
+        self, binding: Binding, value: Any, rng: random.Random, *, total: int | None = None,
         facts: PageFacts | None = None,
     ) -> Any:  # fmt: skip
         shown = self._shown_schema(binding, isinstance(value, list))
         if shown is not None:
             if isinstance(value, list):
-                value = [self.shapes.fit(shown, item, call.rng) for item in value]
+                value = [self.shapes.fit(shown, item, rng) for item in value]
             else:
-                value = self.shapes.fit(shown, value, call.rng)
+                value = self.shapes.fit(shown, value, rng)
         if not binding.slot:
             return value
         plan = self._answer_plan(binding)
-        envelope = self._compose(plan.compose, value, call.rng)
+        envelope = self._compose(plan.compose, value, rng)
         if facts is None:
             facts = PageFacts(page=1, limit=max(1, total or 1), total=total or 0, count=total or 0)
         if isinstance(value, list):
@@ -119,25 +126,15 @@ class _Presenting:
         return envelope
 
     def _answer_plan(self, binding: Binding) -> _AnswerPlan:
-        """The binding's envelope and page fields, and its request defaults, read once."""
+        """The binding's envelope and page fields, read once."""
         key = binding.operation.operation_id
         cached = self._answers.get(key)
         if cached is not None and cached[0] is binding:
             return cached[1]
         schema = self._response_schema(binding)
-        content = ((binding.operation.request_body or {}).get("content")) or {}
-        media = next((m for name, m in content.items() if "json" in name), None) or {}
-        body_schema = self.spec.deref(media.get("schema") or {})
-        defaults = []
-        if isinstance(body_schema, dict):
-            for name, prop in (body_schema.get("properties") or {}).items():
-                prop = self.spec.deref(prop)
-                if isinstance(prop, dict) and "default" in prop:
-                    defaults.append((name, prop["default"]))
         plan = _AnswerPlan(
             compose=self._compose_plan(schema, binding.slot) if binding.slot else [],
             meta=self._meta_plan(schema, 0),
-            request_defaults=defaults,
         )
         self._answers[key] = (binding, plan)
         return plan
