@@ -8,19 +8,18 @@ in its slot of the envelope, pagination meta filled in by meaning).
 
 from __future__ import annotations
 
-import copy
 import random
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.errors import ApiError, Conflict, StorageError
+from sandbox.errors import StorageError
 from sandbox.http.error_bodies import storage_unavailable
 from sandbox.resources.inference import Binding, Resource, infer_resources
 from sandbox.resources.listing import Listing
 from sandbox.resources.presenting import Presenter
-from sandbox.resources.records import _merge_patch
+from sandbox.resources.records import Records, not_found
 from sandbox.resources.seeding import _root, _Seeding
 from sandbox.resources.shapes import Shapes
 from sandbox.spec.model import Spec
@@ -83,10 +82,8 @@ class ResourceEngine(_Seeding):
         self.secret_fields = dict(secret_fields or {})
         self.shapes = Shapes(spec, faker, checks)
         self.listing = Listing(spec)
-        self.presenter = Presenter(spec, faker, checks, self.shapes, self.secret_fields)
-        # read from the spec on first use, never per request (see _request_defaults)
-        self._defaults: dict[str, tuple[Binding, list[tuple[str, Any]]]] = {}
-        self._create_schemas: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+        self.presenter = Presenter(self.shapes, self.secret_fields)
+        self.records = Records(store, self.shapes, self.secret_fields)
 
     def binding(self, operation_id: str) -> Binding | None:
         return self.bindings.get(operation_id)
@@ -125,80 +122,43 @@ class ResourceEngine(_Seeding):
         if self.store.get(call.tenant, resource.parent.name, parent_id) is None:
             if binding.operation.response_for(404) is None:
                 raise NotStored()  # the spec promises an answer: it is generated
-            raise self._not_found(resource.parent, parent_id)
-
-    def _not_found(self, resource: Resource, record_id: str) -> ApiError:
-        return ApiError(404, "NOT_FOUND", f"No {resource.singular} with id {record_id!r}.")
+            raise not_found(resource.parent, parent_id)
 
     def _absent(self, binding: Binding, record_id: str) -> Exception:
         """A 404, unless the operation promises no such answer: then the spec's word wins and
         the caller falls back to a generated response."""
         if binding.operation.response_for(404) is None:
             return NotStored()
-        return self._not_found(binding.resource, record_id)
+        return not_found(binding.resource, record_id)
 
     def _item_id(self, binding: Binding, call: Call) -> str:
         return call.path_params.get(binding.resource.id_param or "", "")
 
     # -- actions ------------------------------------------------------------------------
-    def _existing(self, binding: Binding, call: Call) -> tuple[str, str, dict[str, Any]]:
-        """The addressed record's id, parent and body; 404 (or fallback) when absent."""
+    def _existing(self, binding: Binding, call: Call) -> Record:
+        """The addressed record; 404 (or fallback) when absent."""
         parent = self._parent(binding, call)
         record_id = self._item_id(binding, call)
         stored = self.store.get(call.tenant, binding.resource.name, record_id, parent)
         if stored is None:
             raise self._absent(binding, record_id)
-        return record_id, parent, stored
+        return Record(record_id, stored, parent)
 
     def _read(self, binding: Binding, call: Call) -> Outcome:
-        _, _, stored = self._existing(binding, call)
+        stored = self._existing(binding, call).body
         return Outcome(self.presenter.one(binding, stored, call.rng))
 
     def _create(self, binding: Binding, call: Call) -> Outcome:
         resource = binding.resource
         parent = self._parent_id(resource, call)
-        record = self._new_record(
-            resource, self._with_defaults(binding, call.body), call.rng, parent
-        )
-        secret = self.secret_fields.get(resource.name)
-        if secret is not None and not (isinstance(call.body, dict) and call.body.get(secret[0])):
-            record.body[secret[0]] = secret[1]()
+        record = self.records.requested(binding, call.body, call.rng, parent)
         with call.transaction():
             self._check_parent(binding, call, parent)
-            self._insert(call.tenant, resource, [record], self._chosen_ids(resource, [call.body]))
+            self.records.insert(call.tenant, resource, [record], sent=[call.body])
             call.wrote([record.body])
         # Location comes from the responder, which reads the id from the body it is given
         shown = self.presenter.one(binding, record.body, call.rng, reveal=True)
         return Outcome(shown, changed=[record.body])
-
-    def _with_defaults(self, binding: Binding, body: Any) -> Any:
-        """The request schema's defaults for fields the client left out (``active: true``
-        on a webhook), as a server that applies its own schema would."""
-        if not isinstance(body, dict):
-            return body
-        filled = dict(body)
-        for name, default in self._request_defaults(binding):
-            if name not in filled:
-                filled[name] = copy.deepcopy(default)
-        return filled
-
-    def _request_defaults(self, binding: Binding) -> list[tuple[str, Any]]:
-        """The request body schema's declared defaults, read once per operation."""
-        key = binding.operation.operation_id
-        cached = self._defaults.get(key)
-        if cached is not None and cached[0] is binding:
-            return cached[1]
-        content = ((binding.operation.request_body or {}).get("content")) or {}
-        media = next((m for name, m in content.items() if "json" in name), None) or {}
-        body_schema = self.spec.deref(media.get("schema") or {})
-        defaults = []
-        if isinstance(body_schema, dict):
-            for name, prop in (body_schema.get("properties") or {}).items():
-                prop = self.spec.deref(prop)
-                if isinstance(prop, dict) and "default" in prop:
-                    defaults.append((name, prop["default"]))
-        self._defaults[key] = (binding, defaults)
-        return defaults
 
     def _bulk_create(self, binding: Binding, call: Call) -> Outcome:
         resource = binding.resource
@@ -207,9 +167,9 @@ class ResourceEngine(_Seeding):
             if isinstance(call.body, dict)
             else []
         )
-        records = [self._new_record(resource, item, call.rng, "") for item in items]
+        records = [self.records.new(resource, item, call.rng, "") for item in items]
         with call.transaction():
-            self._insert(call.tenant, resource, records, self._chosen_ids(resource, items))
+            self.records.insert(call.tenant, resource, records, sent=items)
             call.wrote([r.body for r in records])
         presented = [self.presenter.present(resource, r.body) for r in records]
         return Outcome(
@@ -225,32 +185,12 @@ class ResourceEngine(_Seeding):
 
     def _change(self, binding: Binding, call: Call, *, merge: bool) -> Outcome:
         with call.transaction():  # read, change and write back as one
-            updated = self._changed(binding, call, merge=merge)
+            current = self._existing(binding, call)
+            updated = self.records.change(
+                call.tenant, binding.resource, current, call.body, call.rng, merge=merge
+            )
             call.wrote([updated])
         return Outcome(self.presenter.one(binding, updated, call.rng), changed=[updated])
-
-    def _changed(self, binding: Binding, call: Call, *, merge: bool) -> dict[str, Any]:
-        resource = binding.resource
-        record_id, parent, current = self._existing(binding, call)
-        sent = self._client_fields(resource, call.body)
-        if merge:
-            updated = _merge_patch(current, sent)
-        else:
-            updated = {k: v for k, v in current.items() if k in self._server_fields(resource)}
-            updated.update(sent)
-        for name in self._required(resource):
-            if name not in updated and name in current:
-                updated[name] = current[name]  # a required field cannot be removed
-        self._touch(resource, updated, created=False)
-        updated = self._valid(resource, updated, call.rng)
-        record = Record(record_id, updated, parent, self._unique_values(resource, updated))
-        try:
-            replaced = self.store.replace(call.tenant, resource.name, record)
-        except Conflict as conflict:
-            raise self._conflict(resource, conflict) from None
-        if not replaced:
-            raise self._not_found(resource, record_id)
-        return updated
 
     def _delete(self, binding: Binding, call: Call) -> Outcome:
         resource = binding.resource

@@ -10,8 +10,7 @@ from typing import Any
 
 from sandbox.resources.inference import Binding, Resource
 from sandbox.resources.shapes import Shapes, norm
-from sandbox.spec.model import Spec
-from sandbox.spec.schemas import SchemaChecks, merged
+from sandbox.spec.schemas import merged
 
 
 def _is_meta(name: str) -> bool:
@@ -72,14 +71,10 @@ class Presenter:
     """Stored records as the operation answers with them."""
 
     def __init__(
-        self, spec: Spec, faker: Any, checks: SchemaChecks, shapes: Shapes,
-        secret_fields: Mapping[str, tuple[str, Callable[[], str]]],
-    ) -> None:  # fmt: skip
-        self.spec = spec
-        self.faker = faker
-        self.checks = checks
-        self.shapes = shapes
-        self.secret_fields = secret_fields
+        self, shapes: Shapes, secret_fields: Mapping[str, tuple[str, Callable[[], str]]]
+    ) -> None:
+        self.shapes, self.secret_fields = shapes, secret_fields
+        self.spec, self.faker, self.checks = shapes.spec, shapes.faker, shapes.checks
         # read from the spec on first use, never per request (see _answer_plan, _shown_schema)
         self._answers: dict[str, tuple[Binding, _AnswerPlan]] = {}
         self._shown: dict[tuple[str, bool], Any] = {}

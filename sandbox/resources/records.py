@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import copy
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from sandbox.errors import ApiError, Conflict
-from sandbox.resources.inference import Resource
+from sandbox.resources.inference import Binding, Resource
 from sandbox.resources.shapes import Shapes, is_number
-from sandbox.spec.model import Spec
-from sandbox.spec.schemas import SchemaChecks, schema_types
+from sandbox.spec.schemas import schema_types
 from sandbox.state.protocols import Record, RecordStore
 
 
@@ -37,19 +36,66 @@ def _merge_patch(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any
     return result
 
 
-class _Records:
+def not_found(resource: Resource, record_id: str) -> ApiError:
+    return ApiError(404, "NOT_FOUND", f"No {resource.singular} with id {record_id!r}.")
+
+
+class Records:
     """Making records and writing them to the store."""
 
-    spec: Spec
-    faker: Any
-    checks: SchemaChecks
-    shapes: Shapes
-    store: RecordStore
-    secret_fields: dict[str, tuple[str, Callable[[], str]]]
-    _create_schemas: dict[tuple[Any, ...], tuple[Any, Any]]
+    def __init__(
+        self, store: RecordStore, shapes: Shapes,
+        secret_fields: Mapping[str, tuple[str, Callable[[], str]]],
+    ) -> None:  # fmt: skip
+        self.store, self.shapes, self.secret_fields = store, shapes, secret_fields
+        self.spec, self.faker, self.checks = shapes.spec, shapes.faker, shapes.checks
+        # read from the spec on first use, never per request (see _request_defaults)
+        self._defaults: dict[str, tuple[Binding, list[tuple[str, Any]]]] = {}
+        self._create_schemas: dict[tuple[Any, ...], tuple[Any, Any]] = {}
 
-    # -- building records ---------------------------------------------------------------
-    def _new_record(self, resource: Resource, body: Any, rng: random.Random, parent: str) -> Record:
+    def requested(self, binding: Binding, body: Any, rng: random.Random, parent: str) -> Record:
+        """The record a client's create asks for: what it sent, the request schema's defaults
+        for what it left out, and what the server sets (a secret too, where the resource has
+        one and the client sent none)."""
+        resource = binding.resource
+        record = self.new(resource, self._with_defaults(binding, body), rng, parent)
+        secret = self.secret_fields.get(resource.name)
+        if secret is not None and not (isinstance(body, dict) and body.get(secret[0])):
+            record.body[secret[0]] = secret[1]()
+        return record
+
+    def _with_defaults(self, binding: Binding, body: Any) -> Any:
+        """The request schema's defaults for fields the client left out (``active: true``
+        on a webhook), as a server that applies its own schema would."""
+        if not isinstance(body, dict):
+            return body
+        filled = dict(body)
+        for name, default in self._request_defaults(binding):
+            if name not in filled:
+                filled[name] = copy.deepcopy(default)
+        return filled
+
+    def _request_defaults(self, binding: Binding) -> list[tuple[str, Any]]:
+        """The request body schema's declared defaults, read once per operation."""
+        key = binding.operation.operation_id
+        cached = self._defaults.get(key)
+        if cached is not None and cached[0] is binding:
+            return cached[1]
+        content = ((binding.operation.request_body or {}).get("content")) or {}
+        media = next((m for name, m in content.items() if "json" in name), None) or {}
+        body_schema = self.spec.deref(media.get("schema") or {})
+        defaults = []
+        if isinstance(body_schema, dict):
+            for name, prop in (body_schema.get("properties") or {}).items():
+                prop = self.spec.deref(prop)
+                if isinstance(prop, dict) and "default" in prop:
+                    defaults.append((name, prop["default"]))
+        self._defaults[key] = (binding, defaults)
+        return defaults
+
+    def new(self, resource: Resource, body: Any, rng: random.Random, parent: str) -> Record:
+        """A complete record, valid against the item schema: the client's fields (none for a
+        seed record), and generated values for the rest."""
         schema = resource.item_schema or {}
         made = schema if body is None else self._create_schema(resource, body)
         obj = self.faker.generate(made, rng=rng, mode="response", fresh=True)
@@ -171,11 +217,39 @@ class _Records:
             name: str(obj[name]).casefold() for name in resource.unique if obj.get(name) is not None
         }
 
-    def _insert(
-        self, tenant: str, resource: Resource, records: list[Record], chosen: set[str]
+    def change(
+        self, tenant: str, resource: Resource, current: Record, body: Any, rng: random.Random,
+        *, merge: bool,
+    ) -> dict[str, Any]:  # fmt: skip
+        """``current`` changed by a client's body (merged into it, or replacing all the client
+        may set) and written back; 409 for a unique value another record has."""
+        sent = self._client_fields(resource, body)
+        if merge:
+            updated = _merge_patch(current.body, sent)
+        else:
+            updated = {k: v for k, v in current.body.items() if k in self._server_fields(resource)}
+            updated.update(sent)
+        for name in self._required(resource):
+            if name not in updated and name in current.body:
+                updated[name] = current.body[name]  # a required field cannot be removed
+        self._touch(resource, updated, created=False)
+        updated = self._valid(resource, updated, rng)
+        record = Record(current.id, updated, current.parent, self._unique_values(resource, updated))
+        try:
+            replaced = self.store.replace(tenant, resource.name, record)
+        except Conflict as conflict:
+            raise self._conflict(resource, conflict) from None
+        if not replaced:
+            raise not_found(resource, current.id)
+        return updated
+
+    def insert(
+        self, tenant: str, resource: Resource, records: list[Record], *, sent: list[Any]
     ) -> None:
-        """Insert all or nothing. A taken generated id is drawn again (a seeded rng repeats ids
-        for identical requests); a taken id the client chose, or a taken unique value, is a 409."""
+        """Insert all or nothing (``sent``: the bodies the records were made from). A taken
+        generated id is drawn again (a seeded rng repeats ids for identical requests); a taken
+        id the client chose, or a taken unique value, is a 409."""
+        chosen = self._chosen_ids(resource, sent)
         for _ in range(5):
             try:
                 self.store.insert(tenant, resource.name, records)

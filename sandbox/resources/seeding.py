@@ -8,8 +8,10 @@ from typing import Any
 
 from sandbox.generation.faker import stable_rng
 from sandbox.resources.inference import Resource
-from sandbox.resources.records import _Records
+from sandbox.resources.records import Records
 from sandbox.resources.shapes import TIMESTAMPS, UPDATED, norm
+from sandbox.spec.model import Spec
+from sandbox.spec.schemas import SchemaChecks
 from sandbox.state.protocols import Record
 
 
@@ -19,9 +21,12 @@ def _root(resource: Resource) -> Resource:
     return resource
 
 
-class _Seeding(_Records):
+class _Seeding:
     """A tenant's first records."""
 
+    spec: Spec
+    checks: SchemaChecks
+    records: Records
     resources: dict[str, Resource]
     seed: int | None
     seed_records: int
@@ -43,7 +48,7 @@ class _Seeding(_Records):
             for index in range(self.seed_records):
                 for attempt in range(5):
                     rng = self._seed_rng(resource.name, index, attempt)
-                    record = self._new_record(resource, None, rng, "")
+                    record = self.records.new(resource, None, rng, "")
                     self._seed_times(resource, record.body, rng)
                     keys = {(f, v) for f, v in record.unique.items()}
                     if not keys & taken:
@@ -58,7 +63,7 @@ class _Seeding(_Records):
             for parent_record in records.get(resource.parent.name, [])[:10]:
                 for index in range(2):
                     rng = self._seed_rng(resource.name, parent_record.id, index)
-                    children.append(self._new_record(resource, None, rng, parent_record.id))
+                    children.append(self.records.new(resource, None, rng, parent_record.id))
             records[resource.name] = children
         return records
 
