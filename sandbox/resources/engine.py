@@ -20,7 +20,7 @@ from sandbox.resources.inference import Binding, Resource, infer_resources
 from sandbox.resources.listing import Listing
 from sandbox.resources.presenting import Presenter
 from sandbox.resources.records import Records, not_found
-from sandbox.resources.seeding import _root, _Seeding
+from sandbox.resources.seeding import Seeder
 from sandbox.resources.shapes import Shapes
 from sandbox.spec.model import Spec
 from sandbox.spec.schemas import SchemaChecks
@@ -60,7 +60,7 @@ class Outcome:
     changed: list[dict[str, Any]] = field(default_factory=list)  # records written (events)
 
 
-class ResourceEngine(_Seeding):
+class ResourceEngine:
     def __init__(
         self, spec: Spec, store: RecordStore, faker: Any, checks: SchemaChecks, *,
         seed: int | None, seed_records: int,
@@ -73,17 +73,15 @@ class ResourceEngine(_Seeding):
         create when absent and shown only then."""
         self.spec = spec
         self.store = store
-        self.faker = faker
-        self.checks = checks
-        self.seed = seed
-        self.seed_records = seed_records
         self.resources, self.bindings = inferred or infer_resources(spec)
-        self.unseeded = unseeded
-        self.secret_fields = dict(secret_fields or {})
-        self.shapes = Shapes(spec, faker, checks)
+        secrets = dict(secret_fields or {})
+        shapes = Shapes(spec, faker, checks)
+        self.records = Records(store, shapes, secrets)
+        self.seeder = Seeder(
+            self.records, self.resources, seed=seed, seed_records=seed_records, unseeded=unseeded
+        )
+        self.presenter = Presenter(shapes, secrets)
         self.listing = Listing(spec)
-        self.presenter = Presenter(self.shapes, self.secret_fields)
-        self.records = Records(store, self.shapes, self.secret_fields)
 
     def binding(self, operation_id: str) -> Binding | None:
         return self.bindings.get(operation_id)
@@ -93,8 +91,7 @@ class ResourceEngine(_Seeding):
         """Seed the binding's resources the first time a tenant touches them (handle does it
         too, when not done yet). One resource family at a time: a spec of a hundred
         resources (DigitalOcean's) does not make anyone's first request wait for all."""
-        root = _root(binding.resource)
-        self.store.ensure_seeded(tenant, lambda: self._seed_family(root), scope=root.name)
+        self.seeder.ensure(tenant, binding.resource)
 
     def handle(self, binding: Binding, call: Call) -> Outcome:
         try:

@@ -10,8 +10,6 @@ from sandbox.generation.faker import stable_rng
 from sandbox.resources.inference import Resource
 from sandbox.resources.records import Records
 from sandbox.resources.shapes import TIMESTAMPS, UPDATED, norm
-from sandbox.spec.model import Spec
-from sandbox.spec.schemas import SchemaChecks
 from sandbox.state.protocols import Record
 
 
@@ -21,19 +19,23 @@ def _root(resource: Resource) -> Resource:
     return resource
 
 
-class _Seeding:
+class Seeder:
     """A tenant's first records."""
 
-    spec: Spec
-    checks: SchemaChecks
-    records: Records
-    resources: dict[str, Resource]
-    seed: int | None
-    seed_records: int
-    unseeded: frozenset[str]
+    def __init__(
+        self, records: Records, resources: dict[str, Resource], *, seed: int | None,
+        seed_records: int, unseeded: frozenset[str],
+    ) -> None:  # fmt: skip
+        self.records, self.resources, self.unseeded = records, resources, unseeded
+        self.seed, self.seed_records = seed, seed_records
+        self.spec, self.checks = records.spec, records.checks
 
-    # -- seeding ------------------------------------------------------------------------
-    def _seed_family(self, root: Resource) -> dict[str, list[Record]]:
+    def ensure(self, tenant: str, resource: Resource) -> None:
+        """Seed the family ``resource`` belongs to, unless the tenant has it already."""
+        root = _root(resource)
+        self.records.store.ensure_seeded(tenant, lambda: self.family(root), scope=root.name)
+
+    def family(self, root: Resource) -> dict[str, list[Record]]:
         """Records for ``root`` and every resource nested under it."""
         family = [r for r in self.resources.values() if _root(r) is root]
         records: dict[str, list[Record]] = {}
@@ -47,9 +49,9 @@ class _Seeding:
             taken: set[tuple[str, str]] = set()
             for index in range(self.seed_records):
                 for attempt in range(5):
-                    rng = self._seed_rng(resource.name, index, attempt)
+                    rng = self._rng(resource.name, index, attempt)
                     record = self.records.new(resource, None, rng, "")
-                    self._seed_times(resource, record.body, rng)
+                    self._times(resource, record.body, rng)
                     keys = {(f, v) for f, v in record.unique.items()}
                     if not keys & taken:
                         taken |= keys
@@ -62,17 +64,17 @@ class _Seeding:
             children = []
             for parent_record in records.get(resource.parent.name, [])[:10]:
                 for index in range(2):
-                    rng = self._seed_rng(resource.name, parent_record.id, index)
+                    rng = self._rng(resource.name, parent_record.id, index)
                     children.append(self.records.new(resource, None, rng, parent_record.id))
             records[resource.name] = children
         return records
 
-    def _seed_rng(self, *parts: object) -> random.Random:
+    def _rng(self, *parts: object) -> random.Random:
         if self.seed is None:
             return random.Random()
         return stable_rng("seed-data", self.seed, *parts)
 
-    def _seed_times(self, resource: Resource, obj: dict[str, Any], rng: random.Random) -> None:
+    def _times(self, resource: Resource, obj: dict[str, Any], rng: random.Random) -> None:
         """Seed records look lived-in: created in the past year, updated since."""
         properties = (resource.item_schema or {}).get("properties") or {}
         # anchored to today's midnight, so a seeded run gives the same records all day
