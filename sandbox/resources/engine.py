@@ -4,6 +4,12 @@ delete, list (page/limit, offset/limit, cursors; filters; sort) and bulk create.
 Stored objects are complete and valid against the resource's schema when written; responses
 present them through the operation's response schema (``writeOnly`` dropped, the object put
 in its slot of the envelope, pagination meta filled in by meaning).
+
+``ResourceEngine`` is what the app calls (``binding``, ``prepare``, ``handle``): it finds the
+addressed record and its parent, runs each action's writes in the caller's transaction, and
+leaves the rest to its parts: ``Records`` makes and writes records (records.py), ``Seeder`` a
+tenant's first ones (seeding.py), ``Listing`` reads list requests (listing.py) and
+``Presenter`` turns records into the answer (presenting.py).
 """
 
 from __future__ import annotations
@@ -61,6 +67,8 @@ class Outcome:
 
 
 class ResourceEngine:
+    """The stored answer to each operation bound to a resource (see the module docstring)."""
+
     def __init__(
         self, spec: Spec, store: RecordStore, faker: Any, checks: SchemaChecks, *,
         seed: int | None, seed_records: int,

@@ -1,4 +1,11 @@
-"""Reading a list request: which query parameters page, sort and filter, and cursors."""
+"""Reading a list request.
+
+Which of an operation's query parameters page (page, limit, offset, cursor), sort and filter
+is worked out from their names, once per operation; ``Listing.read`` turns a request's values
+into the store's ``ListQuery``, and ``PageAsked.facts`` works out the page facts and the next
+cursor once the store has answered. A cursor is an opaque offset (``cur_`` and base64), or the
+last record's id where the parameter is named ``starting_after`` or ``after``.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,12 @@
-"""Stored records as an operation answers with them: envelopes, page facts, projection."""
+"""Stored records as an operation answers with them.
+
+A stored record is complete; the answer is what the operation's response schema asks for:
+``writeOnly`` and secret fields left out, the record fitted to the response's own item schema
+where it is not the resource's, put in its slot of the envelope with the envelope's other
+fields generated, and for a list the real page facts (total, pages, next cursor) wherever the
+envelope has a field that means one. What the spec says of each operation's envelope is read
+once, never per request.
+"""
 
 from __future__ import annotations
 

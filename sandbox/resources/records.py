@@ -1,4 +1,11 @@
-"""Making records (from a client's body or from nothing) and writing them to the store."""
+"""Making records and writing them to the store.
+
+A client's create becomes a complete record, valid against the item schema: what the client
+sent, the request schema's defaults for what it left out, and generated values for only what
+the server would set (the id, timestamps, ``readOnly`` and required fields). Replace and
+update change a stored record the same way. Writes go through ``Records`` so that a taken
+generated id is drawn again, and a taken id the client chose or a taken unique value is a 409.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,10 @@
-"""A tenant's first records: made the first time the tenant touches a resource family."""
+"""A tenant's first records.
+
+The first time a tenant touches a resource family (a resource and those nested under it),
+``Seeder`` makes ``seed_records`` records of each top-level resource and two of each nested
+one for each of the first ten parents, created and updated at times in the past year. With a
+seed they are the same records on every run of the day; resources in ``unseeded`` start empty.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,11 @@
-"""What a resource's item schema says about its fields, read once per resource, and fitting
-an object to a schema: the readings that making records and presenting them share.
+"""What a resource's item schema says about its fields, and fitting objects to schemas.
+
+Making a record and presenting one ask the same questions of the item schema: which fields
+the server sets (the id, ``readOnly`` fields, timestamps), which are never shown
+(``writeOnly``), which have defaults, whether the schema is plain enough to cut down.
+``Shapes.of`` answers them once per resource (the spec is read on first use, never per
+request); ``Shapes.fit`` keeps what of an object matches a schema and generates the rest, so
+stored records stay valid and a record shown through another schema fits it.
 """
 
 from __future__ import annotations
