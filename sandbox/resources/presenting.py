@@ -59,9 +59,6 @@ class PageFacts:
     has_more: bool = False
     next_cursor: str | None = None
 
-    def value_for(self, key: str) -> Any:
-        return self.table().get(key)
-
     def table(self) -> dict[str, Any]:
         pages = math.ceil(self.total / self.limit) if self.limit else 0
         return {
