@@ -1,0 +1,1 @@
+"""Stateful resources: found in a spec, their records made, stored and presented."""

@@ -1,0 +1,172 @@
+"""Reading a list request.
+
+Which of an operation's query parameters page (page, limit, offset, cursor), sort and filter
+is worked out from their names, once per operation; ``Listing.read`` turns a request's values
+into the store's ``ListQuery``, and ``PageAsked.facts`` works out the page facts and the next
+cursor once the store has answered. A cursor is an opaque offset (``cur_`` and base64), or the
+last record's id where the parameter is named ``starting_after`` or ``after``.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sandbox.resources.inference import Binding, Resource
+from sandbox.resources.presenting import PageFacts
+from sandbox.resources.shapes import is_number, norm
+from sandbox.spec.model import Spec
+from sandbox.spec.schemas import schema_types
+from sandbox.state.protocols import ListQuery
+
+_PAGE = {"page", "pagenumber", "pageno"}
+_LIMIT = {"limit", "perpage", "pagesize", "size", "count", "maxresults"}
+_OFFSET = {"offset", "skip", "start"}
+_AFTER = {"startingafter", "after", "cursor", "pagetoken", "nextcursor", "continuationtoken"}
+_SORT = {"sort", "sortby", "orderby", "order"}
+
+_MAX_OFFSET = 2**62  # SQLite integers are 64-bit
+
+
+@dataclass(frozen=True)
+class _ListPlan:
+    names: list[str]
+    defaults: dict[str, Any]
+    limit: str | None
+    page: str | None
+    offset: str | None
+    after: str | None
+    sort: str | None
+    filters: dict[str, set[str]]
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _cast_filter(raw: Any, kinds: set[str]) -> Any:
+    text = str(raw)
+    if "boolean" in kinds and text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    if "integer" in kinds and re.fullmatch(r"-?\d+", text):
+        return int(text)
+    if "number" in kinds and re.fullmatch(r"-?\d+(\.\d+)?", text):
+        return float(text)
+    return text
+
+
+def _encode_cursor(offset: int) -> str:
+    return "cur_" + base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int | None:
+    if not cursor.startswith("cur_"):
+        return None
+    text = cursor[4:]
+    try:
+        decoded = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return int(decoded[2:]) if decoded.startswith("o:") and is_number(decoded[2:]) else None
+
+
+@dataclass
+class PageAsked:
+    """A list request read: the store's query, and what the page facts need from it."""
+
+    query: ListQuery
+    page: int
+    limit: int
+    after_name: str | None  # the parameter that names where the page starts, if any
+
+    def facts(
+        self, presented: list[dict[str, Any]], total: int, start: int, id_field: str
+    ) -> PageFacts:
+        """The page's facts, once the store has answered ``total`` records from ``start``."""
+        facts = PageFacts(
+            page=self.page, limit=self.limit, total=total, offset=start, count=len(presented)
+        )
+        facts.has_more = start + len(presented) < total
+        if facts.has_more and presented:
+            after_name = self.after_name
+            by_id = after_name is not None and norm(after_name) in ("startingafter", "after")
+            last_id = str(presented[-1].get(id_field))
+            facts.next_cursor = last_id if by_id else _encode_cursor(start + len(presented))
+        return facts
+
+
+class Listing:
+    """Reading a list request."""
+
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        self._list_plans: dict[str, _ListPlan] = {}  # read from the spec on first use
+
+    def read(self, binding: Binding, args: Any, parent: str) -> PageAsked:
+        """The store query for a list request's page, filters and sort (``args``: its query)."""
+        resource = binding.resource
+        plan = self._list_plan(binding)
+        value_of = {n: args.get(n, plan.defaults.get(n)) for n in plan.names}
+        limit = max(1, _int(value_of.get(plan.limit), 20)) if plan.limit else 20
+        page = max(1, _int(value_of.get(plan.page), 1)) if plan.page else 1
+        offset = max(0, _int(value_of.get(plan.offset), 0)) if plan.offset else (page - 1) * limit
+        after_name = plan.after
+        after = args.get(after_name) if after_name else None
+        query = ListQuery(parent=parent, offset=min(offset, _MAX_OFFSET), limit=min(limit, 10_000))
+        if after:
+            decoded = _decode_cursor(after)
+            if decoded is not None:
+                query.offset = min(decoded, _MAX_OFFSET)
+            else:
+                query.after_id = after
+        query.filters = {
+            name: _cast_filter(args.get(name), kinds)
+            for name, kinds in plan.filters.items()
+            if name in args
+        }
+        if plan.sort and args.get(plan.sort):
+            query.sort = self._sort(resource, str(args.get(plan.sort)))
+        return PageAsked(query, page, limit, after_name)
+
+    def _list_plan(self, binding: Binding) -> _ListPlan:
+        """Which query parameters page, sort and filter a list: read from the spec once."""
+        plan = self._list_plans.get(binding.operation.operation_id)
+        if plan is not None:
+            return plan
+        query = [p for p in binding.operation.parameters if p.location == "query"]
+        names = {p.name: norm(p.name) for p in query}
+
+        def named(kinds: set[str]) -> str | None:
+            return next((n for n, k in names.items() if k in kinds), None)
+
+        properties = (binding.resource.item_schema or {}).get("properties") or {}
+        reserved = _PAGE | _LIMIT | _OFFSET | _AFTER | _SORT
+        plan = _ListPlan(
+            names=list(names),
+            defaults={p.name: self.spec.deref(p.schema).get("default") for p in query},
+            limit=named(_LIMIT), page=named(_PAGE), offset=named(_OFFSET),
+            after=named(_AFTER), sort=named(_SORT),
+            filters={
+                name: schema_types(self.spec.deref(properties[name]))
+                for name, key in names.items()
+                if key not in reserved and name in properties
+            },
+        )  # fmt: skip
+        self._list_plans[binding.operation.operation_id] = plan
+        return plan
+
+    def _sort(self, resource: Resource, text: str) -> list[tuple[str, bool]]:
+        properties = (resource.item_schema or {}).get("properties") or {}
+        order: list[tuple[str, bool]] = []
+        for part in text.split(","):
+            part = part.strip()
+            descending = part.startswith("-") or part.lower().endswith((":desc", " desc"))
+            name = re.sub(r"^[-+]|[: ](asc|desc)$", "", part, flags=re.I)
+            if name in properties:
+                order.append((name, descending))
+        return order

@@ -1,0 +1,229 @@
+"""Stored records as an operation answers with them.
+
+A stored record is complete; the answer is what the operation's response schema asks for:
+``writeOnly`` and secret fields left out, the record fitted to the response's own item schema
+where it is not the resource's, put in its slot of the envelope with the envelope's other
+fields generated, and for a list the real page facts (total, pages, next cursor) wherever the
+envelope has a field that means one. What the spec says of each operation's envelope is read
+once, never per request.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sandbox.resources.inference import Binding, Resource
+from sandbox.resources.shapes import Shapes, norm
+from sandbox.spec.schemas import merged
+
+
+def _is_meta(name: str) -> bool:
+    return norm(name) in {"meta", "pagination", "paging", "hasmore", "nextcursor", "total",
+                          "totalcount", "page", "links"}  # fmt: skip
+
+
+class _LazyMeta:
+    """A nested envelope's meta plan, worked out the first time a response has that field
+    (a recursive schema would otherwise be walked to the depth limit up front)."""
+
+    __slots__ = ("_depth", "_plan", "_presenter", "_schema")
+
+    def __init__(self, presenter: Presenter, schema: Any, depth: int) -> None:
+        self._presenter, self._schema, self._depth = presenter, schema, depth
+        self._plan: list[tuple[str, str, Any, bool, Any]] | None = None
+
+    @property
+    def plan(self) -> list[tuple[str, str, Any, bool, Any]]:
+        if self._plan is None:
+            self._plan = self._presenter._meta_plan(self._schema, self._depth)
+        return self._plan
+
+
+@dataclass(frozen=True)
+class _AnswerPlan:
+    compose: list[tuple[str, bool, Any]]
+    meta: list[tuple[str, str, Any, bool, Any]]
+
+
+@dataclass
+class PageFacts:
+    page: int
+    limit: int
+    total: int
+    count: int
+    offset: int = 0
+    has_more: bool = False
+    next_cursor: str | None = None
+
+    def table(self) -> dict[str, Any]:
+        pages = math.ceil(self.total / self.limit) if self.limit else 0
+        return {
+            "page": self.page, "pagenumber": self.page, "currentpage": self.page,
+            "limit": self.limit, "perpage": self.limit, "pagesize": self.limit,
+            "total": self.total, "totalcount": self.total, "totalitems": self.total,
+            "totalresults": self.total, "totalrecords": self.total,
+            "totalpages": pages, "pagecount": pages, "pages": pages,
+            "hasmore": self.has_more, "hasnext": self.has_more, "hasnextpage": self.has_more,
+            "nextcursor": self.next_cursor, "offset": self.offset, "count": self.count,
+        }  # fmt: skip
+
+
+class Presenter:
+    """Stored records as the operation answers with them."""
+
+    def __init__(
+        self, shapes: Shapes, secret_fields: Mapping[str, tuple[str, Callable[[], str]]]
+    ) -> None:
+        self.shapes, self.secret_fields = shapes, secret_fields
+        self.spec, self.faker, self.checks = shapes.spec, shapes.faker, shapes.checks
+        # read from the spec on first use, never per request (see _answer_plan, _shown_schema)
+        self._answers: dict[str, tuple[Binding, _AnswerPlan]] = {}
+        self._shown: dict[tuple[str, bool], Any] = {}
+
+    def present(
+        self, resource: Resource, stored: dict[str, Any], *, reveal: bool = False,
+        fresh: bool = False,
+    ) -> dict[str, Any]:  # fmt: skip
+        """The stored object as clients see it (writeOnly and secret fields left out); a
+        copy, unless ``fresh`` says nobody else holds ``stored`` and nothing is hidden."""
+        hidden = self.shapes.of(resource).hidden
+        secret = self.secret_fields.get(resource.name)
+        if secret is not None and not reveal:
+            hidden = hidden | {secret[0]}
+        if not hidden:
+            return stored if fresh else dict(stored)
+        return {k: v for k, v in stored.items() if k not in hidden}
+
+    def one(
+        self, binding: Binding, stored: dict[str, Any], rng: random.Random, *,
+        reveal: bool = False,
+    ) -> Any:  # fmt: skip
+        """One stored record as the operation answers with it."""
+        return self.envelope(binding, self.present(binding.resource, stored, reveal=reveal), rng)
+
+    def envelope(
+        self, binding: Binding, value: Any, rng: random.Random, *, total: int | None = None,
+        facts: PageFacts | None = None,
+    ) -> Any:  # fmt: skip
+        shown = self._shown_schema(binding, isinstance(value, list))
+        if shown is not None:
+            if isinstance(value, list):
+                value = [self.shapes.fit(shown, item, rng) for item in value]
+            else:
+                value = self.shapes.fit(shown, value, rng)
+        if not binding.slot:
+            return value
+        plan = self._answer_plan(binding)
+        envelope = self._compose(plan.compose, value, rng)
+        if facts is None:
+            facts = PageFacts(page=1, limit=max(1, total or 1), total=total or 0, count=total or 0)
+        if isinstance(value, list):
+            self._fill_meta(plan.meta, envelope, facts)
+        return envelope
+
+    def _answer_plan(self, binding: Binding) -> _AnswerPlan:
+        """The binding's envelope and page fields, read once."""
+        key = binding.operation.operation_id
+        cached = self._answers.get(key)
+        if cached is not None and cached[0] is binding:
+            return cached[1]
+        schema = self._response_schema(binding)
+        plan = _AnswerPlan(
+            compose=self._compose_plan(schema, binding.slot) if binding.slot else [],
+            meta=self._meta_plan(schema, 0),
+        )
+        self._answers[key] = (binding, plan)
+        return plan
+
+    def _response_schema(self, binding: Binding) -> Any:
+        operation = binding.operation
+        for status in operation.success_statuses or [200]:
+            found = operation.response_for(status)
+            if found:
+                for media_type, media in ((found[1] or {}).get("content") or {}).items():
+                    if isinstance(media, dict) and "json" in media_type:
+                        return media.get("schema")
+        return None
+
+    def _compose_plan(self, schema: Any, slot: list[str]) -> list[tuple[str, bool, Any]]:
+        """The envelope's fields in order: (name, False, schema) for a sibling to generate,
+        (name, True, inner plan or None) for the step towards the slot (None: the value)."""
+        shape = merged(self.spec.deref, schema) or {}
+        properties = shape.get("properties") or {}
+        required = set(shape.get("required") or [])
+        plan: list[tuple[str, bool, Any]] = []
+        for name, prop in properties.items():
+            if name == slot[0]:
+                plan.append((name, True, self._compose_plan(prop, slot[1:]) if slot[1:] else None))
+            elif name in required or _is_meta(name):
+                plan.append((name, False, prop))
+        return plan
+
+    def _compose(self, plan: list[tuple[str, bool, Any]], value: Any, rng: random.Random) -> Any:
+        """The envelope around ``value``: siblings generated, the slot filled with ours."""
+        envelope: dict[str, Any] = {}
+        for name, is_slot, payload in plan:
+            if is_slot:
+                envelope[name] = value if payload is None else self._compose(payload, value, rng)
+            else:
+                # fresh: a spec example here (a fixed requestId, say) would repeat on every call
+                envelope[name] = self.faker.generate(
+                    payload, rng=rng, name=name, mode="response", fresh=True
+                )
+        return envelope
+
+    def _meta_plan(self, schema: Any, depth: int) -> list[tuple[str, str, Any, bool, Any]]:
+        """The envelope's fields that may mean a page fact: (name, normalized name, schema,
+        required, nested plan), three levels deep."""
+        if depth > 2:
+            return []
+        shape = merged(self.spec.deref, schema) or {}
+        required = set(shape.get("required") or [])
+        plan = []
+        for name, prop in (shape.get("properties") or {}).items():
+            prop = self.spec.deref(prop)
+            plan.append(
+                (name, norm(name), prop, name in required, _LazyMeta(self, prop, depth + 1))
+            )
+        return plan
+
+    def _fill_meta(
+        self, plan: list[tuple[str, str, Any, bool, Any]], node: Any, facts: PageFacts
+    ) -> None:
+        """Put the real page facts wherever the envelope has a field that means one."""
+        if not isinstance(node, dict):
+            return
+        values = facts.table()
+        for name, key, prop, required, nested in plan:
+            wanted = values.get(key)
+            if wanted is not None and isinstance(prop, dict) and self.checks.is_valid(prop, wanted):
+                node[name] = wanted
+            elif key == "nextcursor" and name in node and facts.next_cursor is None:
+                if self.checks.is_valid(prop, None):
+                    node[name] = None
+                elif not required:
+                    del node[name]
+            elif isinstance(node.get(name), dict):
+                self._fill_meta(nested.plan, node[name], facts)
+
+    def _shown_schema(self, binding: Binding, many: bool) -> Any:
+        """The schema this response gives a record where it is not the resource's own (one
+        path listing another shape of the same records, as Spotify's and Twilio's do), or
+        None where they agree. Worked out once per operation."""
+        key = (binding.operation.operation_id, many)
+        if key not in self._shown:
+            schema = self._response_schema(binding)
+            for name in binding.slot:
+                shape = merged(self.spec.deref, schema) or {}
+                schema = (shape.get("properties") or {}).get(name)
+            if many:
+                schema = (merged(self.spec.deref, schema) or {}).get("items")
+            schema = self.spec.deref(schema)
+            own = binding.resource.item_schema
+            same = not isinstance(schema, dict) or schema is own or schema == own
+            self._shown[key] = None if same else schema
+        return self._shown[key]

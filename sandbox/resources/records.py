@@ -1,0 +1,282 @@
+"""Making records and writing them to the store.
+
+A client's create becomes a complete record, valid against the item schema: what the client
+sent, the request schema's defaults for what it left out, and generated values for only what
+the server would set (the id, timestamps, ``readOnly`` and required fields). Replace and
+update change a stored record the same way. Writes go through ``Records`` so that a taken
+generated id is drawn again, and a taken id the client chose or a taken unique value is a 409.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sandbox.errors import ApiError, Conflict
+from sandbox.resources.inference import Binding, Resource
+from sandbox.resources.shapes import Shapes, is_number
+from sandbox.spec.schemas import schema_types
+from sandbox.state.protocols import Record, RecordStore
+
+
+def _now_text() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _typed_like(example: Any, text: str) -> Any:
+    return int(text) if isinstance(example, int) and is_number(text.lstrip("-")) else text
+
+
+def _merge_patch(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """RFC 7396 JSON Merge Patch."""
+    result = dict(target)
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        elif isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = _merge_patch(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+def not_found(resource: Resource, record_id: str) -> ApiError:
+    return ApiError(404, "NOT_FOUND", f"No {resource.singular} with id {record_id!r}.")
+
+
+class Records:
+    """Making records and writing them to the store."""
+
+    def __init__(
+        self, store: RecordStore, shapes: Shapes,
+        secret_fields: Mapping[str, tuple[str, Callable[[], str]]],
+    ) -> None:  # fmt: skip
+        self.store, self.shapes, self.secret_fields = store, shapes, secret_fields
+        self.spec, self.faker, self.checks = shapes.spec, shapes.faker, shapes.checks
+        # read from the spec on first use, never per request (see _request_defaults)
+        self._defaults: dict[str, tuple[Binding, list[tuple[str, Any]]]] = {}
+        self._create_schemas: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+
+    def requested(self, binding: Binding, body: Any, rng: random.Random, parent: str) -> Record:
+        """The record a client's create asks for: what it sent, the request schema's defaults
+        for what it left out, and what the server sets (a secret too, where the resource has
+        one and the client sent none)."""
+        resource = binding.resource
+        record = self.new(resource, self._with_defaults(binding, body), rng, parent)
+        secret = self.secret_fields.get(resource.name)
+        if secret is not None and not (isinstance(body, dict) and body.get(secret[0])):
+            record.body[secret[0]] = secret[1]()
+        return record
+
+    def _with_defaults(self, binding: Binding, body: Any) -> Any:
+        """The request schema's defaults for fields the client left out (``active: true``
+        on a webhook), as a server that applies its own schema would."""
+        if not isinstance(body, dict):
+            return body
+        filled = dict(body)
+        for name, default in self._request_defaults(binding):
+            if name not in filled:
+                filled[name] = copy.deepcopy(default)
+        return filled
+
+    def _request_defaults(self, binding: Binding) -> list[tuple[str, Any]]:
+        """The request body schema's declared defaults, read once per operation."""
+        key = binding.operation.operation_id
+        cached = self._defaults.get(key)
+        if cached is not None and cached[0] is binding:
+            return cached[1]
+        content = ((binding.operation.request_body or {}).get("content")) or {}
+        media = next((m for name, m in content.items() if "json" in name), None) or {}
+        body_schema = self.spec.deref(media.get("schema") or {})
+        defaults = []
+        if isinstance(body_schema, dict):
+            for name, prop in (body_schema.get("properties") or {}).items():
+                prop = self.spec.deref(prop)
+                if isinstance(prop, dict) and "default" in prop:
+                    defaults.append((name, prop["default"]))
+        self._defaults[key] = (binding, defaults)
+        return defaults
+
+    def new(self, resource: Resource, body: Any, rng: random.Random, parent: str) -> Record:
+        """A complete record, valid against the item schema: the client's fields (none for a
+        seed record), and generated values for the rest."""
+        schema = resource.item_schema or {}
+        made = schema if body is None else self._create_schema(resource, body)
+        obj = self.faker.generate(made, rng=rng, mode="response", fresh=True)
+        if not isinstance(obj, dict):
+            obj = {}
+        if body is not None:  # a client's create: invent only what the server would set
+            obj = self._server_side(resource, obj)
+        obj.update(self._client_fields(resource, body))
+        chosen = self._client_id(resource, body)
+        obj[resource.id_field] = self._new_id(resource, rng) if chosen is None else chosen
+        if (
+            parent
+            and resource.parent_param
+            and resource.parent_param in (schema.get("properties") or {})
+        ):
+            obj[resource.parent_param] = parent
+        self._touch(resource, obj, created=True)
+        obj = self._valid(resource, obj, rng)
+        return Record(str(obj[resource.id_field]), obj, parent, self._unique_values(resource, obj))
+
+    def _create_schema(self, resource: Resource, body: Any) -> Any:
+        """What to generate for a client's create: the item schema cut down to the fields
+        the server keeps and the client did not send (the id is drawn on its own), so no
+        time goes into values thrown away. Only for plain object schemas; anything with
+        composition or object-wide rules is generated whole and cut afterwards."""
+        schema = resource.item_schema or {}
+        shape = self.shapes.of(resource)
+        if not shape.plain:
+            return schema
+        sent = frozenset(self._client_fields(resource, body)) if isinstance(body, dict) else None
+        # timestamps that _touch will set to now: no use drawing a value for them either
+        now = _now_text()
+        stamped = frozenset(
+            name for name, prop, _ in shape.stamps if self.checks.is_valid(prop, now)
+        )
+        cached = self._create_schemas.get((resource.name, sent, stamped))
+        if cached is not None and cached[0] is schema:
+            return cached[1]
+        skip = (sent or frozenset()) | {resource.id_field} | stamped
+        keep = [n for n in shape.kept_on_create if n not in skip]
+        properties = schema.get("properties") or {}
+        cut = {k: v for k, v in schema.items() if k not in ("properties", "required")}
+        cut["properties"] = {n: p for n, p in properties.items() if n in keep}
+        cut["required"] = [n for n in schema.get("required") or [] if n in keep]
+        if len(self._create_schemas) > 256:
+            self._create_schemas.clear()
+        self._create_schemas[(resource.name, sent, stamped)] = (schema, cut)
+        return cut
+
+    def _new_id(self, resource: Resource, rng: random.Random) -> Any:
+        schema = self.spec.deref(resource.id_schema)
+        kinds = schema_types(schema)
+        if "integer" in kinds and "string" not in kinds:
+            return rng.randrange(1, 2**31)
+        if schema.get("pattern") or schema.get("format") == "uuid":
+            return self.faker.generate(schema, rng=rng, name=resource.id_field, fresh=True)
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+        return (resource.id_prefix or "") + "".join(rng.choice(alphabet) for _ in range(14))
+
+    def _server_side(self, resource: Resource, generated: dict[str, Any]) -> dict[str, Any]:
+        """What a real server adds to a created object: ids, timestamps and other readOnly
+        fields, declared defaults, and required fields (so the stored object stays valid).
+        Optional fields the client left out stay out."""
+        shape = self.shapes.of(resource)
+        keep = shape.kept_on_create
+        obj = {k: v for k, v in generated.items() if k in keep}
+        for name, default in shape.defaults:
+            if name not in obj:
+                obj[name] = copy.deepcopy(default)
+        return obj
+
+    def _client_id(self, resource: Resource, body: Any) -> Any:
+        """The id the client chose, where the schema lets it choose (the id is not readOnly):
+        a petstore-style API takes the pet's id from the request body."""
+        if not isinstance(body, dict) or resource.id_field not in body:
+            return None
+        value = body[resource.id_field]
+        if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
+            return None
+        prop = self.shapes.of(resource).properties.get(resource.id_field)
+        if not isinstance(prop, dict) or prop.get("readOnly"):
+            return None
+        return value
+
+    def _chosen_ids(self, resource: Resource, bodies: list[Any]) -> set[str]:
+        return {str(v) for v in (self._client_id(resource, b) for b in bodies) if v is not None}
+
+    def _client_fields(self, resource: Resource, body: Any) -> dict[str, Any]:
+        if not isinstance(body, dict):
+            return {}
+        server = self._server_fields(resource)
+        return {k: v for k, v in body.items() if k not in server}
+
+    def _server_fields(self, resource: Resource) -> frozenset[str]:
+        return self.shapes.of(resource).server
+
+    def _required(self, resource: Resource) -> list[str]:
+        return list((resource.item_schema or {}).get("required") or [])
+
+    def _touch(self, resource: Resource, obj: dict[str, Any], *, created: bool) -> None:
+        stamps = self.shapes.of(resource).stamps
+        if not stamps:
+            return
+        now = _now_text()
+        for name, prop, updated in stamps:
+            if (created or updated) and self.checks.is_valid(prop, now):
+                obj[name] = now
+
+    def _valid(self, resource: Resource, obj: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+        """Keep what fits the schema; regenerate what does not (stored objects stay valid).
+        A record is found by its id, so the id is kept even when nothing else could be."""
+        fixed = self.shapes.fit(resource.item_schema or {}, obj, rng)
+        if resource.id_field in obj:
+            fixed[resource.id_field] = obj[resource.id_field]
+        return fixed
+
+    def _unique_values(self, resource: Resource, obj: dict[str, Any]) -> dict[str, str]:
+        return {
+            name: str(obj[name]).casefold() for name in resource.unique if obj.get(name) is not None
+        }
+
+    def change(
+        self, tenant: str, resource: Resource, current: Record, body: Any, rng: random.Random,
+        *, merge: bool,
+    ) -> dict[str, Any]:  # fmt: skip
+        """``current`` changed by a client's body (merged into it, or replacing all the client
+        may set) and written back; 409 for a unique value another record has."""
+        sent = self._client_fields(resource, body)
+        if merge:
+            updated = _merge_patch(current.body, sent)
+        else:
+            updated = {k: v for k, v in current.body.items() if k in self._server_fields(resource)}
+            updated.update(sent)
+        for name in self._required(resource):
+            if name not in updated and name in current.body:
+                updated[name] = current.body[name]  # a required field cannot be removed
+        self._touch(resource, updated, created=False)
+        updated = self._valid(resource, updated, rng)
+        record = Record(current.id, updated, current.parent, self._unique_values(resource, updated))
+        try:
+            replaced = self.store.replace(tenant, resource.name, record)
+        except Conflict as conflict:
+            raise self._conflict(resource, conflict) from None
+        if not replaced:
+            raise not_found(resource, current.id)
+        return updated
+
+    def insert(
+        self, tenant: str, resource: Resource, records: list[Record], *, sent: list[Any]
+    ) -> None:
+        """Insert all or nothing (``sent``: the bodies the records were made from). A taken
+        generated id is drawn again (a seeded rng repeats ids for identical requests); a taken
+        id the client chose, or a taken unique value, is a 409."""
+        chosen = self._chosen_ids(resource, sent)
+        for _ in range(5):
+            try:
+                self.store.insert(tenant, resource.name, records)
+                return
+            except Conflict as conflict:
+                if conflict.field != "id" or conflict.value in chosen:
+                    raise self._conflict(resource, conflict) from None
+                fresh = random.Random()  # the whole batch: a repeated request repeats them all
+                for record in records:
+                    if record.id in chosen:
+                        continue
+                    record.id = str(self._new_id(resource, fresh))
+                    old = record.body[resource.id_field]
+                    record.body[resource.id_field] = _typed_like(old, record.id)
+        raise ApiError(503, "ID_SPACE_EXHAUSTED", "No free id was found; retry the request.")
+
+    def _conflict(self, resource: Resource, conflict: Conflict) -> ApiError:
+        return ApiError(
+            409, "CONFLICT",
+            f"A {resource.singular} with {conflict.field} {conflict.value!r} already exists "
+            f"({conflict.existing_id}).",
+            details=[{"field": conflict.field, "message": "is already taken"}],
+        )  # fmt: skip
