@@ -114,12 +114,19 @@ class WebhookWatch:
         reader = facts.item_read(operation.path)
         if reader is None or subscription_id is None:
             return True
-        path = reader.path.rsplit("/", 1)[0] + f"/{subscription_id}"
-        if target.request("GET", path).status != 404 or self.renewals >= 3:
+        if not self._gone(target, reader.path, subscription_id) or self.renewals >= 3:
             return True  # three renewals that never deliver: the server drops them
         self.renewals += 1
         _subscribe(facts, target, operation, self)
-        return False
+        # one the server cannot read back even now was never kept: not the run's doing
+        return self._gone(target, reader.path, self.subscribed[3])
+
+    @staticmethod
+    def _gone(target: Target, item_template: str, subscription_id: Any) -> bool:
+        if subscription_id is None:
+            return False
+        path = item_template.rsplit("/", 1)[0] + f"/{subscription_id}"
+        return target.request("GET", path).status == 404
 
     def expected_event(self, collection_path: str) -> str | None:
         """The declared ``<singular>.created`` event for a collection, if the spec has one."""
