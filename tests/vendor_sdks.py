@@ -119,6 +119,22 @@ def kept(
         same(read(got, name), value, f"{what} -> {name}")
 
 
+def remember(
+    shared: Shared,
+    name: str,
+    got: Any,
+    sent: dict[str, Any],
+    what: str,
+    id_field: str = "id",
+    read: Callable[[Any, str], Any] = getattr,
+) -> None:
+    """A create's answer: it has an id, keeps what was sent; later calls find the id as ``name``."""
+    ident = getattr(got, id_field, None)
+    check(ident, f"{what} gave no {id_field}")
+    kept(got, sent, what, read)
+    shared[name] = ident
+
+
 def needs(shared: Shared, name: str) -> Any:
     """A value an earlier call left, or a failure saying which call did not leave it."""
     if name not in shared:
@@ -290,10 +306,7 @@ STORE = {"name": "Harness notes", "metadata": {"team": "sdk"}}
 
 
 def openai_vector_store_create(client: Any, shared: Shared) -> None:
-    created = client.vector_stores.create(**STORE)
-    check(created.id, "vector_stores.create gave no id")
-    kept(created, STORE, "vector_stores.create")
-    shared["store"] = created.id
+    remember(shared, "store", client.vector_stores.create(**STORE), STORE, "vector_stores.create")
 
 
 def openai_vector_store_retrieve(client: Any, shared: Shared) -> None:
@@ -465,9 +478,7 @@ def twilio_account_fetch(client: Any, shared: Shared) -> None:
 
 def twilio_message_create(client: Any, shared: Shared) -> None:
     message = client.messages.create(**MESSAGE)
-    check(message.sid, "messages.create gave no sid")
-    kept(message, MESSAGE, "messages.create")
-    shared["message"] = message.sid
+    remember(shared, "message", message, MESSAGE, "messages.create", id_field="sid")
 
 
 def twilio_message_fetch(client: Any, shared: Shared) -> None:
@@ -525,9 +536,7 @@ NUMBER = {"phone_number": "+15005550006", "friendly_name": "Harness line"}
 
 def twilio_number_create(client: Any, shared: Shared) -> None:
     number = client.incoming_phone_numbers.create(**NUMBER)
-    check(number.sid, "incoming_phone_numbers.create gave no sid")
-    kept(number, NUMBER, "incoming_phone_numbers.create")
-    shared["number"] = number.sid
+    remember(shared, "number", number, NUMBER, "incoming_phone_numbers.create", id_field="sid")
 
 
 def twilio_number_update(client: Any, shared: Shared) -> None:
@@ -752,22 +761,24 @@ def plain(value: Any) -> Any:
     return value.to_dict() if hasattr(value, "to_dict") else value
 
 
+def stripe_field(got: Any, name: str) -> Any:
+    return plain(got[name])
+
+
 CUSTOMER = {"email": "ada@example.com", "name": "Ada Lovelace", "metadata": {"plan": "gold"}}
 
 
 def stripe_customer_create(client: Any, shared: Shared) -> None:
     customer = client.v1.customers.create(params=CUSTOMER)
-    check(customer.id, "customers.create gave no id")
     same(customer.object, "customer", "customers.create -> object")
-    kept(customer, CUSTOMER, "customers.create", read=lambda obj, name: plain(obj[name]))
-    shared["customer"] = customer.id
+    remember(shared, "customer", customer, CUSTOMER, "customers.create", read=stripe_field)
 
 
 def stripe_customer_retrieve(client: Any, shared: Shared) -> None:
     ident = needs(shared, "customer")
     customer = client.v1.customers.retrieve(ident)
     same(customer.id, ident, "customers.retrieve(id).id")
-    kept(customer, CUSTOMER, "customers.retrieve", read=lambda obj, name: plain(obj[name]))
+    kept(customer, CUSTOMER, "customers.retrieve", read=stripe_field)
 
 
 def stripe_customer_expand(client: Any, shared: Shared) -> None:
