@@ -23,16 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(1, str(ROOT))  # for tests.corpus
 
-from tests.corpus import CorpusMissing, corpus_dir  # noqa: E402
-
-
-def rows(corpus: Path) -> list[str]:
-    found = []
-    for index in ("INDEX.tsv", "INDEX-added.tsv"):
-        path = corpus / index
-        if path.exists():
-            found += [line.split("\t")[0] for line in path.read_text().splitlines()[1:] if line]
-    return found
+from tests.corpus import CorpusMissing, corpus_dir, listed_specs  # noqa: E402
 
 
 def run_one(relative: str, args: argparse.Namespace, out: Path) -> dict[str, object]:
@@ -83,7 +74,7 @@ def main() -> None:
         sys.exit(f"contracts_corpus_specs: {missing}")
     results = []
     with tempfile.TemporaryDirectory(prefix="contracts-corpus-") as tmp:
-        for number, relative in enumerate(rows(args.corpus)):
+        for number, relative in enumerate(listed_specs(args.corpus)):
             if args.only and args.only not in relative:
                 continue
             result = run_one(relative, args, Path(tmp) / f"{number}.json")

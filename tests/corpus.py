@@ -52,3 +52,14 @@ def corpus_dir() -> Path:
     if not (corpus / "INDEX.tsv").is_file():
         raise CorpusMissing(f"the corpus archive {ARCHIVE} has no {TOP}/INDEX.tsv. {FIX}")
     return corpus
+
+
+def listed_specs(corpus: Path) -> list[str]:
+    """The root specs ``corpus`` lists, relative to it: INDEX.tsv, then INDEX-added.tsv (the
+    specs added later, Stripe's and GitHub's), so no reader forgets the second file."""
+    found = []
+    for index in ("INDEX.tsv", "INDEX-added.tsv"):
+        path = corpus / index
+        if path.exists():
+            found += [line.split("\t")[0] for line in path.read_text().splitlines()[1:] if line]
+    return found

@@ -22,20 +22,28 @@ def free_port() -> int:
 
 
 def start(
-    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+    tmp_path: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    spec: Path = DEFAULT_SPEC,
+    boot_seconds: float = 30,
 ) -> tuple[subprocess.Popen, str, Path]:
-    """``sandbox serve`` with ``args``; ``env`` adds to the environment (SANDBOX_* settings)."""
+    """``sandbox serve spec`` with ``args``; ``env`` adds to the environment (SANDBOX_* settings).
+
+    ``spec`` lets a test serve a corpus spec (a vendor's) instead of the default one;
+    ``boot_seconds`` is how long a big spec may take to start before the test fails.
+    """
     port = free_port()
     log = tmp_path / "serve.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "sandbox", "serve", str(DEFAULT_SPEC), "--port", str(port), *args],
+        [sys.executable, "-m", "sandbox", "serve", str(spec), "--port", str(port), *args],
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
         cwd=tmp_path,
         env={**os.environ, **(env or {})},
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + boot_seconds
     while time.monotonic() < deadline:
         try:
             if requests.get(base + "/health", timeout=1).status_code == 200:
