@@ -12,23 +12,23 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from sandbox.generation.jsonvalues import _json_type
+from sandbox.generation.jsonvalues import json_type
 from sandbox.generation.merging import merge_parts
-from sandbox.generation.nodes import _SCALARS, _Ctx, _Node
-from sandbox.generation.resolution import Resolver, _disc_key, _ref_of
+from sandbox.generation.nodes import SCALARS, Ctx, Node
+from sandbox.generation.resolution import Resolver, disc_key, ref_of
 
 
 class Combinators:
     """Generates a node with oneOf/anyOf/if groups through the branches it picks."""
 
     def __init__(
-        self, resolver: Resolver, checked: Callable[[_Node, _Ctx], Any], max_depth: int
+        self, resolver: Resolver, checked: Callable[[Node, Ctx], Any], max_depth: int
     ) -> None:
         self._resolver = resolver
         self._checked = checked
         self.max_depth = max_depth
 
-    def branch(self, node: _Node, ctx: _Ctx) -> Any:
+    def branch(self, node: Node, ctx: Ctx) -> Any:
         """Pick one branch per oneOf/anyOf, merge it into the rest and generate from that.
 
         A oneOf whose branches overlap (two string branches, say) accepts no value that fits
@@ -49,7 +49,7 @@ class Combinators:
                     return value
         return value
 
-    def _from_picks(self, node: _Node, picks: tuple[int, ...], ctx: _Ctx) -> tuple[Any, bool]:
+    def _from_picks(self, node: Node, picks: tuple[int, ...], ctx: Ctx) -> tuple[Any, bool]:
         merged = node.merged.get(picks)
         if merged is None:
             merged = node.merged[picks] = self._merge_branches(node, picks)
@@ -64,16 +64,16 @@ class Combinators:
     def _matches_one(self, value: Any, branches: list[Any]) -> bool:
         return sum(1 for branch in branches if self._resolver.valid(branch, value)) <= 1
 
-    def _choose(self, branches: list[Any], disc: Any, ctx: _Ctx) -> int:
+    def _choose(self, branches: list[Any], disc: Any, ctx: Ctx) -> int:
         indices = list(range(len(branches)))
         if disc:
-            keyed = [i for i in indices if _disc_key(_ref_of(branches[i]), disc) is not None]
+            keyed = [i for i in indices if disc_key(ref_of(branches[i]), disc) is not None]
             indices = keyed or indices
         if ctx.depth >= self.max_depth:
             return min(indices, key=lambda i: self._cost(branches[i], ()))
         return ctx.rng.choice(indices)
 
-    def _merge_branches(self, node: _Node, picks: tuple[int, ...]) -> _Node:
+    def _merge_branches(self, node: Node, picks: tuple[int, ...]) -> Node:
         if node.base_parts is None:
             drop = (
                 "oneOf",
@@ -92,10 +92,10 @@ class Combinators:
         for (_, branches, disc), pick in zip(node.groups, picks, strict=True):
             branch = branches[pick]
             parts += self._resolver.parts(branch, frozenset())
-            key = _disc_key(_ref_of(branch), disc) if disc else None
+            key = disc_key(ref_of(branch), disc) if disc else None
             if key is not None:
                 force[disc["propertyName"]] = key
-        merged = _Node(node.src, parts, merge_parts(parts, self._resolver.v30))
+        merged = Node(node.src, parts, merge_parts(parts, self._resolver.v30))
         if force:  # a spec may constrain the property to other values than the schema's name
             plan = self._resolver.plan(merged)
             force = {
@@ -107,7 +107,7 @@ class Combinators:
         merged.check = merged.check and not node.check
         return merged
 
-    def _exclude_others(self, value: Any, branches: list[Any], pick: int, merged: _Node) -> None:
+    def _exclude_others(self, value: Any, branches: list[Any], pick: int, merged: Node) -> None:
         """Make an object fail the oneOf branches it was not built from (open objects overlap).
 
         Adds a property another branch declares, with a value of a type it forbids, where the
@@ -120,7 +120,7 @@ class Combinators:
                 continue
             self._poison(value, self._resolver.node(branch), merged)
 
-    def _poison(self, value: dict[str, Any], other: _Node, merged: _Node) -> None:
+    def _poison(self, value: dict[str, Any], other: Node, merged: Node) -> None:
         plan, mine = self._resolver.plan(other), self._resolver.plan(merged)
         if mine.extra is False:
             return
@@ -134,7 +134,7 @@ class Combinators:
             for bad in bad_values:
                 if (
                     allowed is not None
-                    and _json_type(bad) not in allowed
+                    and json_type(bad) not in allowed
                     and (mine.extra is True or self._resolver.valid(mine.extra, bad))
                 ):
                     value[prop.name] = bad
@@ -152,9 +152,9 @@ class Combinators:
         node.cost = cost
         return cost
 
-    def _cost_of(self, node: _Node, stack: tuple[int, ...]) -> int:
+    def _cost_of(self, node: Node, stack: tuple[int, ...]) -> int:
         types = node.types if node.types is not None else (node.inferred or ("string",))
-        if node.enum or node.examples or any(t in types for t in (*_SCALARS, "null")):
+        if node.enum or node.examples or any(t in types for t in (*SCALARS, "null")):
             return 0
         cost = sum(
             min((self._cost(b, stack) for b in branches), default=0)

@@ -26,9 +26,9 @@ from typing import Any
 from sandbox.errors import UnsatisfiableSchema
 from sandbox.generation.combinators import Combinators
 from sandbox.generation.generators import Arrays, Objects, Scalars
-from sandbox.generation.jsonvalues import _clone
+from sandbox.generation.jsonvalues import clone
 from sandbox.generation.names import Realism, kind_for
-from sandbox.generation.nodes import _MISS, _SCALARS, Mode, _Ctx, _Node
+from sandbox.generation.nodes import MISS, SCALARS, Ctx, Mode, Node
 from sandbox.generation.precedence import SpecValues
 from sandbox.generation.resolution import Resolver
 
@@ -79,7 +79,7 @@ class DataFaker:
         self._offered = SpecValues(self._resolver)
         self._combinators = Combinators(self._resolver, self._checked, max_depth)
         scalars = Scalars()
-        self._by_type: dict[str, Callable[[_Node, _Ctx], Any]] = {
+        self._by_type: dict[str, Callable[[Node, Ctx], Any]] = {
             "string": scalars.string,
             "integer": scalars.integer,
             "number": scalars.number,
@@ -106,7 +106,7 @@ class DataFaker:
         as stored resources and their ids."""
         real = self._realism()
         real.gen.random = rng
-        ctx = _Ctx(rng, mode, real, 0, name, {}, fresh)
+        ctx = Ctx(rng, mode, real, 0, name, {}, fresh)
         return self._gen(schema, ctx)
 
     def is_valid(self, schema: Any, value: Any) -> bool:
@@ -123,12 +123,12 @@ class DataFaker:
 
     # generation ---------------------------------------------------------------------------
 
-    def _gen(self, schema: Any, ctx: _Ctx) -> Any:
+    def _gen(self, schema: Any, ctx: Ctx) -> Any:
         if ctx.depth > self.max_depth + 40:
             raise UnsatisfiableSchema("schema requires unbounded nesting")
         return self._checked(self._resolver.node(schema), ctx)
 
-    def _checked(self, node: _Node, ctx: _Ctx) -> Any:
+    def _checked(self, node: Node, ctx: Ctx) -> Any:
         """Generate; when the node has keywords we only satisfy best-effort, verify and retry."""
         value = self._value(node, ctx)
         if not node.check:
@@ -139,11 +139,11 @@ class DataFaker:
             value = self._value(node, ctx)
         return value
 
-    def _value(self, node: _Node, ctx: _Ctx) -> Any:
+    def _value(self, node: Node, ctx: Ctx) -> Any:
         """Precedence: x-faker > example > default (sometimes) > enum/const > composition > type."""
         if node.xfaker is not None:
             value = self._offered.xfaker(node, ctx)
-            if value is not _MISS:
+            if value is not MISS:
                 return value
         if (
             node.examples
@@ -152,23 +152,23 @@ class DataFaker:
         ):
             valid = self._offered.valid_examples(node, ctx.mode)
             if valid:
-                return _clone(ctx.rng.choice(valid))
+                return clone(ctx.rng.choice(valid))
         if (
-            node.default is not _MISS
+            node.default is not MISS
             and not ctx.fresh
             and ctx.rng.random() < _DEFAULT_P
             and (self._offered.default_ok(node))
         ):
-            return _clone(node.default)
+            return clone(node.default)
         if node.enum is not None:
             valid = self._offered.valid_enum(node)
             if valid:
-                return _clone(ctx.rng.choice(valid))
+                return clone(ctx.rng.choice(valid))
         if node.groups:
             return self._combinators.branch(node, ctx)
         return self._by_type[self._pick_type(node, ctx)](node, ctx)
 
-    def _pick_type(self, node: _Node, ctx: _Ctx) -> str:
+    def _pick_type(self, node: Node, ctx: Ctx) -> str:
         types: Sequence[str]
         if node.types is None:
             kind = kind_for(ctx.name)
@@ -184,5 +184,5 @@ class DataFaker:
             return "null"
         rest = [t for t in types if t != "null"]
         if bound:
-            rest = [t for t in rest if t in _SCALARS] or rest
+            rest = [t for t in rest if t in SCALARS] or rest
         return ctx.rng.choice(rest)

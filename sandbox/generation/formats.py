@@ -2,8 +2,8 @@
 
 Dates and times come from the realism's anchor day, emails, URLs and hosts from the kinds the
 property names use (names.py), and `render` puts any kind's value into the schema's format.
-When a format's natural values cannot meet tight length bounds, `_stretch` builds a valid one
-of the wanted length, and `_fit` cuts or pads free text.
+When a format's natural values cannot meet tight length bounds, `stretch` builds a valid one
+of the wanted length, and `fit` cuts or pads free text.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sandbox.generation.names import Realism, Scope, kind_for
-from sandbox.generation.patterns import _LOWER, _WORDCH
+from sandbox.generation.patterns import LOWER, WORDCH
 
 
 def _iso(moment: datetime) -> str:
@@ -57,7 +57,7 @@ def _kind_text(name: str) -> Callable[[Realism, Scope], Any]:
     return kind.text
 
 
-_FORMATS: dict[str, Callable[[Realism, Scope], Any]] = {
+FORMATS: dict[str, Callable[[Realism, Scope], Any]] = {
     "date-time": lambda r, s: r.past(),
     "date": lambda r, s: r.past().date(),
     "time": lambda r, s: r.past().strftime("%H:%M:%S"),
@@ -75,7 +75,7 @@ _FORMATS: dict[str, Callable[[Realism, Scope], Any]] = {
     "ipv6": _kind_text("ipv6"),
     "uuid": _uuid,
     "byte": _byte,
-    "binary": lambda r, s: "".join(r.rng.choices(_WORDCH, k=r.rng.randrange(8, 24))),
+    "binary": lambda r, s: "".join(r.rng.choices(WORDCH, k=r.rng.randrange(8, 24))),
     "password": _kind_text("password"),
     "duration": _duration,
     "regex": lambda r, s: r.rng.choice(("^[a-z0-9_-]{3,16}$", "^\\d{5}$", "^[A-Z]{2,3}$")),
@@ -86,10 +86,10 @@ _FORMATS: dict[str, Callable[[Realism, Scope], Any]] = {
 
 
 def _letters(rng: random.Random, count: int) -> str:
-    return "".join(rng.choices(_LOWER, k=count))
+    return "".join(rng.choices(LOWER, k=count))
 
 
-def _stretch(fmt: str, low: int, high: int, rng: random.Random) -> str | None:
+def stretch(fmt: str, low: int, high: int, rng: random.Random) -> str | None:
     """A valid `fmt` string whose length is forced into [low, high], for tight bounds."""
     maker = _STRETCH.get(fmt)
     if maker is None or low > high:
@@ -139,7 +139,7 @@ _STRETCH: dict[str, Callable[[int, random.Random], str | None]] = {
 }
 
 
-def _fit(text: str, low: int, high: int, rng: random.Random) -> str:
+def fit(text: str, low: int, high: int, rng: random.Random) -> str:
     """Cut or pad free text to [low, high] characters."""
     if len(text) > high:
         text = text[:high].rstrip()

@@ -15,19 +15,19 @@ import random
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sandbox.generation.formats import _FORMATS, _fit, _stretch, render
-from sandbox.generation.jsonvalues import _freeze
+from sandbox.generation.formats import FORMATS, fit, render, stretch
+from sandbox.generation.jsonvalues import freeze
 from sandbox.generation.names import Kind, Realism, Scope, kind_for, singular
-from sandbox.generation.nodes import _Ctx, _Node, _Plan, _Prop
+from sandbox.generation.nodes import Ctx, Node, Plan, Prop
 from sandbox.generation.numeric import (
-    _float_in,
-    _in_bounds,
-    _int_step,
-    _is_multiple,
-    _multiple_in,
-    _window,
+    float_in,
+    in_bounds,
+    int_step,
+    is_multiple,
+    multiple_in,
+    window,
 )
-from sandbox.generation.patterns import _pattern, regex_string
+from sandbox.generation.patterns import cached_pattern, regex_string
 from sandbox.generation.resolution import Resolver
 
 _OPTIONAL_P = 0.85
@@ -38,7 +38,7 @@ _NUM_NATURAL = (1.0, 1000.0, 2)
 class Scalars:
     """Strings, integers and numbers."""
 
-    def string(self, node: _Node, ctx: _Ctx) -> str:
+    def string(self, node: Node, ctx: Ctx) -> str:
         kind = kind_for(ctx.name)
         low, high = node.min_len, node.max_len
         if node.patterns:
@@ -48,10 +48,10 @@ class Scalars:
             if text is not None:
                 return text
         if kind is not None and kind.text is not None:
-            return _fit(render(kind.text(ctx.real, ctx.scope), None), low, high, ctx.rng)
-        return _fit(self._words(ctx), low, high, ctx.rng)
+            return fit(render(kind.text(ctx.real, ctx.scope), None), low, high, ctx.rng)
+        return fit(self._words(ctx), low, high, ctx.rng)
 
-    def _pattern_string(self, node: _Node, kind: Kind | None, ctx: _Ctx) -> str:
+    def _pattern_string(self, node: Node, kind: Kind | None, ctx: Ctx) -> str:
         """Realistic value if it happens to match, else one built from the pattern."""
         low, high = node.min_len, node.max_len
         text = kind.text if kind is not None else None
@@ -62,9 +62,9 @@ class Scalars:
             if _fits(node, guess):
                 return guess
         made = regex_string(node.patterns[0], low, high, ctx.rng, node.patterns[1:])
-        return made if made is not None else _fit(self._words(ctx), low, high, ctx.rng)
+        return made if made is not None else fit(self._words(ctx), low, high, ctx.rng)
 
-    def _guessable(self, node: _Node, kind: Kind, ctx: _Ctx) -> bool:
+    def _guessable(self, node: Node, kind: Kind, ctx: Ctx) -> bool:
         """Whether the name's realistic values can meet the node's patterns at all (``id``
         values never match ``^req_[A-Za-z0-9]{16}$``). Found once per node and kind from 32
         values drawn with a private rng, so the answer does not depend on the requests seen;
@@ -86,14 +86,14 @@ class Scalars:
             node.guessable[id(kind)] = known
         return known
 
-    def _format_string(self, node: _Node, kind: Kind | None, ctx: _Ctx) -> str | None:
+    def _format_string(self, node: Node, kind: Kind | None, ctx: Ctx) -> str | None:
         fmt = node.fmt
         assert fmt is not None
         maker: Callable[[Realism, Scope], Any] | None
         if kind is not None and kind.text is not None and fmt in kind.formats:
             maker = kind.text
         else:
-            maker = _FORMATS.get(fmt)
+            maker = FORMATS.get(fmt)
             if maker is None:
                 hinted = kind_for(fmt)
                 maker = hinted.text if hinted is not None and hinted.text else None
@@ -105,55 +105,55 @@ class Scalars:
             text = render(maker(ctx.real, ctx.scope), fmt)
             if low <= len(text) <= high:
                 return text
-        return _stretch(fmt, low, high, ctx.rng) or text
+        return stretch(fmt, low, high, ctx.rng) or text
 
-    def _words(self, ctx: _Ctx) -> str:
+    def _words(self, ctx: Ctx) -> str:
         return " ".join(ctx.real.gen.words(ctx.rng.randint(1, 3)))
 
-    def integer(self, node: _Node, ctx: _Ctx) -> int:
+    def integer(self, node: Node, ctx: Ctx) -> int:
         kind = kind_for(ctx.name)
         natural = kind.integer if kind is not None and kind.integer is not None else _INT_NATURAL
         if callable(natural):
             natural = natural(ctx.real)
         low, high = node.int_lo, node.int_hi
-        a, b = _window(low, high, natural[0], natural[1])
+        a, b = window(low, high, natural[0], natural[1])
         a, b = math.ceil(a), math.floor(b)
         step = node.multiple
         if step is None:
             return ctx.rng.randint(a, b) if a <= b else a
-        base = _int_step(step)
+        base = int_step(step)
 
         def ok(v: float) -> bool:
-            return _is_multiple(v, step)
+            return is_multiple(v, step)
 
-        value = _multiple_in(a, b, base, ctx.rng, ok)
+        value = multiple_in(a, b, base, ctx.rng, ok)
         if value is None and (low is not None or high is not None):
             wide_lo = low if low is not None else a - 1000 * base
             wide_hi = high if high is not None else b + 1000 * base
-            value = _multiple_in(wide_lo, wide_hi, base, ctx.rng, ok)
+            value = multiple_in(wide_lo, wide_hi, base, ctx.rng, ok)
         return int(value) if value is not None else 0
 
-    def number(self, node: _Node, ctx: _Ctx) -> float | int:
+    def number(self, node: Node, ctx: Ctx) -> float | int:
         kind = kind_for(ctx.name)
         nat_lo, nat_hi, places = kind.number if kind is not None and kind.number else _NUM_NATURAL
         lo, hi = node.lo, node.hi
-        a, b = _window(lo[0] if lo else None, hi[0] if hi else None, nat_lo, nat_hi)
+        a, b = window(lo[0] if lo else None, hi[0] if hi else None, nat_lo, nat_hi)
         as_float = node.fmt in ("float", "double") or places > 0
 
         def ok(v: float) -> bool:
-            return _in_bounds(v, lo, hi)
+            return in_bounds(v, lo, hi)
 
         if node.multiple is not None:
-            value = _multiple_in(a, b, node.multiple, ctx.rng, ok)
+            value = multiple_in(a, b, node.multiple, ctx.rng, ok)
             if value is None:
-                value = _multiple_in(
+                value = multiple_in(
                     lo[0] if lo else a - 1e6, hi[0] if hi else b + 1e6, node.multiple, ctx.rng, ok
                 )
             value = value if value is not None else a
         else:
-            value = _float_in(a, b, places, ctx.rng, ok)
+            value = float_in(a, b, places, ctx.rng, ok)
             if value is None and (lo or hi):
-                value = _float_in(
+                value = float_in(
                     lo[0] if lo else b - 1000, hi[0] if hi else a + 1000, places, ctx.rng, ok
                 )
             value = value if value is not None else a
@@ -163,12 +163,12 @@ class Scalars:
 class Arrays:
     """Lists within their size bounds, unique where asked, with `contains` met."""
 
-    def __init__(self, resolver: Resolver, gen: Callable[[Any, _Ctx], Any], max_depth: int) -> None:
+    def __init__(self, resolver: Resolver, gen: Callable[[Any, Ctx], Any], max_depth: int) -> None:
         self._resolver = resolver
         self._gen = gen
         self.max_depth = max_depth
 
-    def array(self, node: _Node, ctx: _Ctx) -> list[Any]:
+    def array(self, node: Node, ctx: Ctx) -> list[Any]:
         count = self._array_size(node, ctx)
         items = node.items if node.items is not None else {}
         prefix = node.prefix
@@ -185,7 +185,7 @@ class Arrays:
             fresh = attempts > 1
             value = self._gen(schema, ctx.child(item_name, {}, fresh))
             if node.unique:
-                key = _freeze(value)
+                key = freeze(value)
                 if key in seen:
                     continue
                 seen.add(key)
@@ -194,7 +194,7 @@ class Arrays:
             self._add_contained(node, ctx, out, items, item_name)
         return out
 
-    def _array_size(self, node: _Node, ctx: _Ctx) -> int:
+    def _array_size(self, node: Node, ctx: Ctx) -> int:
         low, high = node.min_items, node.max_items
         if node.contains is not None:
             low = max(0, low - node.min_contains)
@@ -209,7 +209,7 @@ class Arrays:
         return size
 
     def _add_contained(
-        self, node: _Node, ctx: _Ctx, out: list[Any], items: Any, name: str | None
+        self, node: Node, ctx: Ctx, out: list[Any], items: Any, name: str | None
     ) -> None:
         """Insert `minContains` items that match `contains` (and `items`)."""
         schema = node.contains_schema
@@ -225,12 +225,12 @@ class Arrays:
 class Objects:
     """Objects from their plan: which properties, in which order, and extra keys."""
 
-    def __init__(self, resolver: Resolver, gen: Callable[[Any, _Ctx], Any], max_depth: int) -> None:
+    def __init__(self, resolver: Resolver, gen: Callable[[Any, Ctx], Any], max_depth: int) -> None:
         self._resolver = resolver
         self._gen = gen
         self.max_depth = max_depth
 
-    def object(self, node: _Node, ctx: _Ctx) -> dict[str, Any]:
+    def object(self, node: Node, ctx: Ctx) -> dict[str, Any]:
         plan = self._resolver.plan(node)
         chosen = self._choose_props(node, plan, ctx)
         extras = self._extra_keys(plan, ctx, chosen)
@@ -249,11 +249,11 @@ class Objects:
             self._apply_soft(node, plan, out)
         return out
 
-    def _choose_props(self, node: _Node, plan: _Plan, ctx: _Ctx) -> list[_Prop]:
+    def _choose_props(self, node: Node, plan: Plan, ctx: Ctx) -> list[Prop]:
         bound = ctx.depth >= self.max_depth
         rng, mode = ctx.rng, ctx.mode
-        chosen: list[_Prop] = []
-        optional: list[_Prop] = []
+        chosen: list[Prop] = []
+        optional: list[Prop] = []
         for prop in plan.props:
             if prop.name in node.force:
                 chosen.append(prop)
@@ -277,8 +277,8 @@ class Objects:
         return chosen
 
     def _with_dependencies(
-        self, plan: _Plan, chosen: list[_Prop], optional: list[_Prop]
-    ) -> list[_Prop]:
+        self, plan: Plan, chosen: list[Prop], optional: list[Prop]
+    ) -> list[Prop]:
         """Add what `dependentRequired` asks for, transitively."""
         names = {p.name for p in chosen}
         queue = list(names)
@@ -292,7 +292,7 @@ class Objects:
             optional.remove(prop)
         return chosen + moved
 
-    def _extra_keys(self, plan: _Plan, ctx: _Ctx, chosen: list[_Prop]) -> list[tuple[str, Any]]:
+    def _extra_keys(self, plan: Plan, ctx: Ctx, chosen: list[Prop]) -> list[tuple[str, Any]]:
         """Keys beyond the declared ones: maps (additionalProperties schema) and minProperties."""
         room = plan.high - len(chosen)
         need = max(0, plan.low - len(chosen))
@@ -318,7 +318,7 @@ class Objects:
             out.append((key, schema))
         return out
 
-    def _extra_name(self, plan: _Plan, ctx: _Ctx) -> str | None:
+    def _extra_name(self, plan: Plan, ctx: Ctx) -> str | None:
         if plan.names is not None and plan.names is not True:
             name = self._gen(plan.names, ctx.child(None, {}))
             return name if isinstance(name, str) else None
@@ -326,13 +326,13 @@ class Objects:
             source = ctx.rng.choice(sorted(plan.patterns))
             name = regex_string(source, 1, 40, ctx.rng)
             longer = f"{name}{ctx.real.gen.word()}"
-            pat = _pattern(source)
+            pat = cached_pattern(source)
             if name is not None and pat is not None and len(name) < 4 and pat.regex.search(longer):
                 return longer
             return name
         return str(ctx.real.gen.word())
 
-    def _apply_soft(self, node: _Node, plan: _Plan, out: dict[str, Any]) -> None:
+    def _apply_soft(self, node: Node, plan: Plan, out: dict[str, Any]) -> None:
         """Subtype objects get their discriminator set to their own mapping key when allowed."""
         assert node.soft is not None
         prop_name, key = node.soft
@@ -341,12 +341,12 @@ class Objects:
             out[prop_name] = key
 
 
-def _fits(node: _Node, text: str) -> bool:
+def _fits(node: Node, text: str) -> bool:
     """Whether a string meets the node's length bounds and every pattern."""
     if not node.min_len <= len(text) <= node.max_len:
         return False
     for source in node.patterns:
-        compiled = _pattern(source)
+        compiled = cached_pattern(source)
         if compiled is None or not compiled.regex.search(text):
             return False
     return True

@@ -9,16 +9,16 @@ from decimal import Decimal
 from typing import Any
 
 
-def _clone(value: Any) -> Any:
+def clone(value: Any) -> Any:
     """A copy of a JSON value, so callers may mutate what we return."""
     if isinstance(value, dict):
-        return {k: _clone(v) for k, v in value.items()}
+        return {k: clone(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_clone(v) for v in value]
+        return [clone(v) for v in value]
     return value
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """YAML gives datetimes and dates for unquoted timestamps; make them JSON strings."""
     if isinstance(value, datetime):
         if value.tzinfo is not None:
@@ -27,28 +27,28 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, Decimal):
         return float(value)
     return value
 
 
-def _freeze(value: Any) -> Any:
+def freeze(value: Any) -> Any:
     """A hashable key with JSON equality (1 == 1.0, but True != 1) for uniqueItems."""
     if isinstance(value, bool):
         return ("b", value)
     if isinstance(value, (int, float)):
         return ("n", value)
     if isinstance(value, Mapping):
-        return ("o", frozenset((k, _freeze(v)) for k, v in value.items()))
+        return ("o", frozenset((k, freeze(v)) for k, v in value.items()))
     if isinstance(value, list):
-        return ("a", tuple(_freeze(v) for v in value))
+        return ("a", tuple(freeze(v) for v in value))
     return ("s", value)
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):

@@ -14,8 +14,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sandbox.generation.jsonvalues import _freeze, _jsonable
-from sandbox.generation.numeric import _lcm_step
+from sandbox.generation.jsonvalues import freeze, jsonable
+from sandbox.generation.numeric import lcm_step
 
 _ALL_TYPES = frozenset({"string", "number", "integer", "boolean", "array", "object", "null"})
 _CHECKED = frozenset(
@@ -39,7 +39,7 @@ def _and_types(a: frozenset[str], b: frozenset[str]) -> frozenset[str]:
     return both
 
 
-def _and_schemas(schemas: Sequence[Any]) -> Any:
+def and_schemas(schemas: Sequence[Any]) -> Any:
     """One schema meaning all of `schemas` (False if any is False)."""
     kept = [s for s in schemas if s is not True and s != {}]
     if any(s is False for s in kept):
@@ -101,12 +101,12 @@ def _union(flat: dict[str, Any], key: str, value: Any, part: Mapping[str, Any]) 
 
 
 def _enum(flat: dict[str, Any], key: str, value: Any, part: Mapping[str, Any]) -> None:
-    values = [_jsonable(value)] if key == "const" else [_jsonable(v) for v in value or ()]
+    values = [jsonable(value)] if key == "const" else [jsonable(v) for v in value or ()]
     if "enum" not in flat:
         flat["enum"] = values
         return
-    keys = {_freeze(v) for v in values}
-    flat["enum"] = [v for v in flat["enum"] if _freeze(v) in keys]
+    keys = {freeze(v) for v in values}
+    flat["enum"] = [v for v in flat["enum"] if freeze(v) in keys]
 
 
 def _append(target: str) -> Callable[[dict[str, Any], str, Any, Mapping[str, Any]], None]:
@@ -132,11 +132,11 @@ def _disc(flat: dict[str, Any], key: str, value: Any, part: Mapping[str, Any]) -
 
 def _multiple(flat: dict[str, Any], key: str, value: Any, part: Mapping[str, Any]) -> None:
     current = flat.get(key)
-    flat[key] = value if current is None or current == value else _lcm_step(current, value)
+    flat[key] = value if current is None or current == value else lcm_step(current, value)
 
 
 def _items(flat: dict[str, Any], key: str, value: Any, part: Mapping[str, Any]) -> None:
-    flat[key] = value if key not in flat else _and_schemas([flat[key], value])
+    flat[key] = value if key not in flat else and_schemas([flat[key], value])
 
 
 def _flag(flat: dict[str, Any], key: str, value: Any, part: Mapping[str, Any]) -> None:
@@ -146,15 +146,15 @@ def _flag(flat: dict[str, Any], key: str, value: Any, part: Mapping[str, Any]) -
 def _examples(flat: dict[str, Any], key: str, value: Any, part: Mapping[str, Any]) -> None:
     found = flat.setdefault("_examples", [])
     if key == "example":
-        found.append(_jsonable(value))
+        found.append(jsonable(value))
     elif isinstance(value, list):
-        found.extend(_jsonable(v) for v in value)
+        found.extend(jsonable(v) for v in value)
 
 
 def _cond(flat: dict[str, Any], key: str, value: Any, part: Mapping[str, Any]) -> None:
     """`if/then/else` becomes a choice: (if and then) or (else); the check rejects a bad mix."""
     flat["_check"] = True
-    then = _and_schemas([value, part.get("then", True)])
+    then = and_schemas([value, part.get("then", True)])
     flat.setdefault("_groups", []).append(("if", [then, part.get("else", True)], None))
 
 
@@ -238,12 +238,12 @@ def _merge_objects(flat: dict[str, Any], parts: Sequence[Mapping[str, Any]]) -> 
         for closer in closers:
             if name not in (closer.get("properties") or {}) and not _pattern_hit(closer, name):
                 schemas.append(closer["additionalProperties"])
-    flat["properties"] = {name: _and_schemas(s) for name, s in props.items()}
-    flat["patternProperties"] = {pat: _and_schemas(s) for pat, s in patterns.items()}
+    flat["properties"] = {name: and_schemas(s) for name, s in props.items()}
+    flat["patternProperties"] = {pat: and_schemas(s) for pat, s in patterns.items()}
     extras = [c["additionalProperties"] for c in closers]
     if any(p.get("unevaluatedProperties") is False for p in parts):
         extras.append(False)
-    flat["additionalProperties"] = _and_schemas(extras) if extras else True
+    flat["additionalProperties"] = and_schemas(extras) if extras else True
 
 
 def merge_parts(parts: Sequence[Mapping[str, Any]], v30: bool) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """Compiled nodes: what generation reads from a schema, worked out once.
 
-A `_Node` holds a flattened schema's constraints as fields (types, bounds, lengths, items,
-patterns...) and caches filled on first use (the object `_Plan`, the examples and enum values
-that validate, merged oneOf/anyOf branches, the cost of the smallest value). `_Ctx` is the state
+A `Node` holds a flattened schema's constraints as fields (types, bounds, lengths, items,
+patterns...) and caches filled on first use (the object `Plan`, the examples and enum values
+that validate, merged oneOf/anyOf branches, the cost of the smallest value). `Ctx` is the state
 one value is generated with: rng, mode, depth, property name and realism scope.
 """
 
@@ -12,15 +12,15 @@ import random
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from sandbox.generation.jsonvalues import _jsonable
-from sandbox.generation.merging import _and_schemas
+from sandbox.generation.jsonvalues import jsonable
+from sandbox.generation.merging import and_schemas
 from sandbox.generation.names import Realism, Scope
-from sandbox.generation.numeric import _INF, _int_bounds
+from sandbox.generation.numeric import INF, int_bounds
 
 Mode = Literal["response", "request"]
 
-_MISS: Any = object()
-_SCALARS = ("string", "integer", "number", "boolean")
+MISS: Any = object()
+SCALARS = ("string", "integer", "number", "boolean")
 _FORMAT_INT_BOUNDS = {"int32": (-(1 << 31), (1 << 31) - 1), "int64": (-(1 << 63), (1 << 63) - 1)}
 _OBJECT_KEYS = (
     "properties",
@@ -37,7 +37,7 @@ _STRING_KEYS = ("minLength", "maxLength", "pattern")
 _NUMBER_KEYS = ("_lo", "_hi", "multipleOf")
 
 
-class _Prop:
+class Prop:
     """One property of an object plan, with the mode flags of its schema."""
 
     __slots__ = ("name", "required", "ro", "schema", "wo")
@@ -46,22 +46,22 @@ class _Prop:
         self.name, self.schema, self.required, self.ro, self.wo = name, schema, required, ro, wo
 
 
-class _Plan:
+class Plan:
     """How to build an object: its properties in order, and how to make extra keys."""
 
     __slots__ = ("byname", "deps", "extra", "high", "low", "names", "patterns", "props")
 
     def __init__(self) -> None:
-        self.props: list[_Prop] = []
-        self.byname: dict[str, _Prop] = {}
+        self.props: list[Prop] = []
+        self.byname: dict[str, Prop] = {}
         self.extra: Any = True
         self.patterns: dict[str, Any] = {}
         self.names: Any = None
-        self.low, self.high = 0, _INF
+        self.low, self.high = 0, INF
         self.deps: dict[str, list[str]] = {}
 
 
-class _Node:
+class Node:
     """A schema compiled for generation: flattened constraints plus lazily built caches."""
 
     __slots__ = (
@@ -115,7 +115,7 @@ class _Node:
         self.inferred = _infer_types(flat)
         self.enum: list[Any] | None = get("enum")
         self.examples: list[Any] = get("_examples", [])
-        self.default = _jsonable(flat["default"]) if "default" in flat else _MISS
+        self.default = jsonable(flat["default"]) if "default" in flat else MISS
         self.xfaker = get("x-faker")
         self.groups: list[tuple[str, list[Any], Any]] = get("_groups", [])
         self.check = bool(get("_check")) or any(
@@ -124,9 +124,9 @@ class _Node:
         self.ro, self.wo = bool(get("readOnly")), bool(get("writeOnly"))
         self.patterns: list[str] = get("_patterns", [])
         self.fmt: str | None = get("format")
-        self.min_len, self.max_len = get("minLength", 0), get("maxLength", _INF)
+        self.min_len, self.max_len = get("minLength", 0), get("maxLength", INF)
         self.lo, self.hi = get("_lo"), get("_hi")
-        self.int_lo, self.int_hi = _int_bounds(self.lo, self.hi)
+        self.int_lo, self.int_hi = int_bounds(self.lo, self.hi)
         if self.fmt in _FORMAT_INT_BOUNDS:
             f_lo, f_hi = _FORMAT_INT_BOUNDS[self.fmt]
             self.int_lo = f_lo if self.int_lo is None else max(self.int_lo, f_lo)
@@ -134,17 +134,17 @@ class _Node:
         self.multiple = get("multipleOf")
         self.items = get("items")
         self.prefix: list[Any] = get("prefixItems", [])
-        self.min_items, self.max_items = get("minItems", 0), get("maxItems", _INF)
+        self.min_items, self.max_items = get("minItems", 0), get("maxItems", INF)
         self.unique = bool(get("uniqueItems"))
         self.contains = get("contains")
         self.min_contains = get("minContains", 1)
         self.contains_schema = (
             None
             if self.contains is None
-            else _and_schemas([self.items if self.items is not None else {}, self.contains])
+            else and_schemas([self.items if self.items is not None else {}, self.contains])
         )
         self.is_object = any(k in flat for k in _OBJECT_KEYS)
-        self.plan: _Plan | None = None
+        self.plan: Plan | None = None
         self.force: dict[str, Any] = {}
         self.guessable: dict[int, bool] = {}  # id(Kind) -> can its values match the patterns
         self.soft: tuple[str, str] | None = None
@@ -152,7 +152,7 @@ class _Node:
         self.valid_enum: list[Any] | None = None
         self.valid_examples: dict[str, list[Any]] = {}
         self.default_ok: bool | None = None
-        self.merged: dict[tuple[int, ...], _Node] = {}
+        self.merged: dict[tuple[int, ...], Node] = {}
         self.base_parts: list[Mapping[str, Any]] | None = None
         if self.patterns and self.fmt:
             self.check = True
@@ -178,7 +178,7 @@ def _infer_types(flat: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(found)
 
 
-class _Ctx:
+class Ctx:
     """Per-value state: rng, mode, depth, property name, the object's realism scope, and
     `fresh` (skip spec examples/defaults below here, so list items differ)."""
 
@@ -197,7 +197,5 @@ class _Ctx:
         self.rng, self.mode, self.real, self.depth = rng, mode, real, depth
         self.name, self.scope, self.fresh = name, scope, fresh
 
-    def child(self, name: str | None, scope: Scope, fresh: bool = False) -> _Ctx:
-        return _Ctx(
-            self.rng, self.mode, self.real, self.depth + 1, name, scope, fresh or self.fresh
-        )
+    def child(self, name: str | None, scope: Scope, fresh: bool = False) -> Ctx:
+        return Ctx(self.rng, self.mode, self.real, self.depth + 1, name, scope, fresh or self.fresh)

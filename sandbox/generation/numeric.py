@@ -2,7 +2,7 @@
 
 Multiples are found exactly (fractions where float division would drift, and checked the way
 jsonschema checks them), bounds given as (value, exclusive) pairs become inclusive integer
-bounds, and a property's realistic range is clipped to the schema's. `_INF` stands for "no upper
+bounds, and a property's realistic range is clipped to the schema's. `INF` stands for "no upper
 bound" wherever a length, size or count has none.
 """
 
@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from fractions import Fraction
 
-_INF = 1 << 40
+INF = 1 << 40
 
 
-def _is_multiple(value: float, step: float) -> bool:
+def is_multiple(value: float, step: float) -> bool:
     """`multipleOf` exactly as jsonschema checks it (float division for float steps)."""
     if isinstance(step, float):
         try:
@@ -28,14 +28,14 @@ def _is_multiple(value: float, step: float) -> bool:
     return value % step == 0
 
 
-def _lcm_step(a: float, b: float) -> float:
+def lcm_step(a: float, b: float) -> float:
     """The smallest step both `multipleOf` values divide (exact, via fractions)."""
     fa, fb = Fraction(str(a)), Fraction(str(b))
     lcm = Fraction(math.lcm(fa.numerator, fb.numerator), math.gcd(fa.denominator, fb.denominator))
     return int(lcm) if lcm.denominator == 1 else float(lcm)
 
 
-def _window(
+def window(
     low: float | None, high: float | None, nat_lo: float, nat_hi: float
 ) -> tuple[float, float]:
     """The natural range clipped to the schema's bounds, or a same-size slice of the bounds."""
@@ -55,7 +55,7 @@ def _window(
     return (high - span if low is None else max(low, high - span)), high
 
 
-def _int_bounds(
+def int_bounds(
     lo: tuple[float, bool] | None, hi: tuple[float, bool] | None
 ) -> tuple[int | None, int | None]:
     """Inclusive integer bounds from (value, exclusive) pairs."""
@@ -67,7 +67,7 @@ def _int_bounds(
     return low, high
 
 
-def _int_step(step: float) -> int:
+def int_step(step: float) -> int:
     """The smallest positive integer that is a multiple of `step` (2.5 -> 5, 0.5 -> 1)."""
     fraction = abs(Fraction(str(step)))
     return fraction.numerator if fraction else 1
@@ -79,13 +79,13 @@ def _decimals(step: float) -> int:
     return max(0, -int(exponent))
 
 
-def _in_bounds(value: float, lo: tuple[float, bool] | None, hi: tuple[float, bool] | None) -> bool:
+def in_bounds(value: float, lo: tuple[float, bool] | None, hi: tuple[float, bool] | None) -> bool:
     if lo is not None and (value < lo[0] or (lo[1] and value == lo[0])):
         return False
     return not (hi is not None and (value > hi[0] or (hi[1] and value == hi[0])))
 
 
-def _multiple_in(
+def multiple_in(
     a: float, b: float, step: float, rng: random.Random, ok: Callable[[float], bool]
 ) -> float | None:
     """A multiple of `step` in [a, b] that passes `ok` (float steps need a few tries)."""
@@ -99,7 +99,7 @@ def _multiple_in(
         if not k_lo <= k <= k_hi:
             continue
         for value in _multiple_values(k, step, places):
-            if ok(value) and _is_multiple(value, step):
+            if ok(value) and is_multiple(value, step):
                 return value
     return None
 
@@ -112,7 +112,7 @@ def _multiple_values(k: int, step: float, places: int) -> Iterator[float]:
     yield k * step
 
 
-def _float_in(
+def float_in(
     a: float, b: float, places: int, rng: random.Random, ok: Callable[[float], bool]
 ) -> float | None:
     """A float in [a, b] rounded to `places` decimals when that stays within the bounds."""

@@ -3,7 +3,7 @@
 Patterns are parsed once with Python's own regex parser into a small tree that knows the
 shortest and longest string each part can match, so a target length can be shared out and
 minLength/maxLength are met by construction instead of by luck. `regex_string` makes a string;
-`_pattern` is the cached compiled pattern, whose real regex checks the result.
+`cached_pattern` compiles a source once (None when Python cannot parse it) for the checks.
 """
 
 from __future__ import annotations
@@ -15,20 +15,20 @@ from re import _constants as _sc  # type: ignore[attr-defined]
 from re import _parser as _sp  # type: ignore[attr-defined]
 from typing import Any
 
-from sandbox.generation.numeric import _INF
+from sandbox.generation.numeric import INF
 
-_LOWER = "abcdefghijklmnopqrstuvwxyz"
+LOWER = "abcdefghijklmnopqrstuvwxyz"
 _LIT, _SET, _SEQ, _ALT, _REP, _GRP, _REF, _NIL = range(8)
 _PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F))
 _LATIN = "àáâäçèéêëìíîïñòóôöùúûüßæøå"
 _DIGITS = "0123456789"
-_WORDCH = _LOWER + _LOWER.upper() + _DIGITS + "_"
+WORDCH = LOWER + LOWER.upper() + _DIGITS + "_"
 _CATEGORY_CHARS = {
     _sc.CATEGORY_DIGIT: _DIGITS,
-    _sc.CATEGORY_WORD: _WORDCH,
+    _sc.CATEGORY_WORD: WORDCH,
     _sc.CATEGORY_SPACE: " ",
     _sc.CATEGORY_NOT_DIGIT: "".join(c for c in _PRINTABLE if c not in _DIGITS),
-    _sc.CATEGORY_NOT_WORD: "".join(c for c in _PRINTABLE if c not in _WORDCH),
+    _sc.CATEGORY_NOT_WORD: "".join(c for c in _PRINTABLE if c not in WORDCH),
     _sc.CATEGORY_NOT_SPACE: _PRINTABLE.replace(" ", ""),
 }
 _STARTS = (_sc.AT_BEGINNING, _sc.AT_BEGINNING_STRING)
@@ -92,7 +92,7 @@ class _RxCompiler:
             kids.append(node)
         if len(kids) == 1:
             return kids[0]
-        return _Rx(_SEQ, None, kids, sum(k.lo for k in kids), min(_INF, sum(k.hi for k in kids)))
+        return _Rx(_SEQ, None, kids, sum(k.lo for k in kids), min(INF, sum(k.hi for k in kids)))
 
     def item(self, op: Any, av: Any) -> _Rx:
         if op is _sc.LITERAL:
@@ -115,11 +115,11 @@ class _RxCompiler:
         if op in (_sc.MAX_REPEAT, _sc.MIN_REPEAT, getattr(_sc, "POSSESSIVE_REPEAT", None)):
             low, high, sub = av
             kid = self.seq(sub)
-            top = _INF if high is _sc.MAXREPEAT else high
-            return _Rx(_REP, (low, top), (kid,), low * kid.lo, min(_INF, top * kid.hi))
+            top = INF if high is _sc.MAXREPEAT else high
+            return _Rx(_REP, (low, top), (kid,), low * kid.lo, min(INF, top * kid.hi))
         if op is _sc.GROUPREF:
             group = self.groups.get(av)
-            return _Rx(_REF, av, (), group.lo if group else 0, group.hi if group else _INF)
+            return _Rx(_REF, av, (), group.lo if group else 0, group.hi if group else INF)
         if op is getattr(_sc, "ATOMIC_GROUP", None):
             return self.seq(av)
         if op is _sc.GROUPREF_EXISTS:
@@ -145,7 +145,7 @@ class _Pattern:
 _PATTERNS: dict[str, _Pattern | None] = {}
 
 
-def _pattern(source: str) -> _Pattern | None:
+def cached_pattern(source: str) -> _Pattern | None:
     """The cached compiled pattern, or None when Python cannot parse it."""
     if source not in _PATTERNS:
         try:
@@ -226,7 +226,7 @@ def _repeat_count(
     """How many repetitions can produce `target` characters (closest feasible if none)."""
     if each_hi == 0:
         return low
-    n_lo = max(low, -(-target // each_hi)) if each_hi < _INF else max(low, 1 if target else 0)
+    n_lo = max(low, -(-target // each_hi)) if each_hi < INF else max(low, 1 if target else 0)
     n_hi = min(high, target // each_lo) if each_lo else min(high, max(n_lo, target))
     if n_lo <= n_hi:
         return rng.randint(n_lo, n_hi)
@@ -241,12 +241,12 @@ def regex_string(
     JSON Schema patterns are unanchored, so an unanchored side may be padded to reach
     minLength. Returns None when a few attempts find nothing (unsatisfiable or unparsable).
     """
-    pat = _pattern(source)
+    pat = cached_pattern(source)
     if pat is None:
         return None
     root = pat.root
     low, high = max(min_len, root.lo), min(max_len, root.hi)
-    checks = [p for p in (_pattern(a) for a in also) if p is not None]
+    checks = [p for p in (cached_pattern(a) for a in also) if p is not None]
     for _ in range(12):
         target = (
             rng.randint(low, min(high, low + 16))
@@ -270,7 +270,7 @@ def _pad(text: str, min_len: int, pat: _Pattern, rng: random.Random) -> str:
     need = min_len - len(text)
     if need <= 0:
         return text
-    filler = "".join(rng.choices(_LOWER, k=need))
+    filler = "".join(rng.choices(LOWER, k=need))
     if not pat.end:
         return text + filler
     if not pat.start:

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from sandbox.generation.formats import render
-from sandbox.generation.jsonvalues import _json_type, _jsonable
-from sandbox.generation.nodes import _MISS, Mode, _Ctx, _Node
+from sandbox.generation.jsonvalues import json_type, jsonable
+from sandbox.generation.nodes import MISS, Ctx, Mode, Node
 from sandbox.generation.resolution import Resolver
 
 
@@ -24,20 +24,20 @@ class SpecValues:
     def __init__(self, resolver: Resolver) -> None:
         self._resolver = resolver
 
-    def xfaker(self, node: _Node, ctx: _Ctx) -> Any:
+    def xfaker(self, node: Node, ctx: Ctx) -> Any:
         """Call the Faker provider an `x-faker` hint names; use it only if it validates."""
         hint = node.xfaker
         method, args, kwargs = _parse_hint(hint)
         provider = getattr(ctx.real.gen, method, None)
         if provider is None:
-            return _MISS
+            return MISS
         try:
             value = _coerce(provider(*args, **kwargs), node)
         except Exception:
-            return _MISS
-        return value if self._resolver.valid(node.src, value) else _MISS
+            return MISS
+        return value if self._resolver.valid(node.src, value) else MISS
 
-    def valid_examples(self, node: _Node, mode: Mode) -> list[Any]:
+    def valid_examples(self, node: Node, mode: Mode) -> list[Any]:
         found = node.valid_examples.get(mode)
         if found is None:
             stripped = (self._strip(ex, node, mode) for ex in node.examples)
@@ -46,17 +46,17 @@ class SpecValues:
             ]
         return found
 
-    def default_ok(self, node: _Node) -> bool:
+    def default_ok(self, node: Node) -> bool:
         if node.default_ok is None:
             node.default_ok = self._resolver.valid(node.src, node.default)
         return node.default_ok
 
-    def valid_enum(self, node: _Node) -> list[Any]:
+    def valid_enum(self, node: Node) -> list[Any]:
         if node.valid_enum is None:
             node.valid_enum = [v for v in node.enum or () if self._resolver.valid(node.src, v)]
         return node.valid_enum
 
-    def _strip(self, value: Any, node: _Node, mode: Mode) -> Any:
+    def _strip(self, value: Any, node: Node, mode: Mode) -> Any:
         """Drop properties an example may not carry in this mode (readOnly in requests...)."""
         if isinstance(value, dict) and node.is_object:
             plan = self._resolver.plan(node)
@@ -89,15 +89,15 @@ def _parse_hint(hint: Any) -> tuple[str, list[Any], dict[str, Any]]:
     return method, positional, keywords
 
 
-def _coerce(value: Any, node: _Node) -> Any:
+def _coerce(value: Any, node: Node) -> Any:
     """A Faker result as the JSON type the schema wants."""
-    value = _jsonable(value)
+    value = jsonable(value)
     if isinstance(value, (set, frozenset)):
         value = list(value)
     if isinstance(value, bytes):
         value = base64.b64encode(value).decode()
     types = node.types or frozenset(node.inferred)
-    if "string" in types and not isinstance(value, str) and _json_type(value) not in types:
+    if "string" in types and not isinstance(value, str) and json_type(value) not in types:
         return render(value, node.fmt)
     if "integer" in types and isinstance(value, float) and value.is_integer():
         return int(value)

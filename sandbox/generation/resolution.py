@@ -1,7 +1,7 @@
 """Resolution: from a schema in the spec to the compiled node generation works on.
 
 A schema's own keywords, its `$ref` target and its `allOf` members are its parts; merging.py
-flattens them into a `_Node`, and an object node gets a `_Plan` of its properties. Values are
+flattens them into a `Node`, and an object node gets a `Plan` of its properties. Values are
 checked with an OpenAPI validator whose root document holds every `$ref` target the schema
 reaches. Nodes and validators are cached by object identity, so the same (pre-bundled) spec
 objects must be passed each time.
@@ -16,9 +16,9 @@ from urllib.parse import unquote
 
 from openapi_schema_validator import OAS30Validator, OAS31Validator
 
-from sandbox.generation.merging import _and_schemas, merge_parts
-from sandbox.generation.nodes import Mode, _Node, _Plan, _Prop
-from sandbox.generation.numeric import _INF
+from sandbox.generation.merging import and_schemas, merge_parts
+from sandbox.generation.nodes import Mode, Node, Plan, Prop
+from sandbox.generation.numeric import INF
 
 _CACHE_LIMIT = 50_000
 
@@ -29,10 +29,10 @@ class Resolver:
     def __init__(self, resolve: Callable[[str], Any], v30: bool) -> None:
         self._resolve = resolve
         self.v30 = v30
-        self._nodes: dict[int, tuple[Any, _Node]] = {}
+        self._nodes: dict[int, tuple[Any, Node]] = {}
         self._validators: dict[int, tuple[Any, Any]] = {}
 
-    def node(self, schema: Any) -> _Node:
+    def node(self, schema: Any) -> Node:
         entry = self._nodes.get(id(schema))
         if entry is not None and entry[0] is schema:
             return entry[1]
@@ -42,15 +42,15 @@ class Resolver:
         self._nodes[id(schema)] = (schema, node)
         return node
 
-    def _build(self, schema: Any) -> _Node:
+    def _build(self, schema: Any) -> Node:
         parts = self.parts(schema, frozenset())
-        node = _Node(schema, parts, merge_parts(parts, self.v30))
+        node = Node(schema, parts, merge_parts(parts, self.v30))
         if schema is False or any("_false" in p for p in parts):
             node.types = frozenset()
         disc = node.flat.get("_disc")
         ref = schema.get("$ref") if isinstance(schema, Mapping) else None
         if disc and isinstance(ref, str):
-            key = _disc_key(ref, disc)
+            key = disc_key(ref, disc)
             if key is not None:
                 node.soft = (disc["propertyName"], key)
         return node
@@ -128,41 +128,41 @@ class Resolver:
                 stack.extend(item)
         return refs
 
-    def plan(self, node: _Node) -> _Plan:
+    def plan(self, node: Node) -> Plan:
         if node.plan is None:
             node.plan = self._make_plan(node.flat)
         return node.plan
 
-    def _make_plan(self, flat: Mapping[str, Any]) -> _Plan:
-        plan = _Plan()
+    def _make_plan(self, flat: Mapping[str, Any]) -> Plan:
+        plan = Plan()
         props = flat.get("properties") or {}
         required = list(flat.get("required") or ())
         plan.patterns = dict(flat.get("patternProperties") or {})
         plan.extra = flat.get("additionalProperties", True)
         plan.names = flat.get("propertyNames")
-        plan.low, plan.high = flat.get("minProperties", 0), flat.get("maxProperties", _INF)
+        plan.low, plan.high = flat.get("minProperties", 0), flat.get("maxProperties", INF)
         plan.deps = dict(flat.get("dependentRequired") or {})
         for name in [*props, *(r for r in required if r not in props)]:
             schema = props[name] if name in props else self.extra_schema(plan, name)
             hits = [s for p, s in plan.patterns.items() if re.search(p, name)]
             if hits:
-                schema = _and_schemas([schema, *hits])
+                schema = and_schemas([schema, *hits])
             child = self.node(schema) if schema is not False else None
-            prop = _Prop(
+            prop = Prop(
                 name, schema, name in required, bool(child and child.ro), bool(child and child.wo)
             )
             plan.props.append(prop)
             plan.byname[name] = prop
         return plan
 
-    def extra_schema(self, plan: _Plan, name: str) -> Any:
+    def extra_schema(self, plan: Plan, name: str) -> Any:
         """The schema an undeclared key must satisfy (pattern matches, else additional)."""
         hits = [s for p, s in plan.patterns.items() if re.search(p, name)]
         if hits:
-            return _and_schemas(hits)
+            return and_schemas(hits)
         return {} if plan.extra is True else plan.extra
 
-    def blocked(self, prop: _Prop, mode: Mode) -> bool:
+    def blocked(self, prop: Prop, mode: Mode) -> bool:
         """readOnly stays out of requests, writeOnly out of responses.
 
         3.0 says a required readOnly/writeOnly property is required only where it may appear;
@@ -172,12 +172,12 @@ class Resolver:
         return flag and (self.v30 or not prop.required)
 
 
-def _ref_of(schema: Any) -> str | None:
+def ref_of(schema: Any) -> str | None:
     ref = schema.get("$ref") if isinstance(schema, Mapping) else None
     return ref if isinstance(ref, str) else None
 
 
-def _disc_key(ref: str | None, disc: Mapping[str, Any]) -> str | None:
+def disc_key(ref: str | None, disc: Mapping[str, Any]) -> str | None:
     """The discriminator value that makes a validator pick `ref` (mapping key or schema name)."""
     if ref is None:
         return None
