@@ -11,8 +11,8 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Sequence
-from re import _constants as _sc  # type: ignore[attr-defined]
-from re import _parser as _sp  # type: ignore[attr-defined]
+from re import _constants as _sc
+from re import _parser as _sp
 from typing import Any
 
 from sandbox.generation.numeric import INF
