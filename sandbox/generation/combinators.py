@@ -1,10 +1,9 @@
-"""Combinators: `oneOf`, `anyOf` and `if/then/else` as choices between branches.
-
-One branch is picked per group (one the discriminator can name, or the cheapest at max_depth),
-merged into the rest of the schema and generated from as one node. A value that matches several
-branches of a `oneOf` is made again from the other branches, or made to fail them. `allOf` never
-gets here (merging.py flattens it), and `not` is met by banning its types and by the check.
-"""
+"""Combinators: `oneOf`, `anyOf` and `if/then/else` as choices between branches. One branch is
+picked per group (among those the discriminator can name; the cheapest once max_depth is reached,
+else at random), merged into the rest of the schema and generated from as one node. A value that
+matches several branches of a `oneOf` is made again from the other branches, or made to fail
+them. `allOf` never gets here (merging.py flattens it), and `not` is met by banning its types and
+by the check."""
 
 from __future__ import annotations
 

@@ -1,10 +1,8 @@
-"""String formats: a realistic value for each `format` a schema may name.
-
-Dates and times come from the realism's anchor day, emails, URLs and hosts from the kinds the
-property names use (names.py), and `render` puts any kind's value into the schema's format.
-When a format's natural values cannot meet tight length bounds, `stretch` builds a valid one
-of the wanted length, and `fit` cuts or pads free text.
-"""
+"""String formats: a realistic value for each `format` a schema may name. Dates and times come
+from the realism's anchor day, emails, URLs and hosts from the kinds property names use
+(names.py), and `render` puts any kind's value into the schema's format. When a format's natural
+values cannot meet tight length bounds, `stretch` builds a valid one of the wanted length, and
+`fit` cuts or pads free text."""
 
 from __future__ import annotations
 

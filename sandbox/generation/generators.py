@@ -1,12 +1,11 @@
 """Generators per JSON type, each building a value that meets its node by construction.
-
 `Scalars` makes strings (from the patterns, the format or the property name's kind, fitted to
 the lengths) and integers and numbers (a realistic range clipped to the bounds, `multipleOf`
-exact). `Arrays` sizes a list within its bounds and keeps items unique or `contains` met;
-`Objects` picks required and likely optional properties under the mode's readOnly/writeOnly
-rule, adds what `dependentRequired` asks for and extra keys for maps. Containers generate their
-children through the callback they are given, so precedence and checks apply at every level.
-"""
+exact). `Arrays` sizes a list within its bounds, keeps items unique where asked and meets
+`contains`; `Objects` picks required and likely optional properties under the mode's
+readOnly/writeOnly rule, adds what `dependentRequired` asks for and extra keys for maps.
+Containers generate their children through the callback they are given, so precedence and
+checks apply at every level."""
 
 from __future__ import annotations
 

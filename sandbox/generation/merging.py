@@ -1,12 +1,9 @@
 """Flattening: the schema objects that must all hold (a schema, its `$ref` target, its `allOf`
-members) merged into one dict of constraints.
-
-Each keyword has a merger: the stricter bound is kept, enums intersect, `required` is a union,
-item schemas are ANDed, object parts keep each other's `additionalProperties` rules; `oneOf`,
-`anyOf` and `if` become groups to choose from. Keywords that cannot be met by construction
-(`not`, `propertyNames`, `dependentSchemas`...) set `_check`, so the value is validated and made
-again.
-"""
+members) merged into one dict of constraints. Each keyword has a merger: the stricter bound is
+kept, enums intersect, `required` is a union, item schemas are ANDed, object parts keep each
+other's `additionalProperties` rules, and `oneOf`, `anyOf` and `if` become groups to choose from.
+Keywords that cannot be met by construction (`not`, `propertyNames`, `dependentSchemas`...) set
+`_check`, so the value is validated and made again."""
 
 from __future__ import annotations
 

@@ -1,10 +1,8 @@
-"""Compiled nodes: what generation reads from a schema, worked out once.
-
-A `Node` holds a flattened schema's constraints as fields (types, bounds, lengths, items,
-patterns...) and caches filled on first use (the object `Plan`, the examples and enum values
-that validate, merged oneOf/anyOf branches, the cost of the smallest value). `Ctx` is the state
-one value is generated with: rng, mode, depth, property name and realism scope.
-"""
+"""Compiled nodes: what generation reads from a schema, worked out once. A `Node` holds a
+flattened schema's constraints as fields (types, bounds, lengths, items, patterns...) and caches
+filled on first use (the object `Plan`, the examples and enum values that validate, merged
+oneOf/anyOf branches, the cost of the smallest value). `Ctx` is the state one value is generated
+with: rng, mode, depth, property name and realism scope."""
 
 from __future__ import annotations
 

@@ -1,10 +1,8 @@
-"""Numbers within a schema's bounds and `multipleOf`.
-
-Multiples are found exactly (fractions where float division would drift, and checked the way
-jsonschema checks them), bounds given as (value, exclusive) pairs become inclusive integer
-bounds, and a property's realistic range is clipped to the schema's. `INF` stands for "no upper
-bound" wherever a length, size or count has none.
-"""
+"""Numbers within a schema's bounds and `multipleOf`: multiples are found exactly (fractions
+where float division would drift, and checked the way jsonschema checks them), bounds given as
+(value, exclusive) pairs become inclusive integer bounds, and a property's realistic range is
+clipped to the schema's. `INF` stands for "no upper bound" wherever a length, size or count has
+none."""
 
 from __future__ import annotations
 

@@ -1,10 +1,8 @@
-"""Strings that match a regular expression, built from the pattern instead of guessed.
-
-Patterns are parsed once with Python's own regex parser into a small tree that knows the
-shortest and longest string each part can match, so a target length can be shared out and
-minLength/maxLength are met by construction instead of by luck. `regex_string` makes a string;
-`cached_pattern` compiles a source once (None when Python cannot parse it) for the checks.
-"""
+"""Strings that match a regular expression, built from the pattern instead of guessed. Patterns
+are parsed once with Python's own regex parser into a small tree that knows the shortest and
+longest string each part can match, so a target length can be shared out and minLength/maxLength
+are met by construction instead of by luck. `regex_string` makes a string; `cached_pattern`
+compiles a source once (None when Python cannot parse it) for the checks."""
 
 from __future__ import annotations
 

@@ -1,9 +1,7 @@
-"""The values a spec offers for a schema, the first rungs of the precedence.
-
-x-faker > example > default > enum/const come before composition and type: an `x-faker` hint
-calls the Faker provider it names, examples lose the properties their mode forbids, and each is
-used only when it validates against the schema, found once per node and kept on it.
-"""
+"""The values a spec offers for a schema, the first rungs of the precedence x-faker > example >
+default > enum/const (composition and type come after): an `x-faker` hint calls the Faker
+provider it names, examples lose the properties their mode forbids, and each is used only when
+it validates against the schema, found once per node and kept on it."""
 
 from __future__ import annotations
 

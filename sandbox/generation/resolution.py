@@ -1,11 +1,9 @@
-"""Resolution: from a schema in the spec to the compiled node generation works on.
-
-A schema's own keywords, its `$ref` target and its `allOf` members are its parts; merging.py
-flattens them into a `Node`, and an object node gets a `Plan` of its properties. Values are
-checked with an OpenAPI validator whose root document holds every `$ref` target the schema
-reaches. Nodes and validators are cached by object identity, so the same (pre-bundled) spec
-objects must be passed each time.
-"""
+"""Resolution: from a schema in the spec to the compiled node generation works on. A schema's own
+keywords, its `$ref` target and its `allOf` members are its parts; merging.py flattens them into
+a `Node`, and an object node gets a `Plan` of its properties. Values are checked with an OpenAPI
+validator whose root document holds every `$ref` target the schema reaches. Nodes and validators
+are cached by object identity, so the same (pre-bundled) spec objects must be passed each
+time."""
 
 from __future__ import annotations
 
@@ -24,7 +22,8 @@ _CACHE_LIMIT = 50_000
 
 
 class Resolver:
-    """Parts, compiled nodes, object plans and validators of the spec's schemas, cached."""
+    """Parts, compiled nodes, object plans and validators of the spec's schemas (cached), and
+    which properties a mode leaves out."""
 
     def __init__(self, resolve: Callable[[str], Any], v30: bool) -> None:
         self._resolve = resolve
