@@ -16,7 +16,8 @@ from typing import Any
 
 from sandbox.generation.formats import FORMATS, fit, render, stretch
 from sandbox.generation.jsonvalues import freeze
-from sandbox.generation.names import Kind, Realism, Scope, kind_for, singular
+from sandbox.generation.kinds import Kind, Realism, Scope
+from sandbox.generation.names import kind_for, singular
 from sandbox.generation.nodes import Ctx, Node, Plan, Prop
 from sandbox.generation.numeric import (
     float_in,

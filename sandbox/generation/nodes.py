@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from sandbox.generation.jsonvalues import jsonable
+from sandbox.generation.kinds import Realism, Scope
 from sandbox.generation.merging import and_schemas
-from sandbox.generation.names import Realism, Scope
 from sandbox.generation.numeric import INF, int_bounds
 
 Mode = Literal["response", "request"]
