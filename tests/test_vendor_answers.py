@@ -45,3 +45,98 @@ def test_a_key_pattern_accepts_the_family_of_keys_it_names(tmp_path: Path) -> No
     assert client.get("/things", headers={"Authorization": "Bearer sk_live_x"}).status_code == 401
     literal = {"Authorization": "Bearer AC0123:secret"}
     assert client.get("/things", headers=literal).status_code == 200
+
+
+# --- errors in the spec's own shape (item 7) and enum members by meaning (item 10) ----------
+
+SPOTIFY_LIKE_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["status", "message"],
+            "properties": {"status": {"type": "integer"}, "message": {"type": "string"}},
+        }
+    },
+}
+STRIPE_LIKE_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["type"],
+            "properties": {
+                "type": {
+                    "type": "string",
+                    "enum": [
+                        "api_error",
+                        "card_error",
+                        "idempotency_error",
+                        "invalid_request_error",
+                        "authentication_error",
+                    ],
+                },
+                "message": {"type": "string"},
+            },
+        }
+    },
+}
+
+
+def _errors_spec(error_schema: dict[str, Any], security: bool = False) -> dict[str, Any]:
+    failed = {"description": "failed", "content": {"application/json": {"schema": {
+        "$ref": "#/components/schemas/Error"}}}}  # fmt: skip
+    limit = {"name": "limit", "in": "query", "schema": {"type": "integer"}}
+    document: dict[str, Any] = {
+        "paths": {
+            "/things": {
+                "get": {"parameters": [limit], "responses": {"200": _json({"type": "object"})}},
+                "post": {
+                    "requestBody": {
+                        "content": {"application/json": {"schema": {"type": "object"}}}
+                    },
+                    "responses": {"201": _json({"type": "object"}), "400": failed},
+                },
+            },
+            "/others": {"get": {"responses": {"200": _json({"type": "object"}), "4XX": failed}}},
+        },
+        "components": {"schemas": {"Error": error_schema}},
+    }
+    if security:
+        document["components"]["securitySchemes"] = {"key": {"type": "http", "scheme": "bearer"}}
+        document["security"] = [{"key": []}]
+    return document
+
+
+def test_undeclared_errors_answer_in_the_specs_own_error_shape(tmp_path: Path) -> None:
+    client = _client(tmp_path, _errors_spec(SPOTIFY_LIKE_ERROR))
+    bad = client.get("/things?limit=many")  # the operation declares no 400
+    assert bad.status_code == 400
+    assert set(bad.get_json()) == {"error"}
+    assert bad.get_json()["error"]["status"] == 400 and bad.get_json()["error"]["message"]
+    wrong_type = client.post("/things", data="x", content_type="text/plain")
+    assert wrong_type.status_code == 415 and wrong_type.get_json()["error"]["status"] == 415
+    not_allowed = client.delete("/things")
+    assert not_allowed.status_code == 405 and not_allowed.get_json()["error"]["status"] == 405
+
+
+def test_our_envelope_only_where_the_spec_declares_no_error_schema(tmp_path: Path) -> None:
+    document = {"paths": {"/things": {"get": {
+        "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer"}}],
+        "responses": {"200": _json({"type": "object"})}}}}}  # fmt: skip
+    bad = _client(tmp_path, document).get("/things?limit=many")
+    assert bad.status_code == 400 and bad.get_json()["status"] == "error"
+
+
+def test_an_error_enum_field_is_the_member_that_fits_the_status_and_cause(tmp_path: Path) -> None:
+    client = _client(tmp_path, _errors_spec(STRIPE_LIKE_ERROR, security=True), api_keys=["k"])
+    signed = {"Authorization": "Bearer k"}
+    for _ in range(3):  # not a lucky draw: every 400 says the same
+        bad = client.get("/things?limit=many", headers=signed)
+        assert bad.status_code == 400
+        assert bad.get_json()["error"]["type"] == "invalid_request_error"
+    refused = client.get("/things?limit=1", headers={"Authorization": "Bearer nope"})
+    assert refused.status_code == 401
+    assert refused.get_json()["error"]["type"] == "authentication_error"
