@@ -16,12 +16,14 @@ from sandbox import create_app, load_settings
 
 def _client(tmp_path: Path, document: dict[str, Any], **overrides: Any) -> FlaskClient:
     spec = tmp_path / "spec.json"
-    spec.write_text(json.dumps({"openapi": "3.0.3", "info": {"title": "t", "version": "1"},
-                                **document}))  # fmt: skip
+    spec.write_text(
+        json.dumps({"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, **document})
+    )
     settings = load_settings(
-        spec, environ={}, overrides={"state": ":memory:", "seed": 3, "spec_cache": "off",
-                                     **overrides},
-    )  # fmt: skip
+        spec,
+        environ={},
+        overrides={"state": ":memory:", "seed": 3, "spec_cache": "off", **overrides},
+    )
     return create_app(spec, settings).test_client()
 
 
@@ -86,8 +88,10 @@ STRIPE_LIKE_ERROR = {
 
 
 def _errors_spec(error_schema: dict[str, Any], security: bool = False) -> dict[str, Any]:
-    failed = {"description": "failed", "content": {"application/json": {"schema": {
-        "$ref": "#/components/schemas/Error"}}}}  # fmt: skip
+    failed = {
+        "description": "failed",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
     limit = {"name": "limit", "in": "query", "schema": {"type": "integer"}}
     document: dict[str, Any] = {
         "paths": {
@@ -123,9 +127,16 @@ def test_undeclared_errors_answer_in_the_specs_own_error_shape(tmp_path: Path) -
 
 
 def test_our_envelope_only_where_the_spec_declares_no_error_schema(tmp_path: Path) -> None:
-    document = {"paths": {"/things": {"get": {
-        "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer"}}],
-        "responses": {"200": _json({"type": "object"})}}}}}  # fmt: skip
+    document = {
+        "paths": {
+            "/things": {
+                "get": {
+                    "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer"}}],
+                    "responses": {"200": _json({"type": "object"})},
+                }
+            }
+        }
+    }
     bad = _client(tmp_path, document).get("/things?limit=many")
     assert bad.status_code == 400 and bad.get_json()["status"] == "error"
 
@@ -140,3 +151,115 @@ def test_an_error_enum_field_is_the_member_that_fits_the_status_and_cause(tmp_pa
     refused = client.get("/things?limit=1", headers={"Authorization": "Bearer nope"})
     assert refused.status_code == 401
     assert refused.get_json()["error"]["type"] == "authentication_error"
+
+
+# --- stateless answers tied to the request (items 11 and 3) ---------------------------------
+
+ECHO_SPEC = {
+    "paths": {
+        "/customers/{customer}": {
+            "parameters": [
+                {"name": "customer", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            "get": {"responses": {"200": _json({"$ref": "#/components/schemas/Customer"})}},
+            "delete": {"responses": {"200": _json({"$ref": "#/components/schemas/Deleted"})}},
+        },
+        "/Accounts/{Sid}.json": {
+            "get": {
+                "parameters": [
+                    {"name": "Sid", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "sid": {"type": "string"},
+                                "friendly_name": {"type": "string"},
+                            },
+                        }
+                    )
+                },
+            }
+        },
+        "/playlists/{playlist_id}/tracks": {
+            "get": {
+                "parameters": [
+                    {
+                        "name": "playlist_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    }
+                ],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {"id": {"type": "string"}, "total": {"type": "integer"}},
+                        }
+                    )
+                },
+            }
+        },
+    },
+    "components": {
+        "schemas": {
+            "Customer": {
+                "allOf": [
+                    {"type": "object", "properties": {"id": {"type": "string"}}},
+                    {"type": "object", "properties": {"name": {"type": "string"}}},
+                ]
+            },
+            "Deleted": {
+                "type": "object",
+                "properties": {"id": {"type": "string"}, "deleted": {"type": "boolean"}},
+            },
+        }
+    },
+}
+
+
+def test_the_items_own_path_id_fills_its_identifier_field(tmp_path: Path) -> None:
+    client = _client(tmp_path, ECHO_SPEC, stateful=False)
+    for number in range(5):  # every draw, not a lucky one
+        assert client.get(f"/customers/cus_{number}").get_json()["id"] == f"cus_{number}"
+        assert client.get(f"/Accounts/AC{number}.json").get_json()["sid"] == f"AC{number}"
+    # a sub-collection's path id is its parent's, not this object's identifier
+    tracks = client.get("/playlists/pl_1/tracks").get_json()
+    assert tracks.get("id") != "pl_1"
+
+
+def test_a_delete_answers_deleted_true_for_that_id(tmp_path: Path) -> None:
+    client = _client(tmp_path, ECHO_SPEC, stateful=False)
+    for number in range(5):
+        gone = client.delete(f"/customers/cus_{number}").get_json()
+        assert gone == {"id": f"cus_{number}", "deleted": True}
+
+
+def _faker_for(schemas: dict[str, Any]) -> Any:
+    from sandbox.generation.faker import DataFaker
+
+    document = {"components": {"schemas": schemas}}
+
+    def resolve(ref: str) -> Any:
+        node: Any = document
+        for part in ref.lstrip("#/").split("/"):
+            node = node[part]
+        return node
+
+    return DataFaker(resolve, seed=1, openapi_version="3.0.3")
+
+
+def test_fresh_ids_carry_the_prefix_the_spec_shows(tmp_path: Path) -> None:
+    import random
+
+    shown = {"type": "string", "example": "cus_NffrFeUfNV2Hib"}
+    said = {"type": "string", "description": "Unique identifier, prefixed with `ch_`."}
+    faker = _faker_for({})
+    for seed in range(20):
+        rng = random.Random(seed)
+        assert faker.generate(shown, rng=rng, name="id", fresh=True).startswith("cus_")
+        assert faker.generate(said, rng=rng, name="id", fresh=True).startswith("ch_")
+        plain = faker.generate({"type": "string"}, rng=rng, name="id", fresh=True)
+        assert "_" not in plain
