@@ -263,3 +263,25 @@ def test_fresh_ids_carry_the_prefix_the_spec_shows(tmp_path: Path) -> None:
         assert faker.generate(said, rng=rng, name="id", fresh=True).startswith("ch_")
         plain = faker.generate({"type": "string"}, rng=rng, name="id", fresh=True)
         assert "_" not in plain
+
+
+def test_a_lists_query_filter_is_reflected_in_its_items(tmp_path: Path) -> None:
+    status_enum = {"type": "string", "enum": ["active", "inactive"]}
+    item = {"type": "object", "properties": {"id": {"type": "string"}, "status": status_enum}}
+    items = {"type": "array", "items": item, "minItems": 3}
+    status = {"name": "status", "in": "query", "schema": {"type": "string"}}
+    wrapped = _json({"type": "object", "properties": {"data": items}})
+    document = {
+        "paths": {
+            "/things": {"get": {"parameters": [status], "responses": {"200": wrapped}}},
+            "/bare": {"get": {"parameters": [status], "responses": {"200": _json(items)}}},
+        }
+    }
+    client = _client(tmp_path, document, stateful=False)
+    for wanted in ("active", "inactive"):
+        listed = client.get(f"/things?status={wanted}").get_json()["data"]
+        assert {thing["status"] for thing in listed} == {wanted}
+        bare = client.get(f"/bare?status={wanted}").get_json()
+        assert {thing["status"] for thing in bare} == {wanted}
+    bogus = client.get("/things?status=bogus").get_json()["data"]  # never an invalid value
+    assert {thing["status"] for thing in bogus} <= {"active", "inactive"}

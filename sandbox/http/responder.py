@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -39,6 +39,8 @@ class _EchoPlan:
 
     fills: list[tuple[tuple[str, ...], str, str, Any]] = field(default_factory=list)
     deleted: list[tuple[str, ...]] = field(default_factory=list)
+    # a list's items (the array at this property, "" the body itself): field, query parameter
+    filters: list[tuple[str, str, str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ class Responder:
         rng: random.Random,
         path_params: dict[str, str],
         operation: Operation | None = None,
+        query: Mapping[str, str] | None = None,
     ) -> tuple[bytes, Any]:
         """Serialized body and the value it was made from (for headers like Location)."""
         if media_type is None:
@@ -114,9 +117,27 @@ class Responder:
             value: Any = {} if is_json_media(media_type) else ""
         else:
             value = self.faker.generate(schema, rng=rng, mode="response")
-            if isinstance(value, dict) and (path_params or operation is not None):
-                self._echo(self._echo_plan(schema, operation), value, path_params, operation)
+            if isinstance(value, dict | list) and (path_params or operation is not None):
+                plan = self._echo_plan(schema, operation)
+                if isinstance(value, dict):
+                    self._echo(plan, value, path_params, operation)
+                if plan.filters and query:
+                    self._filter(plan, value, query)
         return serialize(value, media_type), value
+
+    def _filter(self, plan: _EchoPlan, value: Any, query: Mapping[str, str]) -> None:
+        """A list asked for with ``?status=active`` holds items whose status is active."""
+        for where, name, param, prop in plan.filters:
+            raw = query.get(param)
+            items = value if where == "" else value.get(where) if isinstance(value, dict) else None
+            if raw is None or not isinstance(items, list):
+                continue
+            cast = _cast_for(raw, prop, None)
+            if cast is None or not self.checks.is_valid(prop, cast):
+                continue
+            for item in items:
+                if isinstance(item, dict):
+                    item[name] = cast
 
     def _echo(
         self, plan: _EchoPlan, value: dict, params: dict[str, str], operation: Operation | None
@@ -158,11 +179,35 @@ class Responder:
                     found = next((props[i] for i in _IDENTIFIERS if i in props), None)
                 if found is not None and isinstance(found[1], dict):
                     plan.fills.append((where, found[0], param, found[1]))
+            self._plan_filters(plan, operation, target, where)
             gone = props.get("deleted")
             if gone is not None and gone[0] == "deleted" and "boolean" in schema_types(gone[1]):
                 plan.deleted.append(where)
+        if isinstance(top, dict) and "array" in schema_types(top):
+            self._plan_filters(plan, operation, {"properties": {"": top}}, ())
         self._echoes[key] = (schema, plan)
         return plan
+
+    def _plan_filters(
+        self, plan: _EchoPlan, operation: Operation | None, target: dict, where: tuple[str, ...]
+    ) -> None:
+        """The query parameters that name a scalar field of a list's items."""
+        if operation is None or where:
+            return
+        query = [p.name for p in operation.parameters if p.location == "query"]
+        for name, prop in (target.get("properties") or {}).items():
+            prop = merged(self.spec.deref, prop)
+            if not isinstance(prop, dict) or "array" not in schema_types(prop):
+                continue
+            item = merged(self.spec.deref, prop.get("items"))
+            fields = {_norm(n): n for n in ((item or {}).get("properties") or {})}
+            for param in query:
+                found = fields.get(_norm(param))
+                if found is None:
+                    continue
+                schema = self.spec.deref(item["properties"][found])
+                if schema_types(schema) & {"string", "integer", "number", "boolean"}:
+                    plan.filters.append((name, found, param, schema))
 
     def headers(
         self,
