@@ -434,6 +434,7 @@ OPENAI = Scenario(
             "models_list",
             "model_retrieve",
             "vector_store_create",
+            "vector_store_delete",  # item 3: a delete answers its own id
             "vector_store_retrieve",
             "vector_stores_autopage",
         }
@@ -581,7 +582,7 @@ TWILIO = Scenario(
         twilio_number_fetch,
         twilio_number_delete,
     ),
-    passing=frozenset(),
+    passing=frozenset({"account_fetch"}),  # item 3: {Sid} fills sid
 )
 
 
@@ -940,7 +941,7 @@ STRIPE_STATELESS = Scenario(
         stateless_list_is_a_list,
         stateless_charge_echoes_id,
     ),
-    passing=frozenset(),
+    passing=frozenset({"delete_answers_deleted"}),  # item 11: the deleted id, deleted: true
 )
 
 SCENARIOS: dict[str, Scenario] = {

@@ -27,7 +27,8 @@ from sandbox.errors import UnsatisfiableSchema
 from sandbox.generation.combinators import Combinators
 from sandbox.generation.generators import Arrays, Objects, Scalars
 from sandbox.generation.jsonvalues import clone
-from sandbox.generation.names import Realism, kind_for
+from sandbox.generation.kinds import Realism
+from sandbox.generation.names import kind_for
 from sandbox.generation.nodes import MISS, SCALARS, Ctx, Mode, Node
 from sandbox.generation.precedence import SpecValues
 from sandbox.generation.resolution import Resolver

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from sandbox.generation.names import Realism, Scope, kind_for
+from sandbox.generation.kinds import Realism, Scope
+from sandbox.generation.names import kind_for
 from sandbox.generation.patterns import LOWER, WORDCH
 
 

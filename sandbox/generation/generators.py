@@ -16,7 +16,8 @@ from typing import Any
 
 from sandbox.generation.formats import FORMATS, fit, render, stretch
 from sandbox.generation.jsonvalues import freeze
-from sandbox.generation.names import Kind, Realism, Scope, kind_for, singular
+from sandbox.generation.kinds import KINDS, Kind, Realism, Scope
+from sandbox.generation.names import kind_for, singular
 from sandbox.generation.nodes import Ctx, Node, Plan, Prop
 from sandbox.generation.numeric import (
     float_in,
@@ -47,7 +48,10 @@ class Scalars:
             if text is not None:
                 return text
         if kind is not None and kind.text is not None:
-            return fit(render(kind.text(ctx.real, ctx.scope), None), low, high, ctx.rng)
+            text = render(kind.text(ctx.real, ctx.scope), None)
+            if node.id_prefix is not None and kind is KINDS["id"]:  # ids as the spec shows them
+                text = node.id_prefix + _alnum(ctx.rng, 14)
+            return fit(text, low, high, ctx.rng)
         return fit(self._words(ctx), low, high, ctx.rng)
 
     def _pattern_string(self, node: Node, kind: Kind | None, ctx: Ctx) -> str:
@@ -338,6 +342,13 @@ class Objects:
         prop = plan.byname.get(prop_name)
         if prop_name in out and prop is not None and self._resolver.valid(prop.schema, key):
             out[prop_name] = key
+
+
+_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def _alnum(rng: random.Random, size: int) -> str:
+    return "".join(rng.choices(_ALNUM, k=size))
 
 
 def _fits(node: Node, text: str) -> bool:

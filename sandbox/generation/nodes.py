@@ -7,12 +7,13 @@ with: rng, mode, depth, property name and realism scope."""
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
 from sandbox.generation.jsonvalues import jsonable
+from sandbox.generation.kinds import Realism, Scope
 from sandbox.generation.merging import and_schemas
-from sandbox.generation.names import Realism, Scope
 from sandbox.generation.numeric import INF, int_bounds
 
 Mode = Literal["response", "request"]
@@ -78,6 +79,7 @@ class Node:
         "groups",
         "guessable",
         "hi",
+        "id_prefix",
         "inferred",
         "int_hi",
         "int_lo",
@@ -113,6 +115,8 @@ class Node:
         self.inferred = _infer_types(flat)
         self.enum: list[Any] | None = get("enum")
         self.examples: list[Any] = get("_examples", [])
+        said = next((p["description"] for p in parts if isinstance(p.get("description"), str)), "")
+        self.id_prefix = _id_prefix(self.examples, said)
         self.default = jsonable(flat["default"]) if "default" in flat else MISS
         self.xfaker = get("x-faker")
         self.groups: list[tuple[str, list[Any], Any]] = get("_groups", [])
@@ -154,6 +158,28 @@ class Node:
         self.base_parts: list[Mapping[str, Any]] | None = None
         if self.patterns and self.fmt:
             self.check = True
+
+
+_PREFIXED = re.compile(r"([A-Za-z][A-Za-z0-9]{0,9}_)[A-Za-z0-9]{3,}")
+_SAYS_PREFIX = re.compile(
+    r"(?:prefix(?:ed)?|starts? with|begins? with)\s+(?:with\s+|by\s+)?[`'\"]?"
+    r"([A-Za-z][A-Za-z0-9]{0,9}_)",
+    re.IGNORECASE,
+)
+
+
+def _id_prefix(examples: list[Any], description: str) -> str | None:
+    """The prefix the spec's examples of an identifier share (``cus_`` of ``cus_NffrFeU``),
+    or the one its description names ("prefixed with `ch_`"), for ids made fresh."""
+    found = {m.group(1) for e in examples if isinstance(e, str) and (m := _PREFIXED.fullmatch(e))}
+    if len(found) == 1 and all(isinstance(e, str) for e in examples):
+        return found.pop()
+    said = (
+        _SAYS_PREFIX.search(description)
+        if "refix" in description or "with" in description
+        else None
+    )
+    return said.group(1) if said else None
 
 
 def _infer_types(flat: Mapping[str, Any]) -> tuple[str, ...]:

@@ -86,7 +86,9 @@ class Answers:
         elif decided is None:
             if preference is not None and preference.dynamic is False:
                 rng = random.Random(0)  # static: the same answer every time
-            body, value = self.responder.body(planned, media_type, rng, path_params)
+            body, value = self.responder.body(
+                planned, media_type, rng, path_params, operation, request.args
+            )
         else:
             value = decided.value
             body = serialize(value, media_type) if media_type else b""

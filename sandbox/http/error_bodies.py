@@ -5,12 +5,19 @@ One spec wants ``{status: "error", error: {code, message, details}}``, another a
 per style, the declared schema is filled by meaning: a property called ``message`` gets the
 message, ``code`` the code, ``details`` the field problems, and so on. Anything required that
 has no meaning to us is generated, and the result is checked against the schema.
+
+A status the operation does not declare (a 404 for an unknown id, a 405, a 415, a 429) is
+answered in the spec's own error shape: the error response its operations declare most often
+(4xx, ``4XX`` or ``default``), as the real API would; ours only when the spec declares none.
+An enum field with no meaning of its own (Stripe's ``type``) gets the member whose words fit
+the status and the cause best (``invalid_request_error`` for a 400), never a random one.
 """
 
 from __future__ import annotations
 
 import random
 import re
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,6 +54,7 @@ class ErrorBodies:
         self.spec = spec
         self.faker = faker
         self.checks = checks
+        self.common = _common_error(spec)  # once, at start-up
 
     def render(
         self, error: ApiError, operation: Operation | None, request_path: str = ""
@@ -57,6 +65,8 @@ class ErrorBodies:
             response = self._spec_wide(error.status)
         else:
             response = declared[1] if declared else None
+        if not (response or {}).get("content"):  # undeclared: the spec's own error shape
+            response = self.common
         content = (response or {}).get("content") or {}
         media_type, media = _pick_media(content)
         if media_type is None:
@@ -98,6 +108,8 @@ class ErrorBodies:
         for name, prop in properties.items():
             prop = self._merged(self.spec.deref(prop))
             value = self._meaning(name, prop, error, rng, path, depth)
+            if value is _UNKNOWN and name in required and _string_enum(prop):
+                value = best_member(_string_enum(prop), error)
             if value is _UNKNOWN:
                 if name not in required:
                     continue
@@ -151,7 +163,7 @@ class ErrorBodies:
         for candidate in wanted:
             if candidate in allowed:
                 return candidate
-        return str(allowed[0])
+        return best_member([str(a) for a in allowed], error)
 
     def _detail(self, schema: dict, detail: dict[str, str], rng: random.Random) -> Any:
         properties = schema.get("properties") or {}
@@ -197,6 +209,72 @@ _ENUM_FALLBACKS: dict[int, tuple[str, ...]] = {
     500: ("server_error", "internal_error"),
     503: ("temporarily_unavailable", "service_unavailable"),
 }
+
+
+# Words that say which status an enum member is for; the cause's own words (its code) count more.
+_STATUS_WORDS: dict[int, frozenset[str]] = {
+    400: frozenset({"invalid", "request", "bad", "validation", "malformed", "parameter"}),
+    401: frozenset({"authentication", "auth", "unauthorized", "unauthenticated", "credentials"}),
+    402: frozenset({"card", "payment", "declined"}),
+    403: frozenset({"permission", "forbidden", "denied", "scope", "access"}),
+    404: frozenset({"not", "found", "missing", "resource", "invalid", "request"}),
+    405: frozenset({"method", "allowed", "invalid", "request"}),
+    409: frozenset({"conflict", "idempotency", "duplicate", "exists"}),
+    413: frozenset({"large", "size", "invalid", "request"}),
+    415: frozenset({"media", "unsupported", "content", "invalid", "request"}),
+    422: frozenset({"invalid", "validation", "unprocessable"}),
+    429: frozenset({"rate", "limit", "limited", "throttled", "many", "quota"}),
+    500: frozenset({"api", "server", "internal"}),
+    503: frozenset({"unavailable", "temporarily", "service", "api"}),
+}
+_OTHER_WORDS = frozenset().union(*_STATUS_WORDS.values())
+_PLAIN = frozenset({"error", "err", "exception", "failure"})
+
+
+def best_member(members: list[str], error: ApiError) -> str:
+    """The enum member whose words fit the error best: a word of the status counts 2, of the
+    cause (its code, ``invalid_api_key``) 1, of another status -1; the first wins a tie."""
+    own = _STATUS_WORDS.get(error.status, _STATUS_WORDS[500 if error.status >= 500 else 400])
+    cause = {w for w in _words(error.code) if w not in _PLAIN}
+
+    def score(member: str) -> float:
+        if member.lower() == error.code.lower():
+            return 100.0
+        words = _words(member) - _PLAIN
+        return sum(2 if w in own else 1 if w in cause else -1 if w in _OTHER_WORDS else 0
+                   for w in words)  # fmt: skip
+
+    return max(members, key=score)
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.split(r"[^a-z0-9]+", text.lower()) if w}
+
+
+def _string_enum(prop: dict) -> list[str]:
+    allowed = prop.get("enum") or ([prop["const"]] if "const" in prop else [])
+    return [a for a in allowed if isinstance(a, str)]
+
+
+def _common_error(spec: Spec) -> dict | None:
+    """The error response the spec's operations declare most often (4xx, 4XX, default) with
+    a JSON body: the shape the real API answers every error in."""
+    counts: Counter[str] = Counter()
+    first: dict[str, dict] = {}
+    for operation in spec.operations:
+        for code, response in operation.responses.items():
+            if not (code.startswith("4") or code == "default"):
+                continue
+            media_type, media = _pick_media(response.get("content") or {})
+            if media_type is None or not is_json_media(media_type):
+                continue
+            schema = media.get("schema") if isinstance(media, dict) else None
+            if not isinstance(schema, dict):
+                continue
+            key = str(schema.get("$ref") or id(schema))
+            counts[key] += 1
+            first.setdefault(key, response)
+    return first[counts.most_common(1)[0][0]] if counts else None
 
 
 def _pick_media(content: dict[str, Any]) -> tuple[str | None, dict]:

@@ -1,0 +1,287 @@
+"""Answers as a vendor's API gives them (issue 18): errors in the spec's own error schema, with
+enum fields chosen by meaning; the request's path id echoed by meaning; ids with the prefix the
+spec shows; deletes that say so; query filters reflected; key patterns. Each rule is shown on
+a small spec written here, so the rule, not one vendor, is what is tested."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from flask.testing import FlaskClient
+
+from sandbox import create_app, load_settings
+
+
+def _client(tmp_path: Path, document: dict[str, Any], **overrides: Any) -> FlaskClient:
+    spec = tmp_path / "spec.json"
+    spec.write_text(
+        json.dumps({"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, **document})
+    )
+    settings = load_settings(
+        spec,
+        environ={},
+        overrides={"state": ":memory:", "seed": 3, "spec_cache": "off", **overrides},
+    )
+    return create_app(spec, settings).test_client()
+
+
+def _json(schema: dict[str, Any], description: str = "ok") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+# --- key patterns ---------------------------------------------------------------------------
+
+SECURED = {
+    "paths": {"/things": {"get": {"responses": {"200": _json({"type": "object"})}}}},
+    "components": {"securitySchemes": {"key": {"type": "http", "scheme": "bearer"}}},
+    "security": [{"key": []}],
+}
+
+
+def test_a_key_pattern_accepts_the_family_of_keys_it_names(tmp_path: Path) -> None:
+    client = _client(tmp_path, SECURED, api_keys=["sk_test_*", "AC0123:secret"])
+    bearer = {"Authorization": "Bearer sk_test_4eC39HqLyjWDarjtT1zdp7dc"}
+    assert client.get("/things", headers=bearer).status_code == 200
+    assert client.get("/things", headers={"Authorization": "Bearer sk_live_x"}).status_code == 401
+    literal = {"Authorization": "Bearer AC0123:secret"}
+    assert client.get("/things", headers=literal).status_code == 200
+
+
+# --- errors in the spec's own shape (item 7) and enum members by meaning (item 10) ----------
+
+SPOTIFY_LIKE_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["status", "message"],
+            "properties": {"status": {"type": "integer"}, "message": {"type": "string"}},
+        }
+    },
+}
+STRIPE_LIKE_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["type"],
+            "properties": {
+                "type": {
+                    "type": "string",
+                    "enum": [
+                        "api_error",
+                        "card_error",
+                        "idempotency_error",
+                        "invalid_request_error",
+                        "authentication_error",
+                    ],
+                },
+                "message": {"type": "string"},
+            },
+        }
+    },
+}
+
+
+def _errors_spec(error_schema: dict[str, Any], security: bool = False) -> dict[str, Any]:
+    failed = {
+        "description": "failed",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    limit = {"name": "limit", "in": "query", "schema": {"type": "integer"}}
+    document: dict[str, Any] = {
+        "paths": {
+            "/things": {
+                "get": {"parameters": [limit], "responses": {"200": _json({"type": "object"})}},
+                "post": {
+                    "requestBody": {
+                        "content": {"application/json": {"schema": {"type": "object"}}}
+                    },
+                    "responses": {"201": _json({"type": "object"}), "400": failed},
+                },
+            },
+            "/others": {"get": {"responses": {"200": _json({"type": "object"}), "4XX": failed}}},
+        },
+        "components": {"schemas": {"Error": error_schema}},
+    }
+    if security:
+        document["components"]["securitySchemes"] = {"key": {"type": "http", "scheme": "bearer"}}
+        document["security"] = [{"key": []}]
+    return document
+
+
+def test_undeclared_errors_answer_in_the_specs_own_error_shape(tmp_path: Path) -> None:
+    client = _client(tmp_path, _errors_spec(SPOTIFY_LIKE_ERROR))
+    bad = client.get("/things?limit=many")  # the operation declares no 400
+    assert bad.status_code == 400
+    assert set(bad.get_json()) == {"error"}
+    assert bad.get_json()["error"]["status"] == 400 and bad.get_json()["error"]["message"]
+    wrong_type = client.post("/things", data="x", content_type="text/plain")
+    assert wrong_type.status_code == 415 and wrong_type.get_json()["error"]["status"] == 415
+    not_allowed = client.delete("/things")
+    assert not_allowed.status_code == 405 and not_allowed.get_json()["error"]["status"] == 405
+
+
+def test_our_envelope_only_where_the_spec_declares_no_error_schema(tmp_path: Path) -> None:
+    document = {
+        "paths": {
+            "/things": {
+                "get": {
+                    "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer"}}],
+                    "responses": {"200": _json({"type": "object"})},
+                }
+            }
+        }
+    }
+    bad = _client(tmp_path, document).get("/things?limit=many")
+    assert bad.status_code == 400 and bad.get_json()["status"] == "error"
+
+
+def test_an_error_enum_field_is_the_member_that_fits_the_status_and_cause(tmp_path: Path) -> None:
+    client = _client(tmp_path, _errors_spec(STRIPE_LIKE_ERROR, security=True), api_keys=["k"])
+    signed = {"Authorization": "Bearer k"}
+    for _ in range(3):  # not a lucky draw: every 400 says the same
+        bad = client.get("/things?limit=many", headers=signed)
+        assert bad.status_code == 400
+        assert bad.get_json()["error"]["type"] == "invalid_request_error"
+    refused = client.get("/things?limit=1", headers={"Authorization": "Bearer nope"})
+    assert refused.status_code == 401
+    assert refused.get_json()["error"]["type"] == "authentication_error"
+
+
+# --- stateless answers tied to the request (items 11 and 3) ---------------------------------
+
+ECHO_SPEC = {
+    "paths": {
+        "/customers/{customer}": {
+            "parameters": [
+                {"name": "customer", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            "get": {"responses": {"200": _json({"$ref": "#/components/schemas/Customer"})}},
+            "delete": {"responses": {"200": _json({"$ref": "#/components/schemas/Deleted"})}},
+        },
+        "/Accounts/{Sid}.json": {
+            "get": {
+                "parameters": [
+                    {"name": "Sid", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "sid": {"type": "string"},
+                                "friendly_name": {"type": "string"},
+                            },
+                        }
+                    )
+                },
+            }
+        },
+        "/playlists/{playlist_id}/tracks": {
+            "get": {
+                "parameters": [
+                    {
+                        "name": "playlist_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    }
+                ],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {"id": {"type": "string"}, "total": {"type": "integer"}},
+                        }
+                    )
+                },
+            }
+        },
+    },
+    "components": {
+        "schemas": {
+            "Customer": {
+                "allOf": [
+                    {"type": "object", "properties": {"id": {"type": "string"}}},
+                    {"type": "object", "properties": {"name": {"type": "string"}}},
+                ]
+            },
+            "Deleted": {
+                "type": "object",
+                "properties": {"id": {"type": "string"}, "deleted": {"type": "boolean"}},
+            },
+        }
+    },
+}
+
+
+def test_the_items_own_path_id_fills_its_identifier_field(tmp_path: Path) -> None:
+    client = _client(tmp_path, ECHO_SPEC, stateful=False)
+    for number in range(5):  # every draw, not a lucky one
+        assert client.get(f"/customers/cus_{number}").get_json()["id"] == f"cus_{number}"
+        assert client.get(f"/Accounts/AC{number}.json").get_json()["sid"] == f"AC{number}"
+    # a sub-collection's path id is its parent's, not this object's identifier
+    tracks = client.get("/playlists/pl_1/tracks").get_json()
+    assert tracks.get("id") != "pl_1"
+
+
+def test_a_delete_answers_deleted_true_for_that_id(tmp_path: Path) -> None:
+    client = _client(tmp_path, ECHO_SPEC, stateful=False)
+    for number in range(5):
+        gone = client.delete(f"/customers/cus_{number}").get_json()
+        assert gone == {"id": f"cus_{number}", "deleted": True}
+
+
+def _faker_for(schemas: dict[str, Any]) -> Any:
+    from sandbox.generation.faker import DataFaker
+
+    document = {"components": {"schemas": schemas}}
+
+    def resolve(ref: str) -> Any:
+        node: Any = document
+        for part in ref.lstrip("#/").split("/"):
+            node = node[part]
+        return node
+
+    return DataFaker(resolve, seed=1, openapi_version="3.0.3")
+
+
+def test_fresh_ids_carry_the_prefix_the_spec_shows(tmp_path: Path) -> None:
+    import random
+
+    shown = {"type": "string", "example": "cus_NffrFeUfNV2Hib"}
+    said = {"type": "string", "description": "Unique identifier, prefixed with `ch_`."}
+    faker = _faker_for({})
+    for seed in range(20):
+        rng = random.Random(seed)
+        assert faker.generate(shown, rng=rng, name="id", fresh=True).startswith("cus_")
+        assert faker.generate(said, rng=rng, name="id", fresh=True).startswith("ch_")
+        plain = faker.generate({"type": "string"}, rng=rng, name="id", fresh=True)
+        assert "_" not in plain
+
+
+def test_a_lists_query_filter_is_reflected_in_its_items(tmp_path: Path) -> None:
+    status_enum = {"type": "string", "enum": ["active", "inactive"]}
+    item = {"type": "object", "properties": {"id": {"type": "string"}, "status": status_enum}}
+    items = {"type": "array", "items": item, "minItems": 3}
+    status = {"name": "status", "in": "query", "schema": {"type": "string"}}
+    wrapped = _json({"type": "object", "properties": {"data": items}})
+    document = {
+        "paths": {
+            "/things": {"get": {"parameters": [status], "responses": {"200": wrapped}}},
+            "/bare": {"get": {"parameters": [status], "responses": {"200": _json(items)}}},
+        }
+    }
+    client = _client(tmp_path, document, stateful=False)
+    for wanted in ("active", "inactive"):
+        listed = client.get(f"/things?status={wanted}").get_json()["data"]
+        assert {thing["status"] for thing in listed} == {wanted}
+        bare = client.get(f"/bare?status={wanted}").get_json()
+        assert {thing["status"] for thing in bare} == {wanted}
+    bogus = client.get("/things?status=bogus").get_json()["data"]  # never an invalid value
+    assert {thing["status"] for thing in bogus} <= {"active", "inactive"}
