@@ -140,6 +140,8 @@ class Presenter:
         return plan
 
     def _response_schema(self, binding: Binding) -> Any:
+        if binding.envelope is not None:
+            return binding.envelope
         operation = binding.operation
         for status in operation.success_statuses or [200]:
             found = operation.response_for(status)
