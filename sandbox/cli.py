@@ -190,6 +190,10 @@ def main() -> None:
     default=None,
     help="Store nothing: every response is generated from the spec, as a pure mock.",
 )
+@click.option(
+    "--declared-statuses-only", is_flag=True, default=None,
+    help="An unknown id is a 404 only where the operation declares one.",
+)  # fmt: skip
 @click.option("--seed-records", type=int, help="Seed records per resource.  [default: 25]")
 @click.option(
     "--token-ttl",

@@ -290,3 +290,46 @@ def test_sandbox_check_lists_the_resources_and_why(vendor_spec: Path) -> None:
     assert "resources: 4 found, 15 operations bound, 0 not bound" in done.output
     assert "Messages: /Accounts/{AccountSid}/Messages/{Sid}.json, id field 'sid'" in done.output
     assert "POST /me/lists  [POST /me/lists answers with the resource's item schema]" in done.output
+
+
+# --- items 2, 3, 7: what is stored and answered ---------------------------------------------
+
+MESSAGES = "/Accounts/AC01/Messages"
+
+
+def test_a_form_create_under_an_unstored_parent_keeps_what_was_sent(vendor_spec: Path) -> None:
+    client = app_client(vendor_spec)
+    made = client.post(f"{MESSAGES}.json", data={"To": "+15550001", "Body": "hi"})
+    assert made.status_code == 201, made.data
+    message = made.get_json()
+    assert (message["to"], message["body"]) == ("+15550001", "hi")  # To is `to`, by meaning
+    fetched = client.get(f"{MESSAGES}/{message['sid']}.json").get_json()
+    assert fetched == message  # {Sid} fills and finds `sid`
+
+
+def test_a_post_update_changes_the_stored_item(vendor_spec: Path) -> None:
+    client = app_client(vendor_spec)
+    sid = client.post(f"{MESSAGES}.json", data={"To": "+1", "Body": "hi"}).get_json()["sid"]
+    updated = client.post(f"{MESSAGES}/{sid}.json", data={"Body": ""})
+    assert updated.status_code == 200, updated.data
+    assert updated.get_json()["sid"] == sid
+    assert client.get(f"{MESSAGES}/{sid}.json").get_json()["body"] == ""
+
+
+def test_a_delete_answers_the_deleted_id_and_deleted_true(vendor_spec: Path) -> None:
+    client = app_client(vendor_spec)
+    made = client.post("/me/lists", json={"name": "Mix"}).get_json()
+    assert client.get(f"/lists/{made['id']}").get_json() == made  # created elsewhere, read here
+    gone = client.delete(f"/lists/{made['id']}")
+    assert gone.status_code == 200, gone.data
+    answer = gone.get_json()
+    assert (answer["id"], answer["deleted"], answer["object"]) == (made["id"], True, "list.deleted")
+
+
+def test_an_unknown_id_is_a_404_even_where_none_is_declared(vendor_spec: Path) -> None:
+    client = app_client(vendor_spec)
+    made = client.post("/me/lists", json={"name": "Mix"}).get_json()
+    client.delete(f"/lists/{made['id']}")
+    assert client.get(f"/lists/{made['id']}").status_code == 404  # get-list declares only 200
+    strict = app_client(vendor_spec, declared_statuses_only=True)
+    assert strict.get("/lists/nothing-here").status_code == 200  # the spec's word: generated

@@ -125,6 +125,34 @@ class Presenter:
             self._fill_meta(plan.meta, envelope, facts)
         return envelope
 
+    def deleted(
+        self, binding: Binding, last: dict[str, Any], rng: random.Random
+    ) -> dict[str, Any] | None:
+        """A delete's answer where the operation declares a body (``{id, deleted, object}``):
+        the deleted record's id, ``deleted: true``, and what else of the record fits; None
+        where it declares none (a 204)."""
+        schema = self._response_schema(binding)
+        if schema is None:
+            return None
+        answer = self.faker.generate(schema, rng=rng, mode="response", fresh=True)
+        shape = merged(self.spec.deref, schema)
+        if not isinstance(answer, dict) or not isinstance(shape, dict):
+            return None
+        id_field = binding.resource.id_field
+        for name, prop in (shape.get("properties") or {}).items():
+            key = norm(name)
+            if name == id_field or key == norm(id_field) or key == "id":
+                wanted = last.get(id_field)
+            elif key in ("deleted", "isdeleted", "success"):
+                wanted = True
+            elif name in last:
+                wanted = last[name]
+            else:
+                continue
+            if self.checks.is_valid(self.spec.deref(prop), wanted):
+                answer[name] = wanted
+        return answer
+
     def _answer_plan(self, binding: Binding) -> _AnswerPlan:
         """The binding's envelope and page fields, read once."""
         key = binding.operation.operation_id
