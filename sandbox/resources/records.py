@@ -199,9 +199,9 @@ class Records:
         server = self._server_fields(resource)
         properties = self.shapes.of(resource).properties
         by_norm = self.shapes.of(resource).by_norm
-        sent = {}
+        sent: dict[str, Any] = {}
         for key, value in body.items():
-            name = key if key in properties else by_norm.get(norm(key), key)
+            name = str(key) if key in properties else by_norm.get(norm(str(key)), str(key))
             if name not in server:
                 sent[name] = value
         return sent
