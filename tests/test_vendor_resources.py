@@ -333,3 +333,45 @@ def test_an_unknown_id_is_a_404_even_where_none_is_declared(vendor_spec: Path) -
     assert client.get(f"/lists/{made['id']}").status_code == 404  # get-list declares only 200
     strict = app_client(vendor_spec, declared_statuses_only=True)
     assert strict.get("/lists/nothing-here").status_code == 200  # the spec's word: generated
+
+
+# --- item 4: paging by meaning, links into the sandbox itself ---------------------------------
+
+
+def walk(client, url: str, items: str, next_field: str) -> list[str]:
+    """Follow a list's next links to the end, as an SDK's auto-pager does."""
+    seen: list[str] = []
+    for _ in range(50):
+        page = client.get(url).get_json()
+        seen += [item.get("sid") or item.get("id") for item in page[items]]
+        url = page.get(next_field)
+        if not url:
+            return seen
+    raise AssertionError("the pager did not end")
+
+
+def test_zero_based_pages_with_a_relative_next_page_uri_walk_every_record_once(
+    vendor_spec: Path,
+) -> None:
+    client = app_client(vendor_spec, seed_records=0)
+    made = [
+        client.post(f"{MESSAGES}.json", data={"To": "+1", "Body": str(n)}).get_json()["sid"]
+        for n in range(5)
+    ]
+    first = client.get(f"{MESSAGES}.json?PageSize=2").get_json()
+    assert (first["page"], first["page_size"]) == (0, 2)
+    assert first["next_page_uri"] == f"{MESSAGES}.json?PageSize=2&Page=1"  # on our own path
+    assert sorted(
+        walk(client, f"{MESSAGES}.json?PageSize=2", "messages", "next_page_uri")
+    ) == sorted(made)
+
+
+def test_offset_pages_with_an_absolute_next_link_walk_every_record_once(vendor_spec: Path) -> None:
+    client = app_client(vendor_spec, seed_records=0)
+    made = [client.post("/me/lists", json={"name": f"L{n}"}).get_json()["id"] for n in range(5)]
+    first = client.get("/me/lists?limit=2").get_json()
+    assert first["next"] == "http://localhost/me/lists?limit=2&offset=2"  # the request's host
+    assert first["total"] == 5
+    assert sorted(walk(client, "/me/lists?limit=2", "items", "next")) == sorted(made)
+    last = client.get("/me/lists?limit=2&offset=4").get_json()
+    assert last["next"] is None

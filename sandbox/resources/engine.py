@@ -47,6 +47,7 @@ class Call:
     body: Any
     request_path: str
     rng: random.Random
+    origin: str = ""  # the request's scheme and host (http://127.0.0.1:8000/): links point here
     # The caller's write transaction: the engine's writes, and ``changed`` with the records
     # they wrote (for webhook events), run inside it. Records are made before it opens, so
     # the write lock is held for the writes only.
@@ -85,6 +86,10 @@ class ResourceEngine:
         self.spec = spec
         self.store = store
         self.resources, self.bindings = inferred or infer_resources(spec)
+        # resources a client adds to: an unknown id of these is a 404
+        self.creatable = {
+            b.resource.name for b in self.bindings.values() if b.action in ("create", "bulk_create")
+        }
         secrets = dict(secret_fields or {})
         shapes = Shapes(spec, faker, checks)
         self.records = Records(store, shapes, secrets)
@@ -156,8 +161,10 @@ class ResourceEngine:
         """A 404, in the spec's error shape, even where the operation declares none (the real
         API answers so); with ``declared_statuses_only`` the spec's word wins there and the
         caller falls back to a generated response."""
-        if self.declared_statuses_only and binding.operation.response_for(404) is None:
-            return NotStored()
+        if binding.operation.response_for(404) is None and (
+            self.declared_statuses_only or binding.resource.name not in self.creatable
+        ):
+            return NotStored()  # or a catalog the client cannot add to (any track exists)
         return not_found(binding.resource, record_id)
 
     def _item_id(self, binding: Binding, call: Call) -> str:
@@ -241,4 +248,6 @@ class ResourceEngine:
         # the store's dicts are this request's own: shown as they are unless fields are hidden
         presented = [self.presenter.present(resource, item, fresh=True) for item in items]
         facts = asked.facts(presented, total, start, resource.id_field)
+        facts.path, facts.origin = call.request_path, call.origin
+        facts.key = binding.slot[-1] if binding.slot else None
         return Outcome(self.presenter.envelope(binding, presented, call.rng, facts=facts))

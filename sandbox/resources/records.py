@@ -158,7 +158,11 @@ class Records:
         if "integer" in kinds and "string" not in kinds:
             return rng.randrange(1, 2**31)
         if schema.get("pattern") or schema.get("format") == "uuid":
-            return self.faker.generate(schema, rng=rng, name=resource.id_field, fresh=True)
+            # an id is never null, even where the schema says it may be (Twilio's sids do)
+            solid = {k: v for k, v in schema.items() if k != "nullable"}
+            made = self.faker.generate(solid, rng=rng, name=resource.id_field, fresh=True)
+            if made is not None:
+                return made
         alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
         return (resource.id_prefix or "") + "".join(rng.choice(alphabet) for _ in range(14))
 
