@@ -436,6 +436,10 @@ OPENAI = Scenario(
             "vector_store_create",
             "vector_store_retrieve",
             "vector_stores_autopage",
+            "vector_store_update",
+            "vector_store_read_after_update",
+            "vector_store_delete",
+            "vector_store_gone",
         }
     ),
 )
@@ -581,7 +585,22 @@ TWILIO = Scenario(
         twilio_number_fetch,
         twilio_number_delete,
     ),
-    passing=frozenset(),
+    passing=frozenset(
+        {
+            "message_create",
+            "message_fetch",
+            "messages_autopage",
+            "messages_page_size",
+            "message_update",
+            "message_read_after_update",
+            "message_delete",
+            "message_gone",
+            "number_create",
+            "number_update",
+            "number_fetch",
+            "number_delete",
+        }
+    ),
 )
 
 
@@ -733,6 +752,10 @@ SPOTIFY = Scenario(
         {
             "me",
             "playlist_create",
+            "playlist_read",
+            "playlist_read_after_update",
+            "my_playlists_autopage",
+            "playlist_unknown",
             "playlist_update",
             "playlist_unfollow",
             "track_echo",
