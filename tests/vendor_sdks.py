@@ -589,8 +589,6 @@ TWILIO = Scenario(
         {
             "message_create",
             "message_fetch",
-            "messages_autopage",
-            "messages_page_size",
             "message_update",
             "message_read_after_update",
             "message_delete",

@@ -258,8 +258,6 @@ class Presenter:
         for name, key, prop, required, nested in plan:
             links = facts.links(name)
             if links is not None and isinstance(prop, dict):
-                if key.endswith("uri"):  # a URI reference: relative to the API's host
-                    prop = {k: v for k, v in prop.items() if k != "format"}
                 fits = [link for link in links if self.checks.is_valid(prop, link)]
                 if fits:
                     node[name] = fits[0]
