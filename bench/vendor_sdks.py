@@ -8,8 +8,8 @@ its error, then ``passed/total``. A failing call that is not yet in its scenario
 is printed as "would join", so whoever fixes a cause knows what to add.
 
 Then, per corpus spec (INDEX.tsv and INDEX-added.tsv), what ``sandbox check`` reports. It
-lists no resources today (issue 18 asks it to): it prints one ``ok:`` line with the
-operation count and its notes, so those are what is counted.
+lists the resources it finds (``resources: N found, ...``) after its ``ok:`` line with the
+operation count and its notes; resources, operations and notes are counted.
 
     .venv/bin/python bench/vendor_sdks.py                    # every SDK, then the corpus
     .venv/bin/python bench/vendor_sdks.py --sdk openai -v    # one SDK, with the exchanges
@@ -40,6 +40,7 @@ from tests.vendor_sdks import SCENARIOS, Outcome, Scenario, run_scenario  # noqa
 
 OK_LINE = re.compile(r"^ok: .*?(\d+) operations")
 MORE_LIKE = re.compile(r"\.\.\. and (\d+) more like these")
+RESOURCES = re.compile(r"^resources: (\d+) found, (\d+) operations bound")
 
 
 def report_scenario(scenario: Scenario, outcomes: list[Outcome], verbose: bool) -> None:
@@ -83,7 +84,9 @@ def check_spec(corpus: Path, relative: str, cache: Path) -> dict[str, Any]:
         "lenient": lenient,
         "operations": operations,
         "notes": notes,
-        "resources_listed": None,  # check prints no resource list (yet)
+        "resources_listed": next(
+            (int(m[1]) for line in lines if (m := RESOURCES.match(line))), None
+        ),
         "error": " / ".join(failed),
     }
 
@@ -104,11 +107,11 @@ def check_corpus() -> list[dict[str, Any]]:
 
 def report_checks(rows: list[dict[str, Any]]) -> None:
     print("\n== sandbox check per corpus spec")
-    print("   (check lists no resources today: counted are its operations and notes)")
     for row in rows:
         flag = " --lenient" if row["lenient"] else ""
         ops = "?" if row["operations"] is None else row["operations"]
-        print(f"  {row['spec']}{flag}: resources not listed; {ops} operations, "
+        found = "?" if row["resources_listed"] is None else row["resources_listed"]
+        print(f"  {row['spec']}{flag}: {found} resources; {ops} operations, "
               f"{row['notes']} notes, exit {row['exit']}")  # fmt: skip
         if row["error"]:
             print(f"    cannot be served: {row['error'][:300]}")

@@ -18,6 +18,7 @@ from sandbox.admin.token import new_admin_token
 from sandbox.config.settings import Settings, is_loopback, load_settings
 from sandbox.errors import ConfigError, SpecError, StorageError
 from sandbox.observe.log import configure_logging
+from sandbox.resources.report import check_lines
 from sandbox.serving import SERVERS, Served
 from sandbox.serving import describe as describe_serving
 from sandbox.serving import serve as serve_with
@@ -189,6 +190,10 @@ def main() -> None:
     default=None,
     help="Store nothing: every response is generated from the spec, as a pure mock.",
 )
+@click.option(
+    "--declared-statuses-only", is_flag=True, default=None,
+    help="An unknown id is a 404 only where the operation declares one.",
+)  # fmt: skip
 @click.option("--seed-records", type=int, help="Seed records per resource.  [default: 25]")
 @click.option(
     "--token-ttl",
@@ -272,6 +277,8 @@ def check(spec: Path, config: Path | None, **flags: Any) -> None:
         f" under '{loaded.base_path or '/'}'",
         highlight=False,
     )
+    for line in check_lines(loaded):  # the resources found, and why (sandbox/resources)
+        console.print(line, highlight=False, soft_wrap=True, markup=False)
 
 
 @main.group()

@@ -434,9 +434,12 @@ OPENAI = Scenario(
             "models_list",
             "model_retrieve",
             "vector_store_create",
-            "vector_store_delete",  # item 3: a delete answers its own id
             "vector_store_retrieve",
             "vector_stores_autopage",
+            "vector_store_update",
+            "vector_store_read_after_update",
+            "vector_store_delete",
+            "vector_store_gone",
         }
     ),
 )
@@ -582,7 +585,21 @@ TWILIO = Scenario(
         twilio_number_fetch,
         twilio_number_delete,
     ),
-    passing=frozenset({"account_fetch"}),  # item 3: {Sid} fills sid
+    passing=frozenset(
+        {
+            "account_fetch",  # item 3: {Sid} fills sid
+            "message_create",
+            "message_fetch",
+            "message_update",
+            "message_read_after_update",
+            "message_delete",
+            "message_gone",
+            "number_create",
+            "number_update",
+            "number_fetch",
+            "number_delete",
+        }
+    ),
 )
 
 
@@ -734,6 +751,10 @@ SPOTIFY = Scenario(
         {
             "me",
             "playlist_create",
+            "playlist_read",
+            "playlist_read_after_update",
+            "my_playlists_autopage",
+            "playlist_unknown",
             "playlist_update",
             "playlist_unfollow",
             "track_echo",

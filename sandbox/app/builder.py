@@ -76,6 +76,7 @@ def build(spec: Spec, settings: Settings) -> Sandbox:
             # gets a secret made on create when its schema has one
             unseeded=frozenset({subscribing.name} if subscribing else ()),
             secret_fields=_secret_fields(subscribing),
+            declared_statuses_only=settings.declared_statuses_only,
         )  # fmt: skip
     journal = Journal(backend.journal(), settings.journal_size)
     webhooks = _webhook_hub(spec, settings, faker, backend, store, subscribing)

@@ -85,6 +85,8 @@ class Settings:
     # all shared state in this Redis instead (redis://host:6379/0): sandboxes act as one
     redis: str = ""
     stateful: bool = True
+    # off: an unknown id of a stored resource is a 404 even where the operation declares none
+    declared_statuses_only: bool = False
     seed_records: int = 25
     chaos: str = ""
     journal_size: int = 1000

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.errors import StorageError
+from sandbox.errors import Conflict, StorageError
 from sandbox.http.error_bodies import storage_unavailable
 from sandbox.resources.inference import Binding, Resource, infer_resources
 from sandbox.resources.listing import Listing
@@ -47,6 +47,7 @@ class Call:
     body: Any
     request_path: str
     rng: random.Random
+    origin: str = ""  # the request's scheme and host (http://127.0.0.1:8000/): links point here
     # The caller's write transaction: the engine's writes, and ``changed`` with the records
     # they wrote (for webhook events), run inside it. Records are made before it opens, so
     # the write lock is held for the writes only.
@@ -75,13 +76,20 @@ class ResourceEngine:
         inferred: tuple[dict[str, Resource], dict[str, Binding]] | None = None,
         unseeded: frozenset[str] = frozenset(),
         secret_fields: Mapping[str, tuple[str, Callable[[], str]]] | None = None,
+        declared_statuses_only: bool = False,
     ) -> None:  # fmt: skip
         """``unseeded``: resources that start empty (webhook subscriptions, whose seeded URLs
         would point nowhere); ``secret_fields``: resource -> (field, maker), a secret made on
-        create when absent and shown only then."""
+        create when absent and shown only then; ``declared_statuses_only``: an unknown id is
+        a 404 only where the operation declares one (else a generated answer)."""
+        self.declared_statuses_only = declared_statuses_only
         self.spec = spec
         self.store = store
         self.resources, self.bindings = inferred or infer_resources(spec)
+        # resources a client adds to: an unknown id of these is a 404
+        self.creatable = {
+            b.resource.name for b in self.bindings.values() if b.action in ("create", "bulk_create")
+        }
         secrets = dict(secret_fields or {})
         shapes = Shapes(spec, faker, checks)
         self.records = Records(store, shapes, secrets)
@@ -125,15 +133,38 @@ class ResourceEngine:
         if resource.parent is None or resource.parent_param is None:
             return
         if self.store.get(call.tenant, resource.parent.name, parent_id) is None:
-            if binding.operation.response_for(404) is None:
+            if binding.operation.response_for(404) is not None:
+                raise not_found(resource.parent, parent_id)
+            if self.declared_statuses_only:
                 raise NotStored()  # the spec promises an answer: it is generated
-            raise not_found(resource.parent, parent_id)
+            # no 404 promised: the parent is taken to exist (the caller's own account, whose
+            # id the path names), and is kept so that reading it back agrees
+            self._adopt(resource.parent, call, parent_id)
+
+    def _adopt(self, resource: Resource, call: Call, record_id: str) -> None:
+        """Store a record of ``resource`` with the id a path names (and its parents')."""
+        grandparent = self._parent_id(resource, call)
+        above = resource.parent
+        if (
+            above is not None
+            and grandparent
+            and not self.store.get(call.tenant, above.name, grandparent)
+        ):
+            self._adopt(above, call, grandparent)
+        record = self.records.new(resource, None, call.rng, grandparent)
+        record.body[resource.id_field] = record.id = record_id
+        record.unique = {}
+        with suppress(Conflict):  # adopted by a request at the same time: the same record
+            self.store.insert(call.tenant, resource.name, [record])
 
     def _absent(self, binding: Binding, record_id: str) -> Exception:
-        """A 404, unless the operation promises no such answer: then the spec's word wins and
-        the caller falls back to a generated response."""
-        if binding.operation.response_for(404) is None:
-            return NotStored()
+        """A 404, in the spec's error shape, even where the operation declares none (the real
+        API answers so); with ``declared_statuses_only`` the spec's word wins there and the
+        caller falls back to a generated response."""
+        if binding.operation.response_for(404) is None and (
+            self.declared_statuses_only or binding.resource.name not in self.creatable
+        ):
+            return NotStored()  # or a catalog the client cannot add to (any track exists)
         return not_found(binding.resource, record_id)
 
     def _item_id(self, binding: Binding, call: Call) -> str:
@@ -206,7 +237,8 @@ class ResourceEngine:
             if last is None or not self.store.delete(call.tenant, resource.name, record_id, parent):
                 raise self._absent(binding, record_id)
             call.wrote([last])
-        return Outcome(None, empty=True, changed=[last])
+        answer = self.presenter.deleted(binding, last, call.rng)
+        return Outcome(answer, empty=answer is None, changed=[last])
 
     def _list(self, binding: Binding, call: Call) -> Outcome:
         resource = binding.resource
@@ -216,4 +248,6 @@ class ResourceEngine:
         # the store's dicts are this request's own: shown as they are unless fields are hidden
         presented = [self.presenter.present(resource, item, fresh=True) for item in items]
         facts = asked.facts(presented, total, start, resource.id_field)
+        facts.path, facts.origin = call.request_path, call.origin
+        facts.key = binding.slot[-1] if binding.slot else None
         return Outcome(self.presenter.envelope(binding, presented, call.rng, facts=facts))

@@ -11,6 +11,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox.resources.naming import (
+    ITEM_SEGMENT,
+    body_properties,
+    id_field_for,
+    is_partial_of,
+    norm,
+    says_update,
+    stem,
+    words,
+)
 from sandbox.spec.model import Operation, Spec, is_json_media
 from sandbox.spec.schemas import merged, schema_types
 
@@ -33,6 +43,7 @@ class Resource:
     parent: Resource | None = None
     parent_param: str | None = None
     unique: list[str] = field(default_factory=list)
+    id_rule: str = "the default id field"  # why id_field is what it is (sandbox check)
 
     @property
     def id_schema(self) -> dict[str, Any]:
@@ -50,6 +61,8 @@ class Binding:
     operation: Operation
     slot: list[str] = field(default_factory=list)
     bulk_field: str | None = None
+    rule: str = ""  # why the operation is bound so (sandbox check)
+    envelope: Any = None  # the oneOf branch answers are made in, where there is a choice
 
 
 _WRITES = ("create", "replace", "update")
@@ -60,7 +73,8 @@ def _segments(path: str) -> list[str]:
 
 
 def _shape(path: str) -> str:
-    return "/" + "/".join("{}" if _PARAM.match(s) else s for s in _segments(path))
+    """A path with every parameter (and an item's format suffix) as ``{}``."""
+    return "/" + "/".join("{}" if ITEM_SEGMENT.match(s) else s for s in _segments(path))
 
 
 def singular(name: str) -> str:
@@ -89,11 +103,14 @@ class Inference:
             self.by_path.setdefault(operation.path, {})[operation.method] = operation
         self.resources: dict[str, Resource] = {}
         self.bindings: dict[str, Binding] = {}
+        self._chosen: dict[str, Any] = {}  # operationId -> the oneOf branch its slot is in
 
     def run(self) -> tuple[dict[str, Resource], dict[str, Binding]]:
         shapes = {_shape(path): path for path in self.by_path}
         for path in sorted(self.by_path, key=lambda p: len(_segments(p))):
             self._item_path(path, shapes)
+        for path in sorted(self.by_path, key=lambda p: len(_segments(p))):
+            self._elsewhere(path)
         for path in sorted(self.by_path, key=lambda p: len(_segments(p))):
             self._collection_only(path)
         for path in self.by_path:
@@ -103,9 +120,11 @@ class Inference:
     # -- resources ----------------------------------------------------------------------
     def _item_path(self, path: str, shapes: dict[str, str]) -> None:
         segments = _segments(path)
-        if len(segments) < 2 or not _PARAM.match(segments[-1]) or _PARAM.match(segments[-2]):
+        last = ITEM_SEGMENT.match(segments[-1]) if segments else None
+        if len(segments) < 2 or last is None or ITEM_SEGMENT.match(segments[-2]):
             return
-        collection = "/" + "/".join(segments[:-1])
+        # /Messages/{Sid}.json is an item of /Messages.json: the suffix goes with both
+        collection = "/" + "/".join(segments[:-1]) + (last.group(2) or "")
         # either path may carry the override; `false` on either makes the resource stateless
         overrides = (_override(self.spec, path), _override(self.spec, collection))
         if False in overrides:
@@ -115,17 +134,26 @@ class Inference:
         if resource is None:
             return
         resource.item_path = path
-        resource.id_param = _PARAM.match(segments[-1]).group(1)  # type: ignore[union-attr]
+        resource.id_param = last.group(1)
         operations = self.by_path[path]
+        self._settle_id(resource, operations, override)
+        rule = f"item path {path}"
         for method, action in (
             ("GET", "read"),
             ("PUT", "replace"),
             ("PATCH", "update"),
+            ("POST", "update"),
             ("DELETE", "delete"),
         ):
             operation = operations.get(method)
-            if operation is not None and _override(self.spec, path, operation) is not False:
-                self._bind(resource, action, operation)
+            if operation is None or _override(self.spec, path, operation) is False:
+                continue
+            why = rule
+            if method == "POST":
+                why = self._post_updates(resource, operation)
+                if not why:
+                    continue
+            self._bind(resource, action, operation, why)
         self._collection_operations(resource)
         self._finish(resource)
 
@@ -133,9 +161,9 @@ class Inference:
         if collection in self.resources:
             return self.resources[collection]
         segments = _segments(collection)
-        if not segments or _PARAM.match(segments[-1]):
+        if not segments or ITEM_SEGMENT.match(segments[-1]):
             return None
-        name = segments[-1]
+        name = stem(segments[-1])
         resource = Resource(name=name, singular=singular(name), collection_path=collection)
         parent_shape = _shape("/" + "/".join(segments[:-1])) if len(segments) > 1 else None
         if parent_shape:
@@ -147,12 +175,14 @@ class Inference:
                     resource.name = f"{candidate.name}.{name}"
         taken = {other.name for other in self.resources.values()}
         if resource.name in taken:  # /v1/models and /v2/gen-ai/models keep their own records
-            plain = [s for s in segments if not _PARAM.match(s)]
+            plain = [stem(s) for s in segments if not ITEM_SEGMENT.match(s)]
             resource.name = ".".join(plain)
         if isinstance(override, dict):
             resource.name = str(override.get("name", resource.name))
             resource.singular = str(override.get("singular", singular(resource.name)))
-            resource.id_field = str(override.get("id_field", resource.id_field))
+            if "id_field" in override:
+                resource.id_field = str(override["id_field"])
+                resource.id_rule = "x-sandbox-resource id_field"
             resource.id_prefix = override.get("id_prefix")
             resource.unique = list(override.get("unique") or [])
         self.resources[collection] = resource
@@ -162,27 +192,131 @@ class Inference:
         operations = self.by_path.get(resource.collection_path, {})
         for method, action in (("GET", "list"), ("POST", "create")):
             operation = operations.get(method)
-            if operation is None:
-                continue
+            if operation is None or operation.operation_id in self.bindings:
+                continue  # bound already, to a resource whose items live elsewhere
             if _override(self.spec, resource.collection_path, operation) is False:
                 continue
-            self._bind(resource, action, operation)
+            self._bind(resource, action, operation, f"collection path {resource.collection_path}")
 
     def _collection_only(self, path: str) -> None:
         """A list without an item path (``GET /events``) is a read-only resource."""
         if path in self.resources or _override(self.spec, path) is False:
             return
         segments = _segments(path)
-        if not segments or _PARAM.match(segments[-1]) or self._is_action(path):
+        if not segments or ITEM_SEGMENT.match(segments[-1]) or self._is_action(path):
             return
         listing = self.by_path[path].get("GET")
-        if listing is None or self._list_slot(listing) is None:
+        if listing is None or listing.operation_id in self.bindings:
+            return
+        if self._list_slot(listing) is None:
             return
         resource = self._resource(path, _override(self.spec, path))
         if resource is None:
             return
         self._collection_operations(resource)
         self._finish(resource)
+
+    def _settle_id(
+        self, resource: Resource, operations: dict[str, Operation], override: Any
+    ) -> None:
+        """The id field is the item property the path parameter names, by meaning."""
+        if resource.id_rule == "x-sandbox-resource id_field" or not resource.id_param:
+            return
+        for method in ("GET", "PUT", "PATCH", "POST", "DELETE"):
+            operation = operations.get(method)
+            properties = self._item_properties(operation, resource) if operation else None
+            if not properties:
+                continue
+            found = id_field_for(resource.id_param, resource.singular, properties)
+            if found is not None:
+                resource.id_field = found
+                resource.id_rule = f"{{{resource.id_param}}} names {found!r}"
+                return
+
+    def _item_properties(self, operation: Operation, resource: Resource) -> dict[str, Any]:
+        """The properties of the item an operation answers with: the body's own, or those of
+        the object in its slot (``{"droplet": {...}}``) when the body has no id of its own."""
+        schemas = [b for b in self._branches(operation) if isinstance(b, dict)]
+        schema = next((b for b in schemas if b.get("properties")), None)
+        if schema is None:
+            return {}
+        properties = schema.get("properties") or {}
+        param = resource.id_param or "id"
+        if id_field_for(param, resource.singular, properties) is not None:
+            return dict(properties)
+        for name in (*ITEM_SLOTS, resource.singular):
+            inner = merged(self.spec.deref, properties.get(name))
+            if isinstance(inner, dict) and isinstance(inner.get("properties"), dict):
+                return dict(inner["properties"])
+        return dict(properties)
+
+    def _post_updates(self, resource: Resource, operation: Operation) -> str:
+        """Why a POST on an item path updates the item ("" when it does not): its own words
+        say so (``modifyVectorStore``, ``UpdateMessage``), or its body is a partial of the
+        item (Stripe's ``POST /v1/customers/{customer}``)."""
+        if says_update(operation):
+            return f"POST on item path {operation.path}: {operation.operation_id} says update"
+        read = self.by_path[operation.path].get("GET")
+        item = self._item_properties(read, resource) if read else {}
+        if is_partial_of(body_properties(self.spec, operation), item):
+            return f"POST on item path {operation.path}: its body is a partial of the item"
+        return ""
+
+    def _elsewhere(self, path: str) -> None:
+        """A list or create of a resource whose items live at another path (Spotify creates
+        at ``POST /me/playlists`` and reads at ``/playlists/{playlist_id}``): bound where the
+        path names the resource and the operation answers with its items."""
+        segments = _segments(path)
+        if not segments or ITEM_SEGMENT.match(segments[-1]) or path in self.resources:
+            return
+        parent = _shape("/" + "/".join(segments[:-1]))
+        if any(r.item_path and _shape(r.item_path) == parent for r in self.resources.values()):
+            return  # a sub-collection of an item (/playlists/{id}/tracks), not the resource
+        name = norm(stem(segments[-1]))
+        candidates = [
+            r
+            for r in self.resources.values()
+            if r.item_path
+            and r.item_schema is not None
+            and norm(stem(_segments(r.collection_path)[-1])) == name
+        ]
+        if len(candidates) != 1:
+            return
+        resource = candidates[0]
+        for method, action in (("GET", "list"), ("POST", "create")):
+            operation = self.by_path[path].get(method)
+            if operation is None or operation.operation_id in self.bindings:
+                continue
+            if _override(self.spec, path, operation) is False:
+                continue
+            why = self._answers_items(resource, operation, action)
+            if why:
+                self._bind(resource, action, operation, why)
+
+    def _answers_items(self, resource: Resource, operation: Operation, action: str) -> str:
+        """Why ``operation`` lists or creates ``resource``'s items ("" when it does not)."""
+        schema = merged(self.spec.deref, self._success_schema(operation))
+        own = set((resource.item_schema or {}).get("properties") or {})
+        where = f"{operation.method} {operation.path}"
+        if action == "list":
+            slot = self._list_slot(operation)
+            for name in slot or []:
+                schema = merged(self.spec.deref, (schema.get("properties") or {}).get(name))
+            items = merged(self.spec.deref, schema.get("items")) if slot is not None else None
+            if isinstance(items, dict) and resource.id_field in (items.get("properties") or {}):
+                return f"{where} lists items with the resource's {resource.id_field!r}"
+            return ""
+        slot = self._item_slot(operation, resource)
+        for name in slot or []:
+            schema = merged(self.spec.deref, (schema.get("properties") or {}).get(name))
+        if slot is None or not isinstance(schema, dict):
+            return ""
+        if set(schema.get("properties") or {}) == own:
+            return f"{where} answers with the resource's item schema"
+        said = words(operation.operation_id)
+        if "create" in said and norm(resource.singular) in norm(operation.operation_id):
+            return f"{where}: {operation.operation_id} creates a {resource.singular}"
+        return ""
 
     def _is_action(self, path: str) -> bool:
         parent = "/" + "/".join(_segments(path)[:-1])
@@ -202,13 +336,15 @@ class Inference:
             return
         for name, prop in (body.get("properties") or {}).items():
             if "array" in schema_types(self.spec.deref(prop)):
-                binding = self._bind(resource, "bulk_create", operation)
+                binding = self._bind(resource, "bulk_create", operation, f"bulk path {path}")
                 if binding is not None:
                     binding.bulk_field = name
                 return
 
     # -- bindings and schemas -----------------------------------------------------------
-    def _bind(self, resource: Resource, action: str, operation: Operation) -> Binding | None:
+    def _bind(
+        self, resource: Resource, action: str, operation: Operation, rule: str = ""
+    ) -> Binding | None:
         slot = self._list_slot(operation) if action in ("list", "bulk_create") else None
         if action not in ("list", "bulk_create", "delete"):
             slot = self._item_slot(operation, resource)
@@ -216,7 +352,8 @@ class Inference:
             slot = []  # a write that answers with no body ("201 Null response") still stores
         if slot is None and action != "delete":
             return None
-        binding = Binding(resource, action, operation, slot or [])
+        binding = Binding(resource, action, operation, slot or [], rule=rule)
+        binding.envelope = self._chosen.get(operation.operation_id)
         self.bindings[operation.operation_id] = binding
         return binding
 
@@ -227,8 +364,36 @@ class Inference:
                 return _json_schema(self.spec, (found[1] or {}).get("content"))
         return None
 
-    def _list_slot(self, operation: Operation) -> list[str] | None:
+    def _branches(self, operation: Operation) -> list[Any]:
+        """The answer's schema, then each branch of a top-level ``oneOf``/``anyOf`` ("one
+        droplet or many"): a slot is looked for in each, first found wins."""
         schema = merged(self.spec.deref, self._success_schema(operation))
+        if not isinstance(schema, dict) or schema.get("properties"):
+            return [schema]
+        branches = schema.get("oneOf") or schema.get("anyOf") or []
+        return [schema, *(merged(self.spec.deref, b) for b in branches if isinstance(b, dict))]
+
+    def _list_slot(self, operation: Operation) -> list[str] | None:
+        for schema in self._branches(operation):
+            slot = self._list_slot_in(schema)
+            if slot is not None:
+                self._chosen[operation.operation_id] = schema
+                return slot
+        return None
+
+    def _item_slot(self, operation: Operation, resource: Resource) -> list[str] | None:
+        for schema in self._branches(operation):
+            slot = self._item_slot_in(schema, resource)
+            if slot is not None:
+                self._chosen[operation.operation_id] = schema
+                return slot
+        return None
+
+    def envelope(self, operation: Operation) -> Any:
+        """The schema (a branch of a ``oneOf``, where one was chosen) an answer is made in."""
+        return self._chosen.get(operation.operation_id, self._success_schema(operation))
+
+    def _list_slot_in(self, schema: Any) -> list[str] | None:
         if not isinstance(schema, dict):
             return None
         if "array" in schema_types(schema) and "object" not in schema_types(schema):
@@ -240,8 +405,7 @@ class Inference:
                 return [name]
         return [arrays[0]] if len(arrays) == 1 else None
 
-    def _item_slot(self, operation: Operation, resource: Resource) -> list[str] | None:
-        schema = merged(self.spec.deref, self._success_schema(operation))
+    def _item_slot_in(self, schema: Any, resource: Resource) -> list[str] | None:
         if not isinstance(schema, dict) or "object" not in schema_types(schema):
             return None
         properties = schema.get("properties") or {}
@@ -258,7 +422,7 @@ class Inference:
         for binding in self.bindings.values():
             if binding.resource is not resource or binding.action == "delete":
                 continue
-            schema = self._success_schema(binding.operation)
+            schema = self.envelope(binding.operation)
             for name in binding.slot:
                 schema = (merged(self.spec.deref, schema).get("properties") or {}).get(name)
             schema = merged(self.spec.deref, schema)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import base64
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from sandbox.resources.inference import Binding, Resource
 from sandbox.resources.presenting import PageFacts
@@ -40,6 +41,7 @@ class _ListPlan:
     after: str | None
     sort: str | None
     filters: dict[str, set[str]]
+    zero_based: bool = False  # pages count from 0 (the page parameter's minimum or default)
 
 
 def _int(value: Any, default: int) -> int:
@@ -58,6 +60,11 @@ def _cast_filter(raw: Any, kinds: set[str]) -> Any:
     if "number" in kinds and re.fullmatch(r"-?\d+(\.\d+)?", text):
         return float(text)
     return text
+
+
+def _bounds(schema: Any) -> tuple[Any, ...]:
+    """A page parameter's minimum and default: 0 in either says pages count from 0."""
+    return (schema.get("minimum"), schema.get("default")) if isinstance(schema, dict) else ()
 
 
 def _encode_cursor(offset: int) -> str:
@@ -83,21 +90,44 @@ class PageAsked:
     page: int
     limit: int
     after_name: str | None  # the parameter that names where the page starts, if any
+    args: dict[str, str] = field(default_factory=dict)  # the request's query, first values
+    names: tuple[str | None, str | None, str | None] = (None, None, None)  # limit, page, offset
+    zero_based: bool = False
 
     def facts(
         self, presented: list[dict[str, Any]], total: int, start: int, id_field: str
     ) -> PageFacts:
         """The page's facts, once the store has answered ``total`` records from ``start``."""
         facts = PageFacts(
-            page=self.page, limit=self.limit, total=total, offset=start, count=len(presented)
-        )
+            page=self.page - 1 if self.zero_based else self.page,
+            limit=self.limit, total=total, offset=start, count=len(presented),
+        )  # fmt: skip
         facts.has_more = start + len(presented) < total
         if facts.has_more and presented:
             after_name = self.after_name
             by_id = after_name is not None and norm(after_name) in ("startingafter", "after")
             last_id = str(presented[-1].get(id_field))
             facts.next_cursor = last_id if by_id else _encode_cursor(start + len(presented))
+            facts.next_query = self._next_query(facts)
+        facts.self_query = urlencode(self.args)
         return facts
+
+    def _next_query(self, facts: PageFacts) -> str:
+        """The query of the next page's link: the same request, one page on, in the
+        parameters this operation pages by (page, offset or cursor)."""
+        args = dict(self.args)
+        limit, page, offset = self.names
+        if limit:
+            args[limit] = str(self.limit)
+        if offset:
+            args[offset] = str(facts.offset + facts.count)
+        elif page:
+            args[page] = str(facts.page + 1)
+        elif self.after_name and facts.next_cursor is not None:
+            args[self.after_name] = facts.next_cursor
+        else:
+            return ""
+        return urlencode(args)
 
 
 class Listing:
@@ -113,7 +143,8 @@ class Listing:
         plan = self._list_plan(binding)
         value_of = {n: args.get(n, plan.defaults.get(n)) for n in plan.names}
         limit = max(1, _int(value_of.get(plan.limit), 20)) if plan.limit else 20
-        page = max(1, _int(value_of.get(plan.page), 1)) if plan.page else 1
+        page = _int(value_of.get(plan.page), 0 if plan.zero_based else 1) if plan.page else 1
+        page = max(1, page + 1 if plan.zero_based else page)  # from here on pages count from 1
         offset = max(0, _int(value_of.get(plan.offset), 0)) if plan.offset else (page - 1) * limit
         after_name = plan.after
         after = args.get(after_name) if after_name else None
@@ -131,7 +162,11 @@ class Listing:
         }
         if plan.sort and args.get(plan.sort):
             query.sort = self._sort(resource, str(args.get(plan.sort)))
-        return PageAsked(query, page, limit, after_name)
+        first = {name: str(args.get(name)) for name in args if args.get(name) is not None}
+        return PageAsked(
+            query, page, limit, after_name, first, (plan.limit, plan.page, plan.offset),
+            plan.zero_based,
+        )  # fmt: skip
 
     def _list_plan(self, binding: Binding) -> _ListPlan:
         """Which query parameters page, sort and filter a list: read from the spec once."""
@@ -156,6 +191,9 @@ class Listing:
                 for name, key in names.items()
                 if key not in reserved and name in properties
             },
+            zero_based=any(
+                p.name == named(_PAGE) and 0 in _bounds(self.spec.deref(p.schema)) for p in query
+            ),
         )  # fmt: skip
         self._list_plans[binding.operation.operation_id] = plan
         return plan

@@ -23,7 +23,12 @@ from sandbox.spec.schemas import merged
 
 def _is_meta(name: str) -> bool:
     return norm(name) in {"meta", "pagination", "paging", "hasmore", "nextcursor", "total",
-                          "totalcount", "page", "links"}  # fmt: skip
+                          "totalcount", "page", "links", "pagesize", "start", "end", "key",
+                          "next", "nextpageuri", "nextpageurl", "uri", "url"}  # fmt: skip
+
+
+_NEXT_LINKS = {"next", "nextpageuri", "nextpageurl", "nexturl", "nextlink", "nexthref"}
+_SELF_LINKS = {"uri", "url", "self", "href"}
 
 
 class _LazyMeta:
@@ -58,6 +63,27 @@ class PageFacts:
     offset: int = 0
     has_more: bool = False
     next_cursor: str | None = None
+    next_query: str | None = None  # the next page's query string (None: no next page)
+    self_query: str = ""
+    path: str = ""  # the request's path: links point at the sandbox itself
+    origin: str = ""  # the request's scheme and host, for links that must be absolute
+    key: str | None = None  # the name of the field the list is in (Twilio's meta.key)
+
+    def links(self, name: str) -> list[Any] | None:
+        """The values a link field may take, most fitting first (None: not a link): the
+        next page's link (None on the last page), or the list's own; absolute on the
+        request's host, or a path where the name says ``uri`` (Twilio's ``next_page_uri``)."""
+        key = norm(name)
+        if key in _NEXT_LINKS:
+            if self.next_query is None:
+                return [None]
+            relative = f"{self.path}?{self.next_query}"
+        elif key in _SELF_LINKS:
+            relative = self.path
+        else:
+            return None
+        absolute = self.origin.rstrip("/") + relative
+        return [relative, absolute] if key.endswith("uri") else [absolute, relative]
 
     def table(self) -> dict[str, Any]:
         pages = math.ceil(self.total / self.limit) if self.limit else 0
@@ -69,6 +95,7 @@ class PageFacts:
             "totalpages": pages, "pagecount": pages, "pages": pages,
             "hasmore": self.has_more, "hasnext": self.has_more, "hasnextpage": self.has_more,
             "nextcursor": self.next_cursor, "offset": self.offset, "count": self.count,
+            "start": self.offset, "end": self.offset + max(0, self.count - 1), "key": self.key,
         }  # fmt: skip
 
 
@@ -125,6 +152,34 @@ class Presenter:
             self._fill_meta(plan.meta, envelope, facts)
         return envelope
 
+    def deleted(
+        self, binding: Binding, last: dict[str, Any], rng: random.Random
+    ) -> dict[str, Any] | None:
+        """A delete's answer where the operation declares a body (``{id, deleted, object}``):
+        the deleted record's id, ``deleted: true``, and what else of the record fits; None
+        where it declares none (a 204)."""
+        schema = self._response_schema(binding)
+        if schema is None:
+            return None
+        answer = self.faker.generate(schema, rng=rng, mode="response", fresh=True)
+        shape = merged(self.spec.deref, schema)
+        if not isinstance(answer, dict) or not isinstance(shape, dict):
+            return None
+        id_field = binding.resource.id_field
+        for name, prop in (shape.get("properties") or {}).items():
+            key = norm(name)
+            if name == id_field or key == norm(id_field) or key == "id":
+                wanted = last.get(id_field)
+            elif key in ("deleted", "isdeleted", "success"):
+                wanted = True
+            elif name in last:
+                wanted = last[name]
+            else:
+                continue
+            if self.checks.is_valid(self.spec.deref(prop), wanted):
+                answer[name] = wanted
+        return answer
+
     def _answer_plan(self, binding: Binding) -> _AnswerPlan:
         """The binding's envelope and page fields, read once."""
         key = binding.operation.operation_id
@@ -140,6 +195,8 @@ class Presenter:
         return plan
 
     def _response_schema(self, binding: Binding) -> Any:
+        if binding.envelope is not None:
+            return binding.envelope
         operation = binding.operation
         for status in operation.success_statuses or [200]:
             found = operation.response_for(status)
@@ -199,6 +256,14 @@ class Presenter:
             return
         values = facts.table()
         for name, key, prop, required, nested in plan:
+            links = facts.links(name)
+            if links is not None and isinstance(prop, dict):
+                fits = [link for link in links if self.checks.is_valid(prop, link)]
+                if fits:
+                    node[name] = fits[0]
+                elif links == [None] and name in node and not required:
+                    del node[name]  # no next page, and the field cannot say null
+                continue
             wanted = values.get(key)
             if wanted is not None and isinstance(prop, dict) and self.checks.is_valid(prop, wanted):
                 node[name] = wanted

@@ -17,7 +17,7 @@ from typing import Any
 
 from sandbox.errors import ApiError, Conflict
 from sandbox.resources.inference import Binding, Resource
-from sandbox.resources.shapes import Shapes, is_number
+from sandbox.resources.shapes import Shapes, is_number, norm
 from sandbox.spec.schemas import schema_types
 from sandbox.state.protocols import Record, RecordStore
 
@@ -158,7 +158,11 @@ class Records:
         if "integer" in kinds and "string" not in kinds:
             return rng.randrange(1, 2**31)
         if schema.get("pattern") or schema.get("format") == "uuid":
-            return self.faker.generate(schema, rng=rng, name=resource.id_field, fresh=True)
+            # an id is never null, even where the schema says it may be (Twilio's sids do)
+            solid = {k: v for k, v in schema.items() if k != "nullable"}
+            made = self.faker.generate(solid, rng=rng, name=resource.id_field, fresh=True)
+            if made is not None:
+                return made
         alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
         return (resource.id_prefix or "") + "".join(rng.choice(alphabet) for _ in range(14))
 
@@ -191,10 +195,20 @@ class Records:
         return {str(v) for v in (self._client_id(resource, b) for b in bodies) if v is not None}
 
     def _client_fields(self, resource: Resource, body: Any) -> dict[str, Any]:
+        """What the client sent that it may set, under the item's own names: a form's
+        ``To`` or ``FriendlyName`` is the item's ``to`` or ``friendly_name`` (by meaning:
+        case and separators aside)."""
         if not isinstance(body, dict):
             return {}
         server = self._server_fields(resource)
-        return {k: v for k, v in body.items() if k not in server}
+        properties = self.shapes.of(resource).properties
+        by_norm = self.shapes.of(resource).by_norm
+        sent: dict[str, Any] = {}
+        for key, value in body.items():
+            name = str(key) if key in properties else by_norm.get(norm(str(key)), str(key))
+            if name not in server:
+                sent[name] = value
+        return sent
 
     def _server_fields(self, resource: Resource) -> frozenset[str]:
         return self.shapes.of(resource).server

@@ -45,6 +45,7 @@ class ItemShape:
     hidden: frozenset[str]  # writeOnly: never shown
     defaults: list[tuple[str, Any]]
     stamps: list[tuple[str, Any, bool]]  # timestamp fields: (name, schema, is "updated")
+    by_norm: dict[str, str]  # a field's name by meaning (norm) -> its name
 
 
 def is_number(text: str) -> bool:
@@ -94,6 +95,7 @@ class Shapes:
             hidden=frozenset(hidden),
             defaults=defaults,
             stamps=stamps,
+            by_norm={norm(name): name for name in properties},
         )
         self._shapes[resource.name] = (resource, resource.item_schema, shape)
         return shape

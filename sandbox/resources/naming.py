@@ -1,0 +1,100 @@
+"""Reading what paths, parameters and operations mean, for resource inference.
+
+Real specs name things their own way: an item template may carry a suffix
+(``/Messages/{Sid}.json``), the path parameter that names an item may not be the id field's
+name (``{playlist_id}`` names a playlist's ``id``, ``{Sid}`` its ``sid``, Stripe's
+``{customer}`` a customer's ``id``), and an update may be a POST (``modifyVectorStore``,
+``UpdateMessage``). These helpers answer those questions from names, by meaning rather than
+by spelling: case and separators never count.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sandbox.spec.model import Operation
+from sandbox.spec.schemas import merged
+
+# a path segment that names an item: ``{id}``, or ``{Sid}.json`` (a format suffix)
+ITEM_SEGMENT = re.compile(r"^\{([^{}]+)\}(\.[A-Za-z0-9]+)?$")
+_SUFFIX = re.compile(r"\.(json|xml|yaml|yml|csv|txt)$", re.IGNORECASE)
+# what an operation's own words say when it changes an existing item
+_UPDATE_WORDS = {"update", "updates", "modify", "modifies", "edit", "edits", "change", "changes",
+                 "rename", "renames", "patch"}  # fmt: skip
+_ID_ENDINGS = ("id", "sid", "uuid", "key", "name", "slug", "code")
+
+
+def norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def stem(segment: str) -> str:
+    """A collection segment without its format suffix: ``Messages.json`` is ``Messages``."""
+    return _SUFFIX.sub("", segment)
+
+
+def suffix(segment: str) -> str:
+    """The format suffix of a segment (``.json`` of ``{Sid}.json``), or ""."""
+    found = _SUFFIX.search(segment)
+    return found.group(0) if found else ""
+
+
+def id_field_for(param: str, singular: str, properties: dict[str, Any]) -> str | None:
+    """The item property a path parameter names, by meaning, or None when none fits.
+
+    In order: the property of the same name (case and separators aside: ``{Sid}`` is
+    ``sid``); the parameter less the resource's own name (``{playlist_id}`` of a playlist
+    is its ``id``, ``{customer}`` of a customer its ``id``); ``id`` itself where the item
+    has one; the longest property the parameter ends with (``{BrandVettingSid}``: ``sid``).
+    """
+    by_norm = {norm(name): name for name in properties}
+    key = norm(param)
+    if key in by_norm:
+        return by_norm[key]
+    own = norm(singular)
+    if own and key.startswith(own):
+        rest = key[len(own) :] or "id"
+        if rest in by_norm:
+            return by_norm[rest]
+    if "id" in by_norm and (key.endswith(_ID_ENDINGS) or key.startswith(own) or own in key):
+        return by_norm["id"]
+    endings = [n for n in by_norm if len(n) >= 2 and key.endswith(n) and n.endswith(_ID_ENDINGS)]
+    if endings:
+        return by_norm[max(endings, key=len)]
+    return by_norm.get("id")
+
+
+def says_update(operation: Operation) -> bool:
+    """The operation's own words (operationId, summary) say it changes the item."""
+    text = f"{operation.operation_id} {operation.raw.get('summary') or ''}"
+    return not _UPDATE_WORDS.isdisjoint(words(text))
+
+
+def words(text: str) -> set[str]:
+    """The lower-case words of an identifier or a sentence (``modifyVectorStore``,
+    ``UpdateMessage``, ``change-playlist-details``)."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", text)
+    return {word.lower() for word in re.split(r"[^A-Za-z0-9]+", spaced) if word}
+
+
+def body_properties(spec: Any, operation: Operation) -> dict[str, Any] | None:
+    """The request body's properties in any media type (JSON or a form), allOf merged."""
+    content = (operation.request_body or {}).get("content")
+    if not isinstance(content, dict):
+        return None
+    for media in content.values():
+        if isinstance(media, dict):
+            schema = merged(spec.deref, media.get("schema"))
+            if isinstance(schema, dict) and isinstance(schema.get("properties"), dict):
+                return dict(schema["properties"])
+    return None
+
+
+def is_partial_of(body: dict[str, Any] | None, item: dict[str, Any]) -> bool:
+    """A request body most of whose fields are the item's own (by meaning): a partial."""
+    if not body:
+        return False
+    own = {norm(name) for name in item}
+    shared = sum(norm(name) in own for name in body)
+    return shared * 2 >= len(body)

@@ -1,0 +1,377 @@
+"""Resources as real vendors' specs describe them (issue 18): ids not named ``id``, item paths
+with a suffix, collections and items at unrelated paths, answers wrapped in ``oneOf``, POST
+updates, delete answers, uploads, 404s the operation forgot to declare and paging links.
+
+Each spec here is small and synthetic, written to state one rule; the vendors' own specs and
+SDKs are exercised by tests/e2e/test_vendor_sdks.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sandbox import create_app, load_settings
+from sandbox.resources.inference import infer_resources
+from sandbox.spec.model import load_spec
+
+VENDOR = """
+openapi: 3.0.3
+info: {title: vendor, version: "1"}
+paths:
+  /Accounts/{AccountSid}/Messages.json:
+    get:
+      operationId: ListMessage
+      parameters:
+        - {name: AccountSid, in: path, required: true, schema: {type: string}}
+        - {name: PageSize, in: query, schema: {type: integer, minimum: 1}}
+        - {name: Page, in: query, schema: {type: integer, minimum: 0}}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  messages: {type: array, items: {$ref: "#/components/schemas/Message"}}
+                  page: {type: integer}
+                  page_size: {type: integer}
+                  next_page_uri: {type: string, nullable: true}
+                  uri: {type: string}
+    post:
+      operationId: CreateMessage
+      parameters: [{name: AccountSid, in: path, required: true, schema: {type: string}}]
+      requestBody:
+        content:
+          application/x-www-form-urlencoded:
+            schema:
+              type: object
+              properties:
+                To: {type: string}
+                Body: {type: string}
+      responses:
+        "201":
+          description: created
+          content: {application/json: {schema: {$ref: "#/components/schemas/Message"}}}
+  /Accounts/{AccountSid}/Messages/{Sid}.json:
+    parameters:
+      - {name: AccountSid, in: path, required: true, schema: {type: string}}
+      - {name: Sid, in: path, required: true, schema: {type: string}}
+    get:
+      operationId: FetchMessage
+      responses:
+        "200":
+          description: ok
+          content: {application/json: {schema: {$ref: "#/components/schemas/Message"}}}
+    post:
+      operationId: UpdateMessage
+      requestBody:
+        content:
+          application/x-www-form-urlencoded:
+            schema: {type: object, properties: {Body: {type: string}}}
+      responses:
+        "200":
+          description: ok
+          content: {application/json: {schema: {$ref: "#/components/schemas/Message"}}}
+    delete:
+      operationId: DeleteMessage
+      responses:
+        "204": {description: deleted}
+  /me/lists:
+    get:
+      operationId: get-my-lists
+      parameters:
+        - {name: limit, in: query, schema: {type: integer, default: 20}}
+        - {name: offset, in: query, schema: {type: integer, default: 0}}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [items, next, total]
+                properties:
+                  items: {type: array, items: {$ref: "#/components/schemas/List"}}
+                  next: {type: string, nullable: true}
+                  offset: {type: integer}
+                  total: {type: integer}
+    post:
+      operationId: create-list
+      requestBody:
+        content:
+          application/json:
+            schema: {type: object, properties: {name: {type: string}}}
+      responses:
+        "201":
+          description: created
+          content: {application/json: {schema: {$ref: "#/components/schemas/List"}}}
+  /lists/{list_id}:
+    parameters: [{name: list_id, in: path, required: true, schema: {type: string}}]
+    get:
+      operationId: get-list
+      responses:
+        "200":
+          description: ok
+          content: {application/json: {schema: {$ref: "#/components/schemas/List"}}}
+    post:
+      operationId: PostListsList
+      requestBody:
+        content:
+          application/x-www-form-urlencoded:
+            schema: {type: object, properties: {name: {type: string}, color: {type: string}}}
+      responses:
+        "200":
+          description: ok
+          content: {application/json: {schema: {$ref: "#/components/schemas/List"}}}
+    delete:
+      operationId: DeleteList
+      responses:
+        "200":
+          description: deleted
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  id: {type: string}
+                  deleted: {type: boolean}
+                  object: {type: string, enum: [list.deleted]}
+  /servers:
+    post:
+      operationId: createServer
+      requestBody:
+        content:
+          application/json:
+            schema: {type: object, properties: {name: {type: string}}}
+      responses:
+        "202":
+          description: accepted
+          content:
+            application/json:
+              schema:
+                oneOf:
+                  - type: object
+                    properties: {server: {$ref: "#/components/schemas/Server"}}
+                  - type: object
+                    properties:
+                      servers: {type: array, items: {$ref: "#/components/schemas/Server"}}
+  /servers/{server_id}:
+    get:
+      operationId: getServer
+      parameters: [{name: server_id, in: path, required: true, schema: {type: integer}}]
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                properties: {server: {$ref: "#/components/schemas/Server"}}
+  /tags:
+    get:
+      operationId: listTags
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {type: array, items: {$ref: "#/components/schemas/Tag"}}
+    post:
+      operationId: createTag
+      requestBody:
+        content: {application/json: {schema: {$ref: "#/components/schemas/Tag"}}}
+      responses:
+        "201":
+          description: created
+          content: {application/json: {schema: {$ref: "#/components/schemas/Tag"}}}
+  /tags/{name}:
+    get:
+      operationId: getTag
+      parameters: [{name: name, in: path, required: true, schema: {type: string}}]
+      responses:
+        "200":
+          description: ok
+          content: {application/json: {schema: {$ref: "#/components/schemas/Tag"}}}
+components:
+  schemas:
+    Message:
+      type: object
+      properties:
+        sid: {type: string}
+        to: {type: string}
+        body: {type: string}
+        date_created: {type: string}
+    List:
+      type: object
+      properties:
+        id: {type: string}
+        name: {type: string}
+        color: {type: string}
+        public: {type: boolean}
+    Server:
+      type: object
+      properties:
+        id: {type: integer}
+        name: {type: string}
+    Tag:
+      type: object
+      properties:
+        name: {type: string}
+        count: {type: integer}
+"""
+
+
+@pytest.fixture
+def vendor_spec(tmp_path: Path) -> Path:
+    path = tmp_path / "vendor.yaml"
+    path.write_text(VENDOR)
+    return path
+
+
+@pytest.fixture
+def bound(vendor_spec: Path):
+    _resources, bindings = infer_resources(load_spec(vendor_spec))
+    return {key: (b.resource, b.action) for key, b in bindings.items()}
+
+
+def app_client(spec: Path, **overrides):
+    settings = load_settings(
+        spec, environ={}, overrides={"state": ":memory:", "seed": 3, **overrides}
+    )
+    return create_app(spec, settings).test_client()
+
+
+# --- item 1: resources recognised ----------------------------------------------------------
+
+
+def test_an_item_path_with_a_suffix_and_an_id_named_by_the_parameter(bound) -> None:
+    resource, action = bound["FetchMessage"]
+    assert action == "read"
+    assert resource.id_field == "sid"  # {Sid} names `sid`: case does not count
+    assert resource.collection_path == "/Accounts/{AccountSid}/Messages.json"
+    assert bound["CreateMessage"] == (resource, "create")
+    assert bound["ListMessage"] == (resource, "list")
+
+
+def test_the_id_field_is_what_the_parameter_names_by_meaning(bound) -> None:
+    assert bound["get-list"][0].id_field == "id"  # {list_id} of a list is its id
+    assert bound["getTag"][0].id_field == "name"  # {name} of a tag is its name
+
+
+def test_a_collection_at_another_path_is_bound_by_name_and_schema(bound) -> None:
+    resource, _ = bound["get-list"]
+    assert bound["create-list"] == (resource, "create")
+    assert bound["get-my-lists"] == (resource, "list")
+
+
+def test_a_one_or_many_answer_binds_through_its_branch(bound) -> None:
+    resource, action = bound["createServer"]
+    assert (resource.name, action) == ("servers", "create")
+
+
+# --- item 2: POST on an item path --------------------------------------------------------
+
+
+def test_a_post_on_an_item_is_an_update_when_it_says_so_or_sends_a_partial(bound) -> None:
+    assert bound["UpdateMessage"][1] == "update"  # its operationId says so
+    assert bound["PostListsList"][1] == "update"  # its body is a partial of the item
+
+
+def test_sandbox_check_lists_the_resources_and_why(vendor_spec: Path) -> None:
+    from click.testing import CliRunner
+
+    from sandbox.cli import main
+
+    done = CliRunner().invoke(main, ["check", str(vendor_spec), "--spec-cache", "off"])
+    assert done.exit_code == 0, done.output
+    assert "resources: 4 found, 15 operations bound, 0 not bound" in done.output
+    assert "Messages: /Accounts/{AccountSid}/Messages/{Sid}.json, id field 'sid'" in done.output
+    assert "POST /me/lists  [POST /me/lists answers with the resource's item schema]" in done.output
+
+
+# --- items 2, 3, 7: what is stored and answered ---------------------------------------------
+
+MESSAGES = "/Accounts/AC01/Messages"
+
+
+def test_a_form_create_under_an_unstored_parent_keeps_what_was_sent(vendor_spec: Path) -> None:
+    client = app_client(vendor_spec)
+    made = client.post(f"{MESSAGES}.json", data={"To": "+15550001", "Body": "hi"})
+    assert made.status_code == 201, made.data
+    message = made.get_json()
+    assert (message["to"], message["body"]) == ("+15550001", "hi")  # To is `to`, by meaning
+    fetched = client.get(f"{MESSAGES}/{message['sid']}.json").get_json()
+    assert fetched == message  # {Sid} fills and finds `sid`
+
+
+def test_a_post_update_changes_the_stored_item(vendor_spec: Path) -> None:
+    client = app_client(vendor_spec)
+    sid = client.post(f"{MESSAGES}.json", data={"To": "+1", "Body": "hi"}).get_json()["sid"]
+    updated = client.post(f"{MESSAGES}/{sid}.json", data={"Body": ""})
+    assert updated.status_code == 200, updated.data
+    assert updated.get_json()["sid"] == sid
+    assert client.get(f"{MESSAGES}/{sid}.json").get_json()["body"] == ""
+
+
+def test_a_delete_answers_the_deleted_id_and_deleted_true(vendor_spec: Path) -> None:
+    client = app_client(vendor_spec)
+    made = client.post("/me/lists", json={"name": "Mix"}).get_json()
+    assert client.get(f"/lists/{made['id']}").get_json() == made  # created elsewhere, read here
+    gone = client.delete(f"/lists/{made['id']}")
+    assert gone.status_code == 200, gone.data
+    answer = gone.get_json()
+    assert (answer["id"], answer["deleted"], answer["object"]) == (made["id"], True, "list.deleted")
+
+
+def test_an_unknown_id_is_a_404_even_where_none_is_declared(vendor_spec: Path) -> None:
+    client = app_client(vendor_spec)
+    made = client.post("/me/lists", json={"name": "Mix"}).get_json()
+    client.delete(f"/lists/{made['id']}")
+    assert client.get(f"/lists/{made['id']}").status_code == 404  # get-list declares only 200
+    strict = app_client(vendor_spec, declared_statuses_only=True)
+    assert strict.get("/lists/nothing-here").status_code == 200  # the spec's word: generated
+
+
+# --- item 4: paging by meaning, links into the sandbox itself ---------------------------------
+
+
+def walk(client, url: str, items: str, next_field: str) -> list[str]:
+    """Follow a list's next links to the end, as an SDK's auto-pager does."""
+    seen: list[str] = []
+    for _ in range(50):
+        page = client.get(url).get_json()
+        seen += [item.get("sid") or item.get("id") for item in page[items]]
+        url = page.get(next_field)
+        if not url:
+            return seen
+    raise AssertionError("the pager did not end")
+
+
+def test_zero_based_pages_with_a_relative_next_page_uri_walk_every_record_once(
+    vendor_spec: Path,
+) -> None:
+    client = app_client(vendor_spec, seed_records=0)
+    made = [
+        client.post(f"{MESSAGES}.json", data={"To": "+1", "Body": str(n)}).get_json()["sid"]
+        for n in range(5)
+    ]
+    first = client.get(f"{MESSAGES}.json?PageSize=2").get_json()
+    assert (first["page"], first["page_size"]) == (0, 2)
+    assert first["next_page_uri"] == f"{MESSAGES}.json?PageSize=2&Page=1"  # on our own path
+    assert sorted(
+        walk(client, f"{MESSAGES}.json?PageSize=2", "messages", "next_page_uri")
+    ) == sorted(made)
+
+
+def test_offset_pages_with_an_absolute_next_link_walk_every_record_once(vendor_spec: Path) -> None:
+    client = app_client(vendor_spec, seed_records=0)
+    made = [client.post("/me/lists", json={"name": f"L{n}"}).get_json()["id"] for n in range(5)]
+    first = client.get("/me/lists?limit=2").get_json()
+    assert first["next"] == "http://localhost/me/lists?limit=2&offset=2"  # the request's host
+    assert first["total"] == 5
+    assert sorted(walk(client, "/me/lists?limit=2", "items", "next")) == sorted(made)
+    last = client.get("/me/lists?limit=2&offset=4").get_json()
+    assert last["next"] is None
