@@ -436,6 +436,8 @@ OPENAI = Scenario(
             "vector_store_create",
             "vector_store_retrieve",
             "vector_stores_autopage",
+            "chat_completion",
+            "chat_stream",
         }
     ),
 )
@@ -886,7 +888,7 @@ STRIPE = Scenario(
         stripe_customer_delete,
         stripe_customer_gone,
     ),
-    passing=frozenset(),
+    passing=frozenset({"customer_create", "customers_auto_paging_iter", "payment_intent_arrays"}),
 )
 
 
