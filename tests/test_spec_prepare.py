@@ -47,7 +47,12 @@ components:
       oneOf:
         - $ref: "#/components/schemas/UserMessage"
         - $ref: "#/components/schemas/SystemMessage"
+        - {type: object, $ref: "#/components/schemas/ToolMessage"}
       discriminator: {propertyName: role}
+    ToolMessage:
+      oneOf:
+        - {type: object, required: [role], properties: {role: {enum: [tool]}}}
+        - {type: object, required: [role, id], properties: {role: {enum: [tool_result]}}}
     UserMessage:
       type: object
       required: [role, content]
@@ -103,6 +108,7 @@ def problems(spec: Any, operation_id: str, data: RequestData) -> list[dict[str, 
     [
         {"message": {"role": "user", "content": "hi"}},  # enum value -> its branch
         {"message": {"role": "system", "content": "be brief"}},  # enum found through allOf
+        {"message": {"role": "tool_result", "id": 1}},  # a branch that is itself a union
         {"pet": {"type": "hound", "bark": True}},  # a bare schema name in an explicit mapping
         {"pet": {"type": "Cat"}},  # a component's own name: the spec's implicit rule
         {"pet": {"type": "kitty"}},  # the branch's enum, beside the component name

@@ -110,7 +110,9 @@ def _values(document: dict[str, Any], schema: Any, name: str, seen: set[str]) ->
         if isinstance(prop.get("const"), str):
             found.append(prop["const"])
         found += [v for v in prop.get("enum") or [] if isinstance(v, str)]
-    for part in schema.get("allOf") or []:
+    # a branch that is itself a union (``Item: oneOf [...]``) takes every value of its members
+    for part in [*(schema.get("allOf") or []), *(schema.get("oneOf") or []),
+                 *(schema.get("anyOf") or [])]:  # fmt: skip
         found += [v for v in _values(document, part, name, seen) if v not in found]
     return found
 
