@@ -230,3 +230,11 @@ def test_openai_chat_messages_pass_validation() -> None:
     spec = load_spec(corpus_path() / "real" / "openai.yaml", lenient=True)
     body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say hi"}]}
     assert problems(spec, "createChatCompletion", post(body)) == []
+
+
+def test_sandbox_check_still_reports_what_the_spec_wrote(tmp_path: Path) -> None:
+    from sandbox.spec.notes import discriminator_conflicts
+
+    spec = spec_at(tmp_path, MESSAGES)  # UserMessage's role allows only "user", not its name
+    branches = {conflict.branch for conflict in discriminator_conflicts(spec)}
+    assert {"UserMessage", "SystemMessage"} <= branches

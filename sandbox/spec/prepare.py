@@ -28,6 +28,7 @@ from typing import Any
 from sandbox.spec.documents import escape_pointer_token, follow_pointer, is_data_key
 
 _COMPONENT = "#/components/schemas/"
+IMPLIED = "x-sandbox-implied"  # the mapping entries added here, on the discriminator
 _ACCESS = ("readOnly", "writeOnly")
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace", "query")
 
@@ -97,6 +98,9 @@ def _map_discriminator(
             mapping[value] = target
     if mapping != given and mapping:
         discriminator["mapping"] = mapping
+        # what the spec's author wrote is still what other tools read: notes.py reports it
+        written = given if isinstance(given, dict) else {}
+        discriminator[IMPLIED] = sorted(k for k in mapping if written.get(k) != mapping[k])
 
 
 def _values(document: dict[str, Any], schema: Any, name: str, seen: set[str]) -> list[str]:
