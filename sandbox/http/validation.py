@@ -39,6 +39,7 @@ from sandbox.errors import JSONError
 from sandbox.http import nested_params
 from sandbox.jsonio import loads
 from sandbox.spec.model import Operation, Spec, is_json_media
+from sandbox.spec.prepare import prepared_copy
 from sandbox.spec.schemas import AcceptCompiler
 
 _INTEGER = re.compile(r"^-?\d+$")
@@ -705,7 +706,8 @@ class RequestValidator:
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
         base_uri = spec.path.resolve().as_uri()
-        self.spec_path = SchemaPath.from_dict(spec.document, base_uri=base_uri)
+        document = prepared_copy(spec.document)  # sandbox.spec.prepare: as the spec means it
+        self.spec_path = SchemaPath.from_dict(document, base_uri=base_uri)
         self.core = _core_validator(spec, self.spec_path)
         self._compiled: dict[str, OperationValidator] = {}
 

@@ -26,7 +26,7 @@ from sandbox.errors import SpecError
 
 FORMAT = 2  # bump when what an entry holds changes
 # the code that turns files into a document: an entry made by other code is not reused
-_LOADERS = ("documents.py", "model.py", "cache.py", "swagger2.py", "prepare.py")
+_LOADERS = ("documents.py", "model.py", "cache.py", "swagger2.py")
 log = logging.getLogger("sandbox.spec.cache")
 
 

@@ -27,7 +27,6 @@ from sandbox.spec.documents import (
     pointer_line,
     read_document,
 )
-from sandbox.spec.prepare import prepare_document
 from sandbox.spec.swagger2 import convert as convert_swagger2
 from sandbox.spec.swagger2 import is_swagger2
 
@@ -333,7 +332,6 @@ def _load_fresh(path: Path, validate: bool) -> tuple[LoadedSpec, dict[str, Any]]
         except SpecError as exc:
             problem = exc
     document = convert_swagger2(source) if is_swagger2(source) else source
-    prepare_document(document)  # after validation: the rewrites are made for the validators
     if not document.get("paths") and not document.get("webhooks"):
         raise SpecError("the document declares no paths and no webhooks", file=path)
     loaded = LoadedSpec(document, bundler.origins, problem, files=list(bundler.documents))

@@ -15,7 +15,6 @@ from typing import Any
 
 from sandbox.spec.documents import escape_pointer_token
 from sandbox.spec.model import Spec
-from sandbox.spec.prepare import IMPLIED
 from sandbox.spec.schemas import merged
 
 _COMPONENTS = "#/components/schemas/"
@@ -42,8 +41,7 @@ def discriminator_conflicts(spec: Spec) -> list[DiscriminatorConflict]:
     for pointer, schema in _schemas_with_discriminator(spec.document, ""):
         discriminator = schema["discriminator"]
         name = discriminator["propertyName"]
-        written = discriminator.get("mapping") or {}  # not the entries spec/prepare.py added
-        mapped = {v for k, v in written.items() if k not in discriminator.get(IMPLIED, ())}
+        mapped = set((discriminator.get("mapping") or {}).values())
         for branch in (schema.get("oneOf") or []) + (schema.get("anyOf") or []):
             ref = branch.get("$ref") if isinstance(branch, dict) else None
             if not isinstance(ref, str) or not ref.startswith(_COMPONENTS) or ref in mapped:

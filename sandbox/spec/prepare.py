@@ -16,13 +16,17 @@ the OpenAPI specification says is what the validators do.
   openapi-core refuse every value. Such a parameter gets an inlined copy of its schema
   without those keywords; the component stays as it is for the bodies that use it.
 
-Example values and ``x-`` extensions are data: nothing under them is rewritten. The walk
-runs on a cold load only (the spec cache keeps its result): about 0.2 s for Stripe's 2.8 MB.
+Example values and ``x-`` extensions are data: nothing under them is rewritten. The rewrites
+are made on a copy that only the request validators read (``prepared_copy``): a generator
+that follows a discriminator's mapping, Schemathesis reading the served document, and
+``sandbox check``'s notes all see the document as written. The walk takes 0.02-0.03 s on
+OpenAI's, Stripe's and GitHub's specs.
 """
 
 from __future__ import annotations
 
 import copy
+import pickle
 from typing import Any
 
 from sandbox.spec.documents import escape_pointer_token, follow_pointer, is_data_key
@@ -34,6 +38,14 @@ _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace",
 
 # a linked path: (parent path, key); turned into a JSON pointer only where one is needed
 Path = tuple[Any, Any] | None
+
+
+def prepared_copy(document: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the document with the rewrites made, for the request validators only: the
+    served document, data generation and ``sandbox check`` keep what the author wrote (a
+    pickle round trip: 0.03 s for Stripe's spec, 0.13 s for GitHub's)."""
+    copied: dict[str, Any] = pickle.loads(pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL))
+    return prepare_document(copied)
 
 
 def prepare_document(document: dict[str, Any]) -> dict[str, Any]:
