@@ -29,7 +29,6 @@ from sandbox.http.preferences import (
     is_example,
 )
 from sandbox.http.responder import Planned, Responder, serialize
-from sandbox.http.streaming import EVENT_STREAM, Streams
 from sandbox.spec.model import Operation, Spec
 
 
@@ -49,9 +48,6 @@ class Answers:
         self.responder = responder
         self.errors = errors
         self.seed = seed
-        self.streams = Streams(
-            spec, lambda schema, rng: responder.faker.generate(schema, rng=rng, mode="response")
-        )
 
     def success(
         self,
@@ -76,8 +72,6 @@ class Answers:
         media_type = None
         if declared and not (decided and decided.empty):
             media_type = negotiate(request, declared)
-            if self.streams.wanted(request, declared, media_type):  # sandbox.http.streaming
-                media_type = EVENT_STREAM
             if media_type is None:
                 raise ApiError(
                     406, "NOT_ACCEPTABLE",
@@ -89,10 +83,6 @@ class Answers:
         example = self._preferred_example(planned, media_type, preference)
         if is_example(example):
             value, body = example, serialize(example, media_type) if media_type else b""
-        elif media_type == EVENT_STREAM:  # Server-Sent Events, generated whole
-            held = (decided.value,) if decided is not None else ()
-            body, events = self.streams.body(operation, planned.declaration, rng, *held)
-            value = events[-1] if events else None
         elif decided is None:
             if preference is not None and preference.dynamic is False:
                 rng = random.Random(0)  # static: the same answer every time
@@ -106,8 +96,6 @@ class Answers:
         headers.update(rate_headers)
         if preference is not None:
             headers["Preference-Applied"] = preference.applied()
-        if media_type == EVENT_STREAM:
-            headers.setdefault("Cache-Control", "no-cache")
         if media_type is not None:
             response = Response(body, status=planned.status, headers=headers,
                                 content_type=media_type)  # fmt: skip
