@@ -437,7 +437,6 @@ OPENAI = Scenario(
             "vector_store_retrieve",
             "vector_stores_autopage",
             "chat_completion",
-            "chat_stream",
         }
     ),
 )
