@@ -36,8 +36,10 @@ from werkzeug.datastructures import Headers, MultiDict
 from werkzeug.wrappers import Request
 
 from sandbox.errors import JSONError
+from sandbox.http import nested_params
 from sandbox.jsonio import loads
 from sandbox.spec.model import Operation, Spec, is_json_media
+from sandbox.spec.prepare import prepared_copy
 from sandbox.spec.schemas import AcceptCompiler
 
 _INTEGER = re.compile(r"^-?\d+$")
@@ -169,6 +171,7 @@ class OperationValidator:
         self.body_required = bool(self.body and self.body.get("required"))
         self.media_types: dict[str, dict] = dict((self.body or {}).get("content") or {})
         self._body_validators: dict[str, Callable[[Any], bool] | None] = {}
+        self.nested = nested_params.NestedParameters(operation.parameters, spec.deref)
 
     def _schema_check(self, schema_path: SchemaPath) -> Callable[[Any], bool]:
         """openapi-core's own validator for the schema, behind a compiled accept check
@@ -272,12 +275,15 @@ class OperationValidator:
     def _core_verdict(self, data: RequestData) -> ValidationResult:
         request = _OpenAPICoreRequest(data)
         result = ValidationResult()
+        owned = self.nested.owned(data.query.keys())  # read by sandbox.http.nested_params
         try:
             self.core._get_parameters(request.parameters, self.operation_path, self.path_item_path)
         except ParametersError as exc:
             for error in exc.errors:
-                if not self._empty_is_fine(error):
+                if not self._empty_is_fine(error) and getattr(error, "name", None) not in owned:
                     result.problems.extend(_parameter_problems(error))
+        if owned:
+            result.problems.extend(self._nested_query_problems(data, owned))
         if self.body is not None:
             self._core_body(data, result)
         return result
@@ -317,6 +323,8 @@ class OperationValidator:
                 return
         if data.body and self._raw_string(data.mimetype):
             result.body = data.body  # an image, a CSV, base64 text: the body is the string
+            return
+        if data.body and nested_params.is_form(data.mimetype) and self._nested_form(data, result):
             return
         if data.body and data.mimetype == "multipart/form-data" and self._multipart(data, result):
             return
@@ -369,6 +377,44 @@ class OperationValidator:
         if not result.problems:
             result.body = value
         return True
+
+    # -- bracketed keys and deepObject, read by sandbox.http.nested_params ---------------
+    def _nested_query_problems(self, data: RequestData, owned: set[str]) -> list[Problem]:
+        values = self.nested.query_values(data.query.items(multi=True), owned)
+        paths = _parameter_paths(self.path_item_path, self.operation_path)
+        problems: list[Problem] = []
+        for name in sorted(owned):
+            if name not in values:
+                if self.nested.query[name].required:
+                    problems.append(Problem(name, "required query parameter is missing"))
+                continue
+            errors = self._schema_errors(paths[(name, "query")] / "schema", values[name])
+            problems += [
+                Problem(_join(name, list(e.absolute_path)), f"query parameter {_describe(e)}")
+                for e in errors
+            ]
+        return problems
+
+    def _nested_form(self, data: RequestData, result: ValidationResult) -> bool:
+        """A form body with bracketed keys or a deepObject encoding, read as the JSON its
+        schema describes (each file stands for its name). False: not such a body."""
+        media = self.media_types.get(data.mimetype)
+        form, files = _form_parts(data)
+        if media is None or not nested_params.owns_form(media, [*form.keys(), *files.keys()]):
+            return False
+        pairs = [*form.items(multi=True)]
+        pairs += [(key, upload.filename or "upload") for key, upload in files.items(multi=True)]
+        value = nested_params.nest(pairs, media.get("schema"), self.spec.deref)
+        schema_path = self.operation_path / "requestBody" / "content" / data.mimetype / "schema"
+        result.problems.extend(_schema_problem(e) for e in self._schema_errors(schema_path, value))
+        if not result.problems:
+            result.body = value
+        return True
+
+    def _schema_errors(self, schema_path: SchemaPath, value: Any) -> list[SchemaError]:
+        factory = self.core.schema_validators_factory
+        validator = factory.create(self.spec_path, schema_path).validator
+        return _leaf_errors(validator.iter_errors(value))
 
     def _raw_string(self, mimetype: str | None) -> bool:
         """A declared media type that is neither JSON nor a form, with a string schema:
@@ -660,7 +706,8 @@ class RequestValidator:
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
         base_uri = spec.path.resolve().as_uri()
-        self.spec_path = SchemaPath.from_dict(spec.document, base_uri=base_uri)
+        document = prepared_copy(spec.document)  # sandbox.spec.prepare: as the spec means it
+        self.spec_path = SchemaPath.from_dict(document, base_uri=base_uri)
         self.core = _core_validator(spec, self.spec_path)
         self._compiled: dict[str, OperationValidator] = {}
 

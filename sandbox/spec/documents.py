@@ -33,6 +33,37 @@ _NO_REF_HERE = re.compile(
 )
 
 
+# maps whose keys are names the spec's author chose (a property called "example" is a name)
+_NAME_MAPS = frozenset(
+    ("properties", "patternProperties", "$defs", "definitions", "schemas", "responses",
+     "parameters", "examples", "requestBodies", "headers", "securitySchemes", "links",
+     "callbacks", "pathItems", "paths", "webhooks", "content", "encoding", "mapping",
+     "variables", "dependentSchemas")
+)  # fmt: skip
+
+
+def is_data_key(key: Any, value: Any, above: tuple[Any, Any]) -> bool:
+    """Whether ``value``, under ``key``, is data rather than OpenAPI: an ``example``, an
+    Example Object's ``value``, a JSON Schema ``examples`` list, an ``x-`` extension (but not
+    the bundle's own). A ``$ref`` in data is data (GitHub's SCIM examples hold ``$ref``
+    members), so neither bundling nor reference checks follow it. ``above``: the keys of the
+    holder's parent and grandparent (``("<name>", "examples")`` for an Example Object)."""
+    if not isinstance(key, str) or above[0] in _NAME_MAPS:
+        return False
+    if key == "example" or (key.startswith("x-") and key != BUNDLE_KEY):
+        return True
+    if key == "examples":
+        return isinstance(value, list)
+    return key == "value" and above[1] == "examples"
+
+
+def _above(pointer: str) -> tuple[str | None, str | None]:
+    """The last two tokens of a JSON pointer (unescaped), for ``is_data_key``."""
+    tokens = pointer.rsplit("/", 2)[1:]
+    names = [t.replace("~1", "/").replace("~0", "~") for t in tokens]
+    return (names[-1] if names else None), (names[-2] if len(names) > 1 else None)
+
+
 def read_document(path: Path) -> Any:
     """Parse a YAML or JSON file, turning syntax errors into a SpecError with a line."""
     try:
@@ -157,7 +188,10 @@ class Bundler:
             ref = node.get("$ref")
             if isinstance(ref, str):
                 node["$ref"] = self._rewrite(ref, file, pointer + "/$ref")
+            above = _above(pointer)
             for key, value in node.items():
+                if is_data_key(key, value, above):
+                    continue
                 if key != "$ref" and isinstance(value, dict | list):
                     node[key] = self._visit(
                         value, file, f"{pointer}/{escape_pointer_token(str(key))}"
@@ -285,8 +319,9 @@ def check_local_refs(document: dict[str, Any], path: Path) -> None:
                         line=pointer_line(path, pointer + "/$ref"),
                         hint="check the spelling of the reference and that the target exists",
                     ) from None
+            above = _above(pointer)
             for key, value in node.items():
-                if isinstance(value, dict | list):
+                if isinstance(value, dict | list) and not is_data_key(key, value, above):
                     stack.append((value, f"{pointer}/{escape_pointer_token(str(key))}"))
         elif isinstance(node, list):
             for index, value in enumerate(node):

@@ -1,0 +1,240 @@
+"""Spec preparation (sandbox.spec.prepare) and data in examples (sandbox.spec.documents):
+what the OpenAPI specification says is what the validators do (issue 18, items 5 and 3)."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.datastructures import Headers, MultiDict
+
+from sandbox import load_spec
+from sandbox.http.validation import RequestData, RequestValidator
+from tests.conftest import corpus_path
+
+MESSAGES = """\
+openapi: 3.1.0
+info: {title: Chat, version: "1"}
+paths:
+  /chat:
+    post:
+      operationId: chat
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                message: {$ref: "#/components/schemas/Message"}
+                pet: {$ref: "#/components/schemas/Pet"}
+                shape:
+                  oneOf:
+                    - {type: object, properties: {kind: {const: circle}, r: {type: number}},
+                       required: [kind, r]}
+                    - type: object
+                      properties: {kind: {enum: [square, box]}, side: {type: number}}
+                      required: [kind, side]
+                  discriminator: {propertyName: kind}
+      responses:
+        "200": {description: ok}
+components:
+  schemas:
+    Message:
+      oneOf:
+        - $ref: "#/components/schemas/UserMessage"
+        - $ref: "#/components/schemas/SystemMessage"
+        - {type: object, $ref: "#/components/schemas/ToolMessage"}
+      discriminator: {propertyName: role}
+    ToolMessage:
+      oneOf:
+        - {type: object, required: [role], properties: {role: {enum: [tool]}}}
+        - {type: object, required: [role, id], properties: {role: {enum: [tool_result]}}}
+    UserMessage:
+      type: object
+      required: [role, content]
+      properties:
+        role: {type: string, enum: [user]}
+        content: {type: string}
+    SystemMessage:
+      allOf:
+        - {type: object, properties: {role: {type: string, enum: [system]}}}
+        - {type: object, required: [content], properties: {content: {type: string}}}
+    Pet:
+      oneOf:
+        - $ref: "#/components/schemas/Dog"
+        - $ref: "#/components/schemas/Cat"
+      discriminator: {propertyName: type, mapping: {hound: Dog}}
+    Dog:
+      type: object
+      required: [type, bark]
+      properties: {type: {type: string}, bark: {type: boolean}}
+    Cat:
+      type: object
+      required: [type]
+      properties: {type: {type: string, enum: [Cat, kitty]}}
+"""
+
+
+def spec_at(tmp_path: Path, text: str, name: str = "spec.yaml") -> Any:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return load_spec(path)
+
+
+def post(body: Any) -> RequestData:
+    return RequestData(
+        method="POST",
+        path_params={},
+        query=MultiDict(),
+        headers=Headers(),
+        cookies={},
+        body=json.dumps(body).encode(),
+        mimetype="application/json",
+        content_type="application/json",
+    )
+
+
+def problems(spec: Any, operation_id: str, data: RequestData) -> list[dict[str, str]]:
+    result = RequestValidator(spec).validate(spec.by_id[operation_id], data)
+    return [problem.as_dict() for problem in result.problems]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"message": {"role": "user", "content": "hi"}},  # enum value -> its branch
+        {"message": {"role": "system", "content": "be brief"}},  # enum found through allOf
+        {"message": {"role": "tool_result", "id": 1}},  # a branch that is itself a union
+        {"pet": {"type": "hound", "bark": True}},  # a bare schema name in an explicit mapping
+        {"pet": {"type": "Cat"}},  # a component's own name: the spec's implicit rule
+        {"pet": {"type": "kitty"}},  # the branch's enum, beside the component name
+        {"shape": {"kind": "circle", "r": 1}},  # inline branches, by const
+        {"shape": {"kind": "box", "side": 2}},  # inline branches, by enum
+    ],
+)
+def test_discriminator_values_reach_their_branch(tmp_path: Path, body: Any) -> None:
+    spec = spec_at(tmp_path, MESSAGES)
+    assert problems(spec, "chat", post(body)) == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"message": {"role": "user"}},  # the branch's own rules still apply
+        {"shape": {"kind": "circle", "side": 2}},
+        {"pet": {"type": "hound"}},
+    ],
+)
+def test_a_mapped_branch_still_validates(tmp_path: Path, body: Any) -> None:
+    spec = spec_at(tmp_path, MESSAGES)
+    assert problems(spec, "chat", post(body))
+
+
+PARAMETER = """\
+openapi: 3.0.3
+info: {title: Keys, version: "1"}
+paths:
+  /keys/{key}:
+    get:
+      operationId: getKey
+      parameters:
+        - name: key
+          in: path
+          required: true
+          schema:
+            anyOf:
+              - $ref: "#/components/schemas/key_id"
+              - $ref: "#/components/schemas/fingerprint"
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                properties: {id: {$ref: "#/components/schemas/key_id"}}
+components:
+  schemas:
+    key_id: {type: integer, readOnly: true}
+    fingerprint: {type: string, readOnly: true, pattern: "^[0-9a-f:]+$"}
+"""
+
+
+@pytest.mark.parametrize("value", ["512189", "3b:16:bf:e4"])
+def test_read_only_does_not_apply_to_parameters(tmp_path: Path, value: str) -> None:
+    spec = spec_at(tmp_path, PARAMETER)
+    data = post(None)
+    data.method, data.body, data.mimetype, data.content_type = "GET", b"", "", ""
+    data.path_params = {"key": value}
+    assert problems(spec, "getKey", data) == []
+    data.path_params = {"key": "NOT-HEX"}
+    assert problems(spec, "getKey", data)  # the schema still decides
+    # the component keeps readOnly for the bodies that use it
+    assert spec.document["components"]["schemas"]["key_id"]["readOnly"] is True
+
+
+EXAMPLES = """\
+openapi: 3.0.3
+info: {title: Scim, version: "1"}
+x-vendor: {$ref: "https://example.com/not/followed.json"}
+paths:
+  /groups:
+    get:
+      operationId: listGroups
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Group"}
+              examples:
+                one: {$ref: "#/components/examples/group"}
+components:
+  examples:
+    group:
+      value:
+        members: [{value: "1", $ref: "https://example.com/scim/v2/Users/1"}]
+  schemas:
+    Group:
+      type: object
+      example: {members: [{$ref: "https://example.com/Users/1"}]}
+      properties:
+        example: {$ref: "#/components/schemas/Member"}
+        value: {$ref: "#/components/schemas/Member"}
+        members: {type: array, items: {$ref: "#/components/schemas/Member"}}
+    Member: {type: object, properties: {value: {type: string}}}
+"""
+
+
+def test_refs_in_example_values_and_extensions_are_data(tmp_path: Path) -> None:
+    spec = spec_at(tmp_path, EXAMPLES)
+    assert spec.by_id["listGroups"]
+    example = spec.document["components"]["examples"]["group"]["value"]
+    assert example["members"][0]["$ref"] == "https://example.com/scim/v2/Users/1"
+
+
+def test_a_property_named_example_is_still_a_schema(tmp_path: Path) -> None:
+    broken = EXAMPLES.replace(
+        'example: {$ref: "#/components/schemas/Member"}',
+        'example: {$ref: "#/components/schemas/Missing"}',
+    )
+    with pytest.raises(Exception, match="Missing"):
+        spec_at(tmp_path, broken)
+
+
+def test_openai_chat_messages_pass_validation() -> None:
+    spec = load_spec(corpus_path() / "real" / "openai.yaml", lenient=True)
+    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say hi"}]}
+    assert problems(spec, "createChatCompletion", post(body)) == []
+
+
+def test_sandbox_check_still_reports_what_the_spec_wrote(tmp_path: Path) -> None:
+    from sandbox.spec.notes import discriminator_conflicts
+
+    spec = spec_at(tmp_path, MESSAGES)  # UserMessage's role allows only "user", not its name
+    branches = {conflict.branch for conflict in discriminator_conflicts(spec)}
+    assert {"UserMessage", "SystemMessage"} <= branches
