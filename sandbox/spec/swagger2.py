@@ -156,7 +156,7 @@ class _Converter:
         schema: dict[str, Any] = {"type": "object", "properties": {}}
         for field in fields:
             prop = _schema({k: v for k, v in field.items() if k in _PARAM_SCHEMA_KEYS})
-            if _refuses_empty(field) and prop.get("type") == "string" and "minLength" not in prop:
+            if _refuses_empty(field) and field.get("type") == "string" and "minLength" not in prop:
                 prop["minLength"] = 1  # what allowEmptyValue: false (the default) means here
             if field.get("description"):
                 prop["description"] = field["description"]
