@@ -42,7 +42,7 @@ def _load(
         spec = load_spec(
             spec_path,
             validate=probe.validate_spec,
-            lenient=probe.lenient,
+            lenient=probe.serves_invalid_specs,
             cache_dir=probe.spec_cache_dir,
             # served leniently either way: problems are printed when validation finds them
             on_warning=_lenient_warning if serving else None,
@@ -64,7 +64,7 @@ def _load(
 
 def _lenient_warning(problem: str) -> None:
     console.print(
-        f"[bold yellow]warning:[/] served leniently; the spec is invalid:\n{problem}",
+        f"[bold yellow]warning:[/] served anyway (--strict refuses it):\n{problem}",
         highlight=False, soft_wrap=True,
     )  # fmt: skip
 
@@ -217,7 +217,13 @@ def main() -> None:
     "--lenient",
     is_flag=True,
     default=None,
-    help="Serve a spec that breaks the OpenAPI schema, with a warning (references must resolve).",
+    help="Serve a spec that breaks the OpenAPI schema, with warnings (the default).",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    default=None,
+    help="Refuse a spec that breaks the OpenAPI schema in any way (for CI); exit 2.",
 )
 @click.option(
     "--spec-cache",
@@ -259,7 +265,10 @@ def _served(spec: Spec, settings: Settings) -> Served:
 
 @main.command()
 @click.argument("spec", type=click.Path(path_type=Path), default="openapi.yaml")
-@click.option("--lenient", is_flag=True, default=None, help="Report problems as warnings.")
+@click.option(
+    "--lenient", is_flag=True, default=None, help="Report problems as warnings (default)."
+)
+@click.option("--strict", is_flag=True, default=None, help="Any problem is an error (exit 2).")
 @click.option("--spec-cache", help="Directory of parsed specs ('off': none).")
 @click.option("--config", type=click.Path(path_type=Path, exists=True), help="Settings file.")
 def check(spec: Path, config: Path | None, **flags: Any) -> None:
@@ -304,7 +313,7 @@ def _key_ring(
             _fail(
                 "this sandbox keeps its state in a throwaway file; create keys on the running "
                 "server instead: curl -X POST http://HOST:PORT/__sandbox/keys "
-                '-H \'Content-Type: application/json\' -d \'{"plan": "free"}\''
+                "-H 'Content-Type: application/json' -d '{\"plan\": \"free\"}'"
             )
         return settings, KeyRing(settings.fixed_keys(), open_state(settings, title).keys())
     except (ConfigError, StorageError) as exc:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -186,6 +187,8 @@ class Authenticator:
                 kind, http_scheme = scheme.get("type"), str(scheme.get("scheme", "")).lower()
                 if kind == "http" and http_scheme == "basic":
                     return {"WWW-Authenticate": 'Basic realm="sandbox"'}
+                if kind == "http" and http_scheme not in ("", "bearer"):
+                    return {"WWW-Authenticate": _other_challenge(http_scheme)}
                 if kind == "apiKey":
                     where = f'{scheme.get("in")}="{scheme.get("name")}"'
                     return {"WWW-Authenticate": f'ApiKey realm="sandbox", {where}'}
@@ -200,6 +203,9 @@ class Authenticator:
                     ways.append(f"the {scheme.get('in')} {scheme.get('name')!r}")
                 elif str(scheme.get("scheme", "")).lower() == "basic":
                     ways.append("HTTP Basic credentials")
+                elif _other_http(scheme):
+                    name = _scheme_title(str(scheme["scheme"]))
+                    ways.append(f"an 'Authorization: {name} <key>' header")
                 else:
                     ways.append("an 'Authorization: Bearer <key>' header")
         return "send " + " or ".join(dict.fromkeys(ways)) + "."
@@ -227,6 +233,38 @@ def _credential(scheme: dict[str, Any], data: RequestData) -> tuple[str, ...] | 
         except (binascii.Error, UnicodeDecodeError):
             return ("",)
         return (user, password)
+    if _other_http(scheme):  # Digest, HOBA, Negotiate, ...: the key through that scheme
+        if prefix.lower() != str(scheme["scheme"]).lower() or not value.strip():
+            return None
+        return (value.strip(), *_auth_param_values(value))
     if prefix.lower() != "bearer" or not value.strip():
         return None
     return (value.strip(),)
+
+
+def _other_http(scheme: dict[str, Any]) -> bool:
+    """An ``http`` scheme other than Basic and Bearer (IANA's registry: Digest, HOBA, ...)."""
+    name = str(scheme.get("scheme", "")).strip().lower()
+    return scheme.get("type") == "http" and name not in ("", "basic", "bearer")
+
+
+def _auth_param_values(credentials: str) -> tuple[str, ...]:
+    """The values of an auth-param list (``username="sk_test_…", realm="sandbox", …``), so a
+    Digest client can carry the key as its username."""
+    from werkzeug.http import parse_dict_header
+
+    if "=" not in credentials:
+        return ()
+    return tuple(v for v in parse_dict_header(credentials).values() if isinstance(v, str) and v)
+
+
+def _scheme_title(name: str) -> str:
+    return name[:1].upper() + name[1:].lower() if name.isalpha() else name
+
+
+def _other_challenge(name: str) -> str:
+    """A challenge in the declared scheme; Digest's with what RFC 7616 requires."""
+    if name == "digest":
+        nonce = secrets.token_hex(16)
+        return f'Digest realm="sandbox", qop="auth", algorithm=SHA-256, nonce="{nonce}"'
+    return f'{_scheme_title(name)} realm="sandbox"'

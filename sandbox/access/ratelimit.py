@@ -106,12 +106,14 @@ class RateLimiter:
         self.plans = {
             name: parse_limits(spec, scale, where=f"plan {name!r}") for name, spec in plans.items()
         }
-        self._storage = counters
         if not isinstance(counters, storage.SlidingWindowCounterSupport):
             raise ConfigError(
                 f"the {type(counters).__name__} counters have no sliding windows; "
                 "use memory, sqlite, redis:// or memcached://"
             )
+        # the same object, seen as what it was checked to be: sliding-window counters
+        self._storage: storage.SlidingWindowCounterSupport = counters
+        self._counters = counters  # the same, as a storage (reset)
         self._lock = threading.Lock()
         # a storage that workers share offers one transaction for test-and-take
         self._atomic: Callable[[], AbstractContextManager[None]] | None = getattr(
@@ -219,4 +221,4 @@ class RateLimiter:
 
     def reset(self) -> None:
         with self._exclusive():
-            self._storage.reset()
+            self._counters.reset()

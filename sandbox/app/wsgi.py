@@ -49,7 +49,7 @@ def create_app(spec: Spec | str | Path | None = None, settings: Settings | None 
         spec = load_spec(
             path,
             validate=settings.validate_spec if settings else True,
-            lenient=settings.lenient if settings else False,
+            lenient=settings.serves_invalid_specs if settings else False,
             cache_dir=settings.spec_cache_dir if settings else None,
         )
     if settings is None:

@@ -79,7 +79,9 @@ class Settings:
     validate_responses: bool = False
     cors: bool = True
     validate_spec: bool = True
-    lenient: bool = False
+    # an invalid spec is served with its problems as warnings unless strict (CI) refuses it
+    lenient: bool = True
+    strict: bool = False
     spec_cache: str = ".sandbox/cache"
     state: str = ".sandbox/state.sqlite"
     # all shared state in this Redis instead (redis://host:6379/0): sandboxes act as one
@@ -105,6 +107,11 @@ class Settings:
         if self.webhook_allow_private is None:
             return self.on_loopback
         return self.webhook_allow_private
+
+    @property
+    def serves_invalid_specs(self) -> bool:
+        """Serve a spec that breaks the OpenAPI schema, with warnings (not ``strict``)."""
+        return self.lenient and not self.strict
 
     @property
     def spec_cache_dir(self) -> str | None:

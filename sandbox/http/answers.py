@@ -28,8 +28,16 @@ from sandbox.http.preferences import (
     declared_response,
     is_example,
 )
-from sandbox.http.responder import Planned, Responder, serialize
+from sandbox.http.responder import (
+    Planned,
+    Responder,
+    example_body,
+    serialize,
+    status_source,
+)
 from sandbox.spec.model import Operation, Spec
+
+STATUS_FROM_HEADER = "X-Sandbox-Status-From"  # the declared range a status was picked from
 
 
 @dataclass(frozen=True)
@@ -82,7 +90,7 @@ class Answers:
             rng = self.rng(operation, request, path_params)
         example = self._preferred_example(planned, media_type, preference)
         if is_example(example):
-            value, body = example, serialize(example, media_type) if media_type else b""
+            value, body = example, example_body(example, media_type) if media_type else b""
         elif decided is None:
             if preference is not None and preference.dynamic is False:
                 rng = random.Random(0)  # static: the same answer every time
@@ -96,6 +104,9 @@ class Answers:
             operation, planned, rng, request.path, value, lambda: request.host_url
         )
         headers.update(rate_headers)
+        source = status_source(operation, planned.status)
+        if source is not None:
+            headers[STATUS_FROM_HEADER] = source
         if preference is not None:
             headers["Preference-Applied"] = preference.applied()
         if media_type is not None:

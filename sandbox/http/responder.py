@@ -87,7 +87,7 @@ class Responder:
             status = statuses[0]
         else:
             numeric = sorted(int(c) for c in operation.responses if c.isdigit())
-            status = numeric[0] if numeric else 200
+            status = numeric[0] if numeric else range_status(operation.responses)
         found = operation.response_for(status)
         return Planned(status, found[1] if found else {})
 
@@ -260,6 +260,34 @@ class Responder:
         if identifier is not None and operation.method == "POST":
             return f"{base}/{identifier}"
         return base or "/"
+
+
+def range_status(responses: dict[str, Any]) -> int:
+    """A concrete status for an operation that declares no exact code: 200 under ``2XX`` or
+    ``default`` (which covers every status), else the first code of its lowest range
+    (``4XX`` -> 400); 200 when it declares nothing at all."""
+    if "2XX" in responses or "default" in responses or not responses:
+        return 200
+    ranges = sorted(int(code[0]) for code in responses if len(code) == 3 and code[0] in "12345")
+    ranges = [r for r in ranges if r != 1] or ranges  # a 1XX answer carries no body
+    return ranges[0] * 100 if ranges else 200
+
+
+def status_source(operation: Operation, status: int) -> str | None:
+    """The declared range (``4XX``) or ``default`` a status was taken from; None when the
+    operation declares that very status."""
+    found = operation.response_for(status)
+    if found is None or found[0] == str(status):
+        return None
+    return found[0]
+
+
+def example_body(example: Any, media_type: str) -> bytes:
+    """A declared example as a body: a string for a type that is not JSON (XML, CSV, text)
+    is the body itself, as written; anything else is serialized for the media type."""
+    if isinstance(example, str) and not is_json_media(media_type):
+        return example.encode()
+    return serialize(example, media_type)
 
 
 def _find_id(value: Any) -> Any:

@@ -20,23 +20,21 @@ from openapi_core import V30RequestValidator, V31RequestValidator, V32RequestVal
 from openapi_core.casting.schemas.exceptions import CastError
 from openapi_core.datatypes import RequestParameters
 from openapi_core.deserializing.exceptions import DeserializeError
-from openapi_core.deserializing.styles.exceptions import EmptyQueryParameterValue
 from openapi_core.templating.media_types.exceptions import MediaTypeNotFound
 from openapi_core.validation.request.exceptions import (
     MissingRequestBody,
-    MissingRequiredParameter,
     MissingRequiredRequestBody,
-    ParametersError,
-    ParameterValidationError,
     RequestBodyValidationError,
 )
 from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 from openapi_core.validation.schemas.factories import SchemaValidatorsFactory
+from openapi_core.validation.schemas.validators import SchemaValidator
 from werkzeug.datastructures import Headers, MultiDict
 from werkzeug.wrappers import Request
 
 from sandbox.errors import JSONError
 from sandbox.http import nested_params
+from sandbox.http.parameters import MISSING, Reading, read
 from sandbox.jsonio import loads
 from sandbox.spec.model import Operation, Spec, is_json_media
 from sandbox.spec.prepare import prepared_copy
@@ -106,22 +104,37 @@ class _MemoValidatorsFactory(SchemaValidatorsFactory):
     def __init__(self, base: SchemaValidatorsFactory) -> None:
         self.__dict__.update(base.__dict__)
         self._base = base
-        self._memo: dict[tuple, Any] = {}
+        self._memo: dict[tuple[Any, ...], SchemaValidator] = {}
 
     def get_validator_cls(self, spec: SchemaPath, schema: SchemaPath) -> type:
         return self._base.get_validator_cls(spec, schema)
 
-    def create(self, spec: SchemaPath, schema: SchemaPath, **options: Any) -> Any:
-        key = (tuple(schema.parts), tuple(sorted((k, repr(v)) for k, v in options.items())))
+    def create(
+        self,
+        spec: SchemaPath,
+        schema: SchemaPath,
+        format_validators: dict[str, Callable[[Any], bool]] | None = None,
+        extra_format_validators: dict[str, Callable[[Any], bool]] | None = None,
+        forbid_unspecified_additional_properties: bool = False,
+        enforce_properties_required: bool = False,
+    ) -> SchemaValidator:
+        options = (
+            format_validators,
+            extra_format_validators,
+            forbid_unspecified_additional_properties,
+            enforce_properties_required,
+        )
+        key = (tuple(schema.parts), repr(options))
         validator = self._memo.get(key)
         if validator is None:
-            validator = self._memo[key] = self._base.create(spec, schema, **options)
+            validator = self._memo[key] = self._base.create(spec, schema, *options)
         return validator
 
 
 def _core_validator(spec: Spec, spec_path: SchemaPath) -> Any:
+    cls: Any  # the validator class for the spec's version
     if spec.openapi.startswith("3.0"):
-        cls: type = V30RequestValidator
+        cls = V30RequestValidator
     elif spec.openapi.startswith("3.2"):
         cls = V32RequestValidator
     else:
@@ -146,13 +159,13 @@ class _OpenAPICoreRequest:
 
 
 @dataclass
-class _FastParameter:
-    name: str
-    location: str
+class _Declared:
+    """One parameter, compiled: how to read it, whether it must be there, how to check it."""
+
+    reading: Reading
     required: bool
-    kind: str
-    items_kind: str | None
-    explode: bool
+    empty_refused: bool  # ``allowEmptyValue: false`` written out (Swagger 2.0's default)
+    schema_path: SchemaPath | None  # None: nothing to check its value against
     is_valid: Callable[[Any], bool]
 
 
@@ -166,11 +179,11 @@ class OperationValidator:
         self.path_item_path = spec_path / "paths" / operation.path
         self.operation_path = self.path_item_path / operation.method.lower()
         self.spec_path = spec_path
-        self.fast_parameters = self._compile_parameters()
+        self.parameters = self._compile_parameters()
         self.body = operation.request_body
         self.body_required = bool(self.body and self.body.get("required"))
         self.media_types: dict[str, dict] = dict((self.body or {}).get("content") or {})
-        self._body_validators: dict[str, Callable[[Any], bool] | None] = {}
+        self._body_validators: dict[str, Callable[[Any], bool]] = {}
         self.nested = nested_params.NestedParameters(operation.parameters, spec.deref)
 
     def _schema_check(self, schema_path: SchemaPath) -> Callable[[Any], bool]:
@@ -187,42 +200,38 @@ class OperationValidator:
             return slow
         return lambda value: fast(value) or slow(value)
 
-    def _compile_parameters(self) -> list[_FastParameter] | None:
-        compiled: list[_FastParameter] = []
+    def _compile_parameters(self) -> list[_Declared]:
         by_key = _parameter_paths(self.path_item_path, self.operation_path)
+        query = frozenset(p.name for p in self.operation.parameters if p.location == "query")
+        compiled = []
         for parameter in self.operation.parameters:
-            raw = parameter.raw
-            if "content" in raw or parameter.location not in ("query", "path", "header", "cookie"):
-                return None
-            schema = self.spec.deref(parameter.schema)
-            kind = _simple_kind(schema)
-            items_kind = None
-            if kind == "array":
-                items_kind = _simple_kind(self.spec.deref(schema.get("items") or {}))
-                if items_kind not in _SIMPLE_TYPES:
-                    return None
-            elif kind not in _SIMPLE_TYPES:
-                return None
-            default_style = "form" if parameter.location in ("query", "cookie") else "simple"
-            style = raw.get("style") or default_style
-            if style not in ("form", "simple"):
-                return None
-            explode = bool(raw.get("explode", style == "form"))
+            if parameter.location not in ("query", "path", "header", "cookie"):
+                continue
+            reading = Reading.of(parameter, self.spec.deref, query)
             origin = by_key.get((parameter.name, parameter.location))
-            if origin is None:
-                return None
+            schema_path = None
+            if origin is not None and reading.media_type is not None:
+                media = origin / "content" / reading.media_type
+                schema_path = media / "schema" if "schema" in media else None
+            elif origin is not None and "schema" in origin:
+                schema_path = origin / "schema"
             compiled.append(
-                _FastParameter(
-                    name=parameter.name,
-                    location=parameter.location,
+                _Declared(
+                    reading=reading,
                     required=parameter.required,
-                    kind=kind,
-                    items_kind=items_kind,
-                    explode=explode,
-                    is_valid=self._schema_check(origin / "schema"),
+                    empty_refused=parameter.raw.get("allowEmptyValue") is False,
+                    schema_path=schema_path,
+                    is_valid=(
+                        self._schema_check(schema_path) if schema_path else lambda _value: True
+                    ),
                 )
             )
         return compiled
+
+    def _read(self, declared: _Declared, data: RequestData) -> Any:
+        """The parameter's value (MISSING when absent); ValueError when unreadable."""
+        return read(declared.reading, data.query, data.path_params, data.headers, data.cookies,
+                    self.spec.deref)  # fmt: skip
 
     def validate(self, data: RequestData) -> ValidationResult:
         if self._fast_parameters_accept(data):
@@ -233,16 +242,20 @@ class OperationValidator:
 
     # -- fast path --------------------------------------------------------------------
     def _fast_parameters_accept(self, data: RequestData) -> bool:
-        if self.fast_parameters is None:
-            return False
-        for parameter in self.fast_parameters:
-            raw = _raw_values(parameter, data)
-            if raw is None:
-                if parameter.required:
+        if self.nested.query and any("[" in key for key in data.query):
+            return False  # bracketed keys: sandbox.http.nested_params reads them
+        for declared in self.parameters:
+            try:
+                value = self._read(declared, data)
+            except ValueError:
+                return False
+            if value is MISSING:
+                if declared.required:
                     return False
                 continue
-            value = _cast(parameter, raw)
-            if value is _FAIL or not parameter.is_valid(value):
+            if _empty(declared, data) and declared.empty_refused:
+                return False
+            if not declared.is_valid(value):
                 return False
         return True
 
@@ -273,33 +286,41 @@ class OperationValidator:
 
     # -- authoritative path -------------------------------------------------------------
     def _core_verdict(self, data: RequestData) -> ValidationResult:
-        request = _OpenAPICoreRequest(data)
         result = ValidationResult()
         owned = self.nested.owned(data.query.keys())  # read by sandbox.http.nested_params
-        try:
-            self.core._get_parameters(request.parameters, self.operation_path, self.path_item_path)
-        except ParametersError as exc:
-            for error in exc.errors:
-                if not self._empty_is_fine(error) and getattr(error, "name", None) not in owned:
-                    result.problems.extend(_parameter_problems(error))
+        for declared in self.parameters:
+            if declared.reading.location == "query" and declared.reading.name in owned:
+                continue
+            result.problems.extend(self._parameter_problems(declared, data))
         if owned:
             result.problems.extend(self._nested_query_problems(data, owned))
         if self.body is not None:
             self._core_body(data, result)
         return result
 
-    def _empty_is_fine(self, error: Exception) -> bool:
-        """``?state=`` is an empty string, valid when the schema admits one; openapi-core
-        applies 3.0's ``allowEmptyValue: false`` default, which 3.1 deprecates."""
-        if not isinstance(error.__cause__, EmptyQueryParameterValue):
-            return False
-        for parameter in self.operation.parameters:
-            if parameter.name == getattr(error, "name", None) and parameter.location == "query":
-                path = _parameter_paths(self.path_item_path, self.operation_path).get(
-                    (parameter.name, "query")
-                )
-                return path is not None and self._schema_check(path / "schema")("")
-        return False
+    def _parameter_problems(self, declared: _Declared, data: RequestData) -> list[Problem]:
+        """What is wrong with one parameter, in words: missing, empty, unreadable, or each
+        way its value breaks the schema (the validator openapi-core would use)."""
+        name, location = declared.reading.name, declared.reading.location
+        try:
+            value = self._read(declared, data)
+        except ValueError as exc:
+            return [Problem(name, f"{location} parameter cannot be read: {exc}")]
+        if value is MISSING:
+            if declared.required:
+                return [Problem(name, f"required {location} parameter is missing")]
+            return []
+        empty = _empty(declared, data)
+        if empty and (declared.empty_refused or not declared.is_valid(value)):
+            return [Problem(name, f"{location} parameter must not be empty")]
+        if declared.schema_path is None or declared.is_valid(value):
+            return []
+        factory = self.core.schema_validators_factory
+        validator = factory.create(self.spec_path, declared.schema_path).validator
+        return [
+            Problem(_join(name, list(e.absolute_path)), f"{location} parameter {_describe(e)}")
+            for e in _leaf_errors(validator.iter_errors(value))
+        ]
 
     def _core_body(self, data: RequestData, result: ValidationResult) -> None:
         if data.body and not _MEDIA_TYPE.fullmatch(data.mimetype or ""):
@@ -518,84 +539,19 @@ def _parameter_paths(path_item: SchemaPath, operation: SchemaPath) -> dict[tuple
     return found
 
 
-def _simple_kind(schema: dict) -> str | None:
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kinds = [k for k in kind if k != "null"]
-        kind = kinds[0] if len(kinds) == 1 else None
-    if kind is None or any(k in schema for k in ("oneOf", "anyOf", "allOf", "not", "$ref")):
-        return None
-    return kind
-
-
-def _raw_values(parameter: _FastParameter, data: RequestData) -> list[str] | str | None:
-    if parameter.location == "query":
-        values = data.query.getlist(parameter.name)
-        if not values:
-            return None
-        if parameter.kind == "array":
-            return values
-        return values[0]
-    if parameter.location == "path":
-        return data.path_params.get(parameter.name)
-    if parameter.location == "header":
-        return data.headers.get(parameter.name)
-    return data.cookies.get(parameter.name)
-
-
-def _cast_scalar(kind: str | None, raw: str) -> Any:
-    if raw == "":
-        return _FAIL
-    if kind == "integer":
-        return int(raw) if _INTEGER.match(raw) else _FAIL
-    if kind == "number":
-        return float(raw) if _NUMBER.match(raw) else _FAIL
-    if kind == "boolean":
-        lowered = raw.lower()
-        return lowered == "true" if lowered in ("true", "false") else _FAIL
-    return raw
-
-
-def _cast(parameter: _FastParameter, raw: list[str] | str) -> Any:
-    if parameter.kind != "array":
-        return _cast_scalar(parameter.kind, raw if isinstance(raw, str) else raw[0])
-    parts = raw if isinstance(raw, list) else [raw]
-    if not parameter.explode or parameter.location != "query":
-        if len(parts) != 1:
-            return _FAIL
-        parts = parts[0].split(",")
-    cast = [_cast_scalar(parameter.items_kind, part) for part in parts]
-    return _FAIL if any(item is _FAIL for item in cast) else cast
+def _empty(declared: _Declared, data: RequestData) -> bool:
+    """A query parameter sent with nothing after its ``=`` (``?id=``)."""
+    reading = declared.reading
+    return reading.location == "query" and data.query.get(reading.name) == ""
 
 
 # -- turning openapi-core's exceptions into problems ----------------------------------------
 
 
-def _parameter_problems(error: Exception) -> list[Problem]:
-    if not isinstance(error, ParameterValidationError):
-        return [Problem("request", str(error))]
-    name, location = error.name, error.location
-    if isinstance(error, MissingRequiredParameter):
-        return [Problem(name, f"required {location} parameter is missing")]
-    cause = error.__cause__
-    if isinstance(cause, InvalidSchemaValue):
-        return [
-            Problem(_join(name, list(e.absolute_path)), f"{location} parameter {_describe(e)}")
-            for e in cause.schema_errors
-        ]
-    if isinstance(cause, EmptyQueryParameterValue):
-        return [Problem(name, f"{location} parameter must not be empty")]
-    if isinstance(cause, CastError):
-        expected = _article(cause.type)
-        return [Problem(name, f"{location} parameter must be {expected} (got {cause.value!r})")]
-    if isinstance(cause, DeserializeError):
-        return [Problem(name, f"{location} parameter cannot be read: {_text(cause)}")]
-    return [Problem(name, f"invalid {location} parameter: {_text(cause or error)}")]
-
-
 def _body_problems(cause: BaseException | None) -> list[Problem]:
     if isinstance(cause, InvalidSchemaValue):
-        return [_schema_problem(e) for e in _leaf_errors(cause.schema_errors)]
+        errors = [e for e in cause.schema_errors if isinstance(e, SchemaError)]
+        return [_schema_problem(e) for e in _leaf_errors(errors)]
     if isinstance(cause, CastError):
         return [Problem("body", f"must be {_article(cause.type)}")]
     if isinstance(cause, DeserializeError):
@@ -623,7 +579,7 @@ def _most_telling(error: SchemaError) -> SchemaError:
     if not (error.context and error.validator in ("oneOf", "anyOf")):
         return error
     branches: dict[Any, list[SchemaError]] = {}
-    for inner in error.context:
+    for inner in error.context or ():
         branches.setdefault(next(iter(inner.relative_schema_path), 0), []).append(inner)
     meant = min(
         branches.values(),
@@ -635,14 +591,16 @@ def _most_telling(error: SchemaError) -> SchemaError:
 
 def _schema_problem(error: SchemaError) -> Problem:
     path = list(error.absolute_path)
-    if error.validator == "required" and isinstance(error.instance, dict):
+    if (error.validator == "required" and isinstance(error.instance, dict)
+            and isinstance(error.validator_value, list)):  # fmt: skip
         missing = [name for name in error.validator_value if name not in error.instance]
         # jsonschema reports each missing property as its own error, named in the message
         named = [name for name in missing if error.message.startswith(f"{name!r} ")]
         if named or missing:
             return Problem(_join("", [*path, (named or missing)[0]]), "is required")
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = set((error.schema.get("properties") or {}).keys())
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        allowed = set((schema.get("properties") or {}).keys())
         extra = [name for name in error.instance if name not in allowed]
         if extra:
             return Problem(_join("", [*path, extra[0]]), "is not a known field")
@@ -654,7 +612,7 @@ def _describe(error: SchemaError) -> str:
     messages = {
         "type": lambda: f"must be {_article(value)}",
         "format": lambda: f"must be a valid {value}",
-        "enum": lambda: "must be one of: " + ", ".join(map(str, value)),
+        "enum": lambda: "must be one of: " + ", ".join(map(str, _listed(value))),
         "const": lambda: f"must be {value!r}",
         "minimum": lambda: f"must be at least {value}",
         "maximum": lambda: f"must be at most {value}",
@@ -677,6 +635,10 @@ def _describe(error: SchemaError) -> str:
     if error.validator in ("type", "format", "minimum", "maximum", "enum", "pattern"):
         text += f" (got {instance!r})" if len(repr(instance)) <= 60 else ""
     return text
+
+
+def _listed(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else [value]
 
 
 def _count(number: Any, noun: str) -> str:

@@ -24,9 +24,9 @@ from typing import Any
 
 from sandbox.errors import SpecError
 
-FORMAT = 2  # bump when what an entry holds changes
+FORMAT = 3  # bump when what an entry holds changes
 # the code that turns files into a document: an entry made by other code is not reused
-_LOADERS = ("documents.py", "model.py", "cache.py", "swagger2.py")
+_LOADERS = ("documents.py", "model.py", "cache.py", "swagger2.py", "yamlread.py", "repair.py")
 log = logging.getLogger("sandbox.spec.cache")
 
 
@@ -38,6 +38,7 @@ class LoadedSpec:
     origins: dict[str, tuple[Path, str]]
     problem: SpecError | None = None  # why validation refused the document, if it did
     files: list[Path] = field(default_factory=list)  # every file read, the root first
+    notes: list[SpecError] = field(default_factory=list)  # what was mended (spec.repair)
 
 
 class SpecCache:
@@ -65,6 +66,7 @@ class SpecCache:
             origins=origins,
             problem=SpecError(**problem) if problem else None,
             files=[Path(name) for name in header["files"]],
+            notes=[SpecError(**note) for note in header["notes"]],
         )
 
     def put(self, root: Path, validated: bool, loaded: LoadedSpec) -> None:
@@ -82,10 +84,11 @@ class SpecCache:
             log.warning("spec cache not written (%s): the next start will not be faster", exc)
             return lambda _problem: None
         files = {str(path): _fingerprint(path) for path in loaded.files}
+        notes = [_problem_fields(note) for note in loaded.notes]
         target = self._path(root, validated)
 
         def write(problem: SpecError | None) -> None:
-            header = {"files": files, "problem": _problem_fields(problem)}
+            header = {"files": files, "problem": _problem_fields(problem), "notes": notes}
             try:
                 self.directory.mkdir(parents=True, exist_ok=True)
                 fd, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")

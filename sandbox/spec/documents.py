@@ -19,6 +19,7 @@ from urllib.parse import unquote, urldefrag
 import yaml
 
 from sandbox.errors import SpecError
+from sandbox.spec.yamlread import load_yaml
 
 try:  # the C loader is an order of magnitude faster on big specs
     _Loader: type = yaml.CSafeLoader
@@ -64,8 +65,10 @@ def _above(pointer: str) -> tuple[str | None, str | None]:
     return (names[-1] if names else None), (names[-2] if len(names) > 1 else None)
 
 
-def read_document(path: Path) -> Any:
-    """Parse a YAML or JSON file, turning syntax errors into a SpecError with a line."""
+def read_document(path: Path, notes: list[SpecError] | None = None) -> Any:
+    """Parse a YAML or JSON file, turning syntax errors into a SpecError with a line.
+
+    ``notes`` gets what was read other than as written (keys YAML types as numbers)."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -82,7 +85,7 @@ def read_document(path: Path) -> Any:
         except json.JSONDecodeError as exc:
             raise SpecError(f"invalid JSON: {exc.msg}", file=path, line=exc.lineno) from None
     try:
-        return yaml.load(text, Loader=_Loader)
+        document, typed = load_yaml(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -90,6 +93,16 @@ def read_document(path: Path) -> Any:
         raise SpecError(f"invalid YAML: {problem}", file=path, line=line) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"invalid YAML: {exc}", file=path) from None
+    except RecursionError:
+        raise SpecError("invalid YAML: nested too deeply to read", file=path) from None
+    message = typed.message()
+    if message is not None and typed.first is not None and notes is not None:
+        line, text, pointer = typed.first
+        notes.append(
+            SpecError(message, file=path, line=line, pointer=pointer,
+                      hint=f"quote such keys ('{text}':) so every YAML reader agrees")
+        )  # fmt: skip
+    return document
 
 
 def escape_pointer_token(token: str) -> str:
@@ -156,9 +169,12 @@ class Bundler:
     registered before its own references are followed.
     """
 
-    def __init__(self, root_path: Path, root: dict[str, Any]) -> None:
+    def __init__(
+        self, root_path: Path, root: dict[str, Any], notes: list[SpecError] | None = None
+    ) -> None:
         self.root_path = root_path.resolve()
         self.root = root
+        self.notes = notes  # what reading the other files noted
         self.documents: dict[Path, Any] = {self.root_path: root}
         self.names: dict[tuple[Path, str], str] = {}
         self.bundled: dict[str, Any] = {}
@@ -180,7 +196,7 @@ class Bundler:
                     pointer=pointer or "/",
                     line=pointer_line(referrer, pointer),
                 )
-            self.documents[path] = read_document(path)
+            self.documents[path] = read_document(path, self.notes)
         return self.documents[path]
 
     def _walk(self, node: Any, file: Path, pointer: str) -> None:

@@ -19,14 +19,14 @@ from urllib.parse import urlsplit
 from sandbox.errors import SpecError
 from sandbox.spec.cache import LoadedSpec, SpecCache
 from sandbox.spec.documents import (
-    BUNDLE_KEY,
     Bundler,
     check_local_refs,
     escape_pointer_token,
     follow_pointer,
-    pointer_line,
     read_document,
 )
+from sandbox.spec.repair import mend_scalars, skip_stray_media
+from sandbox.spec.structure import check_structure, locate
 from sandbox.spec.swagger2 import convert as convert_swagger2
 from sandbox.spec.swagger2 import is_swagger2
 
@@ -98,7 +98,8 @@ class Spec:
         self.origins = origins or {}
         self.openapi = str(document.get("openapi", ""))
         self.version = "3.0" if self.openapi.startswith("3.0") else "3.1"
-        self.info: dict[str, Any] = document.get("info") or {}
+        info = document.get("info")
+        self.info: dict[str, Any] = info if isinstance(info, dict) else {}
         self.title = str(self.info.get("title") or path.stem)
         self.base_path = _base_path(document)
         schemes = (document.get("components") or {}).get("securitySchemes") or {}
@@ -130,7 +131,9 @@ class Spec:
         used_ids: set[str] = set()
         global_security = self.document.get("security") or []
         for path, path_item in (self.document.get("paths") or {}).items():
-            path_item = self.deref(path_item) or {}
+            path_item = self.deref(path_item)
+            if not isinstance(path_item, dict):
+                continue
             shared = [self.deref(p) for p in path_item.get("parameters") or []]
             for method in HTTP_METHODS:
                 raw = path_item.get(method)
@@ -244,17 +247,18 @@ def validate_document(document: dict[str, Any], path: Path, origins: dict) -> No
         except ImportError:  # older openapi-spec-validator
             return
         validator_cls = OpenAPIV32SpecValidator
-    errors = list(validator_cls(document).iter_errors())
+    try:
+        errors = list(validator_cls(document).iter_errors())
+    except Exception as exc:  # the validator's own failure on an odd document: a problem too
+        raise SpecError(
+            f"the spec validator could not check this document ({type(exc).__name__}: {exc})",
+            file=path,
+        ) from None
     if not errors:
         return
     located = [e for e in errors if getattr(e, "path", None)]
     error = located[0] if located else errors[0]
-    tokens = [str(token) for token in getattr(error, "path", ()) or ()]
-    pointer = "/" + "/".join(escape_pointer_token(t) for t in tokens) if tokens else "/"
-    file = path
-    if len(tokens) >= 2 and tokens[0] == BUNDLE_KEY and tokens[1] in origins:
-        file, base = origins[tokens[1]]
-        pointer = base + "/" + "/".join(escape_pointer_token(t) for t in tokens[2:])
+    file, pointer, line = locate(getattr(error, "path", ()) or (), path, origins)
     others = [_first_line(e) for e in errors if e is not error][:2]
     more = "".join(f"\n  also: {text}" for text in others)
     if len(errors) > 3:
@@ -263,8 +267,8 @@ def validate_document(document: dict[str, Any], path: Path, origins: dict) -> No
     raise SpecError(
         f"invalid {kind} {openapi} document: {_first_line(error)}{more}",
         file=file,
-        pointer=pointer.rstrip("/") or "/",
-        line=pointer_line(file, pointer),
+        pointer=pointer,
+        line=line,
     )
 
 
@@ -282,9 +286,10 @@ def load_spec(
 ) -> Spec:
     """Read, bundle, check and index a spec; every failure is a SpecError.
 
-    ``lenient``: a document that breaks the OpenAPI schema is still served, its problems kept
-    in ``Spec.warnings``, as peers do with the specs people actually have. What cannot be
-    served safely (unreadable files, unresolvable references, no paths) still fails.
+    ``lenient``: a document that breaks the OpenAPI schema is still served, its problems (and
+    what ``sandbox.spec.repair`` mended) kept in ``Spec.warnings``, as peers do with the specs
+    people actually have. What cannot be served (unreadable files, unresolvable references,
+    no paths) still fails. Not lenient, any problem or mend fails.
     ``cache_dir``: reuse the parsed and validated document while no file of it changes.
     ``on_warning`` (lenient only): validate in a background thread instead of before serving,
     since the document is served either way; problems are reported through it when found
@@ -297,11 +302,13 @@ def load_spec(
         unchecked = cache.get(path, False)
         if unchecked is not None:
             assert on_warning is not None
-            write = cache.writer(path, True, unchecked)
-            _validate_later(unchecked.document, path, unchecked.origins, write, on_warning)
+            _validate_later(
+                unchecked.document, path, unchecked.origins,
+                cache.writer(path, True, unchecked), on_warning,
+            )  # fmt: skip
             loaded = unchecked
     if loaded is None:
-        loaded, source = _load_fresh(path, validate and not later)
+        loaded, source = _load_fresh(path, validate and not later, check=validate)
         if later:
             assert on_warning is not None
             if cache is not None:  # a restart before the verdict still skips the parsing
@@ -310,21 +317,35 @@ def load_spec(
             _validate_later(source, path, loaded.origins, write, on_warning)
         elif cache is not None:
             cache.put(path, validate, loaded)
+    if not lenient and loaded.notes:
+        raise loaded.notes[0]
     if loaded.problem is not None and not lenient:
         raise loaded.problem
     spec = Spec(path, loaded.document, origins=loaded.origins)
-    spec.warnings = [str(loaded.problem)] if loaded.problem is not None else []
+    spec.warnings = [str(note) for note in loaded.notes]
+    if loaded.problem is not None:
+        spec.warnings.append(str(loaded.problem))
     return spec
 
 
-def _load_fresh(path: Path, validate: bool) -> tuple[LoadedSpec, dict[str, Any]]:
+def _load_fresh(
+    path: Path, validate: bool, *, check: bool = True
+) -> tuple[LoadedSpec, dict[str, Any]]:
     """The loaded spec, and the bundled document as written (before any Swagger conversion,
-    so that validation reports locations in the user's own file)."""
-    document = read_document(path)
+    so that validation reports locations in the user's own file). ``check``: refuse what
+    cannot be served (``structure``) even when full validation comes later or never."""
+    notes: list[SpecError] = []
+    document = read_document(path, notes)
+    if isinstance(document, dict):
+        notes += mend_scalars(document, path)
     _detect_version(document, path)
-    bundler = Bundler(path, document)
+    bundler = Bundler(path, document, notes)
     source = bundler.bundle()
     check_local_refs(source, path)
+    if not is_swagger2(source):
+        notes += skip_stray_media(source, path)
+    if check:
+        check_structure(source, path, bundler.origins)
     problem = None
     if validate:  # a Swagger document is checked as written, so errors point into the file
         try:
@@ -334,7 +355,9 @@ def _load_fresh(path: Path, validate: bool) -> tuple[LoadedSpec, dict[str, Any]]
     document = convert_swagger2(source) if is_swagger2(source) else source
     if not document.get("paths") and not document.get("webhooks"):
         raise SpecError("the document declares no paths and no webhooks", file=path)
-    loaded = LoadedSpec(document, bundler.origins, problem, files=list(bundler.documents))
+    loaded = LoadedSpec(
+        document, bundler.origins, problem, files=list(bundler.documents), notes=notes
+    )
     return loaded, source
 
 

@@ -139,7 +139,7 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
     "array": (list,),
     "null": (type(None),),
 }
-_PLAIN = frozenset({str, int, float, bool, type(None), dict, list})
+_PLAIN: frozenset[type] = frozenset({str, int, float, bool, type(None), dict, list})
 
 
 class _Unsupported(Exception):

@@ -126,7 +126,8 @@ class _Converter:
         produces = op.get("produces") or self.produces
         out = {k: v for k, v in op.items() if k not in ("parameters", "responses", "consumes",
                                                          "produces", "schemes")}  # fmt: skip
-        params, body_like = [], list(inherited)
+        params: list[Any] = []
+        body_like = list(inherited)
         for param in op.get("parameters") or []:
             (body_like if self._is_body_like(param) else params).append(param)
         if params:
@@ -155,6 +156,8 @@ class _Converter:
         schema: dict[str, Any] = {"type": "object", "properties": {}}
         for field in fields:
             prop = _schema({k: v for k, v in field.items() if k in _PARAM_SCHEMA_KEYS})
+            if _refuses_empty(field) and field.get("type") == "string" and "minLength" not in prop:
+                prop["minLength"] = 1  # what allowEmptyValue: false (the default) means here
             if field.get("description"):
                 prop["description"] = field["description"]
             schema["properties"][field["name"]] = prop
@@ -216,9 +219,19 @@ def _servers(src: dict[str, Any]) -> list[dict[str, str]]:
     return [{"url": f"{scheme}://{host}{base}"} for scheme in src.get("schemes") or ["https"]]
 
 
+def _refuses_empty(param: dict[str, Any]) -> bool:
+    """Swagger 2.0's ``allowEmptyValue`` defaults to false for query and form parameters:
+    ``?id=`` sends no value, which such a parameter refuses."""
+    return param.get("in") in ("query", "formData") and param.get("allowEmptyValue") is not True
+
+
 def _parameter(param: dict[str, Any]) -> dict[str, Any]:
-    out = {k: param[k] for k in ("name", "in", "description", "required", "allowEmptyValue")
-           if k in param}  # fmt: skip
+    out: dict[str, Any] = {
+        k: param[k] for k in ("name", "in", "description", "required", "allowEmptyValue")
+        if k in param
+    }  # fmt: skip
+    if _refuses_empty(param) and param.get("type") != "array":
+        out["allowEmptyValue"] = False  # written out: OpenAPI 3 servers read it as "deprecated"
     out.update({k: v for k, v in param.items() if k.startswith("x-")})
     out["schema"] = _schema({k: v for k, v in param.items() if k in _PARAM_SCHEMA_KEYS})
     if param.get("type") == "array":

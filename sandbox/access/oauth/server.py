@@ -19,13 +19,12 @@ from sandbox.access.oauth.clients import OAuthClient
 from sandbox.access.oauth.discovery import OAuthSurface
 from sandbox.access.oauth.grants import Grant, Grants, pkce_matches
 from sandbox.access.oauth.params import (
-    OAuthError,
     body_params,
     client_credentials,
     query_params,
 )
 from sandbox.access.oauth.tokens import AccessTokens
-from sandbox.errors import GrantRejected
+from sandbox.errors import GrantRejected, OAuthError
 from sandbox.jsonio import dumps
 
 _PKCE_VALUE = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")

@@ -52,7 +52,7 @@ class AccessTokens:
         self.algorithm, self.ttl, self.audience = algorithm, ttl, audience
         self.kid, pem = keys.load_or_create(algorithm, lambda: _new_private_pem(algorithm))
         self._private: Any = serialization.load_pem_private_key(pem, password=None)
-        self._public = self._private.public_key()
+        self._public: Any = self._private.public_key()  # RSA or EC, as the algorithm says
         self._verified: dict[str, TokenClaims] = {}
 
     def issue(self, *, subject: str, client_id: str, scopes: list[str], issuer: str) -> str:
