@@ -588,7 +588,6 @@ TWILIO = Scenario(
     ),
     passing=frozenset(
         {
-            "account_fetch",  # item 3: {Sid} fills sid
             "message_create",
             "message_fetch",
             "message_update",
@@ -909,7 +908,19 @@ STRIPE = Scenario(
         stripe_customer_delete,
         stripe_customer_gone,
     ),
-    passing=frozenset({"customer_create", "customers_auto_paging_iter", "payment_intent_arrays"}),
+    passing=frozenset(
+        {
+            "customer_create",
+            "customer_retrieve",
+            "customer_expand",
+            "customer_update",
+            "customer_read_after_update",
+            "customers_auto_paging_iter",
+            "payment_intent_arrays",
+            "customer_delete",
+            "customer_gone",
+        }
+    ),
 )
 
 
@@ -964,7 +975,9 @@ STRIPE_STATELESS = Scenario(
         stateless_charge_echoes_id,
     ),
     # item 11: the deleted id, deleted: true; item 9: deepObject parameters read
-    passing=frozenset({"delete_answers_deleted", "list_is_a_list"}),
+    passing=frozenset(
+        {"delete_answers_deleted", "update_echoes_id", "list_is_a_list", "charge_echoes_id"}
+    ),
 )
 
 SCENARIOS: dict[str, Scenario] = {
