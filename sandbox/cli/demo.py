@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import sys
 import tempfile
 import threading
 import uuid
@@ -23,13 +24,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import click
 import urllib3
 from rich.console import Console
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from sandbox.cli.common import fail
 from sandbox.config.settings import load_settings
-from sandbox.errors import WebhookVerificationError
+from sandbox.errors import ConfigError, SpecError, WebhookVerificationError
 from sandbox.spec.model import Operation
 from sandbox.webhooks.signing import verify
 
@@ -225,3 +228,19 @@ def _webhook_act(
     if not arrived:
         console.print("  [red]no webhook arrived in 15 s[/]")
     return arrived and 200 <= answer.status < 300
+
+
+@click.command()
+@click.argument("spec", type=click.Path(path_type=Path, exists=True), default="openapi.yaml")
+def demo(spec: Path) -> None:
+    """Show a client meeting a rate limit, a flaky endpoint and a signed webhook.
+
+    Starts its own sandbox for SPEC and a webhook receiver on free ports of 127.0.0.1, with
+    a throwaway state; nothing else is needed."""
+    import time
+
+    try:
+        ok = run_demo(spec, Console(), pause=time.sleep)
+    except (SpecError, ConfigError) as exc:
+        fail(str(exc))
+    sys.exit(0 if ok else 1)
