@@ -23,13 +23,15 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/sandbox serve $(SPEC) $(ARGS)
 
-test: $(VENV)/.installed $(CHROMIUM) $(REDIS_SERVER)
-	$(BIN)/ruff check .
+test: lint $(CHROMIUM) $(REDIS_SERVER)
 	$(BIN)/python -m pytest -n 2 $(ARGS)
 
+# the static checks `make test` starts with: style, the layers of ARCHITECTURE.md, types
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 chromium: $(CHROMIUM)
 

@@ -141,8 +141,13 @@ def test_pkce_does_not_replace_a_confidential_clients_secret(live) -> None:
     client_id, secret = live.settings.default_oauth_client
     verifier, challenge = pkce_pair()
     code = code_from(authorize(live, code_challenge=challenge, code_challenge_method="S256"))
-    exchange = {"grant_type": "authorization_code", "code": code["code"],
-                "redirect_uri": REDIRECT, "client_id": client_id, "code_verifier": verifier}
+    exchange = {
+        "grant_type": "authorization_code",
+        "code": code["code"],
+        "redirect_uri": REDIRECT,
+        "client_id": client_id,
+        "code_verifier": verifier,
+    }
     refused = token_request(live, **exchange)
     assert refused.status_code == 401, refused.text
     assert refused.json()["error"] == "invalid_client"

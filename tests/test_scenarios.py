@@ -397,8 +397,13 @@ def test_chaos_from_settings_and_bad_chaos(tmp_path) -> None:
     auth = {"Authorization": f"Bearer {settings.default_api_key}"}
     assert client.get("/v1/users", headers=auth).status_code in (500, 502, 503)
     assert client.get("/__sandbox/chaos").json["error_rate"] == 1
-    for body, status in [({"error_rate": 2}, 400), ({"latency": "1..90s"}, 422),
-                         ({"statuses": [200]}, 400), ({"x": 1}, 400), (None, 400)]:
+    for body, status in [
+        ({"error_rate": 2}, 400),
+        ({"latency": "1..90s"}, 422),
+        ({"statuses": [200]}, 400),
+        ({"x": 1}, 400),
+        (None, 400),
+    ]:
         refused = client.put("/__sandbox/chaos", json=body)
         assert refused.status_code == status, body
         assert refused.json["error"]["code"] == "invalid_chaos"

@@ -19,6 +19,7 @@ HEADER = "Idempotency-Key"
 KEEP_SECONDS = 24 * 3600
 ABANDONED_AFTER = 60.0  # a request still "running" this long ago died with its worker
 
+
 def fingerprint(method: str, path: str, body: bytes) -> str:
     """The same JSON in another key order is the same request."""
     try:
