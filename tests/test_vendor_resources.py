@@ -8,6 +8,7 @@ SDKs are exercised by tests/e2e/test_vendor_sdks.py.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -375,3 +376,113 @@ def test_offset_pages_with_an_absolute_next_link_walk_every_record_once(vendor_s
     assert sorted(walk(client, "/me/lists?limit=2", "items", "next")) == sorted(made)
     last = client.get("/me/lists?limit=2&offset=4").get_json()
     assert last["next"] is None
+
+
+# --- item 3: an upload's file fills the object ----------------------------------------------
+
+UPLOADS = """
+openapi: 3.0.3
+info: {title: uploads, version: "1"}
+paths:
+  /documents:
+    post:
+      operationId: createDocument
+      requestBody:
+        content:
+          multipart/form-data:
+            schema:
+              type: object
+              required: [upload]
+              properties:
+                upload: {type: string, format: binary}
+                label: {type: string}
+      responses:
+        "201":
+          description: created
+          content: {application/json: {schema: {$ref: "#/components/schemas/Document"}}}
+  /documents/{document_id}:
+    get:
+      operationId: getDocument
+      parameters: [{name: document_id, in: path, required: true, schema: {type: string}}]
+      responses:
+        "200":
+          description: ok
+          content: {application/json: {schema: {$ref: "#/components/schemas/Document"}}}
+  /attachments:
+    post:
+      operationId: createAttachment
+      requestBody:
+        content:
+          multipart/form-data:
+            schema:
+              type: object
+              properties:
+                content: {type: string, format: binary}
+                note: {type: string, format: binary}
+      responses:
+        "201":
+          description: created
+          content: {application/json: {schema: {$ref: "#/components/schemas/Attachment"}}}
+  /attachments/{attachment_id}:
+    get:
+      operationId: getAttachment
+      parameters: [{name: attachment_id, in: path, required: true, schema: {type: string}}]
+      responses:
+        "200":
+          description: ok
+          content: {application/json: {schema: {$ref: "#/components/schemas/Attachment"}}}
+components:
+  schemas:
+    Document:
+      type: object
+      properties:
+        id: {type: string, readOnly: true}
+        File_Name: {type: string}
+        sizeBytes: {type: integer, readOnly: true}
+        mime_type: {type: string}
+        label: {type: string}
+        upload: {type: string, format: binary}
+    Attachment:
+      type: object
+      properties:
+        id: {type: string, readOnly: true}
+        name: {type: string}
+        length: {type: integer}
+        note: {type: string, description: the note's file name, as the API keeps it}
+"""
+
+PDF = b"%PDF-1.4 a small report"
+
+
+def uploads_client(tmp_path: Path):
+    spec = tmp_path / "uploads.yaml"
+    spec.write_text(UPLOADS)
+    return app_client(spec)
+
+
+def test_an_uploaded_file_fills_the_fields_about_it_and_is_not_a_field(tmp_path: Path) -> None:
+    client = uploads_client(tmp_path)
+    sent = {"upload": (io.BytesIO(PDF), "report.pdf", "application/pdf"), "label": "Q3"}
+    made = client.post("/documents", data=sent, content_type="multipart/form-data")
+    assert made.status_code == 201, made.data
+    document = made.get_json()
+    assert "upload" not in document  # the part is the file, not a field of the document
+    assert document["File_Name"] == "report.pdf"  # file name, size, type: by meaning
+    assert document["sizeBytes"] == len(PDF)
+    assert document["mime_type"] == "application/pdf"
+    assert document["label"] == "Q3"
+    assert client.get(f"/documents/{document['id']}").get_json() == document
+
+
+def test_an_uploads_name_fills_name_and_a_declared_text_field_keeps_the_part(
+    tmp_path: Path,
+) -> None:
+    client = uploads_client(tmp_path)
+    sent = {"content": (io.BytesIO(b"12345"), "a.txt"), "note": (io.BytesIO(b"x"), "n.md")}
+    made = client.post("/attachments", data=sent, content_type="multipart/form-data")
+    assert made.status_code == 201, made.data
+    attachment = made.get_json()
+    assert "content" not in attachment  # undeclared in the item: dropped
+    assert attachment["note"] == "n.md"  # declared as text: kept, as the file's name
+    assert (attachment["name"], attachment["length"]) == ("a.txt", 5)  # the first file's facts
+    assert client.get(f"/attachments/{attachment['id']}").get_json() == attachment

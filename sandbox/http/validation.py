@@ -35,6 +35,7 @@ from werkzeug.wrappers import Request
 from sandbox.errors import JSONError
 from sandbox.http import nested_params
 from sandbox.http.parameters import MISSING, Reading, read
+from sandbox.http.uploads import Upload, stand_ins, uploads_of
 from sandbox.jsonio import loads
 from sandbox.spec.model import Operation, Spec, is_json_media
 from sandbox.spec.prepare import prepared_copy
@@ -63,6 +64,7 @@ class ValidationResult:
     problems: list[Problem] = field(default_factory=list)
     status: int = 400
     body: Any = None
+    uploads: tuple[Upload, ...] = ()  # a multipart body's files (each a string in ``body``)
 
     @property
     def ok(self) -> bool:
@@ -375,19 +377,21 @@ class OperationValidator:
     def _multipart(self, data: RequestData, result: ValidationResult) -> bool:
         """Check a multipart body part by part. openapi-core hands every part over as bytes,
         which no string, number or boolean schema accepts; here text parts are read as the
-        schema types them and each file stands for a string, its name. False: not handled."""
+        schema types them and each file stands for a string, its name (its facts go to
+        ``result.uploads``). False: not handled."""
         media = self.media_types.get(data.mimetype)
         schema = self.spec.deref((media or {}).get("schema"))
         if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
             return False
         form, files = _form_parts(data)
+        uploads = uploads_of(files)
         value: dict[str, Any] = {}
         for name in {*form.keys(), *files.keys()}:
             prop = self.spec.deref(schema["properties"].get(name)) or {}
             many = "array" in _schema_kinds(prop)
             item = self.spec.deref(prop.get("items")) or {} if many else prop
             parts = [_form_value(text, item) for text in form.getlist(name)]
-            parts += [upload.filename or "upload" for upload in files.getlist(name)]
+            parts += [upload.stand_in for upload in uploads if upload.part == name]
             value[name] = parts if many else parts[0]
         schema_path = self.operation_path / "requestBody" / "content" / data.mimetype / "schema"
         factory = self.core.schema_validators_factory
@@ -396,7 +400,7 @@ class OperationValidator:
             _schema_problem(e) for e in _leaf_errors(validator.iter_errors(value))
         )
         if not result.problems:
-            result.body = value
+            result.body, result.uploads = value, uploads
         return True
 
     # -- bracketed keys and deepObject, read by sandbox.http.nested_params ---------------
@@ -418,18 +422,19 @@ class OperationValidator:
 
     def _nested_form(self, data: RequestData, result: ValidationResult) -> bool:
         """A form body with bracketed keys or a deepObject encoding, read as the JSON its
-        schema describes (each file stands for its name). False: not such a body."""
+        schema describes (each file stands for its name, its facts in ``result.uploads``).
+        False: not such a body."""
         media = self.media_types.get(data.mimetype)
         form, files = _form_parts(data)
         if media is None or not nested_params.owns_form(media, [*form.keys(), *files.keys()]):
             return False
-        pairs = [*form.items(multi=True)]
-        pairs += [(key, upload.filename or "upload") for key, upload in files.items(multi=True)]
+        uploads = uploads_of(files)
+        pairs = [*form.items(multi=True), *stand_ins(uploads)]
         value = nested_params.nest(pairs, media.get("schema"), self.spec.deref)
         schema_path = self.operation_path / "requestBody" / "content" / data.mimetype / "schema"
         result.problems.extend(_schema_problem(e) for e in self._schema_errors(schema_path, value))
         if not result.problems:
-            result.body = value
+            result.body, result.uploads = value, uploads
         return True
 
     def _schema_errors(self, schema_path: SchemaPath, value: Any) -> list[SchemaError]:

@@ -22,6 +22,7 @@ from typing import Any
 
 from sandbox.errors import Conflict, StorageError
 from sandbox.http.error_bodies import storage_unavailable
+from sandbox.http.uploads import Upload
 from sandbox.resources.inference import Binding, Resource, infer_resources
 from sandbox.resources.listing import Listing
 from sandbox.resources.presenting import Presenter
@@ -54,6 +55,7 @@ class Call:
     transaction: Callable[[], AbstractContextManager[Any]] = nullcontext
     changed: Callable[[list[dict[str, Any]]], None] | None = None
     seeded: bool = False  # the caller has just made sure the tenant is seeded (prepare)
+    uploads: tuple[Upload, ...] = ()  # a multipart body's files (validation's facts)
 
     def wrote(self, records: list[dict[str, Any]]) -> None:
         if self.changed is not None:
@@ -187,7 +189,7 @@ class ResourceEngine:
     def _create(self, binding: Binding, call: Call) -> Outcome:
         resource = binding.resource
         parent = self._parent_id(resource, call)
-        record = self.records.requested(binding, call.body, call.rng, parent)
+        record = self.records.requested(binding, call.body, call.rng, parent, call.uploads)
         with call.transaction():
             self._check_parent(binding, call, parent)
             self.records.insert(call.tenant, resource, [record], sent=[call.body])
@@ -223,8 +225,9 @@ class ResourceEngine:
         with call.transaction():  # read, change and write back as one
             current = self._existing(binding, call)
             updated = self.records.change(
-                call.tenant, binding.resource, current, call.body, call.rng, merge=merge
-            )
+                call.tenant, binding.resource, current, call.body, call.rng, merge=merge,
+                uploads=call.uploads,
+            )  # fmt: skip
             call.wrote([updated])
         return Outcome(self.presenter.one(binding, updated, call.rng), changed=[updated])
 

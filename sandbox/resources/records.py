@@ -16,8 +16,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sandbox.errors import ApiError, Conflict
+from sandbox.http.uploads import Upload
 from sandbox.resources.inference import Binding, Resource
 from sandbox.resources.shapes import Shapes, is_number, norm
+from sandbox.resources.uploads import file_facts, without_parts
 from sandbox.spec.schemas import schema_types
 from sandbox.state.protocols import Record, RecordStore
 
@@ -60,12 +62,17 @@ class Records:
         self._defaults: dict[str, tuple[Binding, list[tuple[str, Any]]]] = {}
         self._create_schemas: dict[tuple[Any, ...], tuple[Any, Any]] = {}
 
-    def requested(self, binding: Binding, body: Any, rng: random.Random, parent: str) -> Record:
+    def requested(
+        self, binding: Binding, body: Any, rng: random.Random, parent: str,
+        uploads: tuple[Upload, ...] = (),
+    ) -> Record:  # fmt: skip
         """The record a client's create asks for: what it sent, the request schema's defaults
         for what it left out, and what the server sets (a secret too, where the resource has
-        one and the client sent none)."""
+        one and the client sent none). A file sent fills the fields about it, not a field of
+        its own (``sandbox.resources.uploads``)."""
         resource = binding.resource
-        record = self.new(resource, self._with_defaults(binding, body), rng, parent)
+        body = without_parts(body, uploads, self.shapes.of(resource))
+        record = self.new(resource, self._with_defaults(binding, body), rng, parent, uploads)
         secret = self.secret_fields.get(resource.name)
         if secret is not None and not (isinstance(body, dict) and body.get(secret[0])):
             record.body[secret[0]] = secret[1]()
@@ -100,9 +107,12 @@ class Records:
         self._defaults[key] = (binding, defaults)
         return defaults
 
-    def new(self, resource: Resource, body: Any, rng: random.Random, parent: str) -> Record:
+    def new(
+        self, resource: Resource, body: Any, rng: random.Random, parent: str,
+        uploads: tuple[Upload, ...] = (),
+    ) -> Record:  # fmt: skip
         """A complete record, valid against the item schema: the client's fields (none for a
-        seed record), and generated values for the rest."""
+        seed record) and its files' facts, and generated values for the rest."""
         schema = resource.item_schema or {}
         made = schema if body is None else self._create_schema(resource, body)
         obj = self.faker.generate(made, rng=rng, mode="response", fresh=True)
@@ -110,7 +120,9 @@ class Records:
             obj = {}
         if body is not None:  # a client's create: invent only what the server would set
             obj = self._server_side(resource, obj)
-        obj.update(self._client_fields(resource, body))
+        sent = self._client_fields(resource, body)
+        obj.update(sent)
+        obj.update(file_facts(uploads, self.shapes.of(resource), sent, resource.id_field))
         chosen = self._client_id(resource, body)
         obj[resource.id_field] = self._new_id(resource, rng) if chosen is None else chosen
         if (
@@ -240,11 +252,14 @@ class Records:
 
     def change(
         self, tenant: str, resource: Resource, current: Record, body: Any, rng: random.Random,
-        *, merge: bool,
+        *, merge: bool, uploads: tuple[Upload, ...] = (),
     ) -> dict[str, Any]:  # fmt: skip
         """``current`` changed by a client's body (merged into it, or replacing all the client
-        may set) and written back; 409 for a unique value another record has."""
-        sent = self._client_fields(resource, body)
+        may set; a file sent, by its facts) and written back; 409 for a unique value another
+        record has."""
+        shape = self.shapes.of(resource)
+        sent = self._client_fields(resource, without_parts(body, uploads, shape))
+        sent.update(file_facts(uploads, shape, sent, resource.id_field))
         if merge:
             updated = _merge_patch(current.body, sent)
         else:
