@@ -440,6 +440,10 @@ OPENAI = Scenario(
             "vector_store_read_after_update",
             "vector_store_delete",
             "vector_store_gone",
+            "file_upload",
+            "file_retrieve",
+            "files_autopage",
+            "file_delete",
             "chat_completion",
         }
     ),
