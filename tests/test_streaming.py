@@ -4,6 +4,8 @@ a stream (sandbox.http.streaming, issue 18 item 6)."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ import pytest
 
 from sandbox.app.wsgi import create_app
 from sandbox.config.settings import load_settings
+from sandbox.http import streaming
 
 SPEC = """\
 openapi: 3.1.0
@@ -197,3 +200,91 @@ def test_a_stored_create_streams_chunks_that_carry_the_records_id(tmp_path: Path
     assert {chunk["object"] for chunk in chunks} == {"chat.chunk"}
     (ident,) = {chunk["id"] for chunk in chunks}
     assert client.get(f"/chats/{ident}").json["prompt"] == "hi"
+
+
+CHUNKS = """\
+openapi: 3.0.3
+info: {title: Chunks, version: "1"}
+paths:
+  /chat:
+    post:
+      operationId: chat
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [stream]
+              properties: {stream: {type: boolean, enum: [true]}}
+            example: {stream: true}
+      responses:
+        "200":
+          description: "ok; with stream: true, chunks ended by data: [DONE]"
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Chunk"}
+            text/event-stream:
+              schema: {$ref: "#/components/schemas/Chunk"}
+components:
+  schemas:
+    Chunk:
+      type: object
+      required: [id, object]
+      properties: {id: {type: string}, object: {type: string, enum: [chat.chunk]}}
+"""
+
+
+def schemathesis_on(live: Any, tmp_path: Path) -> str:
+    st = Path(sys.executable).parent / "st"
+    command = [
+        str(st), "run", live.origin + "/docs/openapi.json", "--url", live.base_url,
+        "--checks", "response_schema_conformance,content_type_conformance",
+        "--phases", "examples", "--no-color",
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    return done.stdout + done.stderr
+
+
+def test_schemathesis_checks_each_events_data_against_the_vendors_event_schema(
+    live_server_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before OpenAPI 3.2 a stream's schema is each event's JSON data (OpenAI, DigitalOcean),
+    while Schemathesis reads it as the SSE event (its data, event, id and retry fields): the
+    served document says which, so the chunks are checked, and pass."""
+    path = tmp_path / "chunks.yaml"
+    path.write_text(CHUNKS)
+    live = live_server_factory(path, auth=False)
+    output = schemathesis_on(live, tmp_path)
+    assert "1 passed" in output and "failed" not in output, output[-3000:]
+
+    monkeypatch.setattr(streaming, "_frame", lambda value: 'data: {"object": "other"}\n\n')
+    output = schemathesis_on(live, tmp_path)
+    assert "ST108 SSE event violates schema" in output, output[-3000:]
+
+
+def test_the_served_document_describes_streams_before_3_2_only() -> None:
+    chunk = {"$ref": "#/components/schemas/Chunk"}
+    document = {
+        "openapi": "3.1.0",
+        "paths": {"/c": {"post": {"responses": {"200": {"content": {
+            "application/json": {"schema": chunk},
+            "text/event-stream": {"schema": chunk},
+        }}}}}},
+    }  # fmt: skip
+    served = streaming.described_streams(document)
+    content = served["paths"]["/c"]["post"]["responses"]["200"]["content"]
+    data = content["text/event-stream"]["schema"]["properties"]["data"]
+    assert {"type": "string", "enum": ["[DONE]"]} in data["anyOf"]
+    assert {"type": "string", "contentMediaType": "application/json", "contentSchema": chunk} in (
+        data["anyOf"]
+    )
+    assert (
+        content["application/json"]
+        is document["paths"]["/c"]["post"]["responses"]["200"]["content"]["application/json"]
+    )
+    assert document["paths"]["/c"]["post"]["responses"]["200"]["content"]["text/event-stream"] == {
+        "schema": chunk
+    }  # not modified
+    later = streaming.described_streams({**document, "openapi": "3.2.0"})
+    assert later["paths"] is document["paths"]  # 3.2 says what a stream's schema means

@@ -155,3 +155,69 @@ def _text(node: Any) -> str:
         return json.dumps(node, default=str)
     except (TypeError, ValueError):
         return str(node)
+
+
+def described_streams(document: dict[str, Any]) -> dict[str, Any]:
+    """The document with each ``text/event-stream`` schema describing the events the sandbox
+    sends, as OpenAPI 3.2 and tools that read streams (Schemathesis) understand a stream.
+
+    Before 3.2 a stream's ``schema`` has no agreed meaning: vendors (OpenAI, DigitalOcean)
+    give the JSON of each event's ``data``, which is what the sandbox generates, while 3.2's
+    ``itemSchema`` and Schemathesis read it as the SSE event itself (its ``event``, ``data``,
+    ``id`` and ``retry`` fields), so a chunk's required ``id`` is looked for among the event's
+    fields. Each such schema becomes that event: ``data`` is a string whose JSON is valid
+    against the vendor's schema (``contentMediaType``/``contentSchema``), or ``[DONE]``; an
+    event schema with ``event`` and ``data`` properties gives them to the event's fields, as
+    the sandbox writes it. Documents of 3.2 and later, whose streams say what they mean, and
+    media types with an ``itemSchema`` are left as they are; ``document`` is not modified.
+    """
+    if str(document.get("openapi", "")).startswith(("3.0", "3.1")):
+        return _described(document, document)
+    return document
+
+
+def _described(node: Any, document: dict[str, Any]) -> Any:
+    """``node`` with its streams described; the very same object where none is below it."""
+    if isinstance(node, list):
+        items = [_described(item, document) for item in node]
+        return items if any(a is not b for a, b in zip(items, node, strict=True)) else node
+    if not isinstance(node, dict):
+        return node
+    copy = {key: _described(value, document) for key, value in node.items()}
+    stream = copy.get(EVENT_STREAM)
+    if isinstance(stream, dict) and "schema" in stream and "itemSchema" not in stream:
+        copy[EVENT_STREAM] = {**stream, "schema": _event(stream["schema"], document)}
+    return copy if any(copy[key] is not node[key] for key in node) else node
+
+
+def _event(schema: Any, document: dict[str, Any]) -> dict[str, Any]:
+    """The SSE event the sandbox writes for an event of ``schema`` (see ``_frame``)."""
+    resolved = _local(schema, document)
+    properties = resolved.get("properties") if isinstance(resolved, dict) else None
+    event, payload = {"type": "string"}, schema
+    if isinstance(properties, dict) and {"event", "data"} <= set(properties):
+        event, payload = properties["event"], properties["data"]
+    data = {"type": "string", "contentMediaType": "application/json", "contentSchema": payload}
+    return {
+        "type": "object",
+        "required": ["data"],
+        "properties": {
+            "event": event,
+            "data": {"anyOf": [{"type": "string", "enum": [_DONE]}, data]},
+            "id": {"type": "string"},
+            "retry": {"type": "integer", "minimum": 0},
+        },
+    }
+
+
+def _local(node: Any, document: dict[str, Any]) -> Any:
+    """``node`` with its local ``$ref`` followed (the served document is bundled)."""
+    for _ in range(32):  # a chain of references, never a cycle
+        ref = node.get("$ref") if isinstance(node, dict) else None
+        if not (isinstance(ref, str) and ref.startswith("#/")):
+            return node
+        node = document
+        for part in ref[2:].split("/"):
+            part = part.replace("~1", "/").replace("~0", "~")
+            node = node.get(part) if isinstance(node, dict) else None
+    return node
