@@ -441,6 +441,7 @@ OPENAI = Scenario(
             "vector_store_delete",
             "vector_store_gone",
             "chat_completion",
+            "chat_stream",
         }
     ),
 )
