@@ -445,6 +445,7 @@ OPENAI = Scenario(
             "files_autopage",
             "file_delete",
             "chat_completion",
+            "chat_stream",
         }
     ),
 )

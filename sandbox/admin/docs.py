@@ -22,6 +22,7 @@ from werkzeug.wrappers import Response
 from sandbox.admin.services import AdminServices
 from sandbox.admin.token import holds_token
 from sandbox.http.routing import Match
+from sandbox.http.streaming import described_streams
 from sandbox.jsonio import dumps
 from sandbox.spec.model import HTTP_METHODS
 
@@ -106,8 +107,11 @@ def served_document(document: dict[str, Any], url: str) -> dict[str, Any]:
     """The spec as the docs show it: its one server is the sandbox at ``url``.
 
     Path and operation ``servers`` are dropped too, as the sandbox serves every operation
-    under the same base path. Nothing else changes, and ``document`` is not modified.
+    under the same base path. Event streams are described as the events the sandbox sends
+    (``sandbox.http.streaming.described_streams``). Nothing else changes, and ``document``
+    is not modified.
     """
+    document = described_streams(document)
     served = {**document, "servers": [{"url": url, "description": "This sandbox"}]}
     paths = document.get("paths")
     if isinstance(paths, dict):

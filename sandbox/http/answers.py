@@ -35,6 +35,7 @@ from sandbox.http.responder import (
     serialize,
     status_source,
 )
+from sandbox.http.streaming import EVENT_STREAM, Streams
 from sandbox.spec.model import Operation, Spec
 
 STATUS_FROM_HEADER = "X-Sandbox-Status-From"  # the declared range a status was picked from
@@ -56,6 +57,9 @@ class Answers:
         self.responder = responder
         self.errors = errors
         self.seed = seed
+        self.streams = Streams(
+            spec, lambda schema, rng: responder.faker.generate(schema, rng=rng, mode="response")
+        )
 
     def success(
         self,
@@ -80,6 +84,8 @@ class Answers:
         media_type = None
         if declared and not (decided and decided.empty):
             media_type = negotiate(request, declared)
+            if self.streams.wanted(request, declared, media_type):  # sandbox.http.streaming
+                media_type = EVENT_STREAM
             if media_type is None:
                 raise ApiError(
                     406, "NOT_ACCEPTABLE",
@@ -91,6 +97,10 @@ class Answers:
         example = self._preferred_example(planned, media_type, preference)
         if is_example(example):
             value, body = example, example_body(example, media_type) if media_type else b""
+        elif media_type == EVENT_STREAM:  # Server-Sent Events, generated whole
+            held = (decided.value,) if decided is not None else ()
+            body, events = self.streams.body(operation, planned.declaration, rng, *held)
+            value = events[-1] if events else None
         elif decided is None:
             if preference is not None and preference.dynamic is False:
                 rng = random.Random(0)  # static: the same answer every time
@@ -109,6 +119,8 @@ class Answers:
             headers[STATUS_FROM_HEADER] = source
         if preference is not None:
             headers["Preference-Applied"] = preference.applied()
+        if media_type == EVENT_STREAM:
+            headers.setdefault("Cache-Control", "no-cache")
         if media_type is not None:
             response = Response(body, status=planned.status, headers=headers,
                                 content_type=media_type)  # fmt: skip
