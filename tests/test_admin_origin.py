@@ -55,6 +55,35 @@ def test_the_api_itself_stays_open_to_browsers(sandbox) -> None:
     assert preflight.status_code == 204
 
 
+def test_a_browser_may_read_every_header_the_sandbox_adds_to_an_api_answer(sandbox) -> None:
+    """The headers the sandbox itself adds (rate limits, request id, the scenario applied,
+    a replay, where a status came from) are listed in Access-Control-Expose-Headers, or a
+    front end calling the sandbox could not read them."""
+    client, _, settings = sandbox
+    auth = {"Authorization": f"Bearer {settings.default_api_key}", "Origin": EVIL}
+    answers = [
+        client.get("/v1/users", headers=auth),
+        client.get("/v1/users", headers={**auth, "X-Sandbox-Scenario": "slow; latency=1ms"}),
+        client.post("/v1/users", json={"name": "Ada", "email": "ada@example.com"},
+                    headers={**auth, "Idempotency-Key": "k1"}),
+        client.post("/v1/users", json={"name": "Ada", "email": "ada@example.com"},
+                    headers={**auth, "Idempotency-Key": "k1"}),
+    ]  # fmt: skip
+    for answer in answers:
+        exposed = {
+            name.strip().lower()
+            for name in answer.headers["Access-Control-Expose-Headers"].split(",")
+        }
+        ours = {
+            name.lower()
+            for name, _value in answer.headers  # werkzeug's Headers yields pairs
+            if name.lower().startswith(("x-", "idempotent-", "retry-after", "location"))
+        }
+        assert ours and ours <= exposed, ours - exposed
+    assert "Idempotent-Replayed" in answers[-1].headers
+    assert "X-Sandbox-Scenario-Applied" in answers[1].headers
+
+
 @pytest.mark.parametrize(
     ("path", "body"),
     [("/__sandbox/keys", '{"plan": "pro"}'),

@@ -27,9 +27,10 @@ from sandbox.config.settings import Settings, load_settings
 from sandbox.spec.model import Spec, load_spec
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD", "TRACE"]
-_EXPOSED = (
+_EXPOSED = (  # what a browser client may read of an API answer
     "X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, Location, "
-    "X-Request-Id"
+    "X-Request-Id, X-Sandbox-Status-From, X-Sandbox-Scenario-Applied, Idempotent-Replayed, "
+    "Link"
 )
 
 
