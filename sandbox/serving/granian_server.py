@@ -28,12 +28,14 @@ How granian is used here, and why:
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Callable
 from typing import Any
 
 from sandbox.config.settings import Settings
 from sandbox.serving import Served, listen_address, port_is_free
 from sandbox.serving.bridge import BufferedWSGI
+from sandbox.serving.orphans import stop_when_orphaned
 
 GRACE_SECONDS = 5  # as gunicorn's graceful_timeout was
 
@@ -59,6 +61,7 @@ def serve_granian(settings: Settings, build: Callable[[], Served]) -> None:
         from sandbox.observe.log import configure_logging
 
         configure_logging(settings.log_format)
+        stop_when_orphaned(os.getppid())  # a SIGKILLed server leaves no worker behind
         served.in_each_worker()
         return app
 

@@ -298,6 +298,34 @@ def test_a_killed_worker_is_replaced_and_metrics_add_up(tmp_path: Path) -> None:
         process.wait(timeout=15)
 
 
+def test_a_killed_server_process_leaves_no_worker_serving(tmp_path: Path) -> None:
+    """SIGKILL (the OOM killer) gives the server no chance to stop its workers: they stop
+    themselves, so nothing keeps answering on the port or sending the state's webhooks."""
+    process, base, _ = start(tmp_path, "--workers", "2", "--threads", "2")
+    workers = _worker_pids(base)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=15)
+    deadline = time.monotonic() + 15
+    alive = set(workers)
+    while alive and time.monotonic() < deadline:
+        alive = {pid for pid in alive if _running(pid)}
+        time.sleep(0.1)
+    assert not alive, f"workers {sorted(alive)} outlived their server"
+    with pytest.raises(requests.ConnectionError):
+        requests.get(base + "/health", timeout=2)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie no parent reaps still answers kill(0): read its state
+    with suppress(OSError):
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    return True
+
+
 def test_sigterm_lets_requests_in_flight_finish(tmp_path: Path) -> None:
     process, base, log = start(tmp_path, "--chaos", "latency=1500..1500ms")
     try:
