@@ -246,7 +246,14 @@ class OperationValidator:
     def _fast_parameters_accept(self, data: RequestData) -> bool:
         if self.nested.query and any("[" in key for key in data.query):
             return False  # bracketed keys: sandbox.http.nested_params reads them
+        no_query = not data.query
         for declared in self.parameters:
+            if no_query and declared.reading.location == "query":
+                # nothing to read, whatever the style: absent (reading each one cost a
+                # list request with six optional query parameters ~45 us)
+                if declared.required:
+                    return False
+                continue
             try:
                 value = self._read(declared, data)
             except ValueError:
