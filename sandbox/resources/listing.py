@@ -56,7 +56,9 @@ def _cast_filter(raw: Any, kinds: set[str]) -> Any:
     if "boolean" in kinds and text.lower() in ("true", "false"):
         return text.lower() == "true"
     if "integer" in kinds and re.fullmatch(r"-?\d+", text):
-        return int(text)
+        number = int(text) if len(text) <= 20 else None  # no longer value is a stored integer
+        # past 64 bits the state store cannot compare it (nor Python read 4,300+ digits)
+        return number if number is not None and -(2**63) <= number < 2**63 else text
     if "number" in kinds and re.fullmatch(r"-?\d+(\.\d+)?", text):
         return float(text)
     return text
