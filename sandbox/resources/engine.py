@@ -26,7 +26,7 @@ from sandbox.http.uploads import Upload
 from sandbox.resources.inference import Binding, Resource, infer_resources
 from sandbox.resources.listing import Listing
 from sandbox.resources.presenting import Presenter
-from sandbox.resources.records import Records, not_found
+from sandbox.resources.records import Records, not_found, typed_like
 from sandbox.resources.seeding import Seeder
 from sandbox.resources.shapes import Shapes
 from sandbox.spec.model import Spec
@@ -154,7 +154,8 @@ class ResourceEngine:
         ):
             self._adopt(above, call, grandparent)
         record = self.records.new(resource, None, call.rng, grandparent)
-        record.body[resource.id_field] = record.id = record_id
+        record.body[resource.id_field] = typed_like(record.body.get(resource.id_field), record_id)
+        record.id = record_id
         record.unique = {}
         with suppress(Conflict):  # adopted by a request at the same time: the same record
             self.store.insert(call.tenant, resource.name, [record])

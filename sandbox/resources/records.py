@@ -28,7 +28,8 @@ def _now_text() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _typed_like(example: Any, text: str) -> Any:
+def typed_like(example: Any, text: str) -> Any:
+    """A path's id as the stored id's type: a number where the record's id is one."""
     return int(text) if isinstance(example, int) and is_number(text.lstrip("-")) else text
 
 
@@ -167,8 +168,8 @@ class Records:
     def _new_id(self, resource: Resource, rng: random.Random) -> Any:
         schema = self.spec.deref(resource.id_schema)
         kinds = schema_types(schema)
-        if "integer" in kinds and "string" not in kinds:
-            return rng.randrange(1, 2**31)
+        if kinds & {"integer", "number"} and "string" not in kinds:
+            return rng.randrange(1, 2**31)  # a whole number fits a number id too
         if schema.get("pattern") or schema.get("format") == "uuid":
             # an id is never null, even where the schema says it may be (Twilio's sids do)
             solid = {k: v for k, v in schema.items() if k != "nullable"}
@@ -299,7 +300,7 @@ class Records:
                         continue
                     record.id = str(self._new_id(resource, fresh))
                     old = record.body[resource.id_field]
-                    record.body[resource.id_field] = _typed_like(old, record.id)
+                    record.body[resource.id_field] = typed_like(old, record.id)
         raise ApiError(503, "ID_SPACE_EXHAUSTED", "No free id was found; retry the request.")
 
     def _conflict(self, resource: Resource, conflict: Conflict) -> ApiError:
