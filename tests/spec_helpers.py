@@ -15,9 +15,17 @@ from sandbox import Settings, create_app, load_settings
 
 def app_for(tmp_path_factory: pytest.TempPathFactory, text: str) -> tuple[FlaskClient, Settings]:
     """A test client (and its settings) for a spec given as YAML text, state in memory."""
-    path = Path(tmp_path_factory.mktemp("spec")) / "api.yaml"
+    return served_text(Path(tmp_path_factory.mktemp("spec")), text)
+
+
+def served_text(
+    folder: Path, text: str, name: str = "api.yaml", **overrides: object
+) -> tuple[FlaskClient, Settings]:
+    """The spec ``text`` written to ``folder/name`` and served by a test client, with a
+    throwaway state and no SANDBOX_* setting from the environment; ``overrides`` add to it."""
+    path = folder / name
     path.write_text(text)
-    settings = load_settings(path, environ={}, overrides={"state": ":memory:"})
+    settings = load_settings(path, environ={}, overrides={"state": ":memory:", **overrides})
     return create_app(path, settings).test_client(), settings
 
 

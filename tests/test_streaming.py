@@ -15,6 +15,7 @@ import pytest
 from sandbox.app.wsgi import create_app
 from sandbox.config.settings import load_settings
 from sandbox.http import streaming
+from tests.spec_helpers import served_text
 
 SPEC = """\
 openapi: 3.1.0
@@ -89,10 +90,7 @@ components:
 
 @pytest.fixture
 def client(tmp_path: Path) -> Any:
-    path = tmp_path / "chat.yaml"
-    path.write_text(textwrap.dedent(SPEC))
-    settings = load_settings(path, overrides={"state": ":memory:", "auth": False})
-    return create_app(settings=settings).test_client()
+    return served_text(tmp_path, textwrap.dedent(SPEC), "chat.yaml", auth=False)[0]
 
 
 def events(response: Any) -> list[dict[str, str]]:

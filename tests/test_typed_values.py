@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import create_app, load_settings
+from tests.spec_helpers import served_text
 
 SPEC = """
 openapi: 3.0.3
@@ -62,10 +62,7 @@ components:
 
 @pytest.fixture
 def client(tmp_path: Path):
-    spec = tmp_path / "counters.yaml"
-    spec.write_text(SPEC)
-    settings = load_settings(spec, environ={}, overrides={"state": str(tmp_path / "s")})
-    return create_app(spec, settings).test_client()
+    return served_text(tmp_path, SPEC, "counters.yaml")[0]
 
 
 def test_an_integer_filter_is_read_as_an_integer(client) -> None:
@@ -146,10 +143,7 @@ components:
 def test_ids_keep_the_type_their_schema_gives(tmp_path: Path) -> None:
     """A number id is made a number, and a parent taken to exist from its path keeps its
     id as the schema's integer, not the path's text (GitHub's PATCHes answered "1")."""
-    spec = tmp_path / "numbered.yaml"
-    spec.write_text(NUMBERED)
-    settings = load_settings(spec, environ={}, overrides={"state": str(tmp_path / "s")})
-    client = create_app(spec, settings).test_client()
+    client, _ = served_text(tmp_path, NUMBERED, "numbered.yaml")
     made = client.post("/gadgets", json={"label": "x"}).get_json()
     assert isinstance(made["id"], int | float), made
     assert client.get("/orgs/42/teams").status_code == 200  # the org is taken to exist

@@ -16,6 +16,7 @@ import pytest
 from sandbox import create_app, load_settings
 from sandbox.resources.inference import infer_resources
 from sandbox.spec.model import load_spec
+from tests.spec_helpers import served_text
 
 VENDOR = """
 openapi: 3.0.3
@@ -455,9 +456,7 @@ PDF = b"%PDF-1.4 a small report"
 
 
 def uploads_client(tmp_path: Path):
-    spec = tmp_path / "uploads.yaml"
-    spec.write_text(UPLOADS)
-    return app_client(spec)
+    return served_text(tmp_path, UPLOADS, "uploads.yaml", seed=3)[0]
 
 
 def test_an_uploaded_file_fills_the_fields_about_it_and_is_not_a_field(tmp_path: Path) -> None:
