@@ -208,15 +208,6 @@ class ContractFacts:
         declared = self.spec.deref(found[1]) or {}
         return {name.lower() for name in (declared.get("headers") or {})}
 
-    @cached_property
-    def uses_rate_limit_headers(self) -> bool:
-        return any(
-            RATE_LIMIT_HEADERS[1] in self.declared_headers(operation, int(code))
-            for operation in self.spec.operations
-            for code in operation.responses
-            if code.isdigit()
-        )
-
     # -- resources ---------------------------------------------------------------------
     def item_read(self, collection_path: str) -> Operation | None:
         """``GET /things/{id}`` for ``/things``."""

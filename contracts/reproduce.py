@@ -103,8 +103,3 @@ def _text(body: bytes | str) -> str:
         return body.decode("utf-8")
     except UnicodeDecodeError:
         return body.decode("latin-1")
-
-
-def exports(secrets: Secrets) -> list[str]:
-    """The lines that define each variable once, said where its value comes from."""
-    return [f"export {name}=…  # {why}" for name, why in sorted(secrets.descriptions.items())]

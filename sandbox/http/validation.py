@@ -18,7 +18,6 @@ from jsonschema.exceptions import ValidationError as SchemaError
 from jsonschema_path import SchemaPath
 from openapi_core import V30RequestValidator, V31RequestValidator, V32RequestValidator
 from openapi_core.casting.schemas.exceptions import CastError
-from openapi_core.datatypes import RequestParameters
 from openapi_core.deserializing.exceptions import DeserializeError
 from openapi_core.templating.media_types.exceptions import MediaTypeNotFound
 from openapi_core.validation.request.exceptions import (
@@ -143,21 +142,6 @@ def _core_validator(spec: Spec, spec_path: SchemaPath) -> Any:
         cls = V31RequestValidator
     factory = _MemoValidatorsFactory(cls.schema_validators_factory)
     return cls(spec_path, schema_validators_factory=factory)
-
-
-class _OpenAPICoreRequest:
-    """The request protocol openapi-core expects, built from our RequestData."""
-
-    def __init__(self, data: RequestData) -> None:
-        self.parameters = RequestParameters(
-            path=data.path_params,
-            query=data.query,
-            header=data.headers,
-            cookie=data.cookies,
-        )
-        self.body = data.body
-        self.content_type = _well_formed(data.content_type)
-        self.method = data.method.lower()
 
 
 @dataclass

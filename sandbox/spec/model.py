@@ -84,10 +84,6 @@ class Operation:
             codes = [200]
         return sorted(codes)
 
-    @cached_property
-    def declared_statuses(self) -> frozenset[str]:
-        return frozenset(self.responses)
-
 
 class Spec:
     """A loaded, bundled and checked OpenAPI document."""
