@@ -255,7 +255,8 @@ class Pipeline:
         except NotStored:
             return self._respond(exchange)
         # the engine's rng goes on to the headers: one seeded rng per request is enough
-        return self._respond(exchange, Decided(outcome.value, outcome.empty), rng=call.rng)
+        decided = Decided(outcome.value, outcome.empty, links=outcome.links)
+        return self._respond(exchange, decided, rng=call.rng)
 
     def _respond(
         self, exchange: Exchange, decided: Decided | None = None, *, preference: Any = None,

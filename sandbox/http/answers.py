@@ -47,6 +47,7 @@ class Decided:
 
     value: Any
     empty: bool = False
+    links: str | None = None  # a page's Link header, sent where the operation declares one
 
 
 class Answers:
@@ -111,8 +112,9 @@ class Answers:
             value = decided.value
             body = serialize(value, media_type) if media_type else b""
         headers = self.responder.headers(
-            operation, planned, rng, request.path, value, lambda: request.host_url
-        )
+            operation, planned, rng, request.path, value, lambda: request.host_url,
+            links=decided.links if decided is not None else None,
+        )  # fmt: skip
         headers.update(rate_headers)
         source = status_source(operation, planned.status)
         if source is not None:

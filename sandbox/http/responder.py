@@ -217,11 +217,19 @@ class Responder:
         request_path: str,
         value: Any,
         origin: str | Callable[[], str] = "",
+        links: str | None = None,
     ) -> dict[str, str]:
         """The declared headers' values; ``origin`` (or a function giving it, called only
-        when needed) makes Location absolute where its schema asks for a URI."""
+        when needed) makes Location absolute where its schema asks for a URI. A declared
+        ``Link`` header carries ``links`` (a stored list's pages) and is never generated:
+        a made-up link (GitHub's example points at api.github.com) would take a client's
+        pager out of the sandbox."""
         out: dict[str, str] = {}
         for header in self._headers_of(planned.declaration):
+            if header.name.lower() == "link":
+                if links is not None:
+                    out[header.name] = links
+                continue
             if header.location:
                 location = self._location(operation, request_path, value)
                 base = origin() if callable(origin) and header.absolute else origin

@@ -67,6 +67,7 @@ class Outcome:
     value: Any
     empty: bool = False
     changed: list[dict[str, Any]] = field(default_factory=list)  # records written (events)
+    links: str | None = None  # a list page's RFC 8288 Link header value (None: one page)
 
 
 class ResourceEngine:
@@ -254,4 +255,5 @@ class ResourceEngine:
         facts = asked.facts(presented, total, start, resource.id_field)
         facts.path, facts.origin = call.request_path, call.origin
         facts.key = binding.slot[-1] if binding.slot else None
-        return Outcome(self.presenter.envelope(binding, presented, call.rng, facts=facts))
+        answer = self.presenter.envelope(binding, presented, call.rng, facts=facts)
+        return Outcome(answer, links=facts.link_header())

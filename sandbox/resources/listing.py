@@ -96,6 +96,11 @@ class PageAsked:
     names: tuple[str | None, str | None, str | None] = (None, None, None)  # limit, page, offset
     zero_based: bool = False
 
+    @property
+    def by_id(self) -> bool:
+        """The cursor is the last record's id (Stripe's ``starting_after``), not an offset."""
+        return self.after_name is not None and norm(self.after_name) in ("startingafter", "after")
+
     def facts(
         self, presented: list[dict[str, Any]], total: int, start: int, id_field: str
     ) -> PageFacts:
@@ -106,29 +111,39 @@ class PageAsked:
         )  # fmt: skip
         facts.has_more = start + len(presented) < total
         if facts.has_more and presented:
-            after_name = self.after_name
-            by_id = after_name is not None and norm(after_name) in ("startingafter", "after")
             last_id = str(presented[-1].get(id_field))
-            facts.next_cursor = last_id if by_id else _encode_cursor(start + len(presented))
-            facts.next_query = self._next_query(facts)
+            facts.next_cursor = last_id if self.by_id else _encode_cursor(start + len(presented))
+            facts.next_query = self._query_at(start + len(presented), facts.next_cursor) or ""
+        if start > 0:
+            facts.prev_query = self._query_at(max(0, start - self.limit), None)
+            facts.first_query = self._query_at(0, None)
+        if facts.has_more and total > 0:
+            last_start = (total - 1) // self.limit * self.limit
+            facts.last_query = self._query_at(last_start, None)
         facts.self_query = urlencode(self.args)
         return facts
 
-    def _next_query(self, facts: PageFacts) -> str:
-        """The query of the next page's link: the same request, one page on, in the
-        parameters this operation pages by (page, offset or cursor)."""
+    def _query_at(self, start: int, cursor: str | None) -> str | None:
+        """The query of the page that starts at record ``start``: the same request in the
+        parameters this operation pages by (offset, page, or a cursor: an offset cursor names
+        any page, a record id only the next); None where they cannot name that page."""
         args = dict(self.args)
         limit, page, offset = self.names
         if limit:
             args[limit] = str(self.limit)
         if offset:
-            args[offset] = str(facts.offset + facts.count)
+            args[offset] = str(start)
         elif page:
-            args[page] = str(facts.page + 1)
-        elif self.after_name and facts.next_cursor is not None:
-            args[self.after_name] = facts.next_cursor
+            number = start // self.limit + 1
+            args[page] = str(number - 1 if self.zero_based else number)
+        elif self.after_name and start == 0 and cursor is None:
+            args.pop(self.after_name, None)  # the first page: the request without a cursor
+        elif self.after_name and cursor is None and not self.by_id:
+            args[self.after_name] = _encode_cursor(start)  # an opaque cursor is an offset
+        elif self.after_name and cursor is not None:
+            args[self.after_name] = cursor
         else:
-            return ""
+            return None
         return urlencode(args)
 
 

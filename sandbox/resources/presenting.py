@@ -24,10 +24,16 @@ from sandbox.spec.schemas import merged
 def _is_meta(name: str) -> bool:
     return norm(name) in {"meta", "pagination", "paging", "hasmore", "nextcursor", "total",
                           "totalcount", "page", "links", "pagesize", "start", "end", "key",
-                          "next", "nextpageuri", "nextpageurl", "uri", "url"}  # fmt: skip
+                          "next", "nextpageuri", "nextpageurl", "uri", "url", "pages"}  # fmt: skip
 
 
 _NEXT_LINKS = {"next", "nextpageuri", "nextpageurl", "nexturl", "nextlink", "nexthref"}
+# the other pages' links, by the relation RFC 8288 names them (DigitalOcean's links.pages)
+_PAGE_LINKS = {
+    "first": "first", "firstpageuri": "first", "firstpageurl": "first",
+    "prev": "prev", "previous": "prev", "previouspageuri": "prev", "previouspageurl": "prev",
+    "prevpageuri": "prev", "last": "last", "lastpageuri": "last", "lastpageurl": "last",
+}  # fmt: skip
 _SELF_LINKS = {"uri", "url", "self", "href"}
 
 
@@ -64,6 +70,9 @@ class PageFacts:
     has_more: bool = False
     next_cursor: str | None = None
     next_query: str | None = None  # the next page's query string (None: no next page)
+    prev_query: str | None = None  # the previous, first and last pages' (None: no such page)
+    first_query: str | None = None
+    last_query: str | None = None
     self_query: str = ""
     path: str = ""  # the request's path: links point at the sandbox itself
     origin: str = ""  # the request's scheme and host, for links that must be absolute
@@ -78,12 +87,34 @@ class PageFacts:
             if self.next_query is None:
                 return [None]
             relative = f"{self.path}?{self.next_query}"
+        elif key in _PAGE_LINKS:
+            query = self._query_of(_PAGE_LINKS[key])
+            if query is None:
+                return [None]
+            relative = f"{self.path}?{query}"
         elif key in _SELF_LINKS:
             relative = self.path
         else:
             return None
         absolute = self.origin.rstrip("/") + relative
         return [relative, absolute] if key.endswith("uri") else [absolute, relative]
+
+    def _query_of(self, relation: str) -> str | None:
+        return {
+            "next": self.next_query, "prev": self.prev_query,
+            "first": self.first_query, "last": self.last_query,
+        }[relation]  # fmt: skip
+
+    def link_header(self) -> str | None:
+        """The page's RFC 8288 ``Link`` header (GitHub's paging): absolute links to the
+        next, last, previous and first pages that exist; None for a single page, which
+        sends none."""
+        parts = []
+        for relation in ("next", "last", "prev", "first"):
+            query = self._query_of(relation)
+            if query is not None and (query or relation != "next"):
+                parts.append(f'<{self.origin.rstrip("/")}{self.path}?{query}>; rel="{relation}"')
+        return ", ".join(parts) or None
 
     def table(self) -> dict[str, Any]:
         pages = math.ceil(self.total / self.limit) if self.limit else 0
@@ -274,6 +305,13 @@ class Presenter:
                     del node[name]
             elif isinstance(node.get(name), dict):
                 self._fill_meta(nested.plan, node[name], facts)
+            elif name not in node and _is_meta(name) and isinstance(prop, dict):
+                # an optional page object the generator left out (DigitalOcean's
+                # links.pages): a pager reads it, so it is there where it can be filled
+                built: dict[str, Any] = {}
+                self._fill_meta(nested.plan, built, facts)
+                if built and self.checks.is_valid(prop, built):
+                    node[name] = built
 
     def _shown_schema(self, binding: Binding, many: bool) -> Any:
         """The schema this response gives a record where it is not the resource's own (one
