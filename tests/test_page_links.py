@@ -5,7 +5,8 @@ sandbox itself, never at the host a spec's example names.
 
 The specs are small and written here to state the rules; the real cases are GitHub's
 ``github_api.json`` (165 list operations declare ``Link``, whose example points at
-api.github.com) and DigitalOcean's ``links.pages``.
+api.github.com) and DigitalOcean's ``links.pages`` (an ``anyOf`` of forward links, backward
+links or anything, beside a ``meta`` given as an ``allOf`` that hid the list until now).
 """
 
 from __future__ import annotations
@@ -79,17 +80,15 @@ paths:
                   links:
                     type: object
                     properties:
-                      pages:
-                        type: object
-                        properties:
-                          first: {type: string, example: "https://api.example.com/v2/x?page=1"}
-                          prev: {type: string, example: "https://api.example.com/v2/x?page=1"}
-                          next: {type: string, example: "https://api.example.com/v2/x?page=3"}
-                          last: {type: string, example: "https://api.example.com/v2/x?page=9"}
-                  meta:
-                    type: object
-                    required: [total]
-                    properties: {total: {type: integer}}
+                      pages:  # DigitalOcean's: forward links, backward links, or anything
+                        anyOf:
+                          - $ref: "#/components/schemas/Forward"
+                          - $ref: "#/components/schemas/Backward"
+                          - {}
+                  meta:  # an allOf whose second part names no type: still one object
+                    allOf:
+                      - {type: object, properties: {total: {type: integer}}}
+                      - required: [total]
     post:
       operationId: droplets_create
       requestBody:
@@ -125,6 +124,15 @@ components:
         id: {type: integer}
         number: {type: integer, readOnly: true}
         title: {type: string}
+    Forward:
+      allOf:
+        - {type: object, properties: {last: {type: string, example: "https://a.example/x?page=9"}}}
+        - {type: object, properties: {next: {type: string, example: "https://a.example/x?page=3"}}}
+    Backward:
+      type: object
+      properties:
+        first: {type: string, example: "https://api.example.com/v2/x?page=1"}
+        prev: {type: string, example: "https://api.example.com/v2/x?page=1"}
     Droplet:
       type: object
       required: [id, name]
@@ -238,3 +246,26 @@ def test_githubs_issue_list_pages_by_its_link_header(corpus: Path, tmp_path: Pat
         following = _links(answer.headers.get("Link")).get("next")
         url = _local(following) if following else None
     assert sorted(seen) == sorted(made)
+
+
+def test_digitaloceans_tags_page_by_their_links_pages(corpus: Path, tmp_path: Path) -> None:
+    """The real case: DigitalOcean's tags were not a resource at all (their list's ``meta``
+    allOf read as a second array; a tag is named by its ``name``, it has no id)."""
+    from sandbox import create_app, load_settings
+
+    spec = corpus / "real" / "digitalocean" / "specification" / "DigitalOcean-public.v2.yaml"
+    overrides = {"state": ":memory:", "seed_records": 0, "auth": "off",
+                 "spec_cache": str(tmp_path)}  # fmt: skip
+    client = create_app(spec, load_settings(spec, environ={}, overrides=overrides)).test_client()
+    for n in range(5):
+        assert client.post("/v2/tags", json={"name": f"tag{n}"}).status_code == 201
+    assert client.get("/v2/tags/tag3").get_json()["tag"]["name"] == "tag3"
+    seen: list[str] = []
+    url = "/v2/tags?per_page=2"
+    while url and len(seen) <= 5:
+        page = client.get(url).get_json()
+        assert page["meta"]["total"] == 5
+        seen += [tag["name"] for tag in page["tags"]]
+        following = page["links"].get("pages", {}).get("next")
+        url = _local(following) if following else ""
+    assert seen == [f"tag{n}" for n in range(5)]

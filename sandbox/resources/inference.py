@@ -244,7 +244,7 @@ class Inference:
         param = resource.id_param or "id"
         if id_field_for(param, resource.singular, properties) is not None:
             return dict(properties)
-        for name in (*ITEM_SLOTS, resource.singular):
+        for name in (*ITEM_SLOTS, resource.singular, *self._named_slots(properties, resource)):
             inner = merged(self.spec.deref, properties.get(name))
             if isinstance(inner, dict) and isinstance(inner.get("properties"), dict):
                 return dict(inner["properties"])
@@ -399,7 +399,13 @@ class Inference:
         if "array" in schema_types(schema) and "object" not in schema_types(schema):
             return []
         properties = schema.get("properties") or {}
-        arrays = [n for n, p in properties.items() if "array" in schema_types(self.spec.deref(p))]
+        # merged: a field given as an allOf whose parts say no type (DigitalOcean's meta is
+        # allOf [meta_properties, {required: [total]}]) is the object its parts make, not
+        # "any type", which would count it as a second array and hide the list
+        arrays = [
+            n for n, p in properties.items()
+            if "array" in schema_types(merged(self.spec.deref, p))
+        ]  # fmt: skip
         for name in LIST_SLOTS:
             if name in arrays:
                 return [name]
@@ -411,11 +417,18 @@ class Inference:
         properties = schema.get("properties") or {}
         if resource.id_field in properties:
             return []
-        for name in (*ITEM_SLOTS, resource.singular):
+        for name in (*ITEM_SLOTS, resource.singular, *self._named_slots(properties, resource)):
             prop = merged(self.spec.deref, properties.get(name))
             if isinstance(prop, dict) and resource.id_field in (prop.get("properties") or {}):
                 return [name]
         return None
+
+    @staticmethod
+    def _named_slots(properties: dict[str, Any], resource: Resource) -> list[str]:
+        """Envelope fields named for the item by a longer name than the path's: ``ssh_key``
+        around an item of ``/v2/account/keys`` (singular ``key``)."""
+        own = norm(resource.singular)
+        return [name for name in properties if own and norm(name).endswith(own)]
 
     def _finish(self, resource: Resource) -> None:
         """Settle the stored object's schema, id prefix and unique fields."""

@@ -40,13 +40,17 @@ def suffix(segment: str) -> str:
     return found.group(0) if found else ""
 
 
+_NAME_FIELDS = ("name", "slug", "key", "handle")
+
+
 def id_field_for(param: str, singular: str, properties: dict[str, Any]) -> str | None:
     """The item property a path parameter names, by meaning, or None when none fits.
 
     In order: the property of the same name (case and separators aside: ``{Sid}`` is
     ``sid``); the parameter less the resource's own name (``{playlist_id}`` of a playlist
     is its ``id``, ``{customer}`` of a customer its ``id``); ``id`` itself where the item
-    has one; the longest property the parameter ends with (``{BrandVettingSid}``: ``sid``).
+    has one; the longest property the parameter ends with (``{BrandVettingSid}``: ``sid``);
+    for an item with no id at all, its ``name`` (or slug, key, handle).
     """
     by_norm = {norm(name): name for name in properties}
     key = norm(param)
@@ -62,7 +66,11 @@ def id_field_for(param: str, singular: str, properties: dict[str, Any]) -> str |
     endings = [n for n in by_norm if len(n) >= 2 and key.endswith(n) and n.endswith(_ID_ENDINGS)]
     if endings:
         return by_norm[max(endings, key=len)]
-    return by_norm.get("id")
+    if "id" in by_norm:
+        return by_norm["id"]
+    # an item with no id of any kind is named by its name (DigitalOcean's tag: {tag_id}
+    # is the tag's ``name``, the only thing that identifies it)
+    return next((by_norm[n] for n in _NAME_FIELDS if n in by_norm), None)
 
 
 def says_update(operation: Operation) -> bool:

@@ -271,8 +271,13 @@ class Presenter:
             return []
         shape = merged(self.spec.deref, schema) or {}
         required = set(shape.get("required") or [])
+        properties = dict(shape.get("properties") or {})
+        for branch in shape.get("anyOf") or shape.get("oneOf") or []:
+            # "forward links or backward links" (DigitalOcean's links.pages): any branch's
+            # field may be a page fact; what is filled in is validated against the whole
+            properties.update((merged(self.spec.deref, branch) or {}).get("properties") or {})
         plan = []
-        for name, prop in (shape.get("properties") or {}).items():
+        for name, prop in properties.items():
             prop = self.spec.deref(prop)
             plan.append(
                 (name, norm(name), prop, name in required, _LazyMeta(self, prop, depth + 1))
@@ -295,6 +300,18 @@ class Presenter:
                 elif links == [None] and name in node and not required:
                     del node[name]  # no next page, and the field cannot say null
                 continue
+            if isinstance(node.get(name), dict):
+                self._fill_meta(nested.plan, node[name], facts)
+                continue
+            if _is_meta(name) and nested.plan:
+                # an object of page facts the generator left out or made something else of
+                # (DigitalOcean's links.pages, "forward or backward links or anything"): a
+                # pager reads it, so it is there wherever it can be filled
+                built: dict[str, Any] = {}
+                self._fill_meta(nested.plan, built, facts)
+                if built and self.checks.is_valid(prop, built):
+                    node[name] = built
+                    continue
             wanted = values.get(key)
             if wanted is not None and isinstance(prop, dict) and self.checks.is_valid(prop, wanted):
                 node[name] = wanted
@@ -303,15 +320,6 @@ class Presenter:
                     node[name] = None
                 elif not required:
                     del node[name]
-            elif isinstance(node.get(name), dict):
-                self._fill_meta(nested.plan, node[name], facts)
-            elif name not in node and _is_meta(name) and isinstance(prop, dict):
-                # an optional page object the generator left out (DigitalOcean's
-                # links.pages): a pager reads it, so it is there where it can be filled
-                built: dict[str, Any] = {}
-                self._fill_meta(nested.plan, built, facts)
-                if built and self.checks.is_valid(prop, built):
-                    node[name] = built
 
     def _shown_schema(self, binding: Binding, many: bool) -> Any:
         """The schema this response gives a record where it is not the resource's own (one
