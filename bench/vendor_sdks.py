@@ -87,6 +87,9 @@ def check_spec(corpus: Path, relative: str, cache: Path) -> dict[str, Any]:
         "resources_listed": next(
             (int(m[1]) for line in lines if (m := RESOURCES.match(line))), None
         ),
+        "operations_bound": next(
+            (int(m[2]) for line in lines if (m := RESOURCES.match(line))), None
+        ),
         "error": " / ".join(failed),
     }
 
@@ -111,7 +114,8 @@ def report_checks(rows: list[dict[str, Any]]) -> None:
         flag = " --lenient" if row["lenient"] else ""
         ops = "?" if row["operations"] is None else row["operations"]
         found = "?" if row["resources_listed"] is None else row["resources_listed"]
-        print(f"  {row['spec']}{flag}: {found} resources; {ops} operations, "
+        bound = "?" if row["operations_bound"] is None else row["operations_bound"]
+        print(f"  {row['spec']}{flag}: {found} resources binding {bound} of {ops} operations, "
               f"{row['notes']} notes, exit {row['exit']}")  # fmt: skip
         if row["error"]:
             print(f"    cannot be served: {row['error'][:300]}")
