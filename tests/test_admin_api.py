@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import logging
+import os
 import re
 from importlib import resources
 
