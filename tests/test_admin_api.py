@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import re
 from importlib import resources
 
@@ -18,7 +19,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from sandbox import create_app, load_settings
-from sandbox.observe.log import JsonLines
+from sandbox.observe.log import JsonLines, configure_logging
 from tests.conftest import DEFAULT_SPEC
 
 ADMIN_DOC = yaml.safe_load(
@@ -244,6 +245,37 @@ def test_one_json_log_line_per_request(tmp_path) -> None:
     assert first["operation"] == "listUsers" and first["status"] == 200
     assert first["latency_ms"] > 0 and first["level"] == "info" and first["ts"].endswith("Z")
     assert second["status"] == 409 and second["scenario"] == "conflict"
+
+
+def test_served_request_lines_are_the_same_json_written_the_short_way(tmp_path) -> None:
+    """`sandbox serve`'s own JSON handler gets request lines without a LogRecord (11 µs of
+    CPU a request that way, 3 this way): the same line, written straight to its stream."""
+    client, _, auth = make(tmp_path)
+    root = logging.getLogger("sandbox")
+    saved = (
+        root.handlers[:],
+        root.propagate,
+        root.level,
+        logging.getLogger("sandbox.requests").disabled,
+    )
+    try:
+        configure_logging("json")
+        stream = io.StringIO()
+        handler = root.handlers[0]
+        assert isinstance(handler, logging.StreamHandler)
+        handler.setStream(stream)
+        client.get("/v1/users", headers={**auth, "X-Request-Id": "trace-456"})
+        logging.getLogger("sandbox").warning("not a request")
+    finally:
+        root.handlers[:], root.propagate, root.level = saved[0], saved[1], saved[2]
+        logging.getLogger("sandbox.requests").disabled = saved[3]
+    request, other = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert list(request)[:4] == ["ts", "level", "logger", "pid"]
+    assert request["ts"].endswith("Z") and len(request["ts"]) == len("2025-01-01T00:00:00.000Z")
+    assert request["level"] == "info" and request["logger"] == "sandbox.requests"
+    assert request["pid"] == os.getpid() and request["request_id"] == "trace-456"
+    assert request["status"] == 200 and "scenario" not in request  # None fields left out
+    assert other["message"] == "not a request" and other["level"] == "warning"
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20"])

@@ -15,6 +15,7 @@ import pytest
 from limits.storage import MemoryStorage
 
 from sandbox.errors import GrantRejected
+from sandbox.resources.inference import Resource
 from sandbox.state.protocols import (
     ApiKey,
     Attempt,
@@ -31,6 +32,7 @@ from sandbox.state.protocols import (
 from sandbox.state.redis import RedisBackend
 from sandbox.state.redis.connection import RedisState
 from sandbox.state.sqlite import SQLiteBackend
+from sandbox.webhooks.bridge import StoredSubscriptions
 
 
 @pytest.fixture(params=["sqlite", "redis"])
@@ -270,3 +272,53 @@ def test_a_change_and_its_events_are_one_transaction_on_sqlite(tmp_path: Path) -
         records.insert("t", "things", [Record("r1", {"id": "r1"})])
         outbox.enqueue([_new("whk_1")], 3)
     assert records.get("t", "things", "r1") is not None and len(outbox.find()) == 1
+
+
+def test_what_one_worker_changes_the_next_read_of_another_sees(make_backend) -> None:
+    """A worker keeps copies of rarely changed state (subscriptions, the scenario board,
+    which tenants are seeded, a tenant's subscription records), read on every request: a
+    change made by any other worker must show in its very next read, never a stale copy."""
+    mine, other = make_backend(), make_backend()
+    subscriptions, theirs = mine.subscriptions(), other.subscriptions()
+    assert subscriptions.all() == []  # a copy is kept now
+    theirs.add(Subscription("whk_1", "http://127.0.0.1:9/a", ("*",), "a", None, created_at=1.0))
+    assert [s.secret for s in subscriptions.all()] == ["a"]
+    theirs.rotate("whk_1", "b", until=0.0)
+    assert [s.secret for s in subscriptions.all()] == ["b"]
+    theirs.remove("whk_1")
+    assert subscriptions.all() == []
+
+    board, their_board = mine.scenarios(), other.scenarios()
+    assert board.snapshot().active == []
+    their_board.add(StoredScenario("scn_1", "slow", {}, None, None, 1, 1.0))
+    assert [s.remaining for s in board.snapshot().active] == [1]
+    assert their_board.use("scn_1")
+    assert board.snapshot().active == []  # used up by the other worker
+    their_board.set_chaos('{"error_rate": 1}')
+    assert board.snapshot().chaos == '{"error_rate": 1}'
+
+    records, their_records = mine.records(), other.records()
+    seeded: list[str] = []
+
+    def seed() -> dict[str, list[Record]]:
+        seeded.append("once")
+        return {"things": [Record("s1", {"id": "s1"})]}
+
+    records.ensure_seeded("t", seed, "things")
+    records.ensure_seeded("t", seed, "things")
+    assert seeded == ["once"]
+    their_records.reset()
+    records.ensure_seeded("t", seed, "things")  # seeded again after the other's reset
+    assert records.get("t", "things", "s1") == {"id": "s1"} and len(seeded) == 2
+
+    schema = {"type": "object", "properties": {"url": {}, "events": {}}}
+    hooks = Resource("webhooks", "webhook", "/hooks", item_schema=schema)
+    listed = StoredSubscriptions(records, hooks)
+    before = records.version("webhooks")
+    assert listed("t") == []
+    their_records.insert("t", "webhooks", [Record("w1", {"id": "w1", "url": "http://x/",
+                                                         "events": ["*"]})])  # fmt: skip
+    assert before is None or records.version("webhooks") != before
+    assert [s.id for s in listed("t")] == ["w1"]
+    their_records.delete("t", "webhooks", "w1")
+    assert listed("t") == []

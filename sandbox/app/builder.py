@@ -37,9 +37,9 @@ from sandbox.scenarios.board import ScenarioBoard
 from sandbox.scenarios.chaos import Chaos, parse_chaos
 from sandbox.spec.model import Spec
 from sandbox.spec.schemas import SchemaChecks
-from sandbox.state.protocols import Backend, RecordStore, Subscription
+from sandbox.state.protocols import Backend, RecordStore
 from sandbox.state.select import open_state
-from sandbox.webhooks.bridge import stored_subscriptions, subscription_resource
+from sandbox.webhooks.bridge import StoredSubscriptions, subscription_resource
 from sandbox.webhooks.delivery import RetryPolicy
 from sandbox.webhooks.hub import WebhookHub
 from sandbox.webhooks.safety import DestinationPolicy
@@ -161,11 +161,7 @@ def _webhook_hub(
         )
     listed = None
     if store is not None and subscribing is not None:
-        found = subscribing
-
-        def listed(tenant: str) -> list[Subscription]:
-            return stored_subscriptions(store, found, tenant)
-
+        listed = StoredSubscriptions(store, subscribing)
     return WebhookHub(
         spec, faker,
         outbox=backend.outbox(ordered=settings.webhook_ordered),

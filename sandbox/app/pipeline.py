@@ -247,7 +247,7 @@ class Pipeline:
             tenant=exchange.tenant,
             path_params=exchange.path_params, query=request.args, body=result.body,
             uploads=result.uploads,
-            request_path=request.path, origin=request.host_url,
+            request_path=request.path, origin_of=lambda: request.host_url,
             rng=parts.answers.rng(operation, request, exchange.path_params),
         )  # fmt: skip
         try:

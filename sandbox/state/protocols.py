@@ -70,6 +70,11 @@ class RecordStore(Protocol):
     def reset(self) -> None:
         """Forget every record: tenants are seeded again on their next request."""
 
+    def version(self, resource: str) -> int | None:
+        """A number that moves whenever any process writes a record of ``resource`` (and on
+        reset), read without a query, so a reader of rarely changed records can keep a copy;
+        None where the store has no counter cheaper than the records themselves."""
+
 
 # -- API keys made at runtime ----------------------------------------------------------------
 @dataclass(frozen=True)

@@ -25,6 +25,32 @@ def stored_subscriptions(store: RecordStore, resource: Resource, tenant: str) ->
     return [_subscription(resource, item) for item in items if _usable(item)]
 
 
+class StoredSubscriptions:
+    """A tenant's subscriptions, read on every stored change (inside its write transaction):
+    kept per tenant while the store's counter for the resource stands still, so a create
+    with no subscriber reads nothing (three queries before). A store without a counter is
+    read every time."""
+
+    _KEPT = 1024  # tenants; beyond that the copies start over
+
+    def __init__(self, store: RecordStore, resource: Resource) -> None:
+        self.store, self.resource = store, resource
+        self._kept: dict[str, tuple[int, list[Subscription]]] = {}
+
+    def __call__(self, tenant: str) -> list[Subscription]:
+        version = self.store.version(self.resource.name)  # first: see state.sqlite.versions
+        if version is None:
+            return stored_subscriptions(self.store, self.resource, tenant)
+        held = self._kept.get(tenant)
+        if held is not None and held[0] == version:
+            return held[1]
+        found = stored_subscriptions(self.store, self.resource, tenant)
+        if len(self._kept) >= self._KEPT:
+            self._kept = {}
+        self._kept[tenant] = (version, found)
+        return found
+
+
 def _usable(item: dict[str, Any]) -> bool:
     return isinstance(item.get("url"), str) and isinstance(item.get("events"), list)
 

@@ -3,7 +3,9 @@
 Every store opens on the same ``SQLiteFile`` (WAL mode, a connection per thread, writers
 queued on a lock): so a change and the webhook deliveries it causes are one transaction,
 and the file is opened once. Rate-limit counters, written on every request, keep a file of
-their own beside it (``ratelimits.sqlite``) when they are not in process memory.
+their own beside it (``ratelimits.sqlite``) when they are not in process memory. A third
+file, ``<state>.versions``, holds the change counters that let each process keep copies of
+rarely changed state (``versions``).
 """
 
 from __future__ import annotations

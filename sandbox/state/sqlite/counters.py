@@ -12,9 +12,7 @@ when four processes race for the last one.
 
 from __future__ import annotations
 
-import fcntl
 import math
-import os
 import random
 import time
 from collections.abc import Iterator
@@ -39,8 +37,6 @@ class SQLiteLimitsStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidi
     def __init__(self, location: str | Path = ":memory:", **options: object) -> None:
         super().__init__(str(location))
         self.file = SQLiteFile(location, _SCHEMA, what="rate-limit file")
-        self._lock_path = self.file.path.with_suffix(".lock")
-        self._lock_fds: dict[int, int] = {}
 
     @property
     def base_exceptions(self) -> type[Exception]:
@@ -48,23 +44,11 @@ class SQLiteLimitsStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidi
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
-        """One process at a time, queued by the kernel: SQLite's own busy handler polls with
-        sleeps of 1 ms and more, which under steady contention costs more than the work."""
-        fd = self._lock_fd()
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            with self.file.write():
-                yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-
-    def _lock_fd(self) -> int:
-        pid = os.getpid()
-        fd = self._lock_fds.get(pid)
-        if fd is None:  # per process: a forked worker must not share its parent's lock
-            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-            self._lock_fds[pid] = fd
-        return fd
+        """One write transaction of the counters file: writers queue in the kernel
+        (``SQLiteFile.write``), not in SQLite's busy handler, which polls with sleeps of
+        1 ms and more and under steady contention cost more than the work."""
+        with self.file.write():
+            yield
 
     # -- plain counters (used by the fixed-window strategy; here for completeness) ----------
     def _row(self, key: str, now: float) -> tuple[int, float]:
@@ -175,9 +159,11 @@ class SQLiteLimitsStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidi
         ]
 
     def take_sliding_windows(self, keys: list[str], expiries: list[int]) -> None:
-        """Count one request in each window; the caller tested them in this transaction."""
+        """Count one request in each window; the caller tested them in this transaction
+        (joined without a savepoint: each statement is whole or not at all, and a failure
+        ends the request with the caller's transaction)."""
         now = time.time()
-        with self.file.write():
+        with self.file.write(undo_alone=False):
             for key, expiry in zip(keys, expiries, strict=True):
                 _, current_key = self.sliding_window_keys(key, expiry, now)
                 self._bump(current_key, 1, (int(now / expiry) + 2) * expiry, now)

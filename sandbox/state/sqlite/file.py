@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sandbox.errors import StorageError
+from sandbox.state.sqlite.versions import Versions
 
 _BUSY_TIMEOUT_MS = 10_000
 
@@ -42,6 +43,7 @@ class SQLiteFile:
         self.uri = self.path.as_uri() + "?mode=rwc"
         self._lock_path = self.path.with_name(self.path.name + ".write-lock")
         self.location = location
+        self._versions: Versions | None = None
         self._local = threading.local()
         self._keepalive = self._connect()
         with self.guard():
@@ -72,7 +74,25 @@ class SQLiteFile:
             self._local.connection = self._connect()
             self._local.pid = pid
             self._local.depth = 0
+            self._local.changed = set()
         return self._local.connection
+
+    @property
+    def versions(self) -> Versions:
+        """The change counters beside this file (``versions``), mapped on first use."""
+        if self._versions is None:
+            self._versions = Versions(self.path.with_name(self.path.name + ".versions"))
+        return self._versions
+
+    def changed(self, *slots: int) -> None:
+        """This write transaction changes what ``slots`` count: bumped now and again after
+        the commit, with the writers' lock held throughout (``versions`` says why twice)."""
+        if not self._local.depth:
+            raise RuntimeError("changed() outside a write transaction")
+        versions = self.versions
+        for slot in slots:
+            versions.bump(slot)
+        self._local.changed.update(slots)
 
     @contextmanager
     def guard(self) -> Iterator[None]:
@@ -106,11 +126,16 @@ class SQLiteFile:
                 fcntl.flock(fd, fcntl.LOCK_UN)
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
+    def write(self, *, undo_alone: bool = True) -> Iterator[sqlite3.Connection]:
         """A write transaction. A nested use joins the outer one as a savepoint: if it fails,
         its own writes are undone and the outer transaction carries on (a batch insert that
-        hits a conflict must not leave half a batch behind for the retry to trip over)."""
+        hits a conflict must not leave half a batch behind for the retry to trip over).
+        ``undo_alone=False`` joins without one, for a use whose failure has written nothing
+        (a savepoint is two more statements in every create)."""
         db = self.db
+        if self._local.depth and not undo_alone:
+            yield db
+            return
         if self._local.depth:
             savepoint = f"nested_{self._local.depth}"
             self._local.depth += 1
@@ -132,16 +157,28 @@ class SQLiteFile:
             db.execute("BEGIN IMMEDIATE")
             self._local.depth = 1
             try:
-                yield db
-            except BaseException:
+                try:
+                    yield db
+                except BaseException:
+                    self._local.depth = 0
+                    if db.in_transaction:  # SQLite may have rolled back already (SQLITE_FULL)
+                        db.execute("ROLLBACK")
+                    raise
                 self._local.depth = 0
-                if db.in_transaction:  # SQLite may have rolled back already (SQLITE_FULL)
-                    db.execute("ROLLBACK")
-                raise
-            self._local.depth = 0
-            try:
-                db.execute("COMMIT")
-            except sqlite3.Error:  # a full disk can refuse the commit: leave no open transaction
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
+                try:
+                    db.execute("COMMIT")
+                except sqlite3.Error:  # a full disk can refuse the commit: no open transaction
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                    raise
+            finally:
+                self._bump_after()
+
+    def _bump_after(self) -> None:
+        """The second bump of every counter the transaction changed, after its end."""
+        changed = self._local.changed
+        if changed:
+            versions = self.versions
+            for slot in changed:
+                versions.bump(slot)
+            changed.clear()

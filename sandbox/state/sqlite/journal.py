@@ -14,8 +14,10 @@ CREATE TABLE IF NOT EXISTS request_journal (
     path TEXT NOT NULL, operation TEXT, status INTEGER NOT NULL, key TEXT, scenario TEXT,
     problems INTEGER NOT NULL, entry TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS request_journal_at ON request_journal (at);
+DROP INDEX IF EXISTS request_journal_at;
 """
+# no index on ``at``: nothing reads by it, and keeping it cost every entry 2.5 µs of the
+# journal's writes (13.4 µs with it, 10.9 without, for a list page's 5 KB entry)
 
 
 class SQLiteJournal:

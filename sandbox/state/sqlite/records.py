@@ -1,5 +1,12 @@
 """Records, their unique values and which tenants are seeded, in the state file (WAL mode,
-safe for many threads and several worker processes: see ``file``)."""
+safe for many threads and several worker processes: see ``file``).
+
+Bodies are stored as the JSON ``jsonio.dumps`` wrote from a record already made valid, so
+they are read back with orjson alone: the strict reader (depth, hostile text) is for what a
+client sends, and cost a list page twenty walks of its records. Which tenants are seeded is
+kept per process too, read again only after a reset (``versions``); and every write of a
+resource's records bumps that resource's counter (``version``), so a reader of rarely
+changed records (webhook subscriptions, on every create) can keep a copy."""
 
 from __future__ import annotations
 
@@ -7,10 +14,15 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 from sandbox.errors import Conflict
-from sandbox.jsonio import dumps, loads
+from sandbox.jsonio import dumps
 from sandbox.state.protocols import ListQuery, Record
 from sandbox.state.sqlite.file import SQLiteFile
+from sandbox.state.sqlite.versions import SLOTS, Copy, Versions
+
+_stored = orjson.loads  # bodies this module wrote (see the module docstring)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -36,6 +48,8 @@ class SQLiteRecords:
         self.location = self.file.location
         self._guard = self.file.guard
         self._write = self.file.write
+        self._tenants_slot = Versions.slot("tenants")
+        self._seeded = Copy(lambda: file.versions.read(self._tenants_slot), set[str])
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -46,8 +60,12 @@ class SQLiteRecords:
         self, tenant: str, seed: Callable[[], dict[str, list[Record]]], scope: str = ""
     ) -> None:
         marker = f"{tenant}\x1f{scope}" if scope else tenant
+        seeded = self._seeded.get()  # emptied by a reset in any process
+        if marker in seeded:
+            return
         with self._guard():
             if self._db.execute("SELECT 1 FROM tenants WHERE tenant = ?", (marker,)).fetchone():
+                seeded.add(marker)
                 return
         records = seed()
         with self._write() as db:
@@ -57,6 +75,13 @@ class SQLiteRecords:
                 self._insert(db, tenant, resource, items)
             db.execute("INSERT INTO tenants VALUES (?, julianday('now'))", (marker,))
 
+    def version(self, resource: str) -> int:
+        """A number that moves whenever any process writes a record of ``resource``."""
+        return self.file.versions.read(Versions.slot("records\x1f" + resource))
+
+    def _changed(self, resource: str) -> None:
+        self.file.changed(Versions.slot("records\x1f" + resource))
+
     def get(self, tenant: str, resource: str, record_id: str, parent: str = "") -> dict | None:
         with self._guard():
             row = self._db.execute(
@@ -65,33 +90,37 @@ class SQLiteRecords:
             ).fetchone()
         if row is None or (parent and row[1] != parent):
             return None
-        return loads(row[0])
+        return _stored(row[0])
 
     def insert(self, tenant: str, resource: str, records: list[Record]) -> None:
-        with self._write() as db:
+        with self._write(undo_alone=len(records) > 1) as db:
             self._insert(db, tenant, resource, records)
 
     def _insert(
         self, db: sqlite3.Connection, tenant: str, resource: str, records: list[Record]
     ) -> None:
+        """Each record: its unique values checked (reads), then the record's row (a taken id
+        fails here, before anything of it is written), then its unique values. So a single
+        record needs no savepoint to leave nothing behind; only a batch has earlier records
+        to undo, and ``write`` nests it in one."""
+        self._changed(resource)
         for record in records:
-            self._claim_uniques(db, tenant, resource, record)
+            self._check_uniques(db, tenant, resource, record)
             try:
                 db.execute(
                     "INSERT INTO records (tenant, resource, id, parent, body) "
                     "VALUES (?, ?, ?, ?, ?)",
-                    (
-                        tenant,
-                        resource,
-                        record.id,
-                        record.parent,
-                        dumps(record.body).decode(),
-                    ),
+                    (tenant, resource, record.id, record.parent, dumps(record.body).decode()),
                 )
             except sqlite3.IntegrityError:
                 raise Conflict("id", record.id, record.id) from None
+            if record.unique:  # checked above: any row of these values is this id's own
+                db.executemany(
+                    "INSERT OR REPLACE INTO uniques VALUES (?, ?, ?, ?, ?)",
+                    [(tenant, resource, f, v, record.id) for f, v in record.unique.items()],
+                )
 
-    def _claim_uniques(
+    def _check_uniques(
         self, db: sqlite3.Connection, tenant: str, resource: str, record: Record
     ) -> None:
         for field, value in record.unique.items():
@@ -102,6 +131,12 @@ class SQLiteRecords:
             ).fetchone()
             if taken and taken[0] != record.id:
                 raise Conflict(field, value, taken[0])
+
+    def _claim_uniques(
+        self, db: sqlite3.Connection, tenant: str, resource: str, record: Record
+    ) -> None:
+        """A replaced record's unique values: checked, then the old ones swapped for them."""
+        self._check_uniques(db, tenant, resource, record)
         db.execute(
             "DELETE FROM uniques WHERE tenant = ? AND resource = ? AND id = ?",
             (tenant, resource, record.id),
@@ -119,6 +154,7 @@ class SQLiteRecords:
             ).fetchone()
             if not exists:
                 return False
+            self._changed(resource)
             self._claim_uniques(db, tenant, resource, record)
             db.execute(
                 "UPDATE records SET body = ? WHERE tenant = ? AND resource = ? AND id = ?",
@@ -134,6 +170,7 @@ class SQLiteRecords:
                 condition, args = condition + " AND parent = ?", (*args, parent)
             deleted = db.execute(f"DELETE FROM records WHERE {condition}", args).rowcount
             if deleted:
+                self._changed(resource)
                 db.execute(
                     "DELETE FROM uniques WHERE tenant = ? AND resource = ? AND id = ?",
                     (tenant, resource, record_id),
@@ -170,10 +207,11 @@ class SQLiteRecords:
                 f"SELECT body FROM records WHERE {condition} ORDER BY {order} LIMIT ? OFFSET ?",
                 [*args, query.limit, offset],
             ).fetchall()
-        return [loads(row[0]) for row in rows], total, offset
+        return [_stored(row[0]) for row in rows], total, offset
 
     def reset(self) -> None:
         with self._write() as db:
+            self.file.changed(*range(SLOTS))  # every resource's records, and the tenants
             db.execute("DELETE FROM records")
             db.execute("DELETE FROM uniques")
             db.execute("DELETE FROM tenants")

@@ -1,4 +1,8 @@
-"""Scenarios switched on from outside, chaos and flaky counts, in the state file."""
+"""Scenarios switched on from outside, chaos and flaky counts, in the state file.
+
+Every request reads the board; it changes when someone switches a scenario or chaos, or a
+counted scenario is used. Each process keeps a copy of the board (``versions``) and reads
+the tables again only after a change."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import time
 
 from sandbox.state.protocols import ScenarioSnapshot, StoredScenario
 from sandbox.state.sqlite.file import SQLiteFile
+from sandbox.state.sqlite.versions import Copy, Versions
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS active_scenarios (
@@ -26,6 +31,8 @@ class SQLiteScenarios:
     def __init__(self, file: SQLiteFile) -> None:
         self.file = file
         file.adopt(SCHEMA)
+        self._slot = Versions.slot("scenarios")
+        self._board = Copy(lambda: file.versions.read(self._slot), self._read)
 
     def add(self, scenario: StoredScenario) -> None:
         with self.file.write() as db:
@@ -34,8 +41,13 @@ class SQLiteScenarios:
                 (scenario.id, scenario.name, json.dumps(scenario.params), scenario.key,
                  scenario.operation, scenario.remaining, scenario.created_at),
             )  # fmt: skip
+            self.file.changed(self._slot)
 
     def snapshot(self) -> ScenarioSnapshot:
+        held = self._board.get()
+        return ScenarioSnapshot(list(held.active), held.chaos)
+
+    def _read(self) -> ScenarioSnapshot:
         with self.file.guard():
             db = self.file.db
             rows = db.execute(
@@ -58,16 +70,19 @@ class SQLiteScenarios:
                 (scenario_id,),
             ).rowcount
             db.execute("DELETE FROM active_scenarios WHERE remaining <= 0")
+            self.file.changed(self._slot)
         return bool(used)
 
     def remove(self, scenario_id: str | None) -> int:
         with self.file.write() as db:
+            self.file.changed(self._slot)
             if scenario_id is None:
                 return db.execute("DELETE FROM active_scenarios").rowcount
             return db.execute("DELETE FROM active_scenarios WHERE id = ?", (scenario_id,)).rowcount
 
     def set_chaos(self, value: str | None) -> None:
         with self.file.write() as db:
+            self.file.changed(self._slot)
             if value is None:
                 db.execute("DELETE FROM chaos_setting")
                 return
@@ -95,6 +110,7 @@ class SQLiteScenarios:
 
     def clear(self) -> None:
         with self.file.write() as db:
+            self.file.changed(self._slot)
             db.execute("DELETE FROM active_scenarios")
             db.execute("DELETE FROM flaky_counts")
             db.execute("DELETE FROM chaos_setting")

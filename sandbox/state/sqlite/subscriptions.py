@@ -1,4 +1,8 @@
-"""Webhook subscriptions made through the admin API, in the state file."""
+"""Webhook subscriptions made through the admin API, in the state file.
+
+Every stored change of a record is an event, and the hub reads who listens inside the
+change's write transaction; subscriptions change rarely, so each process keeps a copy
+(``versions``) and reads the table again only after one has changed."""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import json
 
 from sandbox.state.protocols import Subscription
 from sandbox.state.sqlite.file import SQLiteFile
+from sandbox.state.sqlite.versions import Copy, Versions
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS webhook_subscriptions (
@@ -24,6 +29,8 @@ class SQLiteSubscriptions:
     def __init__(self, file: SQLiteFile) -> None:
         self.file = file
         file.adopt(SCHEMA)
+        self._slot = Versions.slot("webhook_subscriptions")
+        self._all = Copy(lambda: file.versions.read(self._slot), self._read_all)
 
     def add(self, subscription: Subscription) -> None:
         with self.file.write() as db:
@@ -33,8 +40,12 @@ class SQLiteSubscriptions:
                 (subscription.id, subscription.url, json.dumps(list(subscription.events)),
                  subscription.secret, subscription.scheme, subscription.created_at),
             )  # fmt: skip
+            self.file.changed(self._slot)
 
     def all(self) -> list[Subscription]:
+        return list(self._all.get())
+
+    def _read_all(self) -> list[Subscription]:
         return self._select(" ORDER BY created_at, id", ())
 
     def get(self, subscription_id: str) -> Subscription | None:
@@ -46,6 +57,7 @@ class SQLiteSubscriptions:
             deleted = db.execute(
                 "DELETE FROM webhook_subscriptions WHERE id = ?", (subscription_id,)
             ).rowcount
+            self.file.changed(self._slot)
         return deleted > 0
 
     def rotate(self, subscription_id: str, new_secret: str, until: float) -> Subscription | None:
@@ -55,6 +67,7 @@ class SQLiteSubscriptions:
                 "previous_until = ? WHERE id = ?",
                 (new_secret, until, subscription_id),
             ).rowcount
+            self.file.changed(self._slot)
         return self.get(subscription_id) if changed else None
 
     def _select(self, rest: str, values: tuple[str, ...]) -> list[Subscription]:
