@@ -10,6 +10,7 @@ import json
 import os
 import sqlite3
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -99,3 +100,27 @@ def test_a_full_disk_gives_503_and_recovery_loses_nothing(small_disk: Path) -> N
     again = client.post("/v1/users", json={"name": "Back Again", "email": "back@example.com"})
     assert again.status_code == 201
     assert client.get(f"/v1/users/{again.json['data']['id']}").status_code == 200
+
+
+def test_change_counters_made_on_a_full_disk_are_a_clear_error(small_disk: Path) -> None:
+    """The change counters (sandbox/state/sqlite/versions.py) are a file mapped into memory:
+    made sparse, the first write into their page on a full disk is a SIGBUS that kills the
+    worker. Their blocks are taken when the file is made, so a full disk is a StorageError
+    (a 503 to a request) instead."""
+    script = f"""
+from pathlib import Path
+from sandbox.errors import StorageError
+from sandbox.state.sqlite.versions import Versions
+from tests.test_full_disk import fill
+fill(Path({str(small_disk)!r}))
+try:
+    Versions(Path({str(small_disk / "state.sqlite.versions")!r})).bump(0)
+except StorageError as error:
+    print("refused:", error)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+        cwd=Path(__file__).parent.parent,
+    )  # fmt: skip
+    assert done.returncode == 0, f"exit {done.returncode}: {done.stderr[-2000:]}"
+    assert done.stdout.startswith("refused: cannot map the change counters"), done.stdout

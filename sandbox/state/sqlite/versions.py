@@ -43,8 +43,10 @@ class Versions:
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
             try:
-                if os.fstat(fd).st_size < _SIZE:
-                    os.ftruncate(fd, _SIZE)  # zeros; every process agrees on the size
+                # zeros, every process agrees on the size, and the blocks are really there:
+                # a write into a sparse mapped page on a full disk would be a SIGBUS, not an
+                # error (posix_fallocate says ENOSPC here, at start-up, instead)
+                os.posix_fallocate(fd, 0, _SIZE)
                 self._map = mmap.mmap(fd, _SIZE, mmap.MAP_SHARED)
             finally:
                 os.close(fd)
