@@ -1,4 +1,8 @@
-"""``sandbox serve`` and ``sandbox check``: load a spec as one, and serve it or report on it."""
+"""``sandbox serve`` and ``sandbox check``: load a spec as one, and serve it or report on it.
+
+What only one of the two needs is imported inside it: ``check`` never loads the app, and
+``serve`` not the resource report.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +11,12 @@ from typing import Any
 
 import click
 
-from sandbox.admin.token import new_admin_token
-from sandbox.cli.banner import banner
 from sandbox.cli.common import console, fail, lenient_warning, load
 from sandbox.config.settings import Settings, is_loopback
 from sandbox.errors import ConfigError, StorageError
-from sandbox.observe.log import configure_logging
-from sandbox.resources.report import check_lines
 from sandbox.serving import SERVERS, Served
 from sandbox.serving import serve as serve_with
 from sandbox.spec.model import Spec
-from sandbox.spec.notes import discriminator_conflicts
 
 
 @click.command()
@@ -130,6 +129,10 @@ from sandbox.spec.notes import discriminator_conflicts
 )
 def serve(spec: Path, config: Path | None, api_keys: tuple[str, ...], **flags: Any) -> None:
     """Serve SPEC (default: openapi.yaml)."""
+    from sandbox.admin.token import new_admin_token
+    from sandbox.cli.banner import banner
+    from sandbox.observe.log import configure_logging
+
     if api_keys:
         flags["api_keys"] = list(api_keys)
     loaded, settings = load(spec, config, flags, serving=True)
@@ -163,6 +166,9 @@ def _served(spec: Spec, settings: Settings) -> Served:
 @click.option("--config", type=click.Path(path_type=Path, exists=True), help="Settings file.")
 def check(spec: Path, config: Path | None, **flags: Any) -> None:
     """Load SPEC as serve would and report what would be served, or why it cannot be."""
+    from sandbox.resources.report import check_lines
+    from sandbox.spec.notes import discriminator_conflicts
+
     loaded, _settings = load(spec, config, flags)
     for warning in loaded.warnings:
         console.print(f"[bold yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
