@@ -6,13 +6,19 @@ none of them on a timing.
 
 from __future__ import annotations
 
+import gc
 import json
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
-from sandbox import create_app, load_settings
+import pytest
+
+from sandbox import create_app, load_settings, load_spec
+from sandbox.serving import Served, build_before_fork
+from sandbox.spec import yamlread
 
 ROOT = Path(__file__).resolve().parent.parent
 # what the command line itself, or `serve` before it builds the app, has no use for
@@ -64,3 +70,50 @@ def test_the_signing_key_is_made_when_first_used_and_shared(tmp_path: Path) -> N
     published = first.get("/.well-known/jwks.json").json["keys"]
     assert stored() == 1
     assert second.get("/.well-known/jwks.json").json["keys"] == published
+
+
+def test_a_spec_is_read_with_the_collector_held_off_and_left_as_found(tmp_path: Path) -> None:
+    """Reading openai's spec with the collector on cost libyaml's composition 5x its time;
+    the collector is off while a spec is read and as it was afterwards."""
+    seen: list[bool] = []
+    real = yamlread.load_yaml
+
+    def spying(text: str) -> Any:
+        seen.append(gc.isenabled())
+        return real(text)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("sandbox.spec.documents.load_yaml", spying)
+        assert gc.isenabled()
+        load_spec(ROOT / "openapi.yaml")
+        assert seen == [False] and gc.isenabled()
+        gc.disable()
+        try:
+            load_spec(ROOT / "openapi.yaml")
+        finally:
+            still_off = not gc.isenabled()
+            gc.enable()
+    assert still_off  # a caller that had it off (serve, until the fork) keeps it off
+
+
+def test_the_app_is_frozen_before_the_fork_and_workers_collect() -> None:
+    """Objects the collector never walks again are never written by it, so the forked
+    workers keep sharing the parent's pages for them."""
+    made: list[object] = []
+
+    def build() -> Served:
+        assert not gc.isenabled()  # no collection walks what is being built
+        made.append([{"a": [1]} for _ in range(1000)])
+        return Served(lambda environ, start: [b""], lambda: made.append("worker ran"))
+
+    frozen_before = gc.get_freeze_count()
+    try:
+        served = build_before_fork(build)
+        assert gc.isenabled()
+        assert gc.get_freeze_count() >= frozen_before + 1000
+        gc.disable()  # a worker forked from a parent whose collector was off
+        served.in_each_worker()
+        assert gc.isenabled() and made[-1] == "worker ran"
+    finally:
+        gc.unfreeze()
+        gc.enable()

@@ -6,6 +6,7 @@ What only one of the two needs is imported inside it: ``check`` never loads the 
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +130,9 @@ from sandbox.spec.model import Spec
 )
 def serve(spec: Path, config: Path | None, api_keys: tuple[str, ...], **flags: Any) -> None:
     """Serve SPEC (default: openapi.yaml)."""
+    # everything made from here to the fork lives on: the collector would only walk it again
+    # and again; sandbox.serving.build_before_fork freezes it and turns the collector back on
+    gc.disable()
     from sandbox.admin.token import new_admin_token
     from sandbox.cli.banner import banner
     from sandbox.observe.log import configure_logging
