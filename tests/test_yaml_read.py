@@ -111,7 +111,8 @@ DOCUMENTS = {
     "x: *b\ny: [*b, *b]\nlist: &l [1, 2]\nz: *l\n",
     "merge keys": "base: &b {a: 1, 200: x}\nc:\n  <<: *b\n  d: 2\ne: {<<: [*b, {f: 3}], a: 9}\n",
     "merge at the anchor": "x: {<<: &m {404: gone}, y: 1}\n",
-    "exotic tags": "s: !!set {a, b}\no: !!omap [{a: 1}, {b: 2}]\np: !!pairs [{a: 1}]\n",
+    "exotic tags": "s: !!set {a, b}\no: !!omap [{a: 1}, {b: 2}]\np: !!pairs [{a: 1}]\n"
+    "d: !!omap [{x: 2020-01-01}, {y: !!binary aGk=}]\n",
     "empty": "",
     "scalar document": "just text\n",
     "quoted look-alikes": "a: 'true'\nb: \"12\"\n'3': c\n",
