@@ -48,9 +48,11 @@ _SEQ = "tag:yaml.org,2002:seq"
 _MERGING = frozenset(("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"))
 _AS_TEXT = frozenset(("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary"))
 # plain scalar -> its tag: the implicit resolvers are a dozen regular expressions tried on
-# every plain scalar, and a spec says "string", "type" and "description" thousands of times
+# every plain scalar, and a spec says "string", "type" and "description" thousands of times;
+# only short words are kept (a description is seldom said twice), and not too many of them
 _PLAIN_TAGS: dict[str, str] = {}
-_PLAIN_TAGS_LIMIT = 200_000
+_PLAIN_TAGS_LIMIT = 20_000
+_PLAIN_TAG_WORD = 40
 
 
 class _Reader(_Base):
@@ -78,7 +80,7 @@ class _Reader(_Base):
             tag = _PLAIN_TAGS.get(value)
             if tag is None:
                 tag = super().resolve(kind, value, implicit)
-                if len(_PLAIN_TAGS) < _PLAIN_TAGS_LIMIT:
+                if len(value) <= _PLAIN_TAG_WORD and len(_PLAIN_TAGS) < _PLAIN_TAGS_LIMIT:
                     _PLAIN_TAGS[value] = tag
             return tag
         return str(super().resolve(kind, value, implicit))
