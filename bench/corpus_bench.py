@@ -1,9 +1,10 @@
 """Corpus benchmark: start-up time, memory and first call of the sandbox on real-world specs.
 
 serve_bench.py measures throughput on our own spec; this one asks what the sandbox costs on
-specs it has never seen: every root spec in the corpus's INDEX.tsv (Swagger 2.0 ones
-too: the sandbox converts them) plus the repo's openapi.yaml. The corpus is the repo's
-tests/data/corpus.tar.xz, unpacked into a temporary folder, or ``--corpus DIR``.
+specs it has never seen: every root spec in the corpus's INDEX.tsv and INDEX-added.tsv
+(Stripe's and GitHub's; Swagger 2.0 ones too: the sandbox converts them) plus the repo's
+openapi.yaml. The corpus is the repo's tests/data/corpus.tar.xz, unpacked into a temporary
+folder, or ``--corpus DIR``.
 
 Per spec, the sandbox is started as
 ``python -m sandbox serve SPEC --state :memory: --log-format off`` (plus ``--lenient``
@@ -82,7 +83,10 @@ RESULTS = BENCH / "results" / "corpus_bench.json"
 ST = Path(PYTHON).with_name("st")
 POLL_S = 0.02
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace", "query")
-PRISM_DEFAULT = ("openai.yaml", "DigitalOcean-public")
+PRISM_DEFAULT = ("openai.yaml", "DigitalOcean-public", "stripe_spec3", "github_api")
+# the specs the corpus lists: INDEX.tsv, then those added later (Stripe's and GitHub's), as
+# tests/corpus.py's listed_specs reads them
+INDEXES = ("INDEX.tsv", "INDEX-added.tsv")
 ST_CHECKS = (
     "not_a_server_error,status_code_conformance,content_type_conformance,"
     "response_headers_conformance,response_schema_conformance"
@@ -154,13 +158,16 @@ class SpecResult:
 # -- the specs ------------------------------------------------------------------------------
 def corpus_entries(corpus: Path) -> list[Entry]:
     entries = []
-    with (corpus / "INDEX.tsv").open(encoding="utf-8") as index:
-        header = index.readline().rstrip("\n").split("\t")
-        for line in index:
-            if not line.strip():
-                continue
-            row = dict(zip(header, line.rstrip("\n").split("\t"), strict=False))
-            entries.append(Entry(row["file"], corpus / row["file"], row.get("openapi", "?")))
+    for name in INDEXES:
+        if not (corpus / name).exists():
+            continue
+        with (corpus / name).open(encoding="utf-8") as index:
+            header = index.readline().rstrip("\n").split("\t")
+            for line in index:
+                if not line.strip():
+                    continue
+                row = dict(zip(header, line.rstrip("\n").split("\t"), strict=False))
+                entries.append(Entry(row["file"], corpus / row["file"], row.get("openapi", "?")))
     own = ROOT / "openapi.yaml"
     document = yaml.load(own.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     entries.append(Entry("openapi.yaml (repo)", own, str(document.get("openapi", "?"))))
@@ -716,14 +723,20 @@ def _raise_exit(signum: int, _frame: Any) -> None:
     raise SystemExit(128 + signum)  # so the servers' process groups are stopped on the way out
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def chosen_entries(corpus: Path | None, filters: list[str], script: str) -> list[Entry]:
+    """The specs asked for, from ``corpus`` or the repo's archive; stops the servers a
+    SIGTERM interrupts (a script calls this first)."""
     signal.signal(signal.SIGTERM, _raise_exit)
     try:
-        corpus = args.corpus or corpus_dir()
+        folder = corpus or corpus_dir()
     except CorpusMissing as missing:
-        sys.exit(f"corpus_bench: {missing}")
-    entries = [e for e in corpus_entries(corpus) if wanted(e.name, args.specs)]
+        sys.exit(f"{script}: {missing}")
+    return [e for e in corpus_entries(folder) if wanted(e.name, filters)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    entries = chosen_entries(args.corpus, args.specs, "corpus_bench")
     if not entries:
         print(f"no spec matches {','.join(args.specs)}")
         return 2

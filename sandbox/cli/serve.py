@@ -1,23 +1,23 @@
-"""``sandbox serve`` and ``sandbox check``: load a spec as one, and serve it or report on it."""
+"""``sandbox serve`` and ``sandbox check``: load a spec as one, and serve it or report on it.
+
+What only one of the two needs is imported inside it: ``check`` never loads the app, and
+``serve`` not the resource report.
+"""
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
 import click
 
-from sandbox.admin.token import new_admin_token
-from sandbox.cli.banner import banner
 from sandbox.cli.common import console, fail, lenient_warning, load
 from sandbox.config.settings import Settings, is_loopback
 from sandbox.errors import ConfigError, StorageError
-from sandbox.observe.log import configure_logging
-from sandbox.resources.report import check_lines
 from sandbox.serving import SERVERS, Served
 from sandbox.serving import serve as serve_with
 from sandbox.spec.model import Spec
-from sandbox.spec.notes import discriminator_conflicts
 
 
 @click.command()
@@ -130,6 +130,13 @@ from sandbox.spec.notes import discriminator_conflicts
 )
 def serve(spec: Path, config: Path | None, api_keys: tuple[str, ...], **flags: Any) -> None:
     """Serve SPEC (default: openapi.yaml)."""
+    # everything made from here to the fork lives on: the collector would only walk it again
+    # and again; sandbox.serving.build_before_fork freezes it and turns the collector back on
+    gc.disable()
+    from sandbox.admin.token import new_admin_token
+    from sandbox.cli.banner import banner
+    from sandbox.observe.log import configure_logging
+
     if api_keys:
         flags["api_keys"] = list(api_keys)
     loaded, settings = load(spec, config, flags, serving=True)
@@ -163,6 +170,9 @@ def _served(spec: Spec, settings: Settings) -> Served:
 @click.option("--config", type=click.Path(path_type=Path, exists=True), help="Settings file.")
 def check(spec: Path, config: Path | None, **flags: Any) -> None:
     """Load SPEC as serve would and report what would be served, or why it cannot be."""
+    from sandbox.resources.report import check_lines
+    from sandbox.spec.notes import discriminator_conflicts
+
     loaded, _settings = load(spec, config, flags)
     for warning in loaded.warnings:
         console.print(f"[bold yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)

@@ -17,6 +17,8 @@ the code or the spec changes.
 Both servers load the app once, in the parent process, and fork their workers from it, so a
 spec is parsed once whatever the number of workers; :class:`Served` says what to run in each
 worker after the fork (the sandbox starts its webhook delivery thread there).
+:func:`build_before_fork` builds it with the garbage collector held off and then frozen, so
+the workers keep sharing the parent's pages (see there).
 
 Defaults (``sandbox/config.py``), measured on 2 cores with wrk on the same machine
 (``bench/serve_bench.py``; the README has the full table):
@@ -40,6 +42,7 @@ Defaults (``sandbox/config.py``), measured on 2 cores with wrk on the same machi
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import os
 import shutil
@@ -70,6 +73,29 @@ class Served:
     in_each_worker: Callable[[], None] = field(default=_nothing)
 
 
+def build_before_fork(build: Callable[[], Served]) -> Served:
+    """``build()``, made ready to be shared by forked workers.
+
+    The collector is off while the app is built (it allocates hundreds of thousands of
+    objects that all live on: each collection would walk them all), and what was built is
+    then frozen (``gc.freeze``): the collector never walks it again, in this process or a
+    worker, so it never writes to those objects' pages and the workers keep sharing them
+    with the parent instead of copying them page by page. Each worker turns the collector
+    back on for what it allocates itself, as does this process."""
+    gc.disable()
+    try:
+        served = build()
+    finally:
+        gc.freeze()
+        gc.enable()
+
+    def in_each_worker() -> None:
+        gc.enable()  # a worker forked while the collector was off inherits that
+        served.in_each_worker()
+
+    return Served(served.app, in_each_worker)
+
+
 def serve(settings: Settings, build: Callable[[], Served]) -> None:
     """Serve what ``build()`` returns, as ``settings`` say, until stopped by a signal.
 
@@ -78,7 +104,7 @@ def serve(settings: Settings, build: Callable[[], Served]) -> None:
     if settings.reload:
         from sandbox.serving.dev import serve_dev
 
-        serve_dev(settings, build())
+        serve_dev(settings, build_before_fork(build))  # the collector back on, at least
         return
     server = settings.server.strip().lower()
     if server not in SERVERS:

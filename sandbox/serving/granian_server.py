@@ -33,7 +33,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sandbox.config.settings import Settings
-from sandbox.serving import Served, listen_address, port_is_free
+from sandbox.serving import Served, build_before_fork, listen_address, port_is_free
 from sandbox.serving.bridge import BufferedWSGI
 from sandbox.serving.orphans import stop_when_orphaned
 
@@ -48,7 +48,7 @@ def serve_granian(settings: Settings, build: Callable[[], Served]) -> None:
 
     host = listen_address(settings.host)
     port_is_free(host, settings.port)
-    served = build()
+    served = build_before_fork(build)
     app = BufferedWSGI(
         served.app,
         threads=settings.threads,

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.config.settings import Settings
-from sandbox.serving import Served, port_is_free
+from sandbox.serving import Served, build_before_fork, port_is_free
 
 GRACE_SECONDS = 5
 
@@ -23,7 +23,7 @@ def serve_gunicorn(
 ) -> None:
     from gunicorn.app.base import BaseApplication
 
-    served = build()
+    served = build_before_fork(build)
 
     class _Server(BaseApplication):
         def load_config(self) -> None:

@@ -14,12 +14,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
-
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from sandbox.errors import SpecError
 from sandbox.spec.documents import BUNDLE_KEY, escape_pointer_token, pointer_line
+
+if TYPE_CHECKING:  # jsonschema is imported when a fresh document is checked, not on a cached load
+    from jsonschema.exceptions import ValidationError
 
 # fields that describe rather than define: missing or malformed, they change nothing served
 COSMETIC_FIELDS = frozenset(

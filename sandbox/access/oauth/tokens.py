@@ -4,18 +4,19 @@ The key is made on first start and stored, so tokens survive a restart and every
 machine, with Redis) signs and verifies with the same key; clients verify with the public half
 from the JWKS. Verified tokens are cached per process, because an RSA check on every request
 costs more than the rest of the auth stage together.
+
+The key pair is read (or made) on the first token issued or checked, not at start-up, and
+PyJWT and cryptography are imported then: making an RSA key takes 0.1-0.3 s and the two
+imports about 0.05 s, which every start paid although most specs never see a token.
 """
 
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
-
-import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from sandbox.errors import ConfigError, TokenRejected
 from sandbox.state.protocols import SigningKeyStore
@@ -50,12 +51,32 @@ class AccessTokens:
         if ttl < 1:
             raise ConfigError(f"token_ttl must be at least 1 second, not {ttl}")
         self.algorithm, self.ttl, self.audience = algorithm, ttl, audience
-        self.kid, pem = keys.load_or_create(algorithm, lambda: _new_private_pem(algorithm))
-        self._private: Any = serialization.load_pem_private_key(pem, password=None)
-        self._public: Any = self._private.public_key()  # RSA or EC, as the algorithm says
+        self._keys = keys
+        self._pair: tuple[str, Any, Any] | None = None  # kid, private key, public key
+        self._pair_lock = threading.Lock()
         self._verified: dict[str, TokenClaims] = {}
 
+    def _key_pair(self) -> tuple[str, Any, Any]:
+        """(kid, private, public): the stored pair, made by the first worker to ask."""
+        pair = self._pair
+        if pair is None:
+            with self._pair_lock:
+                if self._pair is None:
+                    from cryptography.hazmat.primitives import serialization
+
+                    algorithm = self.algorithm
+                    kid, pem = self._keys.load_or_create(
+                        algorithm, lambda: _new_private_pem(algorithm)
+                    )
+                    private: Any = serialization.load_pem_private_key(pem, password=None)
+                    self._pair = (kid, private, private.public_key())  # RSA or EC
+                pair = self._pair
+        return pair
+
     def issue(self, *, subject: str, client_id: str, scopes: list[str], issuer: str) -> str:
+        import jwt
+
+        kid, private, _public = self._key_pair()
         now = int(time.time())
         claims = {
             "iss": issuer,
@@ -68,8 +89,8 @@ class AccessTokens:
             "client_id": client_id,
             "scope": " ".join(scopes),
         }
-        return jwt.encode(claims, self._private, algorithm=self.algorithm,
-                          headers={"kid": self.kid})  # fmt: skip
+        return jwt.encode(claims, private, algorithm=self.algorithm,
+                          headers={"kid": kid})  # fmt: skip
 
     def verify(self, token: str) -> TokenClaims:
         """The token's claims, or TokenRejected: ``token_expired`` or ``invalid_token``."""
@@ -88,10 +109,13 @@ class AccessTokens:
         return claims
 
     def _decode(self, token: str) -> TokenClaims:
+        import jwt
+
+        public = self._key_pair()[2]
         try:
             claims = jwt.decode(
                 token,
-                self._public,
+                public,
                 algorithms=[self.algorithm],
                 audience=self.audience,
                 options={"verify_exp": False, "require": ["exp", "sub", "aud"]},
@@ -109,10 +133,11 @@ class AccessTokens:
         )
 
     def jwks(self) -> dict[str, Any]:
-        jwk = jwt.algorithms.get_default_algorithms()[self.algorithm].to_jwk(
-            self._public, as_dict=True
-        )
-        return {"keys": [{**jwk, "kid": self.kid, "use": "sig", "alg": self.algorithm}]}
+        import jwt.algorithms
+
+        kid, _private, public = self._key_pair()
+        jwk = jwt.algorithms.get_default_algorithms()[self.algorithm].to_jwk(public, as_dict=True)
+        return {"keys": [{**jwk, "kid": kid, "use": "sig", "alg": self.algorithm}]}
 
 
 def looks_like_jwt(credential: str) -> bool:
@@ -120,6 +145,9 @@ def looks_like_jwt(credential: str) -> bool:
 
 
 def _new_private_pem(algorithm: str) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
     if ALGORITHMS[algorithm] == "RSA":
         key: Any = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     else:

@@ -1,0 +1,119 @@
+"""What a start pays for: the rules that keep ``sandbox`` quick to start (issue 20).
+
+``bench/startup_bench.py`` prints the figures; these tests hold the rules that make them,
+none of them on a timing.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sandbox import create_app, load_settings, load_spec
+from sandbox.serving import Served, build_before_fork
+from sandbox.spec import yamlread
+
+ROOT = Path(__file__).resolve().parent.parent
+# what the command line itself, or `serve` before it builds the app, has no use for
+APP_LIBRARIES = {
+    "openapi_core", "openapi_spec_validator", "pydantic_settings", "jsonschema", "flask",
+    "faker", "jwt", "cryptography", "granian", "limits",
+}  # fmt: skip
+
+
+def loaded_by(statement: str) -> set[str]:
+    """The top-level packages a fresh interpreter holds after ``statement``."""
+    code = f"{statement}; import sys, json; print(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return {name.split(".")[0] for name in json.loads(done.stdout)}
+
+
+def test_the_command_group_loads_no_app_library() -> None:
+    # `sandbox --help`, `--version` and every command start with this import
+    assert not loaded_by("import sandbox.cli") & APP_LIBRARIES
+
+
+def test_serve_and_check_load_no_app_library_before_they_need_it() -> None:
+    # the serve and check commands, and loading a spec as they do (cli.common)
+    statement = "import sandbox.cli.serve, sandbox.cli.common"
+    assert not loaded_by(statement) & APP_LIBRARIES
+
+
+def test_the_package_names_are_still_there() -> None:
+    code = "from sandbox import Spec, SpecError, create_app, load_spec, load_settings"
+    assert "flask" in loaded_by(code)  # create_app brings the app when it is asked for
+
+
+def test_the_signing_key_is_made_when_first_used_and_shared(tmp_path: Path) -> None:
+    """Making an RSA key took 0.1-0.3 s of each start on a fresh state; it is made on the
+    first token or JWKS request, and every app on the same state then uses that key."""
+    spec = ROOT / "openapi.yaml"
+    state = tmp_path / "state.sqlite"
+    settings = load_settings(spec, environ={}, overrides={"state": str(state)})
+    first = create_app(spec, settings).test_client()
+    second = create_app(spec, settings).test_client()  # another worker, say
+
+    def stored() -> int:
+        with sqlite3.connect(state) as db:
+            return int(db.execute("SELECT count(*) FROM signing_keys").fetchone()[0])
+
+    assert stored() == 0
+    published = first.get("/.well-known/jwks.json").json["keys"]
+    assert stored() == 1
+    assert second.get("/.well-known/jwks.json").json["keys"] == published
+
+
+def test_a_spec_is_read_with_the_collector_held_off_and_left_as_found(tmp_path: Path) -> None:
+    """Reading openai's spec with the collector on cost libyaml's composition 5x its time;
+    the collector is off while a spec is read and as it was afterwards."""
+    seen: list[bool] = []
+    real = yamlread.load_yaml
+
+    def spying(text: str) -> Any:
+        seen.append(gc.isenabled())
+        return real(text)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("sandbox.spec.documents.load_yaml", spying)
+        assert gc.isenabled()
+        load_spec(ROOT / "openapi.yaml")
+        assert seen == [False] and gc.isenabled()
+        gc.disable()
+        try:
+            load_spec(ROOT / "openapi.yaml")
+        finally:
+            still_off = not gc.isenabled()
+            gc.enable()
+    assert still_off  # a caller that had it off (serve, until the fork) keeps it off
+
+
+def test_the_app_is_frozen_before_the_fork_and_workers_collect() -> None:
+    """Objects the collector never walks again are never written by it, so the forked
+    workers keep sharing the parent's pages for them."""
+    made: list[object] = []
+
+    def build() -> Served:
+        assert not gc.isenabled()  # no collection walks what is being built
+        made.append([{"a": [1]} for _ in range(1000)])
+        return Served(lambda environ, start: [b""], lambda: made.append("worker ran"))
+
+    frozen_before = gc.get_freeze_count()
+    try:
+        served = build_before_fork(build)
+        assert gc.isenabled()
+        assert gc.get_freeze_count() >= frozen_before + 1000
+        gc.disable()  # a worker forked from a parent whose collector was off
+        served.in_each_worker()
+        assert gc.isenabled() and made[-1] == "worker ran"
+    finally:
+        gc.unfreeze()
+        gc.enable()
