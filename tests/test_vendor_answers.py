@@ -237,6 +237,69 @@ def test_a_delete_answers_deleted_true_for_that_id(tmp_path: Path) -> None:
         assert gone == {"id": f"cus_{number}", "deleted": True}
 
 
+GONE_ONLY = {
+    "type": "object",
+    "required": ["id", "deleted"],
+    "properties": {"id": {"type": "string"}, "deleted": {"type": "boolean", "enum": [True]}},
+}
+ONE_OF_TWO = {
+    "paths": {
+        "/customers/{customer}": {
+            "parameters": [
+                {"name": "customer", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            "get": {
+                "responses": {
+                    "200": _json(
+                        {
+                            "anyOf": [
+                                {"$ref": "#/components/schemas/Customer"},
+                                {"$ref": "#/components/schemas/Gone"},
+                            ]
+                        }
+                    )
+                }
+            },
+            "delete": {
+                "responses": {
+                    "200": _json(
+                        {
+                            "oneOf": [
+                                {"$ref": "#/components/schemas/Customer"},
+                                {"$ref": "#/components/schemas/Gone"},
+                            ]
+                        }
+                    )
+                }
+            },
+        }
+    },
+    "components": {
+        "schemas": {
+            "Customer": {
+                "type": "object",
+                "required": ["id", "name"],
+                "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
+            },
+            "Gone": GONE_ONLY,
+        }
+    },
+}
+
+
+def test_the_path_id_is_echoed_through_an_answer_that_is_one_of_several(tmp_path: Path) -> None:
+    """An answer that is one of several objects (``anyOf``/``oneOf``) is made from one branch
+    and the path's id echoed into it: reading an id answers the live object, never the one
+    that can only be deleted; a DELETE answers the deleted one (Stripe's customer |
+    deleted_customer in stripe-mock's stateless use)."""
+    client = _client(tmp_path, ONE_OF_TWO, stateful=False)
+    for number in range(8):  # every draw, not a lucky one
+        got = client.get(f"/customers/cus_{number}").get_json()
+        assert got["id"] == f"cus_{number}" and "name" in got and "deleted" not in got, got
+        gone = client.delete(f"/customers/cus_{number}").get_json()
+        assert gone == {"id": f"cus_{number}", "deleted": True}, gone
+
+
 def _faker_for(schemas: dict[str, Any]) -> Any:
     from sandbox.generation.faker import DataFaker
 

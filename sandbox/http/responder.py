@@ -116,14 +116,42 @@ class Responder:
         if schema is None:
             value: Any = {} if is_json_media(media_type) else ""
         else:
-            value = self.faker.generate(schema, rng=rng, mode="response")
+            chosen = self._branch(schema, operation, rng) if operation is not None else None
+            value = self.faker.generate(chosen or schema, rng=rng, mode="response")
+            if chosen is not None and not self.checks.is_valid(schema, value):
+                chosen, value = None, self.faker.generate(schema, rng=rng, mode="response")
             if isinstance(value, dict | list) and (path_params or operation is not None):
-                plan = self._echo_plan(schema, operation)
+                plan = self._echo_plan(chosen or schema, operation)
                 if isinstance(value, dict):
                     self._echo(plan, value, path_params, operation)
                 if plan.filters and query:
                     self._filter(plan, value, query)
         return serialize(value, media_type), value
+
+    def _branch(self, schema: Any, operation: Operation, rng: random.Random) -> Any:
+        """The branch of a top-level ``anyOf``/``oneOf`` answer to make (None: not one), so
+        the request's id is echoed into the object made: for a DELETE a branch that
+        describes a deleted object (its ``deleted`` can only be true), for any other method
+        one that does not (Stripe's ``GET /v1/customers/{customer}`` answers a customer or
+        a deleted customer: reading an id answers the customer)."""
+        if not isinstance(schema, dict) or schema.get("properties"):
+            return None
+        branches = schema.get("anyOf") or schema.get("oneOf")
+        if not isinstance(branches, list) or len(branches) < 2:
+            return None
+        gone = [self._describes_deleted(branch) for branch in branches]
+        if not any(gone):
+            return None
+        wanted = operation.method == "DELETE"
+        fitting = [b for b, deleted in zip(branches, gone, strict=True) if deleted == wanted]
+        return rng.choice(fitting) if fitting else None
+
+    def _describes_deleted(self, branch: Any) -> bool:
+        shape = merged(self.spec.deref, branch)
+        prop = self.spec.deref(((shape or {}).get("properties") or {}).get("deleted"))
+        if not isinstance(prop, dict):
+            return False
+        return prop.get("enum") == [True] or prop.get("const") is True
 
     def _filter(self, plan: _EchoPlan, value: Any, query: Mapping[str, str]) -> None:
         """A list asked for with ``?status=active`` holds items whose status is active."""
