@@ -379,6 +379,83 @@ def test_offset_pages_with_an_absolute_next_link_walk_every_record_once(vendor_s
     assert last["next"] is None
 
 
+def _listed(kind: str, examples: str = "") -> str:
+    """A paged list at ``/{kind}.json`` and its items, answering with ``examples``."""
+    return f"""
+  /{kind}.json:
+    get:
+      operationId: List{kind}
+      parameters:
+        - {{name: PageSize, in: query, schema: {{type: integer, minimum: 1}}}}
+        - {{name: Page, in: query, schema: {{type: integer, minimum: 0}}}}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {{$ref: "#/components/schemas/NotePage"}}{examples}
+    post:
+      operationId: Create{kind}
+      requestBody:
+        content: {{application/json: {{schema: {{$ref: "#/components/schemas/Note"}}}}}}
+      responses:
+        "201":
+          description: made
+          content: {{application/json: {{schema: {{$ref: "#/components/schemas/Note"}}}}}}
+  /{kind}/{{sid}}.json:
+    get:
+      operationId: Fetch{kind}
+      parameters: [{{name: sid, in: path, required: true, schema: {{type: string}}}}]
+      responses:
+        "200":
+          description: ok
+          content: {{application/json: {{schema: {{$ref: "#/components/schemas/Note"}}}}}}"""
+
+
+SHOWN_AS_PATHS = """
+              examples:
+                one:
+                  value: {notes: [], page: 0, next_page_uri: null, uri: /notes.json?Page=0}"""
+
+LINKS_AS_SHOWN = f"""
+openapi: 3.0.3
+info: {{title: links, version: "1"}}
+paths:{_listed("notes", SHOWN_AS_PATHS)}{_listed("cards")}
+components:
+  schemas:
+    Note:
+      type: object
+      properties:
+        sid: {{type: string, readOnly: true}}
+        body: {{type: string}}
+    NotePage:
+      type: object
+      properties:
+        notes: {{type: array, items: {{$ref: "#/components/schemas/Note"}}}}
+        page: {{type: integer}}
+        next_page_uri: {{type: string, format: uri, nullable: true}}
+        uri: {{type: string, format: uri}}
+"""
+
+
+def test_links_take_the_form_the_specs_examples_show(tmp_path: Path) -> None:
+    """A list's links take the form the spec's own examples give them, even where
+    ``format: uri`` says absolute: Twilio's examples show ``uri`` as a path, its API sends
+    paths, and its SDK prefixes them with its domain (an absolute ``next_page_uri`` was
+    requested as ``/http://...``). Where the examples show none, ``format: uri`` is kept:
+    absolute, on the sandbox's own host. Either way the pages walk every record once."""
+    client, _ = served_text(tmp_path, LINKS_AS_SHOWN, seed_records=0)
+    for kind, prefix in (("notes", ""), ("cards", "http://localhost")):
+        made = [client.post(f"/{kind}.json", json={"body": str(n)}).get_json()["sid"]
+                for n in range(5)]  # fmt: skip
+        first = client.get(f"/{kind}.json?PageSize=2").get_json()
+        assert first["next_page_uri"] == f"{prefix}/{kind}.json?PageSize=2&Page=1", first
+        assert first["uri"] == f"{prefix}/{kind}.json", first
+        assert sorted(walk(client, f"/{kind}.json?PageSize=2", "notes", "next_page_uri")) == sorted(
+            made
+        )
+
+
 # --- item 3: an upload's file fills the object ----------------------------------------------
 
 UPLOADS = """

@@ -52,6 +52,41 @@ class _LazyMeta:
 class _AnswerPlan:
     compose: list[tuple[str, bool, Any]]
     meta: list[tuple[str, str, Any, bool, Any]]
+    links: str | None = None  # "relative" / "absolute": the form the spec's examples show
+
+
+def shown_link_form(examples: list[Any]) -> str | None:
+    """The form the spec's own examples give a list's link fields (``uri``,
+    ``first_page_uri``, ``next``, ``href``...): "relative" where every one shown is a path
+    (Twilio's ``/2010-04-01/Accounts.json?Page=0``), "absolute" where every one is a URL,
+    None where they show none or both. The examples are the spec's word on what the real
+    API sends: Twilio declares ``format: uri`` and sends paths, which its SDK prefixes
+    with its domain, so an absolute link there is requested as ``/http://...``."""
+    forms: set[str] = set()
+    stack = list(examples)
+    while stack and len(forms) < 2:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            for name, value in node.items():
+                if isinstance(value, str) and _is_link_name(name):
+                    if value.startswith("/"):
+                        forms.add("relative")
+                    elif value.startswith(("http://", "https://")):
+                        forms.add("absolute")
+                elif isinstance(value, dict | list):
+                    stack.append(value)
+    return forms.pop() if len(forms) == 1 else None
+
+
+def _formatless(schema: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in schema.items() if k != "format"} if "format" in schema else schema
+
+
+def _is_link_name(name: str) -> bool:
+    key = norm(name)
+    return key in _NEXT_LINKS or key in _SELF_LINKS or key.endswith(("pageuri", "pageurl"))
 
 
 @dataclass
@@ -69,10 +104,12 @@ class PageFacts:
     origin: str = ""  # the request's scheme and host, for links that must be absolute
     key: str | None = None  # the name of the field the list is in (Twilio's meta.key)
 
-    def links(self, name: str) -> list[Any] | None:
+    def links(self, name: str, shown: str | None = None) -> list[Any] | None:
         """The values a link field may take, most fitting first (None: not a link): the
         next page's link (None on the last page), or the list's own; absolute on the
-        request's host, or a path where the name says ``uri`` (Twilio's ``next_page_uri``)."""
+        request's host, or a path where the spec's examples show paths (``shown``
+        "relative") or, when they show none, where the name says ``uri`` (Twilio's
+        ``next_page_uri``)."""
         key = norm(name)
         if key in _NEXT_LINKS:
             if self.next_query is None:
@@ -83,6 +120,8 @@ class PageFacts:
         else:
             return None
         absolute = self.origin.rstrip("/") + relative
+        if shown is not None:
+            return [relative] if shown == "relative" else [absolute]
         return [relative, absolute] if key.endswith("uri") else [absolute, relative]
 
     def table(self) -> dict[str, Any]:
@@ -149,7 +188,7 @@ class Presenter:
         if facts is None:
             facts = PageFacts(page=1, limit=max(1, total or 1), total=total or 0, count=total or 0)
         if isinstance(value, list):
-            self._fill_meta(plan.meta, envelope, facts)
+            self._fill_meta(plan.meta, envelope, facts, plan.links)
         return envelope
 
     def deleted(
@@ -190,9 +229,26 @@ class Presenter:
         plan = _AnswerPlan(
             compose=self._compose_plan(schema, binding.slot) if binding.slot else [],
             meta=self._meta_plan(schema, 0),
+            links=shown_link_form(self._response_examples(binding)),
         )
         self._answers[key] = (binding, plan)
         return plan
+
+    def _response_examples(self, binding: Binding) -> list[Any]:
+        """The example answers the operation's success response shows (media ``example``,
+        ``examples`` values, the schema's ``example``)."""
+        operation, shown = binding.operation, []
+        for status in operation.success_statuses or [200]:
+            found = operation.response_for(status)
+            content = ((found[1] or {}).get("content") or {}) if found else {}
+            for media_type, media in content.items():
+                if not isinstance(media, dict) or "json" not in media_type:
+                    continue
+                shown.append(media.get("example"))
+                for example in (media.get("examples") or {}).values():
+                    shown.append((self.spec.deref(example) or {}).get("value"))
+                shown.append((self.spec.deref(media.get("schema")) or {}).get("example"))
+        return [example for example in shown if example is not None]
 
     def _response_schema(self, binding: Binding) -> Any:
         if binding.envelope is not None:
@@ -249,16 +305,19 @@ class Presenter:
         return plan
 
     def _fill_meta(
-        self, plan: list[tuple[str, str, Any, bool, Any]], node: Any, facts: PageFacts
-    ) -> None:
+        self, plan: list[tuple[str, str, Any, bool, Any]], node: Any, facts: PageFacts,
+        shown: str | None = None,
+    ) -> None:  # fmt: skip
         """Put the real page facts wherever the envelope has a field that means one."""
         if not isinstance(node, dict):
             return
         values = facts.table()
         for name, key, prop, required, nested in plan:
-            links = facts.links(name)
+            links = facts.links(name, shown)
             if links is not None and isinstance(prop, dict):
-                fits = [link for link in links if self.checks.is_valid(prop, link)]
+                # a form the examples show is taken even where `format` says otherwise
+                checked = prop if shown is None else _formatless(prop)
+                fits = [link for link in links if self.checks.is_valid(checked, link)]
                 if fits:
                     node[name] = fits[0]
                 elif links == [None] and name in node and not required:
@@ -273,7 +332,7 @@ class Presenter:
                 elif not required:
                     del node[name]
             elif isinstance(node.get(name), dict):
-                self._fill_meta(nested.plan, node[name], facts)
+                self._fill_meta(nested.plan, node[name], facts, shown)
 
     def _shown_schema(self, binding: Binding, many: bool) -> Any:
         """The schema this response gives a record where it is not the resource's own (one
