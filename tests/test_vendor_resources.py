@@ -8,6 +8,7 @@ SDKs are exercised by tests/e2e/test_vendor_sdks.py.
 
 from __future__ import annotations
 
+import base64
 import io
 from pathlib import Path
 
@@ -417,25 +418,27 @@ SHOWN_AS_PATHS = """
                 one:
                   value: {notes: [], page: 0, next_page_uri: null, uri: /notes.json?Page=0}"""
 
-LINKS_AS_SHOWN = f"""
-openapi: 3.0.3
-info: {{title: links, version: "1"}}
-paths:{_listed("notes", SHOWN_AS_PATHS)}{_listed("cards")}
-components:
+NOTE_SCHEMAS = """
   schemas:
     Note:
       type: object
       properties:
-        sid: {{type: string, readOnly: true}}
-        body: {{type: string}}
+        sid: {type: string, readOnly: true}
+        body: {type: string}
     NotePage:
       type: object
       properties:
-        notes: {{type: array, items: {{$ref: "#/components/schemas/Note"}}}}
-        page: {{type: integer}}
-        next_page_uri: {{type: string, format: uri, nullable: true}}
-        uri: {{type: string, format: uri}}
+        notes: {type: array, items: {$ref: "#/components/schemas/Note"}}
+        page: {type: integer}
+        next_page_uri: {type: string, format: uri, nullable: true}
+        uri: {type: string, format: uri}
 """
+
+LINKS_AS_SHOWN = f"""
+openapi: 3.0.3
+info: {{title: links, version: "1"}}
+paths:{_listed("notes", SHOWN_AS_PATHS)}{_listed("cards")}
+components:{NOTE_SCHEMAS}"""
 
 
 def test_links_take_the_form_the_specs_examples_show(tmp_path: Path) -> None:
@@ -454,6 +457,42 @@ def test_links_take_the_form_the_specs_examples_show(tmp_path: Path) -> None:
         assert sorted(walk(client, f"/{kind}.json?PageSize=2", "notes", "next_page_uri")) == sorted(
             made
         )
+
+
+ACCOUNTS = f"""
+openapi: 3.0.3
+info: {{title: accounts, version: "1"}}
+security: [{{basic: []}}]
+paths:{_listed("Accounts")}
+    post:
+      operationId: UpdateAccounts
+      parameters: [{{name: sid, in: path, required: true, schema: {{type: string}}}}]
+      requestBody:
+        content: {{application/json: {{schema: {{$ref: "#/components/schemas/Note"}}}}}}
+      responses:
+        "200":
+          description: ok
+          content: {{application/json: {{schema: {{$ref: "#/components/schemas/Note"}}}}}}
+components:
+  securitySchemes:
+    basic: {{type: http, scheme: basic}}{NOTE_SCHEMAS}"""
+
+
+def test_the_record_the_credentials_name_exists(tmp_path: Path) -> None:
+    """The caller's own record exists: with HTTP Basic's user name an id and the password
+    the key (Twilio's account SID and auth token), reading or updating the item with that
+    id finds it, made with that id and kept, as a parent named by a path is. Any other
+    unknown id is still a 404 (the SDK's ``accounts(sid).fetch()`` was a 404)."""
+    client, _ = served_text(tmp_path, ACCOUNTS, seed_records=0, api_keys=["tok3n"])
+    own = {"Authorization": "Basic " + base64.b64encode(b"AC01:tok3n").decode()}
+    got = client.get("/Accounts/AC01.json", headers=own)
+    assert got.status_code == 200 and got.get_json()["sid"] == "AC01", got.get_json()
+    changed = client.post("/Accounts/AC01.json", json={"body": "mine"}, headers=own)
+    assert changed.get_json() == {**got.get_json(), "body": "mine"}
+    assert client.get("/Accounts/AC01.json", headers=own).get_json()["body"] == "mine"
+    assert client.get("/Accounts/AC02.json", headers=own).status_code == 404
+    other = {"Authorization": "Basic " + base64.b64encode(b"AC02:tok3n").decode()}
+    assert client.get("/Accounts/AC02.json", headers=other).status_code == 200
 
 
 # --- item 3: an upload's file fills the object ----------------------------------------------

@@ -593,8 +593,11 @@ TWILIO = Scenario(
     ),
     passing=frozenset(
         {
+            "account_fetch",
             "message_create",
             "message_fetch",
+            "messages_autopage",
+            "messages_page_size",
             "message_update",
             "message_read_after_update",
             "message_delete",

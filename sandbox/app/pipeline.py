@@ -246,7 +246,7 @@ class Pipeline:
         call = Call(
             tenant=exchange.tenant,
             path_params=exchange.path_params, query=request.args, body=result.body,
-            uploads=result.uploads,
+            uploads=result.uploads, caller=exchange.principal.name if exchange.principal else None,
             request_path=request.path, origin=request.host_url,
             rng=parts.answers.rng(operation, request, exchange.path_params),
         )  # fmt: skip

@@ -56,6 +56,8 @@ class Call:
     changed: Callable[[list[dict[str, Any]]], None] | None = None
     seeded: bool = False  # the caller has just made sure the tenant is seeded (prepare)
     uploads: tuple[Upload, ...] = ()  # a multipart body's files (validation's facts)
+    # the id the credentials name (HTTP Basic's user name): the caller's own record exists
+    caller: str | None = None
 
     def wrote(self, records: list[dict[str, Any]]) -> None:
         if self.changed is not None:
@@ -179,6 +181,11 @@ class ResourceEngine:
         parent = self._parent(binding, call)
         record_id = self._item_id(binding, call)
         stored = self.store.get(call.tenant, binding.resource.name, record_id, parent)
+        if stored is None and record_id and record_id == call.caller:
+            # the caller's own record (Twilio's account, whose SID is the Basic user name)
+            # exists as a parent named by a path does: made with that id and kept
+            self._adopt(binding.resource, call, record_id)
+            stored = self.store.get(call.tenant, binding.resource.name, record_id, parent)
         if stored is None:
             raise self._absent(binding, record_id)
         return Record(record_id, stored, parent)
