@@ -39,10 +39,13 @@ _NUMBER_KEYS = ("_lo", "_hi", "multipleOf")
 class Prop:
     """One property of an object plan, with the mode flags of its schema."""
 
-    __slots__ = ("name", "required", "ro", "schema", "wo")
+    __slots__ = ("name", "read", "required", "ro", "schema", "wo")
 
-    def __init__(self, name: str, schema: Any, required: bool, ro: bool, wo: bool) -> None:
+    def __init__(
+        self, name: str, schema: Any, required: bool, ro: bool, wo: bool, read: bool = False
+    ) -> None:
         self.name, self.schema, self.required, self.ro, self.wo = name, schema, required, ro, wo
+        self.read = read  # a field clients of any API read (names.clients_read): kept
 
 
 class Plan:
