@@ -9,9 +9,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 
 from sandbox import create_app, load_settings
+from sandbox.errors import ConfigError
 
 
 def _client(tmp_path: Path, document: dict[str, Any], **overrides: Any) -> FlaskClient:
@@ -349,6 +351,54 @@ def test_fresh_ids_carry_the_prefix_the_spec_shows(tmp_path: Path) -> None:
         assert faker.generate(said, rng=rng, name="id", fresh=True).startswith("ch_")
         plain = faker.generate({"type": "string"}, rng=rng, name="id", fresh=True)
         assert "_" not in plain
+
+
+def _made_at(path: str, id_schema: dict[str, Any]) -> dict[str, Any]:
+    """A create at ``path`` and its item path, of objects whose ``id`` has ``id_schema``."""
+    item = {"type": "object", "properties": {"id": id_schema, "email": {"type": "string"}}}
+    listed = {"type": "object", "properties": {"data": {"type": "array", "items": item}}}
+    param = {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}
+    return {
+        path: {
+            "get": {"responses": {"200": _json(listed)}},
+            "post": {
+                "requestBody": {"content": {"application/json": {"schema": item}}},
+                "responses": {"200": _json(item)},
+            },
+        },
+        path + "/{key}": {"get": {"parameters": [param], "responses": {"200": _json(item)}}},
+    }
+
+
+PREFIXES = {
+    "paths": {
+        **_made_at("/customers", {"type": "string"}),
+        **_made_at("/charges", {"type": "string", "example": "ch_3MmlLrLkdIwHu7ix0snN0B15"}),
+    }
+}
+
+
+def test_new_ids_take_the_prefix_the_spec_shows_or_the_setting_names(tmp_path: Path) -> None:
+    """A resource's new ids start with the prefix its id's examples show (``ch_``), or,
+    where the spec shows none (Stripe's has no example ids), the one ``id_prefixes`` names
+    for it (resource name as ``sandbox check`` lists it); stored or ``--stateless``, made
+    on create or listed. A name that is no resource is a configuration error."""
+    prefixes = {"id_prefixes": {"customers": "cus_"}}
+    stored = _client(tmp_path, PREFIXES, **prefixes)
+    stateless = _client(tmp_path, PREFIXES, stateful=False, **prefixes)
+    for client in (stored, stateless):
+        for _ in range(3):
+            made = client.post("/customers", json={"email": "a@example.com"}).get_json()
+            assert made["id"].startswith("cus_"), made
+            shown = client.post("/charges", json={"email": "a@example.com"}).get_json()
+            assert shown["id"].startswith("ch_"), shown
+        listed = client.get("/customers").get_json()["data"]
+        assert listed and all(c["id"].startswith("cus_") for c in listed), listed
+    assert stateless.get("/customers/cus_9").get_json()["id"] == "cus_9"  # a path id is kept
+    unprefixed = _client(tmp_path, PREFIXES).post("/customers", json={}).get_json()
+    assert "_" not in unprefixed["id"], unprefixed
+    with pytest.raises(ConfigError, match=r"'customer'.*sandbox check"):
+        _client(tmp_path, PREFIXES, id_prefixes={"customer": "cus_"})
 
 
 def test_a_lists_query_filter_is_reflected_in_its_items(tmp_path: Path) -> None:

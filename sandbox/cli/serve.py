@@ -86,6 +86,11 @@ from sandbox.spec.notes import discriminator_conflicts
 )  # fmt: skip
 @click.option("--seed-records", type=int, help="Seed records per resource.  [default: 25]")
 @click.option(
+    "--id-prefix", "id_prefixes", multiple=True, metavar="RESOURCE=PREFIX",
+    help="New ids of this resource (as `sandbox check` names it) start with PREFIX: "
+    "'customers=cus_' (repeatable).",
+)  # fmt: skip
+@click.option(
     "--token-ttl",
     type=int,
     help="Lifetime of OAuth access tokens in seconds (30: demo expiry).  [default: 3600]",
@@ -128,10 +133,15 @@ from sandbox.spec.notes import discriminator_conflicts
     default=None,
     help="Serve without checking the document against the OpenAPI schema.",
 )
-def serve(spec: Path, config: Path | None, api_keys: tuple[str, ...], **flags: Any) -> None:
+def serve(
+    spec: Path, config: Path | None, api_keys: tuple[str, ...], id_prefixes: tuple[str, ...],
+    **flags: Any,
+) -> None:  # fmt: skip
     """Serve SPEC (default: openapi.yaml)."""
     if api_keys:
         flags["api_keys"] = list(api_keys)
+    if id_prefixes:
+        flags["id_prefixes"] = _pairs("--id-prefix", id_prefixes)
     loaded, settings = load(spec, config, flags, serving=True)
     if not is_loopback(settings.host) and not settings.admin_token:
         settings.admin_token = new_admin_token()  # printed below, shared by every worker
@@ -143,6 +153,17 @@ def serve(spec: Path, config: Path | None, api_keys: tuple[str, ...], **flags: A
         serve_with(settings, lambda: _served(loaded, settings))
     except (ConfigError, StorageError) as exc:
         fail(str(exc))
+
+
+def _pairs(option: str, given: tuple[str, ...]) -> dict[str, str]:
+    """``NAME=VALUE`` options as a mapping."""
+    pairs = {}
+    for text in given:
+        name, sep, value = text.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{text!r}: expected NAME=VALUE", param_hint=option)
+        pairs[name.strip()] = value.strip()
+    return pairs
 
 
 def _served(spec: Spec, settings: Settings) -> Served:

@@ -11,6 +11,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox.errors import ConfigError
+from sandbox.generation.nodes import shown_id_prefix
+from sandbox.http.responder import PrefixedIds
 from sandbox.resources.naming import (
     ITEM_SEGMENT,
     body_properties,
@@ -437,11 +440,46 @@ class Inference:
                     del self.bindings[key]
             return
         if resource.id_prefix is None:
-            pattern = str(resource.id_schema.get("pattern", ""))
-            prefix = re.match(r"^\^([A-Za-z]+_)", pattern)
-            resource.id_prefix = prefix.group(1) if prefix else None
+            resource.id_prefix = self._id_prefix(resource)
         if not resource.unique:
             resource.unique = list(resource.item_schema.get("x-sandbox-unique") or [])
+
+    def _id_prefix(self, resource: Resource) -> str | None:
+        """The prefix the id schema's pattern starts with (``^cus_``), else the one its
+        examples or description show (``cus_NffrFeU``, "prefixed with `ch_`")."""
+        schema = self.spec.deref(resource.id_schema)
+        prefix = re.match(r"^\^([A-Za-z]+_)", str(schema.get("pattern", "")))
+        if prefix:
+            return prefix.group(1)
+        examples = [schema["example"]] if "example" in schema else []
+        examples += schema.get("examples") if isinstance(schema.get("examples"), list) else []
+        return shown_id_prefix(examples, str(schema.get("description") or ""))
+
+
+def apply_id_prefixes(resources: dict[str, Resource], prefixes: dict[str, str]) -> None:
+    """Settings' ``id_prefixes`` (resource name as ``sandbox check`` lists it -> prefix):
+    ids made for that resource start with it, where the spec shows none (Stripe's spec has
+    no example ids, and its SDK users expect ``cus_``)."""
+    by_name = {resource.name: resource for resource in resources.values()}
+    for name, prefix in prefixes.items():
+        if name not in by_name:
+            known = ", ".join(sorted(n for n, r in by_name.items() if r.item_schema is not None))
+            raise ConfigError(
+                f"id_prefixes names {name!r}, which is not a resource of this spec; "
+                f"`sandbox check` lists them: {known}"
+            )
+        by_name[name].id_prefix = str(prefix)
+
+
+def prefixed_ids(bindings: dict[str, Binding]) -> dict[str, PrefixedIds]:
+    """operationId -> where its answer holds records whose ids take their resource's prefix,
+    for answers made without the store (``--stateless``): a created customer is ``cus_…``
+    there too, as stripe-mock answers."""
+    return {
+        key: PrefixedIds(tuple(b.slot), b.resource.id_field, b.resource.id_prefix)
+        for key, b in bindings.items()
+        if b.resource.id_prefix and b.action != "delete"
+    }
 
 
 def _json_schema(spec: Spec, content: Any) -> Any:
