@@ -495,6 +495,67 @@ def test_the_record_the_credentials_name_exists(tmp_path: Path) -> None:
     assert client.get("/Accounts/AC02.json", headers=other).status_code == 200
 
 
+PRICES = """
+openapi: 3.0.3
+info: {title: prices, version: "1"}
+paths:
+  /prices:
+    post:
+      operationId: PostPrices
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                recurring:
+                  type: object
+                  properties: {interval: {type: string, enum: [day, month, year]}}
+      responses:
+        "200":
+          description: made
+          content: {application/json: {schema: {$ref: "#/components/schemas/Price"}}}
+  /prices/{price}:
+    get:
+      operationId: GetPricesPrice
+      parameters: [{name: price, in: path, required: true, schema: {type: string}}]
+      responses:
+        "200":
+          description: ok
+          content: {application/json: {schema: {$ref: "#/components/schemas/Price"}}}
+components:
+  schemas:
+    Price:
+      type: object
+      required: [id]
+      properties:
+        id: {type: string}
+        recurring:
+          anyOf: [{$ref: "#/components/schemas/Recurring"}]
+          nullable: true
+    Recurring:
+      type: object
+      required: [interval, interval_count, usage_type]
+      properties:
+        interval: {type: string, enum: [day, month, year]}
+        interval_count: {type: integer}
+        usage_type: {type: string, enum: [licensed, metered]}
+"""
+
+
+def test_a_sent_object_missing_what_the_item_requires_is_completed(tmp_path: Path) -> None:
+    """An object a client sends that lacks fields the stored item requires of it (Stripe's
+    ``recurring[interval]=month``: the API fills ``interval_count`` and ``usage_type``) is
+    completed, through an ``anyOf``, and keeps what was sent; it was dropped, so the
+    created price had no ``recurring`` at all."""
+    client, _ = served_text(tmp_path, PRICES, seed_records=0)
+    for _ in range(5):
+        made = client.post("/prices", json={"recurring": {"interval": "month"}}).get_json()
+        assert made["recurring"]["interval"] == "month", made
+        assert {"interval_count", "usage_type"} <= set(made["recurring"]), made
+        assert client.get(f"/prices/{made['id']}").get_json() == made
+
+
 # --- item 3: an upload's file fills the object ----------------------------------------------
 
 UPLOADS = """
