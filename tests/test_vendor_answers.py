@@ -401,6 +401,29 @@ def test_new_ids_take_the_prefix_the_spec_shows_or_the_setting_names(tmp_path: P
         _client(tmp_path, PREFIXES, id_prefixes={"customer": "cus_"})
 
 
+def test_no_link_at_the_specs_own_server_leaves_the_sandbox(tmp_path: Path) -> None:
+    """A URL at one of the spec's ``servers`` in an answer (an example's ``href`` or
+    ``next``, as Spotify's spec shows them) is at the sandbox's own origin, the server's
+    path kept: an SDK following it stays here (spotipy followed ``next`` to
+    api.spotify.com), in generated and stored answers alike; URLs elsewhere are left alone."""
+    shown = {
+        "href": "https://api.example.com/v1/things?offset=0&limit=20",
+        "next": "https://api.example.com/v1/things?offset=1&limit=1",
+        "image": "https://cdn.example.org/a.png",
+    }
+    page = {"type": "object", "properties": {k: {"type": "string"} for k in shown}}
+    page["example"] = shown
+    document = {
+        "servers": [{"url": "https://api.example.com/v1"}, {"url": "/relative"}],
+        "paths": {"/things": {"get": {"responses": {"200": _json(page)}}}},
+    }
+    for stateful in (True, False):
+        got = _client(tmp_path, document, stateful=stateful).get("/v1/things").get_json()
+        assert got["href"] == "http://localhost/v1/things?offset=0&limit=20", got
+        assert got["next"] == "http://localhost/v1/things?offset=1&limit=1", got
+        assert got["image"] == shown["image"]
+
+
 def test_a_lists_query_filter_is_reflected_in_its_items(tmp_path: Path) -> None:
     status_enum = {"type": "string", "enum": ["active", "inactive"]}
     item = {"type": "object", "properties": {"id": {"type": "string"}, "status": status_enum}}
