@@ -424,6 +424,41 @@ def test_no_link_at_the_specs_own_server_leaves_the_sandbox(tmp_path: Path) -> N
         assert got["image"] == shown["image"]
 
 
+def _takes(body: dict[str, Any]) -> dict[str, Any]:
+    schema = {"type": "object", **body}
+    return {
+        "requestBody": {"content": {"application/json": {"schema": schema}}},
+        "responses": {"201": _json({"type": "object"})},
+    }
+
+
+def test_a_bare_array_is_read_as_the_bodys_one_list(tmp_path: Path) -> None:
+    """A JSON array sent where the body is an object whose only array property is all it
+    may require is read as that property, and the answer says so (spotipy sends Spotify's
+    ``{"uris": [...], "position": 0}`` as the bare list, which the real API takes). A body
+    with two lists, or requiring something else, is still refused as sent."""
+    uris = {"type": "array", "items": {"type": "string"}}
+    document = {
+        "paths": {
+            "/one": {
+                "post": _takes({"properties": {"uris": uris, "position": {"type": "integer"}}})
+            },
+            "/two": {"post": _takes({"properties": {"uris": uris, "ids": uris}})},
+            "/needs": {
+                "post": _takes({"required": ["name"], "properties": {"uris": uris, "name": uris}})
+            },
+        }
+    }
+    client = _client(tmp_path, document, stateful=False)
+    sent = ["spotify:track:1", "spotify:track:2"]
+    taken = client.post("/one", json=sent)
+    assert taken.status_code == 201, taken.get_json()
+    assert taken.headers["X-Sandbox-Body-Read-As"] == '{"uris": [...]}'
+    assert client.post("/one", json={"uris": sent}).headers.get("X-Sandbox-Body-Read-As") is None
+    for path in ("/two", "/needs"):
+        assert client.post(path, json=sent).status_code == 400
+
+
 def test_a_lists_query_filter_is_reflected_in_its_items(tmp_path: Path) -> None:
     status_enum = {"type": "string", "enum": ["active", "inactive"]}
     item = {"type": "object", "properties": {"id": {"type": "string"}, "status": status_enum}}
