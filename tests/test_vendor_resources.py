@@ -556,6 +556,159 @@ def test_a_sent_object_missing_what_the_item_requires_is_completed(tmp_path: Pat
         assert client.get(f"/prices/{made['id']}").get_json() == made
 
 
+MIXES = """
+openapi: 3.0.3
+info: {title: mixes, version: "1"}
+paths:
+  /mixes:
+    post:
+      operationId: create-mix
+      requestBody:
+        content: {application/json: {schema: {$ref: "#/components/schemas/Mix"}}}
+      responses:
+        "201":
+          description: made
+          content: {application/json: {schema: {$ref: "#/components/schemas/Mix"}}}
+  /mixes/{mix_id}:
+    get:
+      operationId: get-mix
+      parameters: [{$ref: "#/components/parameters/Mix"}]
+      responses:
+        "200":
+          description: ok
+          content: {application/json: {schema: {$ref: "#/components/schemas/Mix"}}}
+  /mixes/{mix_id}/entries:
+    parameters: [{$ref: "#/components/parameters/Mix"}]
+    get:
+      operationId: get-entries
+      parameters:
+        - {name: limit, in: query, schema: {type: integer}}
+        - {name: offset, in: query, schema: {type: integer}}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  href: {type: string}
+                  next: {type: string, nullable: true}
+                  previous: {type: string, nullable: true}
+                  total: {type: integer}
+                  items: {type: array, items: {$ref: "#/components/schemas/Entry"}}
+    post:
+      operationId: add-entries
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                uris: {type: array, items: {type: string}}
+                position: {type: integer}
+      responses:
+        "201": {$ref: "#/components/responses/Snapshot"}
+    delete:
+      operationId: remove-entries
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                items: {type: array, items: {type: object, properties: {uri: {type: string}}}}
+      responses:
+        "200": {$ref: "#/components/responses/Snapshot"}
+  /albums/{id}:
+    get:
+      operationId: get-album
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses:
+        "200":
+          description: ok
+          content: {application/json: {schema: {$ref: "#/components/schemas/Song"}}}
+  /albums/{id}/songs:
+    get:
+      operationId: get-album-songs
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                properties: {items: {type: array, items: {$ref: "#/components/schemas/Song"}}}
+components:
+  parameters:
+    Mix: {name: mix_id, in: path, required: true, schema: {type: string}}
+  responses:
+    Snapshot:
+      description: ok
+      content:
+        application/json:
+          schema: {type: object, properties: {snapshot_id: {type: string}}}
+  schemas:
+    Mix:
+      type: object
+      properties: {id: {type: string, readOnly: true}, name: {type: string}}
+    User:
+      type: object
+      properties: {type: {type: string, enum: [user]}, uri: {type: string}}
+    Song:
+      type: object
+      properties:
+        type: {type: string, enum: [song]}
+        uri: {type: string}
+        name: {type: string}
+    Clip:
+      type: object
+      properties: {type: {type: string, enum: [clip]}, uri: {type: string}}
+    Entry:
+      type: object
+      properties:
+        added_at: {type: string, format: date-time}
+        added_by: {$ref: "#/components/schemas/User"}
+        track:
+          oneOf: [{$ref: "#/components/schemas/Song"}, {$ref: "#/components/schemas/Clip"}]
+          discriminator: {propertyName: type}
+"""
+
+
+def test_a_list_under_an_item_that_is_added_to_stores_what_is_added(tmp_path: Path) -> None:
+    """A list under an item with no item path of its own is stored where the same path
+    adds to it: the POST's references (``{"uris": [...]}``, or the bare list) become items
+    in the order sent, each in the field the list names (``uri``) of the object whose kind
+    the reference names (``shop:clip:2`` is a ``clip``, not the adding ``user``); the list
+    pages over them with its links and total; a DELETE naming ``{"uri": ...}`` removes
+    them (Spotify's playlist items answered random tracks and pointed ``next`` at
+    api.spotify.com). A list under an item that nothing adds to stays generated."""
+    client, _ = served_text(tmp_path, MIXES, seed_records=0)
+    _resources, bindings = infer_resources(load_spec(tmp_path / "api.yaml"))
+    assert {k: bindings[k].action for k in ("get-entries", "add-entries", "remove-entries")} == {
+        "get-entries": "list", "add-entries": "add", "remove-entries": "remove"}  # fmt: skip
+    assert "get-album-songs" not in bindings
+    mix = client.post("/mixes", json={"name": "m"}).get_json()["id"]
+    sent = ["shop:song:1", "shop:clip:2", "shop:song:3"]
+    added = client.post(f"/mixes/{mix}/entries", json=sent)
+    assert added.status_code == 201 and "snapshot_id" in added.get_json()
+    url, seen, pages = f"/mixes/{mix}/entries?limit=1", [], []
+    while url:
+        page = client.get(url).get_json()
+        pages.append(page)
+        seen += [entry["track"] for entry in page["items"]]
+        url = page["next"]
+    assert [track["uri"] for track in seen] == sent
+    assert [track["type"] for track in seen] == ["song", "clip", "song"]
+    assert {page["total"] for page in pages} == {3}
+    assert pages[0]["previous"] is None
+    assert pages[1]["previous"] == f"http://localhost/mixes/{mix}/entries?limit=1&offset=0"
+    client.delete(f"/mixes/{mix}/entries", json={"items": [{"uri": "shop:song:1"}]})
+    left = client.get(f"/mixes/{mix}/entries").get_json()["items"]
+    assert [entry["track"]["uri"] for entry in left] == sent[1:]
+
+
 # --- item 3: an upload's file fills the object ----------------------------------------------
 
 UPLOADS = """

@@ -112,7 +112,23 @@ class PageAsked:
             facts.next_cursor = last_id if by_id else _encode_cursor(start + len(presented))
             facts.next_query = self._next_query(facts)
         facts.self_query = urlencode(self.args)
+        facts.previous_query = self._previous_query(facts)
         return facts
+
+    def _previous_query(self, facts: PageFacts) -> str | None:
+        """The query of the page before's link, in the parameters this operation pages by
+        (a cursor only goes forward: None, as on the first page)."""
+        limit, page, offset = self.names
+        if facts.offset <= 0 or not (offset or page):
+            return None
+        args = dict(self.args)
+        if limit:
+            args[limit] = str(self.limit)
+        if offset:
+            args[offset] = str(max(0, facts.offset - self.limit))
+        elif page:
+            args[page] = str(facts.page - 1)
+        return urlencode(args)
 
     def _next_query(self, facts: PageFacts) -> str:
         """The query of the next page's link: the same request, one page on, in the

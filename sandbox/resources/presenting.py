@@ -28,6 +28,8 @@ def _is_meta(name: str) -> bool:
 
 
 _NEXT_LINKS = {"next", "nextpageuri", "nextpageurl", "nexturl", "nextlink", "nexthref"}
+_PREVIOUS_LINKS = {"previous", "prev", "previouspageuri", "previouspageurl", "previousurl",
+                   "prevurl", "previouslink", "prevlink"}  # fmt: skip
 _SELF_LINKS = {"uri", "url", "self", "href"}
 
 
@@ -86,7 +88,9 @@ def _formatless(schema: dict[str, Any]) -> dict[str, Any]:
 
 def _is_link_name(name: str) -> bool:
     key = norm(name)
-    return key in _NEXT_LINKS or key in _SELF_LINKS or key.endswith(("pageuri", "pageurl"))
+    return key in _NEXT_LINKS | _PREVIOUS_LINKS | _SELF_LINKS or key.endswith(
+        ("pageuri", "pageurl")
+    )
 
 
 @dataclass
@@ -99,6 +103,7 @@ class PageFacts:
     has_more: bool = False
     next_cursor: str | None = None
     next_query: str | None = None  # the next page's query string (None: no next page)
+    previous_query: str | None = None  # the page before's (None: the first page)
     self_query: str = ""
     path: str = ""  # the request's path: links point at the sandbox itself
     origin: str = ""  # the request's scheme and host, for links that must be absolute
@@ -111,10 +116,11 @@ class PageFacts:
         "relative") or, when they show none, where the name says ``uri`` (Twilio's
         ``next_page_uri``)."""
         key = norm(name)
-        if key in _NEXT_LINKS:
-            if self.next_query is None:
+        if key in _NEXT_LINKS or key in _PREVIOUS_LINKS:
+            query = self.next_query if key in _NEXT_LINKS else self.previous_query
+            if query is None:
                 return [None]
-            relative = f"{self.path}?{self.next_query}"
+            relative = f"{self.path}?{query}"
         elif key in _SELF_LINKS:
             relative = self.path
         else:
