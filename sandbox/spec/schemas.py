@@ -39,7 +39,8 @@ def _implicit_by_branches(cls: Any, components: frozenset[str]) -> Any:
             disc = schema.get("discriminator")
             if isinstance(disc, dict) and isinstance(instance, dict):
                 value = instance.get(disc.get("propertyName"))
-                mapped = disc.get("mapping") if isinstance(disc.get("mapping"), dict) else {}
+                mapping = disc.get("mapping")
+                mapped: dict[str, Any] = mapping if isinstance(mapping, dict) else {}
                 target = mapped.get(value) if isinstance(value, str) else None
                 if isinstance(target, str) and target in components:  # a bare schema name
                     return validator.descend(instance, {"$ref": _COMPONENT + target})
