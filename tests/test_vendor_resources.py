@@ -620,6 +620,27 @@ paths:
                 items: {type: array, items: {type: object, properties: {uri: {type: string}}}}
       responses:
         "200": {$ref: "#/components/responses/Snapshot"}
+  /mixes/{mix_id}/reviews:
+    parameters: [{$ref: "#/components/parameters/Mix"}]
+    get:
+      operationId: get-reviews
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {type: array, items: {$ref: "#/components/schemas/Song"}}
+    post:
+      operationId: review-songs
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [ids, state]
+              properties: {ids: {type: array, items: {type: integer}}, state: {type: string}}
+      responses:
+        "200": {$ref: "#/components/responses/Snapshot"}
   /albums/{id}:
     get:
       operationId: get-album
@@ -683,12 +704,14 @@ def test_a_list_under_an_item_that_is_added_to_stores_what_is_added(tmp_path: Pa
     the reference names (``shop:clip:2`` is a ``clip``, not the adding ``user``); the list
     pages over them with its links and total; a DELETE naming ``{"uri": ...}`` removes
     them (Spotify's playlist items answered random tracks and pointed ``next`` at
-    api.spotify.com). A list under an item that nothing adds to stays generated."""
+    api.spotify.com). A list under an item that nothing adds to, or whose POST requires
+    more than the list (GitHub's reviews of pending deployments), stays generated."""
     client, _ = served_text(tmp_path, MIXES, seed_records=0)
     _resources, bindings = infer_resources(load_spec(tmp_path / "api.yaml"))
     assert {k: bindings[k].action for k in ("get-entries", "add-entries", "remove-entries")} == {
         "get-entries": "list", "add-entries": "add", "remove-entries": "remove"}  # fmt: skip
     assert "get-album-songs" not in bindings
+    assert "review-songs" not in bindings  # a body that requires more than the list
     mix = client.post("/mixes", json={"name": "m"}).get_json()["id"]
     sent = ["shop:song:1", "shop:clip:2", "shop:song:3"]
     added = client.post(f"/mixes/{mix}/entries", json=sent)

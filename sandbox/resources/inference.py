@@ -239,7 +239,8 @@ class Inference:
         self._finish(resource)
 
     def _list_body(self, operation: Operation | None) -> str | None:
-        """The name of the JSON body's only array property (what is added or removed)."""
+        """The name of the JSON body's only array property (what is added or removed),
+        where it is all the body may require."""
         if operation is None or _override(self.spec, operation.path, operation) is False:
             return None
         body = _json_schema(self.spec, (operation.request_body or {}).get("content"))
@@ -251,7 +252,9 @@ class Inference:
             for name, prop in (body.get("properties") or {}).items()
             if "array" in schema_types(merged(self.spec.deref, prop))
         ]
-        return lists[0] if len(lists) == 1 else None
+        if len(lists) != 1 or not set(body.get("required") or []) <= set(lists):
+            return None  # a body that needs more says more than "these" (GitHub's reviews)
+        return lists[0]
 
     def _settle_id(
         self, resource: Resource, operations: dict[str, Operation], override: Any
