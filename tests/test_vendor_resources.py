@@ -16,6 +16,7 @@ import pytest
 
 from sandbox import create_app, load_settings
 from sandbox.resources.inference import infer_resources
+from sandbox.spec.links import link_form_conflicts
 from sandbox.spec.model import load_spec
 from tests.spec_helpers import served_text
 
@@ -457,6 +458,12 @@ def test_links_take_the_form_the_specs_examples_show(tmp_path: Path) -> None:
         assert sorted(walk(client, f"/{kind}.json?PageSize=2", "notes", "next_page_uri")) == sorted(
             made
         )
+    # the contradiction in the spec is said where the spec is checked
+    noted = [str(note) for note in link_form_conflicts(load_spec(tmp_path / "api.yaml"))]
+    assert noted == [
+        "GET /notes.json: the examples show next_page_uri, uri as paths where the schema says "
+        "format: uri; the sandbox answers paths, as the examples (and the API's clients) have them"
+    ]
 
 
 ACCOUNTS = f"""

@@ -16,6 +16,7 @@ from sandbox.observe.log import configure_logging
 from sandbox.resources.report import check_lines
 from sandbox.serving import SERVERS, Served
 from sandbox.serving import serve as serve_with
+from sandbox.spec.links import link_form_conflicts
 from sandbox.spec.model import Spec
 from sandbox.spec.notes import discriminator_conflicts
 
@@ -187,11 +188,11 @@ def check(spec: Path, config: Path | None, **flags: Any) -> None:
     loaded, _settings = load(spec, config, flags)
     for warning in loaded.warnings:
         console.print(f"[bold yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
-    conflicts = discriminator_conflicts(loaded)
-    for conflict in conflicts[:10]:
-        console.print(f"[bold yellow]note:[/] {conflict}", highlight=False, soft_wrap=True)
-    if len(conflicts) > 10:
-        console.print(f"[bold yellow]note:[/] ... and {len(conflicts) - 10} more like these")
+    for conflicts in (discriminator_conflicts(loaded), link_form_conflicts(loaded)):
+        for conflict in conflicts[:10]:
+            console.print(f"[bold yellow]note:[/] {conflict}", highlight=False, soft_wrap=True)
+        if len(conflicts) > 10:
+            console.print(f"[bold yellow]note:[/] ... and {len(conflicts) - 10} more like these")
     console.print(
         f"[bold green]ok:[/] {loaded.title}: {len(loaded.operations)} operations"
         f" under '{loaded.base_path or '/'}'",

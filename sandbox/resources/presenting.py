@@ -18,6 +18,13 @@ from typing import Any
 
 from sandbox.resources.inference import Binding, Resource
 from sandbox.resources.shapes import Shapes, norm
+from sandbox.spec.links import (
+    NEXT_LINKS,
+    PREVIOUS_LINKS,
+    SELF_LINKS,
+    response_examples,
+    shown_link_form,
+)
 from sandbox.spec.schemas import merged
 
 
@@ -25,12 +32,6 @@ def _is_meta(name: str) -> bool:
     return norm(name) in {"meta", "pagination", "paging", "hasmore", "nextcursor", "total",
                           "totalcount", "page", "links", "pagesize", "start", "end", "key",
                           "next", "nextpageuri", "nextpageurl", "uri", "url"}  # fmt: skip
-
-
-_NEXT_LINKS = {"next", "nextpageuri", "nextpageurl", "nexturl", "nextlink", "nexthref"}
-_PREVIOUS_LINKS = {"previous", "prev", "previouspageuri", "previouspageurl", "previousurl",
-                   "prevurl", "previouslink", "prevlink"}  # fmt: skip
-_SELF_LINKS = {"uri", "url", "self", "href"}
 
 
 class _LazyMeta:
@@ -57,40 +58,8 @@ class _AnswerPlan:
     links: str | None = None  # "relative" / "absolute": the form the spec's examples show
 
 
-def shown_link_form(examples: list[Any]) -> str | None:
-    """The form the spec's own examples give a list's link fields (``uri``,
-    ``first_page_uri``, ``next``, ``href``...): "relative" where every one shown is a path
-    (Twilio's ``/2010-04-01/Accounts.json?Page=0``), "absolute" where every one is a URL,
-    None where they show none or both. The examples are the spec's word on what the real
-    API sends: Twilio declares ``format: uri`` and sends paths, which its SDK prefixes
-    with its domain, so an absolute link there is requested as ``/http://...``."""
-    forms: set[str] = set()
-    stack = list(examples)
-    while stack and len(forms) < 2:
-        node = stack.pop()
-        if isinstance(node, list):
-            stack.extend(node)
-        elif isinstance(node, dict):
-            for name, value in node.items():
-                if isinstance(value, str) and _is_link_name(name):
-                    if value.startswith("/"):
-                        forms.add("relative")
-                    elif value.startswith(("http://", "https://")):
-                        forms.add("absolute")
-                elif isinstance(value, dict | list):
-                    stack.append(value)
-    return forms.pop() if len(forms) == 1 else None
-
-
 def _formatless(schema: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in schema.items() if k != "format"} if "format" in schema else schema
-
-
-def _is_link_name(name: str) -> bool:
-    key = norm(name)
-    return key in _NEXT_LINKS | _PREVIOUS_LINKS | _SELF_LINKS or key.endswith(
-        ("pageuri", "pageurl")
-    )
 
 
 @dataclass
@@ -116,12 +85,12 @@ class PageFacts:
         "relative") or, when they show none, where the name says ``uri`` (Twilio's
         ``next_page_uri``)."""
         key = norm(name)
-        if key in _NEXT_LINKS or key in _PREVIOUS_LINKS:
-            query = self.next_query if key in _NEXT_LINKS else self.previous_query
+        if key in NEXT_LINKS or key in PREVIOUS_LINKS:
+            query = self.next_query if key in NEXT_LINKS else self.previous_query
             if query is None:
                 return [None]
             relative = f"{self.path}?{query}"
-        elif key in _SELF_LINKS:
+        elif key in SELF_LINKS:
             relative = self.path
         else:
             return None
@@ -235,26 +204,10 @@ class Presenter:
         plan = _AnswerPlan(
             compose=self._compose_plan(schema, binding.slot) if binding.slot else [],
             meta=self._meta_plan(schema, 0),
-            links=shown_link_form(self._response_examples(binding)),
+            links=shown_link_form(response_examples(self.spec, binding.operation)),
         )
         self._answers[key] = (binding, plan)
         return plan
-
-    def _response_examples(self, binding: Binding) -> list[Any]:
-        """The example answers the operation's success response shows (media ``example``,
-        ``examples`` values, the schema's ``example``)."""
-        operation, shown = binding.operation, []
-        for status in operation.success_statuses or [200]:
-            found = operation.response_for(status)
-            content = ((found[1] or {}).get("content") or {}) if found else {}
-            for media_type, media in content.items():
-                if not isinstance(media, dict) or "json" not in media_type:
-                    continue
-                shown.append(media.get("example"))
-                for example in (media.get("examples") or {}).values():
-                    shown.append((self.spec.deref(example) or {}).get("value"))
-                shown.append((self.spec.deref(media.get("schema")) or {}).get("example"))
-        return [example for example in shown if example is not None]
 
     def _response_schema(self, binding: Binding) -> Any:
         if binding.envelope is not None:
