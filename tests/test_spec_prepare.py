@@ -103,6 +103,40 @@ def problems(spec: Any, operation_id: str, data: RequestData) -> list[dict[str, 
     return [problem.as_dict() for problem in result.problems]
 
 
+REACHING = [
+    {"message": {"role": "user", "content": "hi"}},  # enum value -> its branch
+    {"message": {"role": "system", "content": "be brief"}},  # enum found through allOf
+    {"message": {"role": "tool_result", "id": 1}},  # a branch that is itself a union
+    {"pet": {"type": "hound", "bark": True}},  # a bare schema name in an explicit mapping
+    {"pet": {"type": "Cat"}},  # a component's own name: the spec's implicit rule
+    {"pet": {"type": "kitty"}},  # the branch's enum, beside the component name
+    {"shape": {"kind": "circle", "r": 1}},  # inline branches, by const
+    {"shape": {"kind": "box", "side": 2}},  # inline branches, by enum
+]
+BREAKING = [
+    {"message": {"role": "user"}},  # the branch's own rules still apply
+    {"shape": {"kind": "circle", "side": 2}},
+    {"pet": {"type": "hound"}},
+]
+
+
+@pytest.mark.parametrize("version", ["3.0.3", "3.1.0"])
+def test_what_the_sandbox_sends_reaches_its_branch_too(tmp_path: Path, version: str) -> None:
+    """The checks of what the sandbox stores and answers (sandbox.spec.schemas) read an
+    implicit discriminator value as the requests' validators do: by the branches, where
+    it names no component (Spotify's ``track: oneOf [TrackObject, EpisodeObject]`` by
+    ``type: track`` was never valid, so a stored track was always regenerated)."""
+    from sandbox.spec.schemas import SchemaChecks
+
+    text = MESSAGES.replace("const: circle", "enum: [circle]").replace("3.1.0", version)
+    spec = spec_at(tmp_path, text)
+    checks = SchemaChecks(spec.document, spec.version)
+    media = spec.by_id["chat"].request_body["content"]["application/json"]
+    schema = spec.deref(media["schema"])
+    assert all(checks.is_valid(schema, body) for body in REACHING)
+    assert not any(checks.is_valid(schema, body) for body in BREAKING)
+
+
 @pytest.mark.parametrize(
     "body",
     [

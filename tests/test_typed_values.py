@@ -149,3 +149,27 @@ def test_ids_keep_the_type_their_schema_gives(tmp_path: Path) -> None:
     assert client.get("/orgs/42/teams").status_code == 200  # the org is taken to exist
     org = client.get("/orgs/42").get_json()
     assert org["id"] == 42, org
+
+
+def test_a_decimal_format_string_is_decimal_text() -> None:
+    """``format: decimal`` is a number written as text (Stripe's ``unit_amount_decimal``,
+    which its SDK reads with ``Decimal``): generated as digits, never words, in every draw,
+    and within the schema's length bounds."""
+    import random
+    from decimal import Decimal
+
+    from sandbox.generation.faker import DataFaker
+
+    faker = DataFaker(lambda ref: {}, seed=1, openapi_version="3.0.3")
+    schemas = [
+        {"type": "string", "format": "decimal"},
+        {"type": "string", "format": "decimal", "nullable": True, "maxLength": 3},
+    ]
+    for seed in range(40):
+        for name in ("unit_amount_decimal", "quantity", None):
+            for schema in schemas:
+                value = faker.generate(schema, rng=random.Random(seed), name=name, fresh=True)
+                if value is None:
+                    continue
+                assert Decimal(value).is_finite(), (name, value)
+                assert len(value) <= schema.get("maxLength", 99), value

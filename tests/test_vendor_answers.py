@@ -9,9 +9,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 
 from sandbox import create_app, load_settings
+from sandbox.errors import ConfigError
 
 
 def _client(tmp_path: Path, document: dict[str, Any], **overrides: Any) -> FlaskClient:
@@ -237,6 +239,69 @@ def test_a_delete_answers_deleted_true_for_that_id(tmp_path: Path) -> None:
         assert gone == {"id": f"cus_{number}", "deleted": True}
 
 
+GONE_ONLY = {
+    "type": "object",
+    "required": ["id", "deleted"],
+    "properties": {"id": {"type": "string"}, "deleted": {"type": "boolean", "enum": [True]}},
+}
+ONE_OF_TWO = {
+    "paths": {
+        "/customers/{customer}": {
+            "parameters": [
+                {"name": "customer", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            "get": {
+                "responses": {
+                    "200": _json(
+                        {
+                            "anyOf": [
+                                {"$ref": "#/components/schemas/Customer"},
+                                {"$ref": "#/components/schemas/Gone"},
+                            ]
+                        }
+                    )
+                }
+            },
+            "delete": {
+                "responses": {
+                    "200": _json(
+                        {
+                            "oneOf": [
+                                {"$ref": "#/components/schemas/Customer"},
+                                {"$ref": "#/components/schemas/Gone"},
+                            ]
+                        }
+                    )
+                }
+            },
+        }
+    },
+    "components": {
+        "schemas": {
+            "Customer": {
+                "type": "object",
+                "required": ["id", "name"],
+                "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
+            },
+            "Gone": GONE_ONLY,
+        }
+    },
+}
+
+
+def test_the_path_id_is_echoed_through_an_answer_that_is_one_of_several(tmp_path: Path) -> None:
+    """An answer that is one of several objects (``anyOf``/``oneOf``) is made from one branch
+    and the path's id echoed into it: reading an id answers the live object, never the one
+    that can only be deleted; a DELETE answers the deleted one (Stripe's customer |
+    deleted_customer in stripe-mock's stateless use)."""
+    client = _client(tmp_path, ONE_OF_TWO, stateful=False)
+    for number in range(8):  # every draw, not a lucky one
+        got = client.get(f"/customers/cus_{number}").get_json()
+        assert got["id"] == f"cus_{number}" and "name" in got and "deleted" not in got, got
+        gone = client.delete(f"/customers/cus_{number}").get_json()
+        assert gone == {"id": f"cus_{number}", "deleted": True}, gone
+
+
 def _faker_for(schemas: dict[str, Any]) -> Any:
     from sandbox.generation.faker import DataFaker
 
@@ -251,6 +316,29 @@ def _faker_for(schemas: dict[str, Any]) -> Any:
     return DataFaker(resolve, seed=1, openapi_version="3.0.3")
 
 
+def test_a_generated_object_keeps_the_fields_clients_read(tmp_path: Path) -> None:
+    """Where a schema marks nothing required (as vendors' specs often do), a generated
+    object still has what its clients read (its id, name or title, timestamps, links, its
+    ``object`` kind, metadata), while other optional fields are still sometimes left out:
+    a Spotify playlist or a Twilio account without a name is not what the API answers."""
+    import random
+
+    read = ["id", "sid", "name", "title", "created_at", "date_updated", "html_url", "href",
+            "object", "metadata", "owner_id"]  # fmt: skip
+    others = ["nickname", "color", "score", "notes", "flag", "rank"]
+    properties: dict[str, Any] = {name: {"type": "string"} for name in read + others}
+    properties["created_at"] = {"type": "string", "format": "date-time"}
+    properties["metadata"] = {"type": "object", "additionalProperties": {"type": "string"}}
+    schema = {"type": "object", "properties": properties}
+    faker = _faker_for({})
+    dropped = set()
+    for seed in range(30):
+        made = faker.generate(schema, rng=random.Random(seed), fresh=True)
+        assert set(read) <= set(made), sorted(set(read) - set(made))
+        dropped |= set(others) - set(made)
+    assert dropped, "optional fields that clients do not rely on are still sometimes left out"
+
+
 def test_fresh_ids_carry_the_prefix_the_spec_shows(tmp_path: Path) -> None:
     import random
 
@@ -263,6 +351,112 @@ def test_fresh_ids_carry_the_prefix_the_spec_shows(tmp_path: Path) -> None:
         assert faker.generate(said, rng=rng, name="id", fresh=True).startswith("ch_")
         plain = faker.generate({"type": "string"}, rng=rng, name="id", fresh=True)
         assert "_" not in plain
+
+
+def _made_at(path: str, id_schema: dict[str, Any]) -> dict[str, Any]:
+    """A create at ``path`` and its item path, of objects whose ``id`` has ``id_schema``."""
+    item = {"type": "object", "properties": {"id": id_schema, "email": {"type": "string"}}}
+    listed = {"type": "object", "properties": {"data": {"type": "array", "items": item}}}
+    param = {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}
+    return {
+        path: {
+            "get": {"responses": {"200": _json(listed)}},
+            "post": {
+                "requestBody": {"content": {"application/json": {"schema": item}}},
+                "responses": {"200": _json(item)},
+            },
+        },
+        path + "/{key}": {"get": {"parameters": [param], "responses": {"200": _json(item)}}},
+    }
+
+
+PREFIXES = {
+    "paths": {
+        **_made_at("/customers", {"type": "string"}),
+        **_made_at("/charges", {"type": "string", "example": "ch_3MmlLrLkdIwHu7ix0snN0B15"}),
+    }
+}
+
+
+def test_new_ids_take_the_prefix_the_spec_shows_or_the_setting_names(tmp_path: Path) -> None:
+    """A resource's new ids start with the prefix its id's examples show (``ch_``), or,
+    where the spec shows none (Stripe's has no example ids), the one ``id_prefixes`` names
+    for it (resource name as ``sandbox check`` lists it); stored or ``--stateless``, made
+    on create or listed. A name that is no resource is a configuration error."""
+    prefixes = {"id_prefixes": {"customers": "cus_"}}
+    stored = _client(tmp_path, PREFIXES, **prefixes)
+    stateless = _client(tmp_path, PREFIXES, stateful=False, **prefixes)
+    for client in (stored, stateless):
+        for _ in range(3):
+            made = client.post("/customers", json={"email": "a@example.com"}).get_json()
+            assert made["id"].startswith("cus_"), made
+            shown = client.post("/charges", json={"email": "a@example.com"}).get_json()
+            assert shown["id"].startswith("ch_"), shown
+        listed = client.get("/customers").get_json()["data"]
+        assert listed and all(c["id"].startswith("cus_") for c in listed), listed
+    assert stateless.get("/customers/cus_9").get_json()["id"] == "cus_9"  # a path id is kept
+    unprefixed = _client(tmp_path, PREFIXES).post("/customers", json={}).get_json()
+    assert "_" not in unprefixed["id"], unprefixed
+    with pytest.raises(ConfigError, match=r"'customer'.*sandbox check"):
+        _client(tmp_path, PREFIXES, id_prefixes={"customer": "cus_"})
+
+
+def test_no_link_at_the_specs_own_server_leaves_the_sandbox(tmp_path: Path) -> None:
+    """A URL at one of the spec's ``servers`` in an answer (an example's ``href`` or
+    ``next``, as Spotify's spec shows them) is at the sandbox's own origin, the server's
+    path kept: an SDK following it stays here (spotipy followed ``next`` to
+    api.spotify.com), in generated and stored answers alike; URLs elsewhere are left alone."""
+    shown = {
+        "href": "https://api.example.com/v1/things?offset=0&limit=20",
+        "next": "https://api.example.com/v1/things?offset=1&limit=1",
+        "image": "https://cdn.example.org/a.png",
+    }
+    page = {"type": "object", "properties": {k: {"type": "string"} for k in shown}}
+    page["example"] = shown
+    document = {
+        "servers": [{"url": "https://api.example.com/v1"}, {"url": "/relative"}],
+        "paths": {"/things": {"get": {"responses": {"200": _json(page)}}}},
+    }
+    for stateful in (True, False):
+        got = _client(tmp_path, document, stateful=stateful).get("/v1/things").get_json()
+        assert got["href"] == "http://localhost/v1/things?offset=0&limit=20", got
+        assert got["next"] == "http://localhost/v1/things?offset=1&limit=1", got
+        assert got["image"] == shown["image"]
+
+
+def _takes(body: dict[str, Any]) -> dict[str, Any]:
+    schema = {"type": "object", **body}
+    return {
+        "requestBody": {"content": {"application/json": {"schema": schema}}},
+        "responses": {"201": _json({"type": "object"})},
+    }
+
+
+def test_a_bare_array_is_read_as_the_bodys_one_list(tmp_path: Path) -> None:
+    """A JSON array sent where the body is an object whose only array property is all it
+    may require is read as that property, and the answer says so (spotipy sends Spotify's
+    ``{"uris": [...], "position": 0}`` as the bare list, which the real API takes). A body
+    with two lists, or requiring something else, is still refused as sent."""
+    uris = {"type": "array", "items": {"type": "string"}}
+    document = {
+        "paths": {
+            "/one": {
+                "post": _takes({"properties": {"uris": uris, "position": {"type": "integer"}}})
+            },
+            "/two": {"post": _takes({"properties": {"uris": uris, "ids": uris}})},
+            "/needs": {
+                "post": _takes({"required": ["name"], "properties": {"uris": uris, "name": uris}})
+            },
+        }
+    }
+    client = _client(tmp_path, document, stateful=False)
+    sent = ["spotify:track:1", "spotify:track:2"]
+    taken = client.post("/one", json=sent)
+    assert taken.status_code == 201, taken.get_json()
+    assert taken.headers["X-Sandbox-Body-Read-As"] == '{"uris": [...]}'
+    assert client.post("/one", json={"uris": sent}).headers.get("X-Sandbox-Body-Read-As") is None
+    for path in ("/two", "/needs"):
+        assert client.post(path, json=sent).status_code == 400
 
 
 def test_a_lists_query_filter_is_reflected_in_its_items(tmp_path: Path) -> None:

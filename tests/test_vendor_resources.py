@@ -8,6 +8,7 @@ SDKs are exercised by tests/e2e/test_vendor_sdks.py.
 
 from __future__ import annotations
 
+import base64
 import io
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 
 from sandbox import create_app, load_settings
 from sandbox.resources.inference import infer_resources
+from sandbox.spec.links import link_form_conflicts
 from sandbox.spec.model import load_spec
 from tests.spec_helpers import served_text
 
@@ -377,6 +379,364 @@ def test_offset_pages_with_an_absolute_next_link_walk_every_record_once(vendor_s
     assert sorted(walk(client, "/me/lists?limit=2", "items", "next")) == sorted(made)
     last = client.get("/me/lists?limit=2&offset=4").get_json()
     assert last["next"] is None
+
+
+def _listed(kind: str, examples: str = "") -> str:
+    """A paged list at ``/{kind}.json`` and its items, answering with ``examples``."""
+    return f"""
+  /{kind}.json:
+    get:
+      operationId: List{kind}
+      parameters:
+        - {{name: PageSize, in: query, schema: {{type: integer, minimum: 1}}}}
+        - {{name: Page, in: query, schema: {{type: integer, minimum: 0}}}}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {{$ref: "#/components/schemas/NotePage"}}{examples}
+    post:
+      operationId: Create{kind}
+      requestBody:
+        content: {{application/json: {{schema: {{$ref: "#/components/schemas/Note"}}}}}}
+      responses:
+        "201":
+          description: made
+          content: {{application/json: {{schema: {{$ref: "#/components/schemas/Note"}}}}}}
+  /{kind}/{{sid}}.json:
+    get:
+      operationId: Fetch{kind}
+      parameters: [{{name: sid, in: path, required: true, schema: {{type: string}}}}]
+      responses:
+        "200":
+          description: ok
+          content: {{application/json: {{schema: {{$ref: "#/components/schemas/Note"}}}}}}"""
+
+
+SHOWN_AS_PATHS = """
+              examples:
+                one:
+                  value: {notes: [], page: 0, next_page_uri: null, uri: /notes.json?Page=0}"""
+
+NOTE_SCHEMAS = """
+  schemas:
+    Note:
+      type: object
+      properties:
+        sid: {type: string, readOnly: true}
+        body: {type: string}
+    NotePage:
+      type: object
+      properties:
+        notes: {type: array, items: {$ref: "#/components/schemas/Note"}}
+        page: {type: integer}
+        next_page_uri: {type: string, format: uri, nullable: true}
+        uri: {type: string, format: uri}
+"""
+
+LINKS_AS_SHOWN = f"""
+openapi: 3.0.3
+info: {{title: links, version: "1"}}
+paths:{_listed("notes", SHOWN_AS_PATHS)}{_listed("cards")}
+components:{NOTE_SCHEMAS}"""
+
+
+def test_links_take_the_form_the_specs_examples_show(tmp_path: Path) -> None:
+    """A list's links take the form the spec's own examples give them, even where
+    ``format: uri`` says absolute: Twilio's examples show ``uri`` as a path, its API sends
+    paths, and its SDK prefixes them with its domain (an absolute ``next_page_uri`` was
+    requested as ``/http://...``). Where the examples show none, ``format: uri`` is kept:
+    absolute, on the sandbox's own host. Either way the pages walk every record once."""
+    client, _ = served_text(tmp_path, LINKS_AS_SHOWN, seed_records=0)
+    for kind, prefix in (("notes", ""), ("cards", "http://localhost")):
+        made = [client.post(f"/{kind}.json", json={"body": str(n)}).get_json()["sid"]
+                for n in range(5)]  # fmt: skip
+        first = client.get(f"/{kind}.json?PageSize=2").get_json()
+        assert first["next_page_uri"] == f"{prefix}/{kind}.json?PageSize=2&Page=1", first
+        assert first["uri"] == f"{prefix}/{kind}.json", first
+        assert sorted(walk(client, f"/{kind}.json?PageSize=2", "notes", "next_page_uri")) == sorted(
+            made
+        )
+    # the contradiction in the spec is said where the spec is checked
+    noted = [str(note) for note in link_form_conflicts(load_spec(tmp_path / "api.yaml"))]
+    assert noted == [
+        "GET /notes.json: the examples show next_page_uri, uri as paths where the schema says "
+        "format: uri; the sandbox answers paths, as the examples (and the API's clients) have them"
+    ]
+
+
+ACCOUNTS = f"""
+openapi: 3.0.3
+info: {{title: accounts, version: "1"}}
+security: [{{basic: []}}]
+paths:{_listed("Accounts")}
+    post:
+      operationId: UpdateAccounts
+      parameters: [{{name: sid, in: path, required: true, schema: {{type: string}}}}]
+      requestBody:
+        content: {{application/json: {{schema: {{$ref: "#/components/schemas/Note"}}}}}}
+      responses:
+        "200":
+          description: ok
+          content: {{application/json: {{schema: {{$ref: "#/components/schemas/Note"}}}}}}
+components:
+  securitySchemes:
+    basic: {{type: http, scheme: basic}}{NOTE_SCHEMAS}"""
+
+
+def test_the_record_the_credentials_name_exists(tmp_path: Path) -> None:
+    """The caller's own record exists: with HTTP Basic's user name an id and the password
+    the key (Twilio's account SID and auth token), reading or updating the item with that
+    id finds it, made with that id and kept, as a parent named by a path is. Any other
+    unknown id is still a 404 (the SDK's ``accounts(sid).fetch()`` was a 404)."""
+    client, _ = served_text(tmp_path, ACCOUNTS, seed_records=0, api_keys=["tok3n"])
+    own = {"Authorization": "Basic " + base64.b64encode(b"AC01:tok3n").decode()}
+    got = client.get("/Accounts/AC01.json", headers=own)
+    assert got.status_code == 200 and got.get_json()["sid"] == "AC01", got.get_json()
+    changed = client.post("/Accounts/AC01.json", json={"body": "mine"}, headers=own)
+    assert changed.get_json() == {**got.get_json(), "body": "mine"}
+    assert client.get("/Accounts/AC01.json", headers=own).get_json()["body"] == "mine"
+    assert client.get("/Accounts/AC02.json", headers=own).status_code == 404
+    other = {"Authorization": "Basic " + base64.b64encode(b"AC02:tok3n").decode()}
+    assert client.get("/Accounts/AC02.json", headers=other).status_code == 200
+
+
+PRICES = """
+openapi: 3.0.3
+info: {title: prices, version: "1"}
+paths:
+  /prices:
+    post:
+      operationId: PostPrices
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                recurring:
+                  type: object
+                  properties: {interval: {type: string, enum: [day, month, year]}}
+      responses:
+        "200":
+          description: made
+          content: {application/json: {schema: {$ref: "#/components/schemas/Price"}}}
+  /prices/{price}:
+    get:
+      operationId: GetPricesPrice
+      parameters: [{name: price, in: path, required: true, schema: {type: string}}]
+      responses:
+        "200":
+          description: ok
+          content: {application/json: {schema: {$ref: "#/components/schemas/Price"}}}
+components:
+  schemas:
+    Price:
+      type: object
+      required: [id]
+      properties:
+        id: {type: string}
+        recurring:
+          anyOf: [{$ref: "#/components/schemas/Recurring"}]
+          nullable: true
+    Recurring:
+      type: object
+      required: [interval, interval_count, usage_type]
+      properties:
+        interval: {type: string, enum: [day, month, year]}
+        interval_count: {type: integer}
+        usage_type: {type: string, enum: [licensed, metered]}
+"""
+
+
+def test_a_sent_object_missing_what_the_item_requires_is_completed(tmp_path: Path) -> None:
+    """An object a client sends that lacks fields the stored item requires of it (Stripe's
+    ``recurring[interval]=month``: the API fills ``interval_count`` and ``usage_type``) is
+    completed, through an ``anyOf``, and keeps what was sent; it was dropped, so the
+    created price had no ``recurring`` at all."""
+    client, _ = served_text(tmp_path, PRICES, seed_records=0)
+    for _ in range(5):
+        made = client.post("/prices", json={"recurring": {"interval": "month"}}).get_json()
+        assert made["recurring"]["interval"] == "month", made
+        assert {"interval_count", "usage_type"} <= set(made["recurring"]), made
+        assert client.get(f"/prices/{made['id']}").get_json() == made
+
+
+MIXES = """
+openapi: 3.0.3
+info: {title: mixes, version: "1"}
+paths:
+  /mixes:
+    post:
+      operationId: create-mix
+      requestBody:
+        content: {application/json: {schema: {$ref: "#/components/schemas/Mix"}}}
+      responses:
+        "201":
+          description: made
+          content: {application/json: {schema: {$ref: "#/components/schemas/Mix"}}}
+  /mixes/{mix_id}:
+    get:
+      operationId: get-mix
+      parameters: [{$ref: "#/components/parameters/Mix"}]
+      responses:
+        "200":
+          description: ok
+          content: {application/json: {schema: {$ref: "#/components/schemas/Mix"}}}
+  /mixes/{mix_id}/entries:
+    parameters: [{$ref: "#/components/parameters/Mix"}]
+    get:
+      operationId: get-entries
+      parameters:
+        - {name: limit, in: query, schema: {type: integer}}
+        - {name: offset, in: query, schema: {type: integer}}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  href: {type: string}
+                  next: {type: string, nullable: true}
+                  previous: {type: string, nullable: true}
+                  total: {type: integer}
+                  items: {type: array, items: {$ref: "#/components/schemas/Entry"}}
+    post:
+      operationId: add-entries
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                uris: {type: array, items: {type: string}}
+                position: {type: integer}
+      responses:
+        "201": {$ref: "#/components/responses/Snapshot"}
+    delete:
+      operationId: remove-entries
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                items: {type: array, items: {type: object, properties: {uri: {type: string}}}}
+      responses:
+        "200": {$ref: "#/components/responses/Snapshot"}
+  /mixes/{mix_id}/reviews:
+    parameters: [{$ref: "#/components/parameters/Mix"}]
+    get:
+      operationId: get-reviews
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {type: array, items: {$ref: "#/components/schemas/Song"}}
+    post:
+      operationId: review-songs
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [ids, state]
+              properties: {ids: {type: array, items: {type: integer}}, state: {type: string}}
+      responses:
+        "200": {$ref: "#/components/responses/Snapshot"}
+  /albums/{id}:
+    get:
+      operationId: get-album
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses:
+        "200":
+          description: ok
+          content: {application/json: {schema: {$ref: "#/components/schemas/Song"}}}
+  /albums/{id}/songs:
+    get:
+      operationId: get-album-songs
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                properties: {items: {type: array, items: {$ref: "#/components/schemas/Song"}}}
+components:
+  parameters:
+    Mix: {name: mix_id, in: path, required: true, schema: {type: string}}
+  responses:
+    Snapshot:
+      description: ok
+      content:
+        application/json:
+          schema: {type: object, properties: {snapshot_id: {type: string}}}
+  schemas:
+    Mix:
+      type: object
+      properties: {id: {type: string, readOnly: true}, name: {type: string}}
+    User:
+      type: object
+      properties: {type: {type: string, enum: [user]}, uri: {type: string}}
+    Song:
+      type: object
+      properties:
+        type: {type: string, enum: [song]}
+        uri: {type: string}
+        name: {type: string}
+    Clip:
+      type: object
+      properties: {type: {type: string, enum: [clip]}, uri: {type: string}}
+    Entry:
+      type: object
+      properties:
+        added_at: {type: string, format: date-time}
+        added_by: {$ref: "#/components/schemas/User"}
+        track:
+          oneOf: [{$ref: "#/components/schemas/Song"}, {$ref: "#/components/schemas/Clip"}]
+          discriminator: {propertyName: type}
+"""
+
+
+def test_a_list_under_an_item_that_is_added_to_stores_what_is_added(tmp_path: Path) -> None:
+    """A list under an item with no item path of its own is stored where the same path
+    adds to it: the POST's references (``{"uris": [...]}``, or the bare list) become items
+    in the order sent, each in the field the list names (``uri``) of the object whose kind
+    the reference names (``shop:clip:2`` is a ``clip``, not the adding ``user``); the list
+    pages over them with its links and total; a DELETE naming ``{"uri": ...}`` removes
+    them (Spotify's playlist items answered random tracks and pointed ``next`` at
+    api.spotify.com). A list under an item that nothing adds to, or whose POST requires
+    more than the list (GitHub's reviews of pending deployments), stays generated."""
+    client, _ = served_text(tmp_path, MIXES, seed_records=0)
+    _resources, bindings = infer_resources(load_spec(tmp_path / "api.yaml"))
+    assert {k: bindings[k].action for k in ("get-entries", "add-entries", "remove-entries")} == {
+        "get-entries": "list", "add-entries": "add", "remove-entries": "remove"}  # fmt: skip
+    assert "get-album-songs" not in bindings
+    assert "review-songs" not in bindings  # a body that requires more than the list
+    mix = client.post("/mixes", json={"name": "m"}).get_json()["id"]
+    sent = ["shop:song:1", "shop:clip:2", "shop:song:3"]
+    added = client.post(f"/mixes/{mix}/entries", json=sent)
+    assert added.status_code == 201 and "snapshot_id" in added.get_json()
+    url, seen, pages = f"/mixes/{mix}/entries?limit=1", [], []
+    while url:
+        page = client.get(url).get_json()
+        pages.append(page)
+        seen += [entry["track"] for entry in page["items"]]
+        url = page["next"]
+    assert [track["uri"] for track in seen] == sent
+    assert [track["type"] for track in seen] == ["song", "clip", "song"]
+    assert {page["total"] for page in pages} == {3}
+    assert pages[0]["previous"] is None
+    assert pages[1]["previous"] == f"http://localhost/mixes/{mix}/entries?limit=1&offset=0"
+    client.delete(f"/mixes/{mix}/entries", json={"items": [{"uri": "shop:song:1"}]})
+    left = client.get(f"/mixes/{mix}/entries").get_json()["items"]
+    assert [entry["track"]["uri"] for entry in left] == sent[1:]
 
 
 # --- item 3: an upload's file fills the object ----------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sandbox.access.keys import KeyRing
@@ -39,6 +39,9 @@ class Principal:
     plan: str = DEFAULT_PLAN
     scopes: frozenset[str] | None = None  # None: an API key, which holds every scope
     client_id: str | None = None
+    # who the credential names besides the key: HTTP Basic's user name where the password
+    # is the key (Twilio's account SID), whose own record the API has (see ResourceEngine)
+    name: str | None = None
 
 
 ANONYMOUS = Principal(key="", scheme=None)
@@ -151,6 +154,8 @@ class Authenticator:
             if credential is None:
                 raise _Missing
             principal = self._known(credential, name)
+            if _is_basic(scheme) and principal.key == credential[-1] and credential[0]:
+                principal = replace(principal, name=credential[0])  # the key as password
         return principal
 
     def _known(self, credential: tuple[str, ...], scheme: str) -> Principal:
@@ -225,7 +230,7 @@ def _credential(scheme: dict[str, Any], data: RequestData) -> tuple[str, ...] | 
         return (value,) if value else None
     authorization = data.headers.get("Authorization", "")
     prefix, _, value = authorization.partition(" ")
-    if kind == "http" and str(scheme.get("scheme", "")).lower() == "basic":
+    if _is_basic(scheme):
         if prefix.lower() != "basic" or not value:
             return None
         try:
@@ -240,6 +245,10 @@ def _credential(scheme: dict[str, Any], data: RequestData) -> tuple[str, ...] | 
     if prefix.lower() != "bearer" or not value.strip():
         return None
     return (value.strip(),)
+
+
+def _is_basic(scheme: dict[str, Any]) -> bool:
+    return scheme.get("type") == "http" and str(scheme.get("scheme", "")).lower() == "basic"
 
 
 def _other_http(scheme: dict[str, Any]) -> bool:

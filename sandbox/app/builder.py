@@ -32,7 +32,12 @@ from sandbox.observe.journal import Journal
 from sandbox.observe.log import Observer
 from sandbox.observe.metrics import Metrics
 from sandbox.resources.engine import ResourceEngine
-from sandbox.resources.inference import Resource, infer_resources
+from sandbox.resources.inference import (
+    Resource,
+    apply_id_prefixes,
+    infer_resources,
+    prefixed_ids,
+)
 from sandbox.scenarios.board import ScenarioBoard
 from sandbox.scenarios.chaos import Chaos, parse_chaos
 from sandbox.spec.model import Spec
@@ -62,9 +67,10 @@ def build(spec: Spec, settings: Settings) -> Sandbox:
             f"default_plan {settings.default_plan!r} is not a plan; known plans: "
             + ", ".join(sorted(limiter.plans))
         )
-    responder = Responder(spec, faker, checks)
-    answers = Answers(spec, responder, ErrorBodies(spec, faker, checks), settings.seed)
     resources, bindings = infer_resources(spec)
+    apply_id_prefixes(resources, settings.id_prefixes)
+    responder = Responder(spec, faker, checks, prefixed_ids(bindings))
+    answers = Answers(spec, responder, ErrorBodies(spec, faker, checks), settings.seed)
     subscribing = subscription_resource(resources) if settings.stateful else None
     store = backend.records() if settings.stateful else None
     engine = None

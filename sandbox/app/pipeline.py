@@ -21,6 +21,7 @@ from sandbox.access.auth import ANONYMOUS, Principal
 from sandbox.app.exchange import Exchange
 from sandbox.errors import ApiError, DestinationRefused, PayloadTooLarge, ScenarioError
 from sandbox.http.answers import Decided
+from sandbox.http.bare_arrays import READ_AS_HEADER, BareArrays
 from sandbox.http.idempotency import HEADER as IDEMPOTENCY_HEADER
 from sandbox.http.idempotency import Kept, fingerprint
 from sandbox.http.preferences import read_preference
@@ -47,6 +48,7 @@ class Pipeline:
     def __init__(self, parts: Sandbox) -> None:
         self.parts = parts
         self._chaos_rng = random.Random()
+        self.bare_arrays = BareArrays(parts.spec)
 
     def handle(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -224,6 +226,15 @@ class Pipeline:
 
     # -- validate and answer ---------------------------------------------------------------
     def _answer(self, exchange: Exchange) -> Response:
+        """A bare array read as the body's one list (sandbox.http.bare_arrays), then the
+        answer, saying so."""
+        read_as = self.bare_arrays.adapt(exchange.operation, exchange.data)
+        response = self._validated_answer(exchange)
+        if read_as is not None:
+            response.headers[READ_AS_HEADER] = f'{{"{read_as}": [...]}}'
+        return response
+
+    def _validated_answer(self, exchange: Exchange) -> Response:
         """Validate, then answer: a preferred response, the engine's, or a generated one."""
         parts, request, operation = self.parts, exchange.request, exchange.operation
         result = parts.validator.validate(operation, exchange.data)
@@ -246,7 +257,7 @@ class Pipeline:
         call = Call(
             tenant=exchange.tenant,
             path_params=exchange.path_params, query=request.args, body=result.body,
-            uploads=result.uploads,
+            uploads=result.uploads, caller=exchange.principal.name if exchange.principal else None,
             request_path=request.path, origin_of=lambda: request.host_url,
             rng=parts.answers.rng(operation, request, exchange.path_params),
         )  # fmt: skip

@@ -30,7 +30,7 @@ ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD", "TRAC
 _EXPOSED = (  # what a browser client may read of an API answer
     "X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, Location, "
     "X-Request-Id, X-Sandbox-Status-From, X-Sandbox-Scenario-Applied, Idempotent-Replayed, "
-    "Link"
+    "X-Sandbox-Body-Read-As, Link"
 )
 
 

@@ -17,6 +17,7 @@ from sandbox.config.settings import Settings, is_loopback
 from sandbox.errors import ConfigError, StorageError
 from sandbox.serving import SERVERS, Served
 from sandbox.serving import serve as serve_with
+from sandbox.spec.links import link_form_conflicts
 from sandbox.spec.model import Spec
 
 
@@ -86,6 +87,11 @@ from sandbox.spec.model import Spec
 )  # fmt: skip
 @click.option("--seed-records", type=int, help="Seed records per resource.  [default: 25]")
 @click.option(
+    "--id-prefix", "id_prefixes", multiple=True, metavar="RESOURCE=PREFIX",
+    help="New ids of this resource (as `sandbox check` names it) start with PREFIX: "
+    "'customers=cus_' (repeatable).",
+)  # fmt: skip
+@click.option(
     "--token-ttl",
     type=int,
     help="Lifetime of OAuth access tokens in seconds (30: demo expiry).  [default: 3600]",
@@ -128,7 +134,10 @@ from sandbox.spec.model import Spec
     default=None,
     help="Serve without checking the document against the OpenAPI schema.",
 )
-def serve(spec: Path, config: Path | None, api_keys: tuple[str, ...], **flags: Any) -> None:
+def serve(
+    spec: Path, config: Path | None, api_keys: tuple[str, ...], id_prefixes: tuple[str, ...],
+    **flags: Any,
+) -> None:  # fmt: skip
     """Serve SPEC (default: openapi.yaml)."""
     # everything made from here to the fork lives on: the collector would only walk it again
     # and again; sandbox.serving.build_before_fork freezes it and turns the collector back on
@@ -139,6 +148,8 @@ def serve(spec: Path, config: Path | None, api_keys: tuple[str, ...], **flags: A
 
     if api_keys:
         flags["api_keys"] = list(api_keys)
+    if id_prefixes:
+        flags["id_prefixes"] = _pairs("--id-prefix", id_prefixes)
     loaded, settings = load(spec, config, flags, serving=True)
     if not is_loopback(settings.host) and not settings.admin_token:
         settings.admin_token = new_admin_token()  # printed below, shared by every worker
@@ -150,6 +161,17 @@ def serve(spec: Path, config: Path | None, api_keys: tuple[str, ...], **flags: A
         serve_with(settings, lambda: _served(loaded, settings))
     except (ConfigError, StorageError) as exc:
         fail(str(exc))
+
+
+def _pairs(option: str, given: tuple[str, ...]) -> dict[str, str]:
+    """``NAME=VALUE`` options as a mapping."""
+    pairs = {}
+    for text in given:
+        name, sep, value = text.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{text!r}: expected NAME=VALUE", param_hint=option)
+        pairs[name.strip()] = value.strip()
+    return pairs
 
 
 def _served(spec: Spec, settings: Settings) -> Served:
@@ -176,11 +198,11 @@ def check(spec: Path, config: Path | None, **flags: Any) -> None:
     loaded, _settings = load(spec, config, flags)
     for warning in loaded.warnings:
         console.print(f"[bold yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
-    conflicts = discriminator_conflicts(loaded)
-    for conflict in conflicts[:10]:
-        console.print(f"[bold yellow]note:[/] {conflict}", highlight=False, soft_wrap=True)
-    if len(conflicts) > 10:
-        console.print(f"[bold yellow]note:[/] ... and {len(conflicts) - 10} more like these")
+    for conflicts in (discriminator_conflicts(loaded), link_form_conflicts(loaded)):
+        for conflict in conflicts[:10]:
+            console.print(f"[bold yellow]note:[/] {conflict}", highlight=False, soft_wrap=True)
+        if len(conflicts) > 10:
+            console.print(f"[bold yellow]note:[/] ... and {len(conflicts) - 10} more like these")
     console.print(
         f"[bold green]ok:[/] {loaded.title}: {len(loaded.operations)} operations"
         f" under '{loaded.base_path or '/'}'",

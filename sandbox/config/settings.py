@@ -90,6 +90,8 @@ class Settings:
     # off: an unknown id of a stored resource is a 404 even where the operation declares none
     declared_statuses_only: bool = False
     seed_records: int = 25
+    # resource name (as `sandbox check` lists it) -> the prefix its new ids start with
+    id_prefixes: dict[str, str] = field(default_factory=dict)
     chaos: str = ""
     journal_size: int = 1000
     admin_token: str = ""

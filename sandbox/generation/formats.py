@@ -50,6 +50,13 @@ def _duration(r: Realism, s: Scope) -> str:
     )
 
 
+def _decimal(r: Realism, s: Scope) -> str:
+    """A decimal number as text (Stripe's ``unit_amount_decimal``): clients parse it with
+    ``Decimal``, so words would break them."""
+    whole = r.rng.randrange(1, 10_000)
+    return str(whole) if r.rng.random() < 0.5 else f"{whole}.{r.rng.randrange(100):02d}"
+
+
 def _kind_text(name: str) -> Callable[[Realism, Scope], Any]:
     kind = kind_for(name)
     assert kind is not None and kind.text is not None
@@ -81,6 +88,7 @@ FORMATS: dict[str, Callable[[Realism, Scope], Any]] = {
     "json-pointer": lambda r, s: f"/{r.gen.word()}/{r.rng.randrange(5)}",
     "relative-json-pointer": lambda r, s: f"{r.rng.randrange(3)}/{r.gen.word()}",
     "color": lambda r, s: f"#{r.hex(6)}",
+    "decimal": _decimal,
 }
 
 
@@ -135,6 +143,7 @@ _STRETCH: dict[str, Callable[[int, random.Random], str | None]] = {
     "byte": _stretch_byte,
     "password": lambda n, rng: _letters(rng, n),
     "binary": lambda n, rng: _letters(rng, n),
+    "decimal": lambda n, rng: "".join(rng.choices("123456789", k=n)) if n else None,
 }
 
 

@@ -262,7 +262,7 @@ class Objects:
                 chosen.append(prop)
             elif prop.schema is False or self._resolver.blocked(prop, mode):
                 continue
-            elif prop.required or (not bound and rng.random() < _OPTIONAL_P):
+            elif prop.required or (not bound and (prop.read or rng.random() < _OPTIONAL_P)):
                 chosen.append(prop)
             else:
                 optional.append(prop)

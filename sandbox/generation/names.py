@@ -47,6 +47,29 @@ def singular(name: str | None) -> str | None:
     return name
 
 
+# what a client of any API reads from an object it is given, required or not
+_READ_NAMES = frozenset({
+    "id", "sid", "uid", "uuid", "guid", "object", "name", "title", "displayname", "fullname",
+    "username", "login", "email", "links", "link", "self", "metadata", "status",
+})  # fmt: skip
+_READ_TAILS = ("id", "sid", "url", "uri", "href")
+_STAMP_WORDS = frozenset({"created", "updated", "modified"})
+
+
+@lru_cache(maxsize=8192)
+def clients_read(name: str, fmt: str | None = None) -> bool:
+    """Whether a property is one clients of an API read (its ids, names and titles, links,
+    timestamps, ``object`` kind, metadata), so a generated object keeps it where the schema
+    marks nothing required, as vendors' specs often do: an account without a name or a
+    record without its id is not what any real API answers."""
+    words = tokens(name)
+    if not words:
+        return False
+    if "".join(words) in _READ_NAMES or words[-1] in _READ_TAILS:
+        return True
+    return bool(_STAMP_WORDS.intersection(words)) and fmt in ("date-time", "date", None)
+
+
 def _names(kind: str, *names: str) -> dict[str, str]:
     return dict.fromkeys(names, kind)
 

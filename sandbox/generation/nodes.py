@@ -39,10 +39,13 @@ _NUMBER_KEYS = ("_lo", "_hi", "multipleOf")
 class Prop:
     """One property of an object plan, with the mode flags of its schema."""
 
-    __slots__ = ("name", "required", "ro", "schema", "wo")
+    __slots__ = ("name", "read", "required", "ro", "schema", "wo")
 
-    def __init__(self, name: str, schema: Any, required: bool, ro: bool, wo: bool) -> None:
+    def __init__(
+        self, name: str, schema: Any, required: bool, ro: bool, wo: bool, read: bool = False
+    ) -> None:
         self.name, self.schema, self.required, self.ro, self.wo = name, schema, required, ro, wo
+        self.read = read  # a field clients of any API read (names.clients_read): kept
 
 
 class Plan:
@@ -116,7 +119,7 @@ class Node:
         self.enum: list[Any] | None = get("enum")
         self.examples: list[Any] = get("_examples", [])
         said = next((p["description"] for p in parts if isinstance(p.get("description"), str)), "")
-        self.id_prefix = _id_prefix(self.examples, said)
+        self.id_prefix = shown_id_prefix(self.examples, said)
         self.default = jsonable(flat["default"]) if "default" in flat else MISS
         self.xfaker = get("x-faker")
         self.groups: list[tuple[str, list[Any], Any]] = get("_groups", [])
@@ -168,7 +171,7 @@ _SAYS_PREFIX = re.compile(
 )
 
 
-def _id_prefix(examples: list[Any], description: str) -> str | None:
+def shown_id_prefix(examples: list[Any], description: str) -> str | None:
     """The prefix the spec's examples of an identifier share (``cus_`` of ``cus_NffrFeU``),
     or the one its description names ("prefixed with `ch_`"), for ids made fresh."""
     found = {m.group(1) for e in examples if isinstance(e, str) and (m := _PREFIXED.fullmatch(e))}

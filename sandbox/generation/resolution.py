@@ -15,6 +15,7 @@ from urllib.parse import unquote
 from openapi_schema_validator import OAS30Validator, OAS31Validator
 
 from sandbox.generation.merging import and_schemas, merge_parts
+from sandbox.generation.names import clients_read
 from sandbox.generation.nodes import Mode, Node, Plan, Prop
 from sandbox.generation.numeric import INF
 
@@ -148,8 +149,9 @@ class Resolver:
                 schema = and_schemas([schema, *hits])
             child = self.node(schema) if schema is not False else None
             prop = Prop(
-                name, schema, name in required, bool(child and child.ro), bool(child and child.wo)
-            )
+                name, schema, name in required, bool(child and child.ro), bool(child and child.wo),
+                read=clients_read(name, child.fmt if child else None),
+            )  # fmt: skip
             plan.props.append(prop)
             plan.byname[name] = prop
         return plan

@@ -21,6 +21,7 @@ from sandbox.errors import ApiError
 from sandbox.generation.faker import stable_rng
 from sandbox.http.error_bodies import ErrorBodies
 from sandbox.http.negotiation import negotiate
+from sandbox.http.own_links import OwnLinks
 from sandbox.http.preferences import (
     NO_EXAMPLE,
     Preference,
@@ -58,6 +59,7 @@ class Answers:
         self.responder = responder
         self.errors = errors
         self.seed = seed
+        self.own_links = OwnLinks(spec.document)
         self.streams = Streams(
             spec, lambda schema, rng: responder.faker.generate(schema, rng=rng, mode="response")
         )
@@ -111,6 +113,7 @@ class Answers:
         else:
             value = decided.value
             body = serialize(value, media_type) if media_type else b""
+        body = self.own_links.rewrite(body, request.host_url)  # never the vendor's own host
         headers = self.responder.headers(
             operation, planned, rng, request.path, value, lambda: request.host_url,
             links=decided.links if decided is not None else None,

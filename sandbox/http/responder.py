@@ -25,6 +25,7 @@ _RATE_LIMIT_HEADERS = {"x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimi
 _SKIP_HEADERS = {"content-type", "content-length", "transfer-encoding", *_RATE_LIMIT_HEADERS}
 _IDENTIFIERS = ("id", "sid", "uid", "uuid", "guid", "identifier")  # in order of preference
 _VARIABLE = re.compile(r"{([^}]+)}")
+_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
 def _norm(name: str) -> str:
@@ -41,6 +42,16 @@ class _EchoPlan:
     deleted: list[tuple[str, ...]] = field(default_factory=list)
     # a list's items (the array at this property, "" the body itself): field, query parameter
     filters: list[tuple[str, str, str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PrefixedIds:
+    """Where an operation's answer holds records of a resource whose ids have a prefix
+    (``cus_``): the slot (``("data",)``; a list there means each item) and the id field."""
+
+    slot: tuple[str, ...]
+    field: str
+    prefix: str
 
 
 @dataclass(frozen=True)
@@ -62,10 +73,15 @@ class _HeaderPlan:
 
 
 class Responder:
-    def __init__(self, spec: Spec, faker: Any, checks: SchemaChecks) -> None:
+    def __init__(
+        self, spec: Spec, faker: Any, checks: SchemaChecks,
+        prefixed: Mapping[str, PrefixedIds] | None = None,
+    ) -> None:  # fmt: skip
+        """``prefixed``: operationId -> where its answer's records' ids take a prefix."""
         self.spec = spec
         self.faker = faker
         self.checks = checks
+        self.prefixed = dict(prefixed or {})
         # per operation / declaration, worked out on first use (the spec does not change)
         self._plans: dict[str, tuple[Operation, Planned]] = {}
         self._header_plans: dict[int, tuple[dict[str, Any], list[_HeaderPlan]]] = {}
@@ -116,14 +132,45 @@ class Responder:
         if schema is None:
             value: Any = {} if is_json_media(media_type) else ""
         else:
-            value = self.faker.generate(schema, rng=rng, mode="response")
+            chosen = self._branch(schema, operation, rng) if operation is not None else None
+            value = self.faker.generate(chosen or schema, rng=rng, mode="response")
+            if chosen is not None and not self.checks.is_valid(schema, value):
+                chosen, value = None, self.faker.generate(schema, rng=rng, mode="response")
+            fresh = self.prefixed.get(operation.operation_id) if operation is not None else None
+            if fresh is not None:
+                _prefix_ids(fresh, value, rng)
             if isinstance(value, dict | list) and (path_params or operation is not None):
-                plan = self._echo_plan(schema, operation)
+                plan = self._echo_plan(chosen or schema, operation)
                 if isinstance(value, dict):
                     self._echo(plan, value, path_params, operation)
                 if plan.filters and query:
                     self._filter(plan, value, query)
         return serialize(value, media_type), value
+
+    def _branch(self, schema: Any, operation: Operation, rng: random.Random) -> Any:
+        """The branch of a top-level ``anyOf``/``oneOf`` answer to make (None: not one), so
+        the request's id is echoed into the object made: for a DELETE a branch that
+        describes a deleted object (its ``deleted`` can only be true), for any other method
+        one that does not (Stripe's ``GET /v1/customers/{customer}`` answers a customer or
+        a deleted customer: reading an id answers the customer)."""
+        if not isinstance(schema, dict) or schema.get("properties"):
+            return None
+        branches = schema.get("anyOf") or schema.get("oneOf")
+        if not isinstance(branches, list) or len(branches) < 2:
+            return None
+        gone = [self._describes_deleted(branch) for branch in branches]
+        if not any(gone):
+            return None
+        wanted = operation.method == "DELETE"
+        fitting = [b for b, deleted in zip(branches, gone, strict=True) if deleted == wanted]
+        return rng.choice(fitting) if fitting else None
+
+    def _describes_deleted(self, branch: Any) -> bool:
+        shape = merged(self.spec.deref, branch)
+        prop = self.spec.deref(((shape or {}).get("properties") or {}).get("deleted"))
+        if not isinstance(prop, dict):
+            return False
+        return prop.get("enum") == [True] or prop.get("const") is True
 
     def _filter(self, plan: _EchoPlan, value: Any, query: Mapping[str, str]) -> None:
         """A list asked for with ``?status=active`` holds items whose status is active."""
@@ -296,6 +343,17 @@ def example_body(example: Any, media_type: str) -> bytes:
     if isinstance(example, str) and not is_json_media(media_type):
         return example.encode()
     return serialize(example, media_type)
+
+
+def _prefix_ids(where: PrefixedIds, value: Any, rng: random.Random) -> None:
+    """Give the generated records' ids the resource's prefix (a path's id is echoed after)."""
+    for step in where.slot:
+        value = value.get(step) if isinstance(value, dict) else None
+    for item in value if isinstance(value, list) else [value]:
+        if not isinstance(item, dict) or not isinstance(item.get(where.field), str):
+            continue
+        if not item[where.field].startswith(where.prefix):
+            item[where.field] = where.prefix + "".join(rng.choices(_ALNUM, k=14))
 
 
 def _find_id(value: Any) -> Any:

@@ -27,11 +27,14 @@ from sandbox.resources.inference import Binding, Resource, infer_resources
 from sandbox.resources.listing import Listing
 from sandbox.resources.presenting import Presenter
 from sandbox.resources.records import Records, not_found, typed_like
+from sandbox.resources.references import field_for, names
 from sandbox.resources.seeding import Seeder
 from sandbox.resources.shapes import Shapes
 from sandbox.spec.model import Spec
 from sandbox.spec.schemas import SchemaChecks
-from sandbox.state.protocols import Record, RecordStore
+from sandbox.state.protocols import ListQuery, Record, RecordStore
+
+_REMOVE_SCAN = 10_000  # a removal looks through this many of the parent's items
 
 
 class NotStored(Exception):
@@ -58,6 +61,8 @@ class Call:
     changed: Callable[[list[dict[str, Any]]], None] | None = None
     seeded: bool = False  # the caller has just made sure the tenant is seeded (prepare)
     uploads: tuple[Upload, ...] = ()  # a multipart body's files (validation's facts)
+    # the id the credentials name (HTTP Basic's user name): the caller's own record exists
+    caller: str | None = None
 
     def wrote(self, records: list[dict[str, Any]]) -> None:
         if self.changed is not None:
@@ -93,7 +98,9 @@ class ResourceEngine:
         self.resources, self.bindings = inferred or infer_resources(spec)
         # resources a client adds to: an unknown id of these is a 404
         self.creatable = {
-            b.resource.name for b in self.bindings.values() if b.action in ("create", "bulk_create")
+            b.resource.name
+            for b in self.bindings.values()
+            if b.action in ("create", "bulk_create", "add")
         }
         secrets = dict(secret_fields or {})
         shapes = Shapes(spec, faker, checks)
@@ -182,6 +189,11 @@ class ResourceEngine:
         parent = self._parent(binding, call)
         record_id = self._item_id(binding, call)
         stored = self.store.get(call.tenant, binding.resource.name, record_id, parent)
+        if stored is None and record_id and record_id == call.caller:
+            # the caller's own record (Twilio's account, whose SID is the Basic user name)
+            # exists as a parent named by a path does: made with that id and kept
+            self._adopt(binding.resource, call, record_id)
+            stored = self.store.get(call.tenant, binding.resource.name, record_id, parent)
         if stored is None:
             raise self._absent(binding, record_id)
         return Record(record_id, stored, parent)
@@ -218,6 +230,42 @@ class ResourceEngine:
             self.presenter.envelope(binding, presented, call.rng, total=len(presented)),
             changed=[r.body for r in records],
         )
+
+    def _add(self, binding: Binding, call: Call) -> Outcome:
+        """Items added by reference (``{"uris": [...]}``), stored under the parent in the
+        order sent; the answer is the operation's declared one (a snapshot id)."""
+        resource = binding.resource
+        parent = self._parent_id(resource, call)
+        records = [
+            self.records.referenced(resource, value, binding.bulk_field or "", call.rng, parent)
+            for value in self._sent_list(binding, call)
+        ]
+        with call.transaction():
+            self._check_parent(binding, call, parent)
+            self.records.insert(call.tenant, resource, records, sent=[])
+            call.wrote([r.body for r in records])
+        return Outcome(None, empty=True, changed=[r.body for r in records])
+
+    def _remove(self, binding: Binding, call: Call) -> Outcome:
+        """The parent's items the body names (``{"items": [{"uri": ...}]}``), every one of
+        them, removed; the answer is the operation's declared one."""
+        resource = binding.resource
+        sent = self._sent_list(binding, call)
+        field_name = field_for(binding.bulk_field or "")
+        with call.transaction():
+            parent = self._parent(binding, call)
+            query = ListQuery(parent=parent, limit=_REMOVE_SCAN)
+            stored, _total, _start = self.store.query(call.tenant, resource.name, query)
+            gone = [item for item in stored if any(names(item, s, field_name) for s in sent)]
+            for item in gone:
+                self.store.delete(call.tenant, resource.name, str(item[resource.id_field]), parent)
+            call.wrote(gone)
+        return Outcome(None, empty=True, changed=gone)
+
+    def _sent_list(self, binding: Binding, call: Call) -> list[Any]:
+        body = call.body if isinstance(call.body, dict) else {}
+        sent = body.get(binding.bulk_field or "")
+        return sent if isinstance(sent, list) else []
 
     def _replace(self, binding: Binding, call: Call) -> Outcome:
         return self._change(binding, call, merge=False)

@@ -11,6 +11,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox.errors import ConfigError
+from sandbox.generation.nodes import shown_id_prefix
+from sandbox.http.responder import PrefixedIds
 from sandbox.resources.naming import (
     ITEM_SEGMENT,
     body_properties,
@@ -57,15 +60,17 @@ class Binding:
     """What an operation does to a resource, and where the resource sits in its response."""
 
     resource: Resource
-    action: str  # list | create | read | replace | update | delete | bulk_create
+    action: str  # list | create | read | replace | update | delete | bulk_create | add | remove
     operation: Operation
     slot: list[str] = field(default_factory=list)
-    bulk_field: str | None = None
+    bulk_field: str | None = None  # the body's list (bulk_create; add, remove: references)
     rule: str = ""  # why the operation is bound so (sandbox check)
     envelope: Any = None  # the oneOf branch answers are made in, where there is a choice
 
 
 _WRITES = ("create", "replace", "update")
+# actions whose answer is the operation's declared one, not a record: no slot needed
+_ANSWERED_AS_DECLARED = ("delete", "add", "remove")
 
 
 def _segments(path: str) -> list[str]:
@@ -199,11 +204,17 @@ class Inference:
             self._bind(resource, action, operation, f"collection path {resource.collection_path}")
 
     def _collection_only(self, path: str) -> None:
-        """A list without an item path (``GET /events``) is a read-only resource."""
+        """A list without an item path (``GET /events``) is a read-only resource; under an
+        item, one only where the same path adds to it (``/playlists/{id}/items``: POST adds
+        tracks by reference, DELETE names those to remove), else it is an action's path or
+        a catalog (an album's tracks) answered statelessly."""
         if path in self.resources or _override(self.spec, path) is False:
             return
         segments = _segments(path)
-        if not segments or ITEM_SEGMENT.match(segments[-1]) or self._is_action(path):
+        if not segments or ITEM_SEGMENT.match(segments[-1]):
+            return
+        adds = self._list_body(self.by_path[path].get("POST"))
+        if self._is_action(path) and adds is None:
             return
         listing = self.by_path[path].get("GET")
         if listing is None or listing.operation_id in self.bindings:
@@ -214,7 +225,36 @@ class Inference:
         if resource is None:
             return
         self._collection_operations(resource)
+        for method, action, field_name in (
+            ("POST", "add", adds),
+            ("DELETE", "remove", self._list_body(self.by_path[path].get("DELETE"))),
+        ):
+            operation = self.by_path[path].get(method)
+            if operation is None or field_name is None or operation.operation_id in self.bindings:
+                continue
+            why = f"{method} {path} sends the list's {field_name!r}"
+            binding = self._bind(resource, action, operation, why)
+            if binding is not None:
+                binding.bulk_field = field_name
         self._finish(resource)
+
+    def _list_body(self, operation: Operation | None) -> str | None:
+        """The name of the JSON body's only array property (what is added or removed),
+        where it is all the body may require."""
+        if operation is None or _override(self.spec, operation.path, operation) is False:
+            return None
+        body = _json_schema(self.spec, (operation.request_body or {}).get("content"))
+        body = merged(self.spec.deref, body)
+        if not isinstance(body, dict):
+            return None
+        lists = [
+            name
+            for name, prop in (body.get("properties") or {}).items()
+            if "array" in schema_types(merged(self.spec.deref, prop))
+        ]
+        if len(lists) != 1 or not set(body.get("required") or []) <= set(lists):
+            return None  # a body that needs more says more than "these" (GitHub's reviews)
+        return lists[0]
 
     def _settle_id(
         self, resource: Resource, operations: dict[str, Operation], override: Any
@@ -350,7 +390,7 @@ class Inference:
             slot = self._item_slot(operation, resource)
         if slot is None and action in _WRITES and self._success_schema(operation) is None:
             slot = []  # a write that answers with no body ("201 Null response") still stores
-        if slot is None and action != "delete":
+        if slot is None and action not in _ANSWERED_AS_DECLARED:
             return None
         binding = Binding(resource, action, operation, slot or [], rule=rule)
         binding.envelope = self._chosen.get(operation.operation_id)
@@ -433,7 +473,7 @@ class Inference:
     def _finish(self, resource: Resource) -> None:
         """Settle the stored object's schema, id prefix and unique fields."""
         for binding in self.bindings.values():
-            if binding.resource is not resource or binding.action == "delete":
+            if binding.resource is not resource or binding.action in _ANSWERED_AS_DECLARED:
                 continue
             schema = self.envelope(binding.operation)
             for name in binding.slot:
@@ -450,11 +490,46 @@ class Inference:
                     del self.bindings[key]
             return
         if resource.id_prefix is None:
-            pattern = str(resource.id_schema.get("pattern", ""))
-            prefix = re.match(r"^\^([A-Za-z]+_)", pattern)
-            resource.id_prefix = prefix.group(1) if prefix else None
+            resource.id_prefix = self._id_prefix(resource)
         if not resource.unique:
             resource.unique = list(resource.item_schema.get("x-sandbox-unique") or [])
+
+    def _id_prefix(self, resource: Resource) -> str | None:
+        """The prefix the id schema's pattern starts with (``^cus_``), else the one its
+        examples or description show (``cus_NffrFeU``, "prefixed with `ch_`")."""
+        schema = self.spec.deref(resource.id_schema)
+        prefix = re.match(r"^\^([A-Za-z]+_)", str(schema.get("pattern", "")))
+        if prefix:
+            return prefix.group(1)
+        examples = [schema["example"]] if "example" in schema else []
+        examples += schema.get("examples") if isinstance(schema.get("examples"), list) else []
+        return shown_id_prefix(examples, str(schema.get("description") or ""))
+
+
+def apply_id_prefixes(resources: dict[str, Resource], prefixes: dict[str, str]) -> None:
+    """Settings' ``id_prefixes`` (resource name as ``sandbox check`` lists it -> prefix):
+    ids made for that resource start with it, where the spec shows none (Stripe's spec has
+    no example ids, and its SDK users expect ``cus_``)."""
+    by_name = {resource.name: resource for resource in resources.values()}
+    for name, prefix in prefixes.items():
+        if name not in by_name:
+            known = ", ".join(sorted(n for n, r in by_name.items() if r.item_schema is not None))
+            raise ConfigError(
+                f"id_prefixes names {name!r}, which is not a resource of this spec; "
+                f"`sandbox check` lists them: {known}"
+            )
+        by_name[name].id_prefix = str(prefix)
+
+
+def prefixed_ids(bindings: dict[str, Binding]) -> dict[str, PrefixedIds]:
+    """operationId -> where its answer holds records whose ids take their resource's prefix,
+    for answers made without the store (``--stateless``): a created customer is ``cus_…``
+    there too, as stripe-mock answers."""
+    return {
+        key: PrefixedIds(tuple(b.slot), b.resource.id_field, b.resource.id_prefix)
+        for key, b in bindings.items()
+        if b.resource.id_prefix and b.action not in _ANSWERED_AS_DECLARED
+    }
 
 
 def _json_schema(spec: Spec, content: Any) -> Any:

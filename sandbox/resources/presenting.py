@@ -18,6 +18,15 @@ from typing import Any
 
 from sandbox.resources.inference import Binding, Resource
 from sandbox.resources.shapes import Shapes, norm
+from sandbox.spec.links import (
+    FIRST_LINKS,
+    LAST_LINKS,
+    NEXT_LINKS,
+    PREVIOUS_LINKS,
+    SELF_LINKS,
+    response_examples,
+    shown_link_form,
+)
 from sandbox.spec.schemas import merged
 
 
@@ -27,14 +36,13 @@ def _is_meta(name: str) -> bool:
                           "next", "nextpageuri", "nextpageurl", "uri", "url", "pages"}  # fmt: skip
 
 
-_NEXT_LINKS = {"next", "nextpageuri", "nextpageurl", "nexturl", "nextlink", "nexthref"}
-# the other pages' links, by the relation RFC 8288 names them (DigitalOcean's links.pages)
-_PAGE_LINKS = {
-    "first": "first", "firstpageuri": "first", "firstpageurl": "first",
-    "prev": "prev", "previous": "prev", "previouspageuri": "prev", "previouspageurl": "prev",
-    "prevpageuri": "prev", "last": "last", "lastpageuri": "last", "lastpageurl": "last",
-}  # fmt: skip
-_SELF_LINKS = {"uri", "url", "self", "href"}
+def _relation(key: str) -> str | None:
+    """The page a link field's (normalized) name points at, as RFC 8288 names it."""
+    for relation, names in (("next", NEXT_LINKS), ("prev", PREVIOUS_LINKS),
+                            ("first", FIRST_LINKS), ("last", LAST_LINKS)):  # fmt: skip
+        if key in names:
+            return relation
+    return None
 
 
 class _LazyMeta:
@@ -58,6 +66,11 @@ class _LazyMeta:
 class _AnswerPlan:
     compose: list[tuple[str, bool, Any]]
     meta: list[tuple[str, str, Any, bool, Any]]
+    links: str | None = None  # "relative" / "absolute": the form the spec's examples show
+
+
+def _formatless(schema: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in schema.items() if k != "format"} if "format" in schema else schema
 
 
 @dataclass
@@ -78,25 +91,26 @@ class PageFacts:
     origin: str = ""  # the request's scheme and host, for links that must be absolute
     key: str | None = None  # the name of the field the list is in (Twilio's meta.key)
 
-    def links(self, name: str) -> list[Any] | None:
+    def links(self, name: str, shown: str | None = None) -> list[Any] | None:
         """The values a link field may take, most fitting first (None: not a link): the
         next page's link (None on the last page), or the list's own; absolute on the
-        request's host, or a path where the name says ``uri`` (Twilio's ``next_page_uri``)."""
+        request's host, or a path where the spec's examples show paths (``shown``
+        "relative") or, when they show none, where the name says ``uri`` (Twilio's
+        ``next_page_uri``)."""
         key = norm(name)
-        if key in _NEXT_LINKS:
-            if self.next_query is None:
-                return [None]
-            relative = f"{self.path}?{self.next_query}"
-        elif key in _PAGE_LINKS:
-            query = self._query_of(_PAGE_LINKS[key])
+        relation = _relation(key)
+        if relation is not None:
+            query = self._query_of(relation)
             if query is None:
                 return [None]
             relative = f"{self.path}?{query}"
-        elif key in _SELF_LINKS:
+        elif key in SELF_LINKS:
             relative = self.path
         else:
             return None
         absolute = self.origin.rstrip("/") + relative
+        if shown is not None:
+            return [relative] if shown == "relative" else [absolute]
         return [relative, absolute] if key.endswith("uri") else [absolute, relative]
 
     def _query_of(self, relation: str) -> str | None:
@@ -180,7 +194,7 @@ class Presenter:
         if facts is None:
             facts = PageFacts(page=1, limit=max(1, total or 1), total=total or 0, count=total or 0)
         if isinstance(value, list):
-            self._fill_meta(plan.meta, envelope, facts)
+            self._fill_meta(plan.meta, envelope, facts, plan.links)
         return envelope
 
     def deleted(
@@ -221,6 +235,7 @@ class Presenter:
         plan = _AnswerPlan(
             compose=self._compose_plan(schema, binding.slot) if binding.slot else [],
             meta=self._meta_plan(schema, 0),
+            links=shown_link_form(response_examples(self.spec, binding.operation)),
         )
         self._answers[key] = (binding, plan)
         return plan
@@ -285,30 +300,33 @@ class Presenter:
         return plan
 
     def _fill_meta(
-        self, plan: list[tuple[str, str, Any, bool, Any]], node: Any, facts: PageFacts
-    ) -> None:
+        self, plan: list[tuple[str, str, Any, bool, Any]], node: Any, facts: PageFacts,
+        shown: str | None = None,
+    ) -> None:  # fmt: skip
         """Put the real page facts wherever the envelope has a field that means one."""
         if not isinstance(node, dict):
             return
         values = facts.table()
         for name, key, prop, required, nested in plan:
-            links = facts.links(name)
+            links = facts.links(name, shown)
             if links is not None and isinstance(prop, dict):
-                fits = [link for link in links if self.checks.is_valid(prop, link)]
+                # a form the examples show is taken even where `format` says otherwise
+                checked = prop if shown is None else _formatless(prop)
+                fits = [link for link in links if self.checks.is_valid(checked, link)]
                 if fits:
                     node[name] = fits[0]
                 elif links == [None] and name in node and not required:
                     del node[name]  # no next page, and the field cannot say null
                 continue
             if isinstance(node.get(name), dict):
-                self._fill_meta(nested.plan, node[name], facts)
+                self._fill_meta(nested.plan, node[name], facts, shown)
                 continue
             if _is_meta(name) and nested.plan:
                 # an object of page facts the generator left out or made something else of
                 # (DigitalOcean's links.pages, "forward or backward links or anything"): a
                 # pager reads it, so it is there wherever it can be filled
                 built: dict[str, Any] = {}
-                self._fill_meta(nested.plan, built, facts)
+                self._fill_meta(nested.plan, built, facts, shown)
                 if built and self.checks.is_valid(prop, built):
                     node[name] = built
                     continue

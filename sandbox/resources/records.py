@@ -18,6 +18,7 @@ from typing import Any
 from sandbox.errors import ApiError, Conflict
 from sandbox.http.uploads import Upload
 from sandbox.resources.inference import Binding, Resource
+from sandbox.resources.references import References, field_for
 from sandbox.resources.shapes import Shapes, is_number, norm
 from sandbox.resources.uploads import file_facts, without_parts
 from sandbox.spec.schemas import schema_types
@@ -62,6 +63,11 @@ class Records:
         # read from the spec on first use, never per request (see _request_defaults)
         self._defaults: dict[str, tuple[Binding, list[tuple[str, Any]]]] = {}
         self._create_schemas: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+        self.references = References(
+            self.spec,
+            lambda schema, rng: self.faker.generate(schema, rng=rng, mode="response", fresh=True),
+            self.checks.is_valid,
+        )
 
     def requested(
         self, binding: Binding, body: Any, rng: random.Random, parent: str,
@@ -135,6 +141,21 @@ class Records:
         self._touch(resource, obj, created=True)
         obj = self._valid(resource, obj, rng)
         return Record(str(obj[resource.id_field]), obj, parent, self._unique_values(resource, obj))
+
+    def referenced(
+        self, resource: Resource, value: Any, list_name: str, rng: random.Random, parent: str
+    ) -> Record:
+        """A whole item made for a reference a client added (``spotify:track:…`` sent in
+        ``uris``): the reference in the field it means (``sandbox.resources.references``),
+        or a sent object's fields."""
+        record = self.new(resource, None, rng, parent)
+        if isinstance(value, dict):
+            record.body.update(self._client_fields(resource, value))
+        else:
+            schema = resource.item_schema or {}
+            self.references.place(schema, record.body, field_for(list_name), value, rng)
+        record.body = self._valid(resource, record.body, rng)
+        return record
 
     def _create_schema(self, resource: Resource, body: Any) -> Any:
         """What to generate for a client's create: the item schema cut down to the fields

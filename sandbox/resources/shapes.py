@@ -17,10 +17,11 @@ from typing import Any
 
 from sandbox.resources.inference import Resource
 from sandbox.spec.model import Spec
-from sandbox.spec.schemas import SchemaChecks
+from sandbox.spec.schemas import SchemaChecks, merged
 
 TIMESTAMPS = {"createdat", "created", "creationdate", "updatedat", "updated", "modifiedat"}
 UPDATED = {"updatedat", "updated", "modifiedat"}
+_COMPLETE_DEPTH = 4  # how deep a sent object is completed field by field
 
 
 def norm(name: str) -> str:
@@ -100,16 +101,32 @@ class Shapes:
         self._shapes[resource.name] = (resource, resource.item_schema, shape)
         return shape
 
-    def fit(self, schema: Any, obj: Any, rng: random.Random) -> Any:
+    def fit(self, schema: Any, obj: Any, rng: random.Random, depth: int = 0) -> Any:
         """``obj`` if it matches ``schema``, else a generated object with as many of its
-        fields as still match."""
+        fields as still match; a field that is an object missing what its schema requires
+        is completed rather than dropped (Stripe's ``recurring[interval]=month`` alone)."""
         if self.checks.is_valid(schema, obj):
             return obj
         fixed = self.faker.generate(schema, rng=rng, mode="response", fresh=True)
         if not isinstance(fixed, dict) or not isinstance(obj, dict):
             return fixed
+        properties = (merged(self.spec.deref, schema) or {}).get("properties") or {}
         for name, value in obj.items():
             trial = {**fixed, name: value}
+            if not self.checks.is_valid(schema, trial) and isinstance(value, dict):
+                if name not in properties or depth >= _COMPLETE_DEPTH:
+                    continue
+                trial = {**fixed, name: self._completed(properties[name], value, rng, depth + 1)}
             if self.checks.is_valid(schema, trial):
                 fixed = trial
         return fixed
+
+    def _completed(self, schema: Any, value: dict[str, Any], rng: random.Random, depth: int) -> Any:
+        """``value`` with what ``schema`` (or one of its ``anyOf``/``oneOf`` branches)
+        requires filled in, keeping every field of it that fits; None if none fits."""
+        shape = merged(self.spec.deref, schema) or {}
+        for branch in shape.get("anyOf") or shape.get("oneOf") or [schema]:
+            made = self.fit(branch, value, rng, depth)
+            if isinstance(made, dict) and self.checks.is_valid(schema, made):
+                return made
+        return None

@@ -20,6 +20,44 @@ from openapi_schema_validator import (
 )
 from openapi_schema_validator._regex import has_ecma_regex
 
+_COMPONENT = "#/components/schemas/"
+
+
+def _implicit_by_branches(cls: Any, components: frozenset[str]) -> Any:
+    """``cls`` where a discriminated ``oneOf``/``anyOf`` whose value names no component and
+    is not in the mapping is matched against its branches instead, and a mapping to a bare
+    schema name (``Dog``) means that component (OpenAPI's rules, as sandbox.spec.prepare
+    makes them for requests): Spotify's ``track: oneOf
+    [TrackObject, EpisodeObject]`` by ``type: track`` otherwise looked for
+    ``#/components/schemas/track`` and no track was ever valid, so a stored one was
+    regenerated."""
+    from jsonschema import _keywords as plain
+    from jsonschema import validators
+
+    def keyword(discriminated: Any, fallback: Any) -> Any:
+        def check(validator: Any, branches: Any, instance: Any, schema: Any) -> Any:
+            disc = schema.get("discriminator")
+            if isinstance(disc, dict) and isinstance(instance, dict):
+                value = instance.get(disc.get("propertyName"))
+                mapping = disc.get("mapping")
+                mapped: dict[str, Any] = mapping if isinstance(mapping, dict) else {}
+                target = mapped.get(value) if isinstance(value, str) else None
+                if isinstance(target, str) and target in components:  # a bare schema name
+                    return validator.descend(instance, {"$ref": _COMPONENT + target})
+                if isinstance(value, str) and target is None and value not in components:
+                    return fallback(validator, branches, instance, schema)
+            return discriminated(validator, branches, instance, schema)
+
+        return check
+
+    return validators.extend(
+        cls,
+        {
+            "oneOf": keyword(cls.VALIDATORS["oneOf"], plain.oneOf),
+            "anyOf": keyword(cls.VALIDATORS["anyOf"], plain.anyOf),
+        },
+    )
+
 
 class SchemaChecks:
     def __init__(self, document: dict[str, Any], version: str, *, mode: str = "response") -> None:
@@ -29,7 +67,9 @@ class SchemaChecks:
             cls = OAS31Validator
         # The root validator's resolver is based on the whole document, so "#/components/..."
         # in any subschema resolves; evolve() keeps that resolver.
-        self._root = cls(document, format_checker=cls.FORMAT_CHECKER)
+        components = (document.get("components") or {}).get("schemas") or {}
+        lenient = _implicit_by_branches(cls, frozenset(components))
+        self._root = lenient(document, format_checker=cls.FORMAT_CHECKER)
         self._cache: dict[int, tuple[Any, Any, Callable[[Any], bool] | None]] = {}
         self._document = document
         self._compiler = AcceptCompiler.for_class(cls, cls.FORMAT_CHECKER, self._resolve)
