@@ -76,6 +76,21 @@ paths:
           content:
             application/json:
               schema: {type: object, properties: {ssh_key: {$ref: "#/components/schemas/Key"}}}
+  /me:
+    get:
+      operationId: get-current-users-profile
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  id: {type: string}
+                  display_name: {type: string}
+                  images: {type: array, items: {type: object, properties: {url: {type: string}}}}
+                  followers: {allOf: [{type: object, properties: {total: {type: integer}}}]}
 components:
   schemas:
     Tag:
@@ -117,3 +132,8 @@ def test_an_envelope_named_for_the_item_by_a_longer_name_is_its_slot(bound) -> N
     # /v2/account/keys makes the singular "key"; the answer puts it in `ssh_key`
     assert bound["sshKeys_create"] == ("keys", "create", "id", ["ssh_key"])
     assert bound["sshKeys_get"] == ("keys", "read", "id", ["ssh_key"])
+
+
+def test_an_object_with_an_id_of_its_own_is_not_a_page_of_its_only_list(bound) -> None:
+    # Spotify's user profile has one list (images) once its allOf fields are read as objects
+    assert "get-current-users-profile" not in bound

@@ -449,7 +449,11 @@ class Inference:
         for name in LIST_SLOTS:
             if name in arrays:
                 return [name]
-        return [arrays[0]] if len(arrays) == 1 else None
+        # an object with an id of its own is one thing with a list in it (Spotify's user
+        # profile and its images), not a page of that list
+        if len(arrays) == 1 and "id" not in {norm(n) for n in properties}:
+            return [arrays[0]]
+        return None
 
     def _item_slot_in(self, schema: Any, resource: Resource) -> list[str] | None:
         if not isinstance(schema, dict) or "object" not in schema_types(schema):
