@@ -338,7 +338,7 @@ class OperationValidator:
         if data.body and self._raw_string(data.mimetype):
             result.body = data.body  # an image, a CSV, base64 text: the body is the string
             return
-        if data.body and nested_params.is_form(data.mimetype) and self._nested_form(data, result):
+        if nested_params.is_form(data.mimetype) and self._nested_form(data, result):
             return
         if data.body and data.mimetype == "multipart/form-data" and self._multipart(data, result):
             return
@@ -414,10 +414,12 @@ class OperationValidator:
     def _nested_form(self, data: RequestData, result: ValidationResult) -> bool:
         """A form body with bracketed keys or a deepObject encoding, read as the JSON its
         schema describes (each file stands for its name, its facts in ``result.uploads``).
-        False: not such a body."""
+        An empty body sent as a form is an empty form, read here too: what it holds is
+        the empty values a form cannot spell (``{"features": []}``). False: not such a body."""
         media = self.media_types.get(data.mimetype)
         form, files = _form_parts(data)
-        if media is None or not nested_params.owns_form(media, [*form.keys(), *files.keys()]):
+        keys = [*form.keys(), *files.keys()]
+        if media is None or (data.body and not nested_params.owns_form(media, keys)):
             return False
         uploads = uploads_of(files)
         pairs = [*form.items(multi=True), *stand_ins(uploads)]
