@@ -226,3 +226,147 @@ def test_a_read_only_id_in_the_body_is_not_the_clients_to_choose(tmp_path: Path)
             assert "read-only" in made.get_json()["error"]["message"]
         else:
             assert made.get_json()["id"] != "mine"
+
+
+WRAPPED = """
+openapi: 3.0.3
+info: {title: Wrapped, version: "1"}
+paths:
+  /domains/{domain}/records:
+    parameters: [{name: domain, in: path, required: true, schema: {type: string}}]
+    post:
+      operationId: createRecord
+      requestBody:
+        content: {application/json: {schema: {$ref: "#/components/schemas/Record"}}}
+      responses:
+        "201":
+          description: created
+          content:
+            application/json:
+              schema:
+                properties: {domain_record: {$ref: "#/components/schemas/Record"}}
+  /domains/{domain}/records/{record_id}:
+    parameters:
+      - {name: domain, in: path, required: true, schema: {type: string}}
+      - {name: record_id, in: path, required: true, schema: {type: integer}}
+    get:
+      operationId: getRecord
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema:
+                properties: {domain_record: {$ref: "#/components/schemas/Record"}}
+        "404": {description: missing}
+    delete:
+      operationId: deleteRecord
+      responses:
+        "204": {description: gone}
+        "404": {description: missing}
+  /alerts:
+    post:
+      operationId: createAlert
+      requestBody:
+        content: {application/json: {schema: {$ref: "#/components/schemas/Policy"}}}
+      responses:
+        "201":
+          description: created
+          content:
+            application/json:
+              schema: {properties: {policy: {$ref: "#/components/schemas/Policy"}}}
+  /alerts/{alert_uuid}:
+    parameters: [{name: alert_uuid, in: path, required: true, schema: {type: string}}]
+    get:
+      operationId: getAlert
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {properties: {policy: {$ref: "#/components/schemas/Policy"}}}
+        "404": {description: missing}
+    delete:
+      operationId: deleteAlert
+      responses:
+        "204": {description: gone}
+        "404": {description: missing}
+  /secrets/{name}:
+    parameters: [{name: name, in: path, required: true, schema: {type: string}}]
+    get:
+      operationId: getSecret
+      responses:
+        "200":
+          description: ok
+          content: {application/json: {schema: {$ref: "#/components/schemas/Secret"}}}
+        "404": {description: missing}
+    put:
+      operationId: putSecret
+      requestBody:
+        content:
+          application/json:
+            schema: {properties: {visibility: {type: string, enum: [all, selected]}}}
+      responses:
+        "201":
+          description: created
+          content: {application/json: {schema: {type: object}}}
+        "204": {description: updated}
+components:
+  schemas:
+    Secret:
+      type: object
+      properties:
+        name: {type: string}
+        visibility: {type: string, enum: [all, selected]}
+    Record:
+      type: object
+      properties:
+        id: {type: integer, readOnly: true}
+        type: {type: string, enum: [A, MX]}
+        data: {type: string}
+    Policy:
+      type: object
+      properties:
+        uuid: {type: string, readOnly: true}
+        description: {type: string}
+"""
+
+
+@pytest.mark.parametrize(
+    ("collection", "body", "slot", "key"),
+    [
+        ("/domains/a.io/records", {"type": "A", "data": "1.2.3.4"}, "domain_record", "id"),
+        ("/alerts", {"description": "CPU high"}, "policy", "uuid"),
+    ],
+)
+def test_an_item_wrapped_under_a_name_of_its_own_is_a_resource(
+    tmp_path: Path, collection: str, body: dict, slot: str, key: str
+) -> None:
+    """An answer may hold its item under a qualified name (DigitalOcean's ``domain_record``
+    of a record, ``kubernetes_cluster``) or as its only member (``{"policy": {...}}`` for an
+    alert): the item is stored, read back, and gone once deleted."""
+    client = wrapped(tmp_path)
+    made = client.post(collection, json=body)
+    assert made.status_code == 201, made.data
+    item = f"{collection}/{made.get_json()[slot][key]}"
+    read = client.get(item)
+    assert read.status_code == 200 and read.get_json()[slot] == made.get_json()[slot]
+    assert client.delete(item).status_code == 204
+    assert client.get(item).status_code == 404
+
+
+def test_a_put_that_can_create_stores_what_it_names(tmp_path: Path) -> None:
+    """A PUT that declares 201 creates the item its path names where there is none, and
+    ``201 {}`` holds no item, like a bodiless answer (GitHub's ``PUT`` of a secret): what
+    was put is read back, the first time and after."""
+    client = wrapped(tmp_path)
+    for visibility in ("selected", "all"):
+        assert client.put("/secrets/TOKEN", json={"visibility": visibility}).status_code < 300
+        assert client.get("/secrets/TOKEN").get_json()["visibility"] == visibility
+
+
+def wrapped(tmp_path: Path):
+    spec = tmp_path / "wrapped.yaml"
+    spec.write_text(WRAPPED)
+    settings = load_settings(spec, environ={}, overrides={"state": ":memory:", "seed": 4})
+    return create_app(spec, settings).test_client()

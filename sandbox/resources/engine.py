@@ -217,7 +217,31 @@ class ResourceEngine:
         )
 
     def _replace(self, binding: Binding, call: Call) -> Outcome:
+        if "201" in binding.operation.responses:  # create-or-replace: a PUT that can create
+            made = self._put_new(binding, call)
+            if made is not None:
+                return made
         return self._change(binding, call, merge=False)
+
+    def _put_new(self, binding: Binding, call: Call) -> Outcome | None:
+        """The item a PUT names, made as sent where it is absent and the PUT declares 201
+        (GitHub's ``PUT /orgs/{org}/dependabot/secrets/{secret_name}``); None where it
+        exists, for the replace."""
+        resource = binding.resource
+        record_id = self._item_id(binding, call)
+        parent = self._parent_id(resource, call)
+        with call.transaction():
+            self._check_parent(binding, call, parent)
+            if self.store.get(call.tenant, resource.name, record_id, parent) is not None:
+                return None
+            record = self.records.requested(binding, call.body, call.rng, parent, call.uploads)
+            record.body[resource.id_field] = typed_like(record.body.get(resource.id_field),
+                                                        record_id)  # fmt: skip
+            record.id = record_id
+            self.records.insert(call.tenant, resource, [record], sent=[call.body])
+            call.wrote([record.body])
+        shown = self.presenter.one(binding, record.body, call.rng, reveal=True)
+        return Outcome(shown, changed=[record.body])
 
     def _update(self, binding: Binding, call: Call) -> Outcome:
         return self._change(binding, call, merge=True)

@@ -244,7 +244,7 @@ class Inference:
         param = resource.id_param or "id"
         if id_field_for(param, resource.singular, properties) is not None:
             return dict(properties)
-        for name in (*ITEM_SLOTS, resource.singular):
+        for name in _slot_names(properties, resource.singular):
             inner = merged(self.spec.deref, properties.get(name))
             if isinstance(inner, dict) and isinstance(inner.get("properties"), dict):
                 return dict(inner["properties"])
@@ -348,7 +348,7 @@ class Inference:
         slot = self._list_slot(operation) if action in ("list", "bulk_create") else None
         if action not in ("list", "bulk_create", "delete"):
             slot = self._item_slot(operation, resource)
-        if slot is None and action in _WRITES and self._success_schema(operation) is None:
+        if slot is None and action in _WRITES and self._answers_nothing(operation):
             slot = []  # a write that answers with no body ("201 Null response") still stores
         if slot is None and action != "delete":
             return None
@@ -356,6 +356,15 @@ class Inference:
         binding.envelope = self._chosen.get(operation.operation_id)
         self.bindings[operation.operation_id] = binding
         return binding
+
+    def _answers_nothing(self, operation: Operation) -> bool:
+        """No body, or an object that says nothing of its members (GitHub's ``PUT`` of a
+        secret answers ``201 {}``): the answer holds no item, and the write still stores."""
+        schema = merged(self.spec.deref, self._success_schema(operation))
+        if not isinstance(schema, dict):
+            return schema is None
+        said = ("properties", "items", "oneOf", "anyOf", "additionalProperties", "$ref")
+        return schema_types(schema) <= {"object"} and not any(schema.get(k) for k in said)
 
     def _success_schema(self, operation: Operation) -> Any:
         for status in operation.success_statuses or [200]:
@@ -411,7 +420,7 @@ class Inference:
         properties = schema.get("properties") or {}
         if resource.id_field in properties:
             return []
-        for name in (*ITEM_SLOTS, resource.singular):
+        for name in _slot_names(properties, resource.singular):
             prop = merged(self.spec.deref, properties.get(name))
             if isinstance(prop, dict) and resource.id_field in (prop.get("properties") or {}):
                 return [name]
@@ -442,6 +451,17 @@ class Inference:
             resource.id_prefix = prefix.group(1) if prefix else None
         if not resource.unique:
             resource.unique = list(resource.item_schema.get("x-sandbox-unique") or [])
+
+
+def _slot_names(properties: dict[str, Any], singular: str) -> list[str]:
+    """Where an answer may hold its item, in order: the usual slots, the item's own name, a
+    name for it qualified either way (DigitalOcean's ``domain_record`` of a record,
+    ``evaluation_run`` of a ``model_evaluation_run``), and an answer's only member (an alert
+    answered as ``{"policy": {...}}``)."""
+    own = norm(singular)
+    qualified = [n for n in properties if own and (norm(n).endswith(own) or own.endswith(norm(n)))]
+    alone = list(properties) if len(properties) == 1 else []
+    return list(dict.fromkeys([*ITEM_SLOTS, singular, *qualified, *alone]))
 
 
 def _json_schema(spec: Spec, content: Any) -> Any:
