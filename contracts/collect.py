@@ -19,7 +19,7 @@ from contracts.errors import UsageError
 from contracts.facts import pointer_of
 from contracts.report import FailureRecord, OperationResult, Report
 from contracts.reproduce import curl
-from sandbox.spec.model import Spec
+from sandbox.spec.model import Spec, is_json_media
 
 Progress = Callable[[str, str, int], None]  # (phase, operation label, failures so far)
 STATEFUL_LABEL = "Stateful tests"
@@ -92,16 +92,43 @@ class Collector:
         status = response.status_code if response is not None else None
         excerpt = response.content[:EXCERPT].decode("utf-8", "replace") if response else ""
         command = node.failure_info.code_sample
+        message = failure.message or ""
+        if node.name == "positive_data_acceptance" and case_node is not None:
+            message += self._spec_refuses(case_node.value)
         if interaction is not None:
             request = interaction.request
             headers = [(k, v) for k, values in request.headers.items() for v in values]
             command = curl(self.run.secrets, request.method, request.uri, headers, request.body)
         return FailureRecord(
             operation=label, check=node.name, title=failure.title,
-            message=failure.message or "", code=getattr(failure, "code", ""),
+            message=message, code=getattr(failure, "code", ""),
             curl=command, status=status, response_excerpt=self.run.secrets.mask(excerpt),
             spec_location=self._pointer(failure.operation or label, status),
         )  # fmt: skip
+
+    def _spec_refuses(self, case: Any) -> str:
+        """Why the spec's own JSON Schema refuses a body Schemathesis generated as valid
+        ("" when it accepts it): then the refusal is the spec's word, not the server's fault
+        (OpenAI's 3.1 document writes ``nullable: true``, which 3.1 does not have, so its
+        ``type: object`` refuses the null Schemathesis sends)."""
+        facts = self.run.facts
+        operation = facts.operation(case.operation.method, case.operation.path)
+        schema = facts.request_schema(operation) if operation is not None else None
+        body = case.body
+        if schema is None or not is_json_media(case.media_type or "application/json"):
+            return ""
+        if not isinstance(body, dict | list | str | int | float | bool | type(None)):
+            return ""  # no body, or one Schemathesis has not made JSON
+        errors = facts.request_checks.errors(self.spec.deref(schema), body)
+        if not errors or operation is None:
+            return ""
+        first = min(errors, key=lambda error: len(error.absolute_path))
+        where = "/".join(str(part) for part in first.absolute_path)
+        return (
+            f"\nThe spec's own: by its JSON Schema (OpenAPI {self.spec.openapi}) this body is "
+            f"invalid ({first.message} at body/{where}; schema {pointer_of(operation)}"
+            f"/requestBody), so refusing it keeps to the spec."
+        )
 
     def _pointer(self, label: str, status: int | None) -> str:
         method, _, path = label.partition(" ")
