@@ -291,6 +291,33 @@ paths:
       responses:
         "204": {description: gone}
         "404": {description: missing}
+  /tags:
+    post:
+      operationId: createTag
+      requestBody:
+        content: {application/json: {schema: {$ref: "#/components/schemas/Tag"}}}
+      responses:
+        "201":
+          description: created
+          content:
+            application/json:
+              schema: {properties: {tag: {$ref: "#/components/schemas/Tag"}}}
+  /tags/{tag_id}:
+    parameters: [{name: tag_id, in: path, required: true, schema: {type: string}}]
+    get:
+      operationId: getTag
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {properties: {tag: {$ref: "#/components/schemas/Tag"}}}
+        "404": {description: missing}
+    delete:
+      operationId: deleteTag
+      responses:
+        "204": {description: gone}
+        "404": {description: missing}
   /secrets/{name}:
     parameters: [{name: name, in: path, required: true, schema: {type: string}}]
     get:
@@ -313,6 +340,11 @@ paths:
         "204": {description: updated}
 components:
   schemas:
+    Tag:
+      type: object
+      properties:
+        name: {type: string, pattern: "^[a-z]+$"}
+        resources: {type: array, readOnly: true, items: {type: string}}
     Secret:
       type: object
       properties:
@@ -337,6 +369,7 @@ components:
     [
         ("/domains/a.io/records", {"type": "A", "data": "1.2.3.4"}, "domain_record", "id"),
         ("/alerts", {"description": "CPU high"}, "policy", "uuid"),
+        ("/tags", {"name": "awesome"}, "tag", "name"),  # no id at all: named by its name
     ],
 )
 def test_an_item_wrapped_under_a_name_of_its_own_is_a_resource(

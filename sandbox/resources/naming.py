@@ -46,7 +46,8 @@ def id_field_for(param: str, singular: str, properties: dict[str, Any]) -> str |
     In order: the property of the same name (case and separators aside: ``{Sid}`` is
     ``sid``); the parameter less the resource's own name (``{playlist_id}`` of a playlist
     is its ``id``, ``{customer}`` of a customer its ``id``); ``id`` itself where the item
-    has one; the longest property the parameter ends with (``{BrandVettingSid}``: ``sid``).
+    has one; the longest property the parameter ends with (``{BrandVettingSid}``: ``sid``);
+    and for an item with no id at all, its ``name`` (DigitalOcean's ``{tag_id}`` of a tag).
     """
     by_norm = {norm(name): name for name in properties}
     key = norm(param)
@@ -62,7 +63,7 @@ def id_field_for(param: str, singular: str, properties: dict[str, Any]) -> str |
     endings = [n for n in by_norm if len(n) >= 2 and key.endswith(n) and n.endswith(_ID_ENDINGS)]
     if endings:
         return by_norm[max(endings, key=len)]
-    return by_norm.get("id")
+    return by_norm.get("id") or by_norm.get("name")
 
 
 def says_update(operation: Operation) -> bool:
