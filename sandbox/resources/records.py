@@ -129,7 +129,8 @@ class Records:
         if (
             parent
             and resource.parent_param
-            and resource.parent_param in (schema.get("properties") or {})
+            and resource.parent_param != resource.id_field  # /transfers/{id}/reversals: the
+            and resource.parent_param in (schema.get("properties") or {})  # parent's, not its id
         ):
             obj[resource.parent_param] = parent
         self._touch(resource, obj, created=True)
