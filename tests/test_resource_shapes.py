@@ -450,8 +450,9 @@ components:
 
 def test_a_parent_named_by_the_childs_own_id_field_is_not_its_id(tmp_path: Path) -> None:
     """``/transfers/{id}/reversals`` (beside ``/transfers/{transfer}``) names the transfer
-    ``{id}``: the reversals seeded under one transfer keep ids of their own (Stripe's seeding gave them the transfer's, twice,
-    and every request touching transfers answered 500)."""
+    ``{id}``: the reversals seeded under one transfer keep ids of their own (Stripe's
+    seeding gave them the transfer's, twice, and every request touching transfers answered
+    500)."""
     spec = tmp_path / "parts.yaml"
     spec.write_text(PARTS)
     settings = load_settings(spec, environ={}, overrides={"state": ":memory:", "seed": 4})
