@@ -8,8 +8,10 @@ credentials as the run's variables.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl
 
 from schemathesis.engine import events
 
@@ -19,10 +21,12 @@ from contracts.errors import UsageError
 from contracts.facts import pointer_of
 from contracts.report import FailureRecord, OperationResult, Report
 from contracts.reproduce import curl
+from sandbox.http.nested_params import nest
 from sandbox.spec.model import Spec, is_json_media
 
 Progress = Callable[[str, str, int], None]  # (phase, operation label, failures so far)
 STATEFUL_LABEL = "Stateful tests"
+FORM = "application/x-www-form-urlencoded"
 
 
 class Collector:
@@ -95,6 +99,8 @@ class Collector:
         message = failure.message or ""
         if node.name == "positive_data_acceptance" and case_node is not None:
             message += self._spec_refuses(case_node.value)
+        if node.name == "negative_data_rejection" and case_node is not None and interaction:
+            message += self._wire_is_valid(case_node.value, interaction.request.body)
         if interaction is not None:
             request = interaction.request
             headers = [(k, v) for k, values in request.headers.items() for v in values]
@@ -128,6 +134,27 @@ class Collector:
             f"\nThe spec's own: by its JSON Schema (OpenAPI {self.spec.openapi}) this body is "
             f"invalid ({first.message} at body/{where}; schema {pointer_of(operation)}"
             f"/requestBody), so refusing it keeps to the spec."
+        )
+
+    def _wire_is_valid(self, case: Any, sent: Any) -> str:
+        """Why a form body Schemathesis made invalid cannot be refused ("" when it can): as
+        sent it reads back as a valid one. ``expand=AAA`` is the string "AAA" Schemathesis
+        meant and the one-item array ``["AAA"]`` the schema asks for, byte for byte."""
+        operation = self.run.facts.operation(case.operation.method, case.operation.path)
+        if operation is None or case.media_type != FORM:
+            return ""
+        media = ((operation.request_body or {}).get("content") or {}).get(FORM) or {}
+        schema = self.spec.deref(media.get("schema"))
+        text = sent.decode("utf-8", "replace") if isinstance(sent, bytes) else sent
+        if schema is None or not isinstance(text, str):
+            return ""
+        value = nest(parse_qsl(text, keep_blank_values=True), schema, self.spec.deref)
+        if not self.run.facts.request_checks.is_valid(schema, value):
+            return ""
+        return (
+            f"\nNot the server's to refuse: as sent, this form is also a valid body "
+            f"({json.dumps(value)[:200]}), by the schema at {pointer_of(operation)}/requestBody;"
+            f" a form cannot tell the two apart."
         )
 
     def _pointer(self, label: str, status: int | None) -> str:
