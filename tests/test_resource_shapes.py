@@ -276,7 +276,8 @@ paths:
             application/json:
               schema: {properties: {policy: {$ref: "#/components/schemas/Policy"}}}
   /alerts/{alert_uuid}:
-    parameters: [{name: alert_uuid, in: path, required: true, schema: {type: string}}]
+    parameters:  # the path says more of the id than the item does
+      - {name: alert_uuid, in: path, required: true, schema: {type: string, format: uuid}}
     get:
       operationId: getAlert
       responses:
@@ -377,7 +378,8 @@ def test_an_item_wrapped_under_a_name_of_its_own_is_a_resource(
 ) -> None:
     """An answer may hold its item under a qualified name (DigitalOcean's ``domain_record``
     of a record, ``kubernetes_cluster``) or as its only member (``{"policy": {...}}`` for an
-    alert): the item is stored, read back, and gone once deleted."""
+    alert): the item is stored, read back, and gone once deleted. Its id is made to fit the
+    item path's parameter where that says more (``{alert_uuid}``: format uuid)."""
     client = wrapped(tmp_path)
     made = client.post(collection, json=body)
     assert made.status_code == 201, made.data

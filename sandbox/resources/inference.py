@@ -44,6 +44,7 @@ class Resource:
     parent_param: str | None = None
     unique: list[str] = field(default_factory=list)
     id_rule: str = "the default id field"  # why id_field is what it is (sandbox check)
+    path_id_schema: dict[str, Any] | None = None  # the item path parameter's own schema
 
     @property
     def id_schema(self) -> dict[str, Any]:
@@ -136,6 +137,12 @@ class Inference:
         resource.item_path = path
         resource.id_param = last.group(1)
         operations = self.by_path[path]
+        resource.path_id_schema = next(
+            (self.spec.deref(p.schema) for op in operations.values() for p in op.parameters
+             if p.location == "path" and p.name == resource.id_param
+             and isinstance(self.spec.deref(p.schema), dict)),
+            None,
+        )  # fmt: skip
         self._settle_id(resource, operations, override)
         rule = f"item path {path}"
         for method, action in (
