@@ -106,7 +106,8 @@ def _created(seen: Seen) -> None:
     record = record_of(seen.body())
     if reader is None or not isinstance(record, dict):
         return
-    _reflects(seen, sent, record, "The created resource", answer=(seen.operation, seen.status))
+    _reflects(seen, sent, record, "The created resource", answer=(seen.operation, seen.status),
+              also=(reader, 200))  # fmt: skip
     reader_param = id_param(reader)
     identifier = _new_id(record, seen.header("location"), reader_param)
     if identifier is None or reader_param is None:
@@ -169,15 +170,17 @@ def _new_id(record: dict[str, Any], location: str | None, param: str | None) -> 
 
 
 def _reflects(seen: Seen, sent: dict[str, Any], record: Any, what: str,
-              pointer: str | None = None, *,
-              answer: tuple[Operation, int] | None = None) -> None:  # fmt: skip
+              pointer: str | None = None, *, answer: tuple[Operation, int] | None = None,
+              also: tuple[Operation, int] | None = None) -> None:  # fmt: skip
     """Each sent field the record shows, compared; not one whose sent value the answer's
-    schema cannot hold (``answer``: the operation and status that answered)."""
+    schema cannot hold (``answer``: the operation and status that answered; ``also``: the
+    item's reader, for a create whose answer declares less than it shows)."""
     if not isinstance(record, dict):
         return
     facts = seen.run.facts
+    answers = [each for each in (answer, also) if each is not None]
     for name, value in sent.items():
-        if answer is not None and not facts.carries(*answer, name, value):
+        if not all(facts.carries(*each, name, value) for each in answers):
             continue
         if name in record and not same_value(value, record[name]):
             seen.fail("Sent values not kept",

@@ -2,7 +2,9 @@
 answered as an object. The runner's regression test for two false alarms seen on GitHub's
 spec served by the sandbox: a created team looked for by its id ("created resource cannot
 be read back"), and a number sent compared with the object answered ("sent values not
-kept", where no server could show the number back).
+kept", where no server could show the number back). The create's answer declares only
+the team's keys and shows the whole team, as the sandbox does for DigitalOcean's
+``POST /v2/gen-ai/evaluation_test_cases``: what it shows is judged by the team's schema.
 
 Variant ``forgets_privacy``: ``privacy`` is answered as ``secret`` whatever was sent, a
 real "sent values not kept" the runner must still report.
