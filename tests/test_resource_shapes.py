@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from sandbox import create_app, load_settings
+from sandbox.resources.naming import id_field_for
 
 BLOG = """
 openapi: 3.0.3
@@ -464,3 +465,18 @@ def test_a_parent_named_by_the_childs_own_id_field_is_not_its_id(tmp_path: Path)
     assert parts.status_code == 200, parts.data
     ids = [part["id"] for part in parts.get_json()]
     assert len(ids) == len(set(ids)) == 2 and things[0]["id"] not in ids
+
+
+@pytest.mark.parametrize(
+    ("param", "singular", "properties", "expected"),
+    [
+        ("file_sha", "blob", ["sha", "content", "url"], "sha"),  # GitHub's git blobs and trees
+        ("tree_sha", "tree", ["sha", "url", "tree"], "sha"),
+        ("tag_id", "tag", ["name", "resources"], "name"),  # no id at all: its name
+        ("playlist_id", "playlist", ["id", "name"], "id"),  # an id wins over a name
+    ],
+)
+def test_the_field_a_path_parameter_names(
+    param: str, singular: str, properties: list[str], expected: str
+) -> None:
+    assert id_field_for(param, singular, {key: {} for key in properties}) == expected
