@@ -320,6 +320,19 @@ paths:
       responses:
         "204": {description: gone}
         "404": {description: missing}
+  /grants/{client_id}:
+    parameters: [{name: client_id, in: path, required: true, schema: {type: string}}]
+    put:
+      operationId: putGrant
+      requestBody:
+        content: {application/json: {schema: {properties: {note: {type: string}}}}}
+      responses:
+        "200":
+          description: found
+          content: {application/json: {schema: {$ref: "#/components/schemas/Grant"}}}
+        "201":
+          description: made
+          content: {application/json: {schema: {$ref: "#/components/schemas/Grant"}}}
   /secrets/{name}:
     parameters: [{name: name, in: path, required: true, schema: {type: string}}]
     get:
@@ -342,6 +355,9 @@ paths:
         "204": {description: updated}
 components:
   schemas:
+    Grant:
+      type: object
+      properties: {id: {type: integer}, note: {type: string}}
     Tag:
       type: object
       properties:
@@ -399,6 +415,9 @@ def test_a_put_that_can_create_stores_what_it_names(tmp_path: Path) -> None:
     for visibility in ("selected", "all"):
         assert client.put("/secrets/TOKEN", json={"visibility": visibility}).status_code < 300
         assert client.get("/secrets/TOKEN").get_json()["visibility"] == visibility
+    # a path value that cannot be the item's id names something else (GitHub's client_id)
+    grant = client.put("/grants/abcde12345", json={"note": "ci"}).get_json()
+    assert isinstance(grant["id"], int), grant
 
 
 def wrapped(tmp_path: Path):

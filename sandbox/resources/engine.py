@@ -30,7 +30,7 @@ from sandbox.resources.records import Records, not_found, typed_like
 from sandbox.resources.seeding import Seeder
 from sandbox.resources.shapes import Shapes
 from sandbox.spec.model import Spec
-from sandbox.spec.schemas import SchemaChecks
+from sandbox.spec.schemas import SchemaChecks, schema_types
 from sandbox.state.protocols import Record, RecordStore
 
 
@@ -226,10 +226,15 @@ class ResourceEngine:
     def _put_new(self, binding: Binding, call: Call) -> Outcome | None:
         """The item a PUT names, made as sent where it is absent and the PUT declares 201
         (GitHub's ``PUT /orgs/{org}/dependabot/secrets/{secret_name}``); None where it
-        exists, for the replace."""
+        exists, for the replace, or where the path's value cannot be the item's id (GitHub's
+        ``/authorizations/clients/{client_id}`` names an app, not the numeric id)."""
         resource = binding.resource
         record_id = self._item_id(binding, call)
         parent = self._parent_id(resource, call)
+        id_schema = self.records.spec.deref(resource.id_schema)
+        numeric = bool(schema_types(id_schema) & {"integer", "number"})
+        if not self.records.checks.is_valid(id_schema, typed_like(0 if numeric else "", record_id)):
+            return None
         with call.transaction():
             self._check_parent(binding, call, parent)
             if self.store.get(call.tenant, resource.name, record_id, parent) is not None:
