@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from schemathesis.engine import events
 
@@ -23,6 +23,7 @@ from contracts.report import FailureRecord, OperationResult, Report
 from contracts.reproduce import curl
 from sandbox.http.nested_params import nest
 from sandbox.spec.model import Spec, is_json_media
+from sandbox.spec.schemas import schema_types
 
 Progress = Callable[[str, str, int], None]  # (phase, operation label, failures so far)
 STATEFUL_LABEL = "Stateful tests"
@@ -99,6 +100,8 @@ class Collector:
         message = failure.message or ""
         if node.name == "positive_data_acceptance" and case_node is not None:
             message += self._spec_refuses(case_node.value)
+            if interaction is not None:
+                message += self._undefined_style(case_node.value, interaction.request)
         if node.name == "negative_data_rejection" and case_node is not None and interaction:
             message += self._wire_is_valid(case_node.value, interaction.request.body)
         if interaction is not None:
@@ -135,6 +138,35 @@ class Collector:
             f"invalid ({first.message} at body/{where}; schema {pointer_of(operation)}"
             f"/requestBody), so refusing it keeps to the spec."
         )
+
+    def _undefined_style(self, case: Any, request: Any) -> str:
+        """The spec's own where it asks for a serialization OpenAPI does not define and the
+        request used it: ``style: deepObject`` is for objects (OpenAPI 3.0.3, Style Values),
+        and on an array (Stripe's ``lines``) every tool spells it its own way."""
+        operation = self.run.facts.operation(case.operation.method, case.operation.path)
+        if operation is None:
+            return ""
+        declared: list[tuple[str, Any, Any, str]]
+        declared = [(p.name, p.raw.get("style"), p.schema, f"parameter {p.name!r}")
+                    for p in operation.parameters if p.location == "query"]  # fmt: skip
+        media = ((operation.request_body or {}).get("content") or {}).get(FORM) or {}
+        properties = (self.spec.deref(media.get("schema")) or {}).get("properties") or {}
+        for name, encoding in (media.get("encoding") or {}).items():
+            style = encoding.get("style") if isinstance(encoding, dict) else None
+            declared.append((name, style, properties.get(name), f"form field {name!r}"))
+        body = request.body.decode("utf-8", "replace") if request.body else ""
+        sent = {key.partition("[")[0] for key, _ in parse_qsl(urlsplit(request.uri).query)}
+        sent |= {key.partition("[")[0] for key, _ in parse_qsl(body)}
+        for name, style, schema, what in declared:
+            kinds = schema_types(self.spec.deref(schema))
+            if style == "deepObject" and name in sent and kinds and "object" not in kinds:
+                return (
+                    f"\nThe spec's own: its {what} is style deepObject, which OpenAPI "
+                    f"defines for objects only, on {'/'.join(sorted(kinds))} "
+                    f"({pointer_of(operation)}): no serialization of it is the standard one, "
+                    f"and the one sent is not one the schema can read."
+                )
+        return ""
 
     def _wire_is_valid(self, case: Any, sent: Any) -> str:
         """Why a form body Schemathesis made invalid cannot be refused ("" when it can): as

@@ -129,6 +129,42 @@ def test_an_invalid_form_that_reads_back_as_a_valid_one_is_not_the_servers(tmp_p
     ]
 
 
+DEEP_ARRAY = """\
+openapi: 3.0.3
+info: {title: Previews, version: "1"}
+paths:
+  /preview:
+    get:
+      operationId: preview
+      parameters:
+        - name: lines
+          in: query
+          required: true
+          style: deepObject
+          explode: true
+          schema:
+            type: array
+            items:
+              type: object
+              required: [amount]
+              properties: {amount: {type: integer}, memo: {type: string}}
+      responses:
+        "200":
+          description: ok
+          content: {application/json: {schema: {type: object}}}
+        "400": {description: refused}
+"""
+
+
+def test_a_refusal_of_a_serialization_openapi_does_not_define_is_said_to_be_the_specs(
+    tmp_path: Path,
+) -> None:
+    """deepObject is defined for objects; on an array (Stripe's ``lines``) Schemathesis sends
+    ``lines=amount&lines=memo``, which no schema reading can make the array it meant."""
+    refused = found(tmp_path, DEEP_ARRAY, "positive_data_acceptance", "examples", "coverage")
+    assert all("style deepObject" in f.message for f in refused), [f.message for f in refused]
+
+
 def found(tmp_path: Path, text: str, check: str, *phases: str) -> list:
     """The findings of one Schemathesis check on the sandbox serving ``text``; some there."""
     spec = tmp_path / "spec.yaml"
