@@ -381,3 +381,48 @@ def test_stripe_forms_schemathesis_sends_are_read_as_generated(
 def stripe_validator(corpus: Path) -> tuple[Any, RequestValidator]:
     spec = load_spec(corpus / "real" / "stripe_spec3.json")
     return spec, RequestValidator(spec)
+
+
+CALLS = """\
+openapi: 3.1.0
+info: {title: Calls, version: "1"}
+paths:
+  /calls:
+    post:
+      operationId: createCall
+      requestBody:
+        required: true
+        content:
+          multipart/form-data:
+            encoding: {session: {contentType: application/json}}
+            schema:
+              type: object
+              required: [sdp]
+              properties:
+                sdp: {type: string}
+                session:
+                  allOf: [{$ref: "#/components/schemas/Session"}]
+      responses:
+        "201": {description: made}
+components:
+  schemas:
+    Session:
+      type: object
+      properties: {model: {type: string}, voice: {type: string}}
+"""
+
+
+def test_a_json_part_whose_schema_is_a_reference_is_read_as_json(tmp_path: Path) -> None:
+    """A part's schema may reach its type only through ``allOf: [$ref]`` (OpenAI's
+    ``POST /realtime/calls`` session): the part is still JSON to read, not text."""
+    path = tmp_path / "calls.yaml"
+    path.write_text(CALLS)
+    spec = load_spec(path)
+    body = (b'--x\r\nContent-Disposition: form-data; name="sdp"\r\n\r\nv=0\r\n'
+            b'--x\r\nContent-Disposition: form-data; name="session"\r\n'
+            b'Content-Type: application/json\r\n\r\n'
+            b'{"model": "gpt-realtime"}\r\n--x--\r\n')  # fmt: skip
+    result = check((spec, RequestValidator(spec)), "createCall",
+                   data("POST", body=body, mimetype="multipart/form-data; boundary=x"))  # fmt: skip
+    assert result.ok, result.problems
+    assert result.body == {"sdp": "v=0", "session": {"model": "gpt-realtime"}}

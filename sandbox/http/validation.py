@@ -379,9 +379,10 @@ class OperationValidator:
         value: dict[str, Any] = {}
         for name in {*form.keys(), *files.keys()}:
             prop = self.spec.deref(schema["properties"].get(name)) or {}
-            many = "array" in _schema_kinds(prop)
+            many = "array" in nested_params.kinds(prop, self.spec.deref)
             item = self.spec.deref(prop.get("items")) or {} if many else prop
-            parts = [_form_value(text, item) for text in form.getlist(name)]
+            kinds = nested_params.kinds(item, self.spec.deref)  # through allOf and $ref
+            parts = [_form_value(text, kinds) for text in form.getlist(name)]
             parts += [upload.stand_in for upload in uploads if upload.part == name]
             value[name] = parts if many else parts[0]
         schema_path = self.operation_path / "requestBody" / "content" / data.mimetype / "schema"
@@ -479,22 +480,8 @@ def _form_keys(data: RequestData) -> set[str]:
     return set(form.keys()) | set(files.keys())
 
 
-def _schema_kinds(schema: Any) -> set[str]:
-    """The JSON types a schema admits, looking into anyOf/oneOf branches (``[x, null]``)."""
-    if not isinstance(schema, dict):
-        return set()
-    kind = schema.get("type")
-    kinds = set(kind) if isinstance(kind, list) else {kind} if isinstance(kind, str) else set()
-    for branch in (schema.get("anyOf") or []) + (schema.get("oneOf") or []):
-        kinds |= _schema_kinds(branch)
-    if schema.get("nullable") is True:
-        kinds.add("null")
-    return kinds
-
-
-def _form_value(text: str, schema: dict[str, Any]) -> Any:
-    """A form field's text as its schema types it (a form carries only strings)."""
-    kinds = _schema_kinds(schema)
+def _form_value(text: str, kinds: set[str]) -> Any:
+    """A form field's text as its schema's ``kinds`` type it (a form carries only strings)."""
     if "null" in kinds and text == "null":
         return None
     if "string" in kinds or not kinds:
