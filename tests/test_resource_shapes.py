@@ -333,6 +333,25 @@ paths:
         "201":
           description: made
           content: {application/json: {schema: {$ref: "#/components/schemas/Grant"}}}
+  /envs/{name}:
+    parameters: [{name: name, in: path, required: true, schema: {type: string}}]
+    get:
+      operationId: getEnv
+      responses:
+        "200":
+          description: ok
+          content: {application/json: {schema: {$ref: "#/components/schemas/Secret"}}}
+        "404": {description: missing}
+    put:
+      operationId: putEnv
+      requestBody:
+        content:
+          application/json:
+            schema: {properties: {visibility: {type: string, enum: [all, selected]}}}
+      responses:
+        "200":
+          description: made or replaced
+          content: {application/json: {schema: {$ref: "#/components/schemas/Secret"}}}
   /secrets/{name}:
     parameters: [{name: name, in: path, required: true, schema: {type: string}}]
     get:
@@ -408,13 +427,15 @@ def test_an_item_wrapped_under_a_name_of_its_own_is_a_resource(
 
 
 def test_a_put_that_can_create_stores_what_it_names(tmp_path: Path) -> None:
-    """A PUT that declares 201 creates the item its path names where there is none, and
-    ``201 {}`` holds no item, like a bodiless answer (GitHub's ``PUT`` of a secret): what
-    was put is read back, the first time and after."""
+    """A PUT that declares 201, or no 404, creates the item its path names where there is
+    none (RFC 9110: PUT creates or replaces), and ``201 {}`` holds no item, like a bodiless
+    answer (GitHub's ``PUT`` of a secret): what was put is read back, the first time and
+    after."""
     client = wrapped(tmp_path)
     for visibility in ("selected", "all"):
-        assert client.put("/secrets/TOKEN", json={"visibility": visibility}).status_code < 300
-        assert client.get("/secrets/TOKEN").get_json()["visibility"] == visibility
+        for item in ("/secrets/TOKEN", "/envs/staging"):  # 201 declared; no 404 declared
+            assert client.put(item, json={"visibility": visibility}).status_code < 300
+            assert client.get(item).get_json()["visibility"] == visibility
     # a path value that cannot be the item's id names something else (GitHub's client_id)
     grant = client.put("/grants/abcde12345", json={"note": "ci"}).get_json()
     assert isinstance(grant["id"], int), grant

@@ -217,7 +217,8 @@ class ResourceEngine:
         )
 
     def _replace(self, binding: Binding, call: Call) -> Outcome:
-        if "201" in binding.operation.responses:  # create-or-replace: a PUT that can create
+        declared = binding.operation.responses  # create-or-replace (RFC 9110 §9.3.4), where
+        if "201" in declared or "404" not in declared:  # the PUT may create, or cannot refuse
             made = self._put_new(binding, call)
             if made is not None:
                 return made
@@ -225,7 +226,8 @@ class ResourceEngine:
 
     def _put_new(self, binding: Binding, call: Call) -> Outcome | None:
         """The item a PUT names, made as sent where it is absent and the PUT declares 201
-        (GitHub's ``PUT /orgs/{org}/dependabot/secrets/{secret_name}``); None where it
+        (GitHub's ``PUT /orgs/{org}/dependabot/secrets/{secret_name}``) or no 404 (GitHub's
+        ``PUT /repos/{owner}/{repo}/environments/{environment_name}``); None where it
         exists, for the replace, or where the path's value cannot be the item's id (GitHub's
         ``/authorizations/clients/{client_id}`` names an app, not the numeric id)."""
         resource = binding.resource
