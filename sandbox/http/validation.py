@@ -438,12 +438,18 @@ class OperationValidator:
 
     def _raw_string(self, mimetype: str | None) -> bool:
         """A declared media type that is neither JSON nor a form, with a string schema:
-        openapi-core hands such bodies over as bytes, which no string schema accepts."""
-        if not mimetype or mimetype not in self.media_types or is_json_media(mimetype):
+        openapi-core hands such bodies over as bytes, which no string schema accepts. A
+        wildcard counts (GitHub's release asset is ``*/*: {type: string}``, the raw file):
+        whatever is sent under it, JSON too, is that string."""
+        if not mimetype:
             return False
-        if mimetype in _FORM_TYPES:
+        kind = mimetype.partition("/")[0]
+        declared = next((m for m in (mimetype, f"{kind}/*", "*/*") if m in self.media_types), None)
+        if declared is None or declared in _FORM_TYPES or mimetype in _FORM_TYPES:
             return False
-        schema = self.spec.deref(self.media_types[mimetype].get("schema")) or {}
+        if declared == mimetype and is_json_media(mimetype):
+            return False
+        schema = self.spec.deref(self.media_types[declared].get("schema")) or {}
         return isinstance(schema, dict) and schema.get("type") == "string"
 
     def _unsent_required(self, data: RequestData) -> list[Problem]:
