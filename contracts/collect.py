@@ -8,8 +8,10 @@ credentials as the run's variables.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from schemathesis.engine import events
 
@@ -19,10 +21,13 @@ from contracts.errors import UsageError
 from contracts.facts import pointer_of
 from contracts.report import FailureRecord, OperationResult, Report
 from contracts.reproduce import curl
-from sandbox.spec.model import Spec
+from sandbox.http.nested_params import nest
+from sandbox.spec.model import Spec, is_json_media
+from sandbox.spec.schemas import schema_types
 
 Progress = Callable[[str, str, int], None]  # (phase, operation label, failures so far)
 STATEFUL_LABEL = "Stateful tests"
+FORM = "application/x-www-form-urlencoded"
 
 
 class Collector:
@@ -92,16 +97,97 @@ class Collector:
         status = response.status_code if response is not None else None
         excerpt = response.content[:EXCERPT].decode("utf-8", "replace") if response else ""
         command = node.failure_info.code_sample
+        message = failure.message or ""
+        if node.name == "positive_data_acceptance" and case_node is not None:
+            message += self._spec_refuses(case_node.value)
+            if interaction is not None:
+                message += self._undefined_style(case_node.value, interaction.request)
+        if node.name == "negative_data_rejection" and case_node is not None and interaction:
+            message += self._wire_is_valid(case_node.value, interaction.request.body)
         if interaction is not None:
             request = interaction.request
             headers = [(k, v) for k, values in request.headers.items() for v in values]
             command = curl(self.run.secrets, request.method, request.uri, headers, request.body)
         return FailureRecord(
             operation=label, check=node.name, title=failure.title,
-            message=failure.message or "", code=getattr(failure, "code", ""),
+            message=message, code=getattr(failure, "code", ""),
             curl=command, status=status, response_excerpt=self.run.secrets.mask(excerpt),
             spec_location=self._pointer(failure.operation or label, status),
         )  # fmt: skip
+
+    def _spec_refuses(self, case: Any) -> str:
+        """Why the spec's own JSON Schema refuses a body Schemathesis generated as valid
+        ("" when it accepts it): then the refusal is the spec's word, not the server's fault
+        (OpenAI's 3.1 document writes ``nullable: true``, which 3.1 does not have, so its
+        ``type: object`` refuses the null Schemathesis sends)."""
+        facts = self.run.facts
+        operation = facts.operation(case.operation.method, case.operation.path)
+        schema = facts.request_schema(operation) if operation is not None else None
+        body = case.body
+        if schema is None or not is_json_media(case.media_type or "application/json"):
+            return ""
+        if not isinstance(body, dict | list | str | int | float | bool | type(None)):
+            return ""  # no body, or one Schemathesis has not made JSON
+        errors = facts.request_checks.errors(self.spec.deref(schema), body)
+        if not errors or operation is None:
+            return ""
+        first = min(errors, key=lambda error: len(error.absolute_path))
+        where = "/".join(str(part) for part in first.absolute_path)
+        return (
+            f"\nThe spec's own: by its JSON Schema (OpenAPI {self.spec.openapi}) this body is "
+            f"invalid ({first.message} at body/{where}; schema {pointer_of(operation)}"
+            f"/requestBody), so refusing it keeps to the spec."
+        )
+
+    def _undefined_style(self, case: Any, request: Any) -> str:
+        """The spec's own where it asks for a serialization OpenAPI does not define and the
+        request used it: ``style: deepObject`` is for objects (OpenAPI 3.0.3, Style Values),
+        and on an array (Stripe's ``lines``) every tool spells it its own way."""
+        operation = self.run.facts.operation(case.operation.method, case.operation.path)
+        if operation is None:
+            return ""
+        declared: list[tuple[str, Any, Any, str]]
+        declared = [(p.name, p.raw.get("style"), p.schema, f"parameter {p.name!r}")
+                    for p in operation.parameters if p.location == "query"]  # fmt: skip
+        media = ((operation.request_body or {}).get("content") or {}).get(FORM) or {}
+        properties = (self.spec.deref(media.get("schema")) or {}).get("properties") or {}
+        for name, encoding in (media.get("encoding") or {}).items():
+            style = encoding.get("style") if isinstance(encoding, dict) else None
+            declared.append((name, style, properties.get(name), f"form field {name!r}"))
+        body = request.body.decode("utf-8", "replace") if request.body else ""
+        sent = {key.partition("[")[0] for key, _ in parse_qsl(urlsplit(request.uri).query)}
+        sent |= {key.partition("[")[0] for key, _ in parse_qsl(body)}
+        for name, style, schema, what in declared:
+            kinds = schema_types(self.spec.deref(schema))
+            if style == "deepObject" and name in sent and kinds and "object" not in kinds:
+                return (
+                    f"\nThe spec's own: its {what} is style deepObject, which OpenAPI "
+                    f"defines for objects only, on {'/'.join(sorted(kinds))} "
+                    f"({pointer_of(operation)}): no serialization of it is the standard one, "
+                    f"and the one sent is not one the schema can read."
+                )
+        return ""
+
+    def _wire_is_valid(self, case: Any, sent: Any) -> str:
+        """Why a form body Schemathesis made invalid cannot be refused ("" when it can): as
+        sent it reads back as a valid one. ``expand=AAA`` is the string "AAA" Schemathesis
+        meant and the one-item array ``["AAA"]`` the schema asks for, byte for byte."""
+        operation = self.run.facts.operation(case.operation.method, case.operation.path)
+        if operation is None or case.media_type != FORM:
+            return ""
+        media = ((operation.request_body or {}).get("content") or {}).get(FORM) or {}
+        schema = self.spec.deref(media.get("schema"))
+        text = sent.decode("utf-8", "replace") if isinstance(sent, bytes) else sent
+        if schema is None or not isinstance(text, str):
+            return ""
+        value = nest(parse_qsl(text, keep_blank_values=True), schema, self.spec.deref)
+        if not self.run.facts.request_checks.is_valid(schema, value):
+            return ""
+        return (
+            f"\nNot the server's to refuse: as sent, this form is also a valid body "
+            f"({json.dumps(value)[:200]}), by the schema at {pointer_of(operation)}/requestBody;"
+            f" a form cannot tell the two apart."
+        )
 
     def _pointer(self, label: str, status: int | None) -> str:
         method, _, path = label.partition(" ")

@@ -185,6 +185,21 @@ class ContractFacts:
             return True
         return self.request_checks.is_valid(self.spec.deref(schema), body)
 
+    def carries(self, operation: Operation, status: int, name: str, value: Any) -> bool:
+        """Whether the operation's answer for ``status`` can hold ``value`` in its record's
+        field ``name`` (inside an envelope's ``data`` too). Where it cannot, the spec gives
+        the name two meanings (GitHub's ``milestone``: a number sent, an object answered),
+        and no server can show the value back; where the spec does not say, it can."""
+        found = operation.response_for(status)
+        body = self.full(self.json_schema(found[1])) if found is not None else {}
+        properties = body.get("properties") or {}
+        record = self.full(properties.get("data")).get("properties")  # as record_of reads it
+        properties = record if isinstance(record, dict) else properties
+        if name not in properties and len(properties) == 1:  # {"evaluation_test_case": {...}}
+            properties = self.full(next(iter(properties.values()))).get("properties") or {}
+        field_schema = self.spec.deref(properties.get(name))
+        return field_schema is None or self.checks.is_valid(field_schema, value)
+
     def header_descriptions(self, name: str) -> list[str]:
         """What the spec says of a response header, wherever it declares it."""
         found: list[str] = []

@@ -23,6 +23,7 @@ from tests.contract_corpus.accounts import (
     ADMIN_PASSWORD,
     make_accounts_app,
 )
+from tests.contract_corpus.teams import TEAMS_SPEC, make_teams_app
 
 OURS = {"envelope_conformance", "error_shape", "rate_limit_headers", "pagination",
         "identity_and_persistence", "webhook_delivery"}  # fmt: skip
@@ -156,3 +157,17 @@ def test_a_command_token_is_fetched_again_when_it_expires(tmp_path) -> None:
     time.sleep(1.2)
     assert first == "token-number-1" and tokens.token() == "token-number-2"
     assert secrets.mask("Bearer token-number-2") == "Bearer $SANDBOX_TOKEN"
+
+
+def test_a_created_thing_is_read_by_the_key_its_reader_names() -> None:
+    """``GET /teams/{team_slug}`` reads a created team by its ``slug``, not its ``id``; a
+    ``parent`` sent as a number is answered as an object, which no server could show back
+    as sent (GitHub's ``/orgs/{org}/teams``, ``milestone``, ``head``). A server that drops
+    what it could have kept is still reported."""
+    options = {"max_examples": 15, "seed": 1, "phases": ("examples", "fuzzing")}
+    correct = run(RunOptions(TEAMS_SPEC, app=make_teams_app(), **options))
+    assert [f.fingerprint for f in correct.failures if f.check in OURS] == []
+    assert correct.operations["POST /teams"].statuses[201] > 0
+    forgets = run(RunOptions(TEAMS_SPEC, app=make_teams_app("forgets_privacy"), **options))
+    found = {(f.operation, f.title) for f in forgets.failures if f.check in OURS}
+    assert ("POST /teams", "Sent values not kept") in found, forgets.failures

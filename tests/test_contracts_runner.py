@@ -5,6 +5,7 @@ their findings apart."""
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 from contracts.runner import RunOptions, run
 from contracts.setup import json_document
@@ -51,3 +52,124 @@ def test_a_yaml_date_in_the_spec_reaches_schemathesis_as_json_would_have_it() ->
 
     document = {"a": [datetime.date(1981, 12, 15)], "b": {"c": datetime.datetime(2020, 1, 2)}}
     assert json_document(document) == {"a": ["1981-12-15"], "b": {"c": "2020-01-02T00:00:00"}}
+
+
+NULLABLE_31 = """\
+openapi: 3.1.0
+info: {title: Notes, version: "1"}
+paths:
+  /notes:
+    post:
+      operationId: createNote
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [text, tags]
+              properties:
+                text: {type: string, maxLength: 20}
+                tags: {type: object, nullable: true, additionalProperties: {type: string}}
+      responses:
+        "201":
+          description: made
+          content:
+            application/json:
+              schema: {type: object, properties: {text: {type: string}}}
+        "400": {description: refused}
+"""
+
+
+def test_a_refused_body_the_specs_own_schema_refuses_is_said_to_be_the_specs(tmp_path) -> None:
+    """OpenAPI 3.1 has no ``nullable``: ``type: object`` refuses null whatever it says
+    (OpenAI's ``logit_bias``). Schemathesis sends null as valid; the sandbox, keeping to the
+    schema, refuses it; the finding says the refusal is the spec's word."""
+    refused = found(tmp_path, NULLABLE_31, "positive_data_acceptance", "examples", "coverage")
+    assert all("The spec's own" in f.message and "tags" in f.message for f in refused), [
+        f.message for f in refused
+    ]
+
+
+FORM_ARRAY = """\
+openapi: 3.0.3
+info: {title: Domains, version: "1"}
+paths:
+  /domains:
+    post:
+      operationId: createDomain
+      requestBody:
+        required: true
+        content:
+          application/x-www-form-urlencoded:
+            encoding:
+              expand: {style: deepObject, explode: true}
+            schema:
+              type: object
+              additionalProperties: false
+              properties:
+                expand: {type: array, items: {type: string, maxLength: 5}}
+      responses:
+        "200":
+          description: made
+          content:
+            application/json:
+              schema: {type: object, properties: {id: {type: string}}}
+        "400": {description: refused}
+"""
+
+
+def test_an_invalid_form_that_reads_back_as_a_valid_one_is_not_the_servers(tmp_path) -> None:
+    """Made invalid as ``{"expand": "AAA"}``, a form says ``expand=AAA``: also the one-item
+    array the schema asks for (Stripe's ``expand``). Accepting it is all a server can do; the
+    finding says so."""
+    accepted = found(tmp_path, FORM_ARRAY, "negative_data_rejection", "coverage")
+    assert all("Not the server's to refuse" in f.message for f in accepted), [
+        f.message for f in accepted
+    ]
+
+
+DEEP_ARRAY = """\
+openapi: 3.0.3
+info: {title: Previews, version: "1"}
+paths:
+  /preview:
+    get:
+      operationId: preview
+      parameters:
+        - name: lines
+          in: query
+          required: true
+          style: deepObject
+          explode: true
+          schema:
+            type: array
+            items:
+              type: object
+              required: [amount]
+              properties: {amount: {type: integer}, memo: {type: string}}
+      responses:
+        "200":
+          description: ok
+          content: {application/json: {schema: {type: object}}}
+        "400": {description: refused}
+"""
+
+
+def test_a_refusal_of_a_serialization_openapi_does_not_define_is_said_to_be_the_specs(
+    tmp_path: Path,
+) -> None:
+    """deepObject is defined for objects; on an array (Stripe's ``lines``) Schemathesis sends
+    ``lines=amount&lines=memo``, which no schema reading can make the array it meant."""
+    refused = found(tmp_path, DEEP_ARRAY, "positive_data_acceptance", "examples", "coverage")
+    assert all("style deepObject" in f.message for f in refused), [f.message for f in refused]
+
+
+def found(tmp_path: Path, text: str, check: str, *phases: str) -> list:
+    """The findings of one Schemathesis check on the sandbox serving ``text``; some there."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(text)
+    report = run(RunOptions(spec, max_examples=30, seed=1, phases=(*phases, "fuzzing")))
+    hits = [f for f in report.failures if f.check == check]
+    assert hits, [f.fingerprint for f in report.failures]
+    return hits

@@ -97,6 +97,46 @@ def test_pairs_become_the_value_the_schema_describes(
     assert nest(pairs, SCHEMA, same) == expected
 
 
+SHIPPING: dict[str, Any] = {
+    "type": "object",
+    "required": ["shipping", "features"],
+    "properties": {
+        "shipping": {"type": "object", "required": ["name", "address"],
+                     "properties": {"name": {"type": "string"}, "address": ADDRESS}},
+        "features": {"type": "array", "items": {"type": "string"}},
+        "lines": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+        "online": {"type": "object", "properties": {"ip": {"type": "string"}}},
+        "party": {"type": "object", "required": ["name"], "properties": {"name": ADDRESS}},
+        "data": {"type": "object", "properties": {"create": {"type": "boolean"}}},
+    },
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("pairs", "expected"),
+    [
+        # a required object or array sent empty was sent as nothing at all
+        ([("shipping[name]", "A")], {"shipping": {"name": "A", "address": {}}, "features": []}),
+        # an empty text where no string fits is the empty object (Schemathesis's nested keys)
+        ([("online", "")], {"online": {}, "features": []}),
+        # a multipart part sent as JSON, OpenAPI's default for an object
+        ([("data", '{"create": false}')], {"data": {"create": False}, "features": []}),
+        # no empty array the schema refuses is made up; text that is not JSON stays text
+        ([("lines", "")], {"lines": [""], "features": []}),
+        ([("data", "{nope")], {"data": "{nope", "features": []}),
+        # an object is spelled by its keys alone: the empty text is one, for validation to judge
+        ([("party", ""), ("shipping", "")], {"party": {}, "shipping": {}, "features": []}),
+    ],
+)
+def test_empty_values_a_form_cannot_spell(
+    pairs: list[tuple[str, str]], expected: dict[str, Any]
+) -> None:
+    """A form has no spelling for ``{}`` or ``[]``: encoders write nothing, or ``key=``. What
+    a schema-valid body becomes on the wire reads back as that body (contracts run on
+    Stripe: 18 schema-valid form requests refused, ``shipping.address is required``)."""
+    assert nest(pairs, SHIPPING, same) == expected
+
+
 @pytest.mark.parametrize("key", ["a[b", "a[b]c", "[a]", "a]"])
 def test_keys_not_bracketed_all_the_way_are_plain(key: str) -> None:
     assert split_key(key) is None
@@ -308,3 +348,81 @@ def test_multipart_with_nested_keys_and_a_file(validator: Any, tmp_path: Path) -
         "purpose": "dispute_evidence",
         "file_link_data": {"create": True},
     }
+
+
+def test_an_empty_form_is_an_empty_form(validator: Any) -> None:
+    """A required form body sent empty (with its Content-Type) holds only what a form cannot
+    spell; it is not a missing body. ``file`` is required and has no empty value."""
+    result = check(validator, "createFile", data("POST", body=b"", mimetype="multipart/form-data"))
+    assert [p.field for p in result.problems] == ["file"]
+
+
+@pytest.mark.parametrize(
+    ("operation", "body"),
+    [
+        ("PostCharges", "amount=0&shipping%5Bname%5D="),  # shipping.address: {}
+        ("PostAccountSessions", "account="),  # components: {}
+        ("PostLinkedAccountsAccountRefresh", ""),  # features: []
+        ("PostSetupIntentsIntentConfirm",
+         "mandate_data%5Bcustomer_acceptance%5D%5Bonline%5D=&"
+         "mandate_data%5Bcustomer_acceptance%5D%5Btype%5D=online"),  # online: {}
+    ],
+)  # fmt: skip
+def test_stripe_forms_schemathesis_sends_are_read_as_generated(
+    stripe_validator: Any, operation: str, body: str
+) -> None:
+    request = data("POST", body=body.encode(), mimetype=FORM)
+    request.path_params = {"account": "fca_1", "intent": "seti_1"}
+    result = check(stripe_validator, operation, request)
+    assert result.ok, result.problems
+
+
+@pytest.fixture(scope="module")
+def stripe_validator(corpus: Path) -> tuple[Any, RequestValidator]:
+    spec = load_spec(corpus / "real" / "stripe_spec3.json")
+    return spec, RequestValidator(spec)
+
+
+CALLS = """\
+openapi: 3.1.0
+info: {title: Calls, version: "1"}
+paths:
+  /calls:
+    post:
+      operationId: createCall
+      requestBody:
+        required: true
+        content:
+          multipart/form-data:
+            encoding: {session: {contentType: application/json}}
+            schema:
+              type: object
+              required: [sdp]
+              properties:
+                sdp: {type: string}
+                session:
+                  allOf: [{$ref: "#/components/schemas/Session"}]
+      responses:
+        "201": {description: made}
+components:
+  schemas:
+    Session:
+      type: object
+      properties: {model: {type: string}, voice: {type: string}}
+"""
+
+
+def test_a_json_part_whose_schema_is_a_reference_is_read_as_json(tmp_path: Path) -> None:
+    """A part's schema may reach its type only through ``allOf: [$ref]`` (OpenAI's
+    ``POST /realtime/calls`` session): the part is still JSON to read, not text."""
+    path = tmp_path / "calls.yaml"
+    path.write_text(CALLS)
+    spec = load_spec(path)
+    body = (b'--x\r\nContent-Disposition: form-data; name="sdp"\r\n\r\nv=0\r\n'
+            b'--x\r\nContent-Disposition: form-data; name="session"\r\n'
+            b'Content-Type: application/json\r\n\r\n'
+            b'{"model": "gpt-realtime"}\r\n--x--\r\n')  # fmt: skip
+    result = check((spec, RequestValidator(spec)), "createCall",
+                   data("POST", body=body, mimetype="multipart/form-data; boundary=x"))  # fmt: skip
+    assert result.ok, result.problems
+    assert result.body == {"sdp": "v=0", "session": {"model": "gpt-realtime"}}

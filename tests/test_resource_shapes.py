@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from sandbox import create_app, load_settings
+from sandbox.resources.naming import id_field_for
 
 BLOG = """
 openapi: 3.0.3
@@ -226,3 +227,296 @@ def test_a_read_only_id_in_the_body_is_not_the_clients_to_choose(tmp_path: Path)
             assert "read-only" in made.get_json()["error"]["message"]
         else:
             assert made.get_json()["id"] != "mine"
+
+
+WRAPPED = """
+openapi: 3.0.3
+info: {title: Wrapped, version: "1"}
+paths:
+  /domains/{domain}/records:
+    parameters: [{name: domain, in: path, required: true, schema: {type: string}}]
+    post:
+      operationId: createRecord
+      requestBody:
+        content: {application/json: {schema: {$ref: "#/components/schemas/Record"}}}
+      responses:
+        "201":
+          description: created
+          content:
+            application/json:
+              schema:
+                properties: {domain_record: {$ref: "#/components/schemas/Record"}}
+  /domains/{domain}/records/{record_id}:
+    parameters:
+      - {name: domain, in: path, required: true, schema: {type: string}}
+      - {name: record_id, in: path, required: true, schema: {type: integer}}
+    get:
+      operationId: getRecord
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema:
+                properties: {domain_record: {$ref: "#/components/schemas/Record"}}
+        "404": {description: missing}
+    delete:
+      operationId: deleteRecord
+      responses:
+        "204": {description: gone}
+        "404": {description: missing}
+  /alerts:
+    post:
+      operationId: createAlert
+      requestBody:
+        content: {application/json: {schema: {$ref: "#/components/schemas/Policy"}}}
+      responses:
+        "201":
+          description: created
+          content:
+            application/json:
+              schema: {properties: {policy: {$ref: "#/components/schemas/Policy"}}}
+  /alerts/{alert_uuid}:
+    parameters:  # the path says more of the id than the item does
+      - {name: alert_uuid, in: path, required: true, schema: {type: string, format: uuid}}
+    get:
+      operationId: getAlert
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {properties: {policy: {$ref: "#/components/schemas/Policy"}}}
+        "404": {description: missing}
+    delete:
+      operationId: deleteAlert
+      responses:
+        "204": {description: gone}
+        "404": {description: missing}
+  /tags:
+    post:
+      operationId: createTag
+      requestBody:
+        content: {application/json: {schema: {$ref: "#/components/schemas/Tag"}}}
+      responses:
+        "201":
+          description: created
+          content:
+            application/json:
+              schema: {properties: {tag: {$ref: "#/components/schemas/Tag"}}}
+  /tags/{tag_id}:
+    parameters: [{name: tag_id, in: path, required: true, schema: {type: string}}]
+    get:
+      operationId: getTag
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {properties: {tag: {$ref: "#/components/schemas/Tag"}}}
+        "404": {description: missing}
+    delete:
+      operationId: deleteTag
+      responses:
+        "204": {description: gone}
+        "404": {description: missing}
+  /grants/{client_id}:
+    parameters: [{name: client_id, in: path, required: true, schema: {type: string}}]
+    put:
+      operationId: putGrant
+      requestBody:
+        content: {application/json: {schema: {properties: {note: {type: string}}}}}
+      responses:
+        "200":
+          description: found
+          content: {application/json: {schema: {$ref: "#/components/schemas/Grant"}}}
+        "201":
+          description: made
+          content: {application/json: {schema: {$ref: "#/components/schemas/Grant"}}}
+  /envs/{name}:
+    parameters: [{name: name, in: path, required: true, schema: {type: string}}]
+    get:
+      operationId: getEnv
+      responses:
+        "200":
+          description: ok
+          content: {application/json: {schema: {$ref: "#/components/schemas/Secret"}}}
+        "404": {description: missing}
+    put:
+      operationId: putEnv
+      requestBody:
+        content:
+          application/json:
+            schema: {properties: {visibility: {type: string, enum: [all, selected]}}}
+      responses:
+        "200":
+          description: made or replaced
+          content: {application/json: {schema: {$ref: "#/components/schemas/Secret"}}}
+  /secrets/{name}:
+    parameters: [{name: name, in: path, required: true, schema: {type: string}}]
+    get:
+      operationId: getSecret
+      responses:
+        "200":
+          description: ok
+          content: {application/json: {schema: {$ref: "#/components/schemas/Secret"}}}
+        "404": {description: missing}
+    put:
+      operationId: putSecret
+      requestBody:
+        content:
+          application/json:
+            schema: {properties: {visibility: {type: string, enum: [all, selected]}}}
+      responses:
+        "201":
+          description: created
+          content: {application/json: {schema: {type: object}}}
+        "204": {description: updated}
+components:
+  schemas:
+    Grant:
+      type: object
+      properties: {id: {type: integer}, note: {type: string}}
+    Tag:
+      type: object
+      properties:
+        name: {type: string, pattern: "^[a-z]+$"}
+        resources: {type: array, readOnly: true, items: {type: string}}
+    Secret:
+      type: object
+      properties:
+        name: {type: string}
+        visibility: {type: string, enum: [all, selected]}
+    Record:
+      type: object
+      properties:
+        id: {type: integer, readOnly: true}
+        type: {type: string, enum: [A, MX]}
+        data: {type: string}
+    Policy:
+      type: object
+      properties:
+        uuid: {type: string, readOnly: true}
+        description: {type: string}
+"""
+
+
+@pytest.mark.parametrize(
+    ("collection", "body", "slot", "key"),
+    [
+        ("/domains/a.io/records", {"type": "A", "data": "1.2.3.4"}, "domain_record", "id"),
+        ("/alerts", {"description": "CPU high"}, "policy", "uuid"),
+        ("/tags", {"name": "awesome"}, "tag", "name"),  # no id at all: named by its name
+    ],
+)
+def test_an_item_wrapped_under_a_name_of_its_own_is_a_resource(
+    tmp_path: Path, collection: str, body: dict, slot: str, key: str
+) -> None:
+    """An answer may hold its item under a qualified name (DigitalOcean's ``domain_record``
+    of a record, ``kubernetes_cluster``) or as its only member (``{"policy": {...}}`` for an
+    alert): the item is stored, read back, and gone once deleted. Its id is made to fit the
+    item path's parameter where that says more (``{alert_uuid}``: format uuid)."""
+    client = wrapped(tmp_path)
+    made = client.post(collection, json=body)
+    assert made.status_code == 201, made.data
+    item = f"{collection}/{made.get_json()[slot][key]}"
+    read = client.get(item)
+    assert read.status_code == 200 and read.get_json()[slot] == made.get_json()[slot]
+    assert client.delete(item).status_code == 204
+    assert client.get(item).status_code == 404
+
+
+def test_a_put_that_can_create_stores_what_it_names(tmp_path: Path) -> None:
+    """A PUT that declares 201, or no 404, creates the item its path names where there is
+    none (RFC 9110: PUT creates or replaces), and ``201 {}`` holds no item, like a bodiless
+    answer (GitHub's ``PUT`` of a secret): what was put is read back, the first time and
+    after."""
+    client = wrapped(tmp_path)
+    for visibility in ("selected", "all"):
+        for item in ("/secrets/TOKEN", "/envs/staging"):  # 201 declared; no 404 declared
+            assert client.put(item, json={"visibility": visibility}).status_code < 300
+            assert client.get(item).get_json()["visibility"] == visibility
+    # a path value that cannot be the item's id names something else (GitHub's client_id)
+    grant = client.put("/grants/abcde12345", json={"note": "ci"}).get_json()
+    assert isinstance(grant["id"], int), grant
+
+
+def wrapped(tmp_path: Path):
+    spec = tmp_path / "wrapped.yaml"
+    spec.write_text(WRAPPED)
+    settings = load_settings(spec, environ={}, overrides={"state": ":memory:", "seed": 4})
+    return create_app(spec, settings).test_client()
+
+
+PARTS = """
+openapi: 3.0.3
+info: {title: Parts, version: "1"}
+paths:
+  /things:
+    get:
+      operationId: listThings
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {type: array, items: {$ref: "#/components/schemas/Thing"}}
+  /things/{thing}:
+    parameters: [{name: thing, in: path, required: true, schema: {type: string}}]
+    get:
+      operationId: getThing
+      responses:
+        "200":
+          description: ok
+          content: {application/json: {schema: {$ref: "#/components/schemas/Thing"}}}
+        "404": {description: missing}
+  /things/{id}/parts:
+    parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+    get:
+      operationId: listParts
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {type: array, items: {$ref: "#/components/schemas/Part"}}
+components:
+  schemas:
+    Thing:
+      type: object
+      properties: {id: {type: string}, name: {type: string}}
+    Part:
+      type: object
+      properties: {id: {type: string}, size: {type: integer}}
+"""
+
+
+def test_a_parent_named_by_the_childs_own_id_field_is_not_its_id(tmp_path: Path) -> None:
+    """``/transfers/{id}/reversals`` (beside ``/transfers/{transfer}``) names the transfer
+    ``{id}``: the reversals seeded under one transfer keep ids of their own (Stripe's
+    seeding gave them the transfer's, twice, and every request touching transfers answered
+    500)."""
+    spec = tmp_path / "parts.yaml"
+    spec.write_text(PARTS)
+    settings = load_settings(spec, environ={}, overrides={"state": ":memory:", "seed": 4})
+    client = create_app(spec, settings).test_client()
+    things = client.get("/things").get_json()
+    parts = client.get(f"/things/{things[0]['id']}/parts")
+    assert parts.status_code == 200, parts.data
+    ids = [part["id"] for part in parts.get_json()]
+    assert len(ids) == len(set(ids)) == 2 and things[0]["id"] not in ids
+
+
+@pytest.mark.parametrize(
+    ("param", "singular", "properties", "expected"),
+    [
+        ("file_sha", "blob", ["sha", "content", "url"], "sha"),  # GitHub's git blobs and trees
+        ("tree_sha", "tree", ["sha", "url", "tree"], "sha"),
+        ("tag_id", "tag", ["name", "resources"], "name"),  # no id at all: its name
+        ("playlist_id", "playlist", ["id", "name"], "id"),  # an id wins over a name
+    ],
+)
+def test_the_field_a_path_parameter_names(
+    param: str, singular: str, properties: list[str], expected: str
+) -> None:
+    assert id_field_for(param, singular, {key: {} for key in properties}) == expected

@@ -85,10 +85,10 @@ def spec_at(tmp_path: Path, text: str, name: str = "spec.yaml") -> Any:
     return load_spec(path)
 
 
-def post(body: Any) -> RequestData:
+def post(body: Any, **path: str) -> RequestData:
     return RequestData(
         method="POST",
-        path_params={},
+        path_params=path,
         query=MultiDict(),
         headers=Headers(),
         cookies={},
@@ -96,6 +96,10 @@ def post(body: Any) -> RequestData:
         mimetype="application/json",
         content_type="application/json",
     )
+
+
+def get(**path: str) -> RequestData:
+    return RequestData("GET", path, MultiDict(), Headers(), {}, b"", "", "")
 
 
 def problems(spec: Any, operation_id: str, data: RequestData) -> list[dict[str, str]]:
@@ -201,14 +205,14 @@ components:
 @pytest.mark.parametrize("value", ["512189", "3b:16:bf:e4"])
 def test_read_only_does_not_apply_to_parameters(tmp_path: Path, value: str) -> None:
     spec = spec_at(tmp_path, PARAMETER)
-    data = post(None)
-    data.method, data.body, data.mimetype, data.content_type = "GET", b"", "", ""
-    data.path_params = {"key": value}
-    assert problems(spec, "getKey", data) == []
-    data.path_params = {"key": "NOT-HEX"}
-    assert problems(spec, "getKey", data)  # the schema still decides
+    assert key_problems(spec, value) == []
+    assert key_problems(spec, "NOT-HEX")  # the schema still decides
     # the component keeps readOnly for the bodies that use it
     assert spec.document["components"]["schemas"]["key_id"]["readOnly"] is True
+
+
+def key_problems(spec: Any, value: str) -> list[dict[str, str]]:
+    return problems(spec, "getKey", get(key=value))
 
 
 EXAMPLES = """\
@@ -272,3 +276,110 @@ def test_sandbox_check_still_reports_what_the_spec_wrote(tmp_path: Path) -> None
     spec = spec_at(tmp_path, MESSAGES)  # UserMessage's role allows only "user", not its name
     branches = {conflict.branch for conflict in discriminator_conflicts(spec)}
     assert {"UserMessage", "SystemMessage"} <= branches
+
+
+SPLIT_ROOT = """\
+openapi: 3.0.3
+info: {title: Split, version: "1"}
+paths:
+  /keys/{key}:
+    get:
+      operationId: getKey
+      parameters:
+        - $ref: "parameters.yaml#/key"
+      responses:
+        "200": {description: ok}
+  /records:
+    post:
+      operationId: createRecord
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              anyOf:
+                - $ref: "models/records.yaml#/a"
+                - $ref: "models/records.yaml#/mx"
+              discriminator:
+                propertyName: type
+                mapping:
+                  A: "models/records.yaml#/a"
+                  MX: "models/records.yaml#/mx"
+      responses:
+        "201": {description: made}
+"""
+SPLIT_FILES = {
+    "parameters.yaml": """\
+key:
+  name: key
+  in: path
+  required: true
+  schema:
+    anyOf:
+      - $ref: "models/keys.yaml#/key_id"
+      - $ref: "models/keys.yaml#/fingerprint"
+""",
+    "models/keys.yaml": """\
+key_id: {type: integer, readOnly: true}
+fingerprint: {type: string, readOnly: true, pattern: "^[0-9a-f:]+$"}
+""",
+    "models/records.yaml": """\
+a:
+  type: object
+  required: [type, data]
+  properties: {type: {type: string}, data: {type: string, format: ipv4}}
+mx:
+  type: object
+  required: [type, data, priority]
+  properties: {type: {type: string}, data: {type: string}, priority: {type: integer}}
+""",
+}
+
+
+def split_spec(tmp_path: Path) -> Any:
+    for name, text in SPLIT_FILES.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    return spec_at(tmp_path, SPLIT_ROOT)
+
+
+@pytest.mark.parametrize("value", ["512189", "3b:16:bf:e4"])
+def test_read_only_does_not_apply_to_a_parameter_kept_in_another_file(
+    tmp_path: Path, value: str
+) -> None:
+    """The rule above, for a parameter the bundler placed beside the document (a reference,
+    not an inline parameter): DigitalOcean's ``parameters.yml#/ssh_key_identifier``."""
+    spec = split_spec(tmp_path)
+    assert key_problems(spec, value) == []
+    assert key_problems(spec, "NOT-HEX")
+
+
+@pytest.mark.parametrize(
+    ("body", "valid"),
+    [
+        ({"type": "A", "data": "162.10.66.0"}, True),
+        ({"type": "MX", "data": "mail.example.com", "priority": 10}, True),
+        ({"type": "MX", "data": "mail.example.com"}, False),  # the mapped branch decides
+        ({"type": "A", "data": "not an address"}, False),
+    ],
+)
+def test_a_discriminator_mapping_into_another_file_is_bundled(
+    tmp_path: Path, body: Any, valid: bool
+) -> None:
+    """A mapping value is a reference (OpenAPI 3.0.3 §4.7.25): bundled like a ``$ref``, so
+    it names the copy the branches use, not a file the validator cannot read (DigitalOcean's
+    ``models/domain_record_types.yml#/domain_record_a``: every record create was refused)."""
+    spec = split_spec(tmp_path)
+    schema = spec.by_id["createRecord"].request_body["content"]["application/json"]["schema"]
+    assert schema["discriminator"]["mapping"]["A"] == schema["anyOf"][0]["$ref"]
+    assert (problems(spec, "createRecord", post(body)) == []) is valid
+
+
+def test_digitalocean_split_spec_requests_pass_validation(corpus: Path) -> None:
+    spec = load_spec(corpus / "real/digitalocean/specification/DigitalOcean-public.v2.yaml")
+    record = {"type": "A", "name": "www", "data": "162.10.66.0", "ttl": 1800}
+    assert problems(spec, "domains_create_record", post(record, domain_name="a.io")) == []
+    action = {"type": "enable_backups", "backup_policy": {"plan": "daily", "hour": 20}}
+    assert problems(spec, "dropletActions_post", post(action, droplet_id="3")) == []
+    for key in ("512189", "3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa"):
+        assert problems(spec, "sshKeys_get", get(ssh_key_identifier=key)) == []

@@ -85,3 +85,38 @@ def test_body_verdicts_agree(body: object) -> None:
 )
 def test_known_query_verdicts(query: dict, ok: bool) -> None:
     assert verdicts("listUsers", request_data(query)) == (ok, ok)
+
+
+UPLOAD = """\
+openapi: 3.0.3
+info: {title: Assets, version: "1"}
+paths:
+  /assets:
+    post:
+      operationId: upload
+      requestBody:
+        content:
+          "*/*": {schema: {type: string, description: the raw file}}
+          image/*: {schema: {type: string, format: binary}}
+      responses:
+        "201": {description: made}
+"""
+
+
+@pytest.mark.parametrize(
+    ("mimetype", "body"),
+    [("application/json", b'""'), ("application/zip", b"PK\x03\x04"), ("image/png", b"\x89PNG")],
+)
+def test_a_wildcard_media_type_with_a_string_schema_takes_the_body_as_it_is(
+    tmp_path, mimetype: str, body: bytes
+) -> None:
+    """GitHub's release asset is ``*/*: {type: string}``: whatever is sent, JSON too, is the
+    raw file (Schemathesis sends ``""`` as application/json; it was refused)."""
+    path = tmp_path / "assets.yaml"
+    path.write_text(UPLOAD)
+    spec = load_spec(path)
+    data = request_data(body=body, mimetype=mimetype)
+    data.method = "POST"
+    result = RequestValidator(spec).validate(spec.by_id["upload"], data)
+    assert result.ok, result.problems
+    assert result.body == body

@@ -28,6 +28,8 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from sandbox.jsonio import loads
+
 _KEY = re.compile(r"\[([^\[\]]*)\]")
 _INTEGER = re.compile(r"^-?\d+$")
 _NUMBER = re.compile(r"^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
@@ -109,7 +111,26 @@ def _object(tree: dict[str, Any], schema: Any, deref: Deref) -> dict[str, Any]:
     for name, value in tree.items():
         prop = properties.get(name, extra if isinstance(extra, dict) else None)
         out[name] = _value(value, deref(prop), deref)
+    for name in shape.get("required") or []:  # sent as {} or [], which a form cannot spell
+        if isinstance(name, str) and name not in out:
+            empty = unspelled(deref(properties.get(name)), deref)
+            if empty is not None:
+                out[name] = empty
     return out
+
+
+def unspelled(schema: Any, deref: Deref) -> dict[str, Any] | list[Any] | None:
+    """The empty object or array the schema accepts, if it accepts one. A form has no
+    spelling for either: encoders write nothing (Stripe's, Schemathesis's ``deepObject``)
+    or ``key=`` (Schemathesis's nested keys), so a required one absent, or an empty text
+    where no string fits, is that empty value, not a missing field."""
+    shape = _branch(schema, "object", deref)
+    if shape is not None and not shape.get("required") and not shape.get("minProperties"):
+        return {}
+    array = _branch(schema, "array", deref)
+    if array is not None and not array.get("minItems"):
+        return []
+    return None
 
 
 def _order(token: str) -> tuple[int, int]:
@@ -125,6 +146,12 @@ def _value(value: Any, schema: Any, deref: Deref) -> Any:
             items = deref(array.get("items"))
             return [coerce(v, items, deref) for v in value]
         return coerce(value[-1], schema, deref)
+    if value == "" and "string" not in kinds(schema, deref):
+        empty = unspelled(schema, deref)
+        if empty is not None:
+            return empty
+        if _branch(schema, "array", deref) is None and _branch(schema, "object", deref):
+            return {}  # an object is spelled by its keys alone: no text is one
     array = _branch(schema, "array", deref) if isinstance(value, str) else None
     if array is not None and not (value == "" and "string" in kinds(schema, deref)):
         return [coerce(value, deref(array.get("items")), deref)]
@@ -183,6 +210,11 @@ def coerce(text: Any, schema: Any, deref: Deref) -> Any:
         return text.lower() == "true"
     if "null" in allowed and text == "null" and "string" not in allowed:
         return None
+    if allowed & {"object", "array"} and "string" not in allowed and text[:1] in ("{", "["):
+        try:  # a multipart part sent as JSON (OpenAPI's default for an object or array)
+            return loads(text)
+        except ValueError:
+            pass
     return text
 
 

@@ -338,7 +338,7 @@ class OperationValidator:
         if data.body and self._raw_string(data.mimetype):
             result.body = data.body  # an image, a CSV, base64 text: the body is the string
             return
-        if data.body and nested_params.is_form(data.mimetype) and self._nested_form(data, result):
+        if nested_params.is_form(data.mimetype) and self._nested_form(data, result):
             return
         if data.body and data.mimetype == "multipart/form-data" and self._multipart(data, result):
             return
@@ -379,9 +379,10 @@ class OperationValidator:
         value: dict[str, Any] = {}
         for name in {*form.keys(), *files.keys()}:
             prop = self.spec.deref(schema["properties"].get(name)) or {}
-            many = "array" in _schema_kinds(prop)
+            many = "array" in nested_params.kinds(prop, self.spec.deref)
             item = self.spec.deref(prop.get("items")) or {} if many else prop
-            parts = [_form_value(text, item) for text in form.getlist(name)]
+            kinds = nested_params.kinds(item, self.spec.deref)  # through allOf and $ref
+            parts = [_form_value(text, kinds) for text in form.getlist(name)]
             parts += [upload.stand_in for upload in uploads if upload.part == name]
             value[name] = parts if many else parts[0]
         schema_path = self.operation_path / "requestBody" / "content" / data.mimetype / "schema"
@@ -414,10 +415,12 @@ class OperationValidator:
     def _nested_form(self, data: RequestData, result: ValidationResult) -> bool:
         """A form body with bracketed keys or a deepObject encoding, read as the JSON its
         schema describes (each file stands for its name, its facts in ``result.uploads``).
-        False: not such a body."""
+        An empty body sent as a form is an empty form, read here too: what it holds is
+        the empty values a form cannot spell (``{"features": []}``). False: not such a body."""
         media = self.media_types.get(data.mimetype)
         form, files = _form_parts(data)
-        if media is None or not nested_params.owns_form(media, [*form.keys(), *files.keys()]):
+        keys = [*form.keys(), *files.keys()]
+        if media is None or (data.body and not nested_params.owns_form(media, keys)):
             return False
         uploads = uploads_of(files)
         pairs = [*form.items(multi=True), *stand_ins(uploads)]
@@ -435,12 +438,18 @@ class OperationValidator:
 
     def _raw_string(self, mimetype: str | None) -> bool:
         """A declared media type that is neither JSON nor a form, with a string schema:
-        openapi-core hands such bodies over as bytes, which no string schema accepts."""
-        if not mimetype or mimetype not in self.media_types or is_json_media(mimetype):
+        openapi-core hands such bodies over as bytes, which no string schema accepts. A
+        wildcard counts (GitHub's release asset is ``*/*: {type: string}``, the raw file):
+        whatever is sent under it, JSON too, is that string."""
+        if not mimetype:
             return False
-        if mimetype in _FORM_TYPES:
+        kind = mimetype.partition("/")[0]
+        declared = next((m for m in (mimetype, f"{kind}/*", "*/*") if m in self.media_types), None)
+        if declared is None or declared in _FORM_TYPES or mimetype in _FORM_TYPES:
             return False
-        schema = self.spec.deref(self.media_types[mimetype].get("schema")) or {}
+        if declared == mimetype and is_json_media(mimetype):
+            return False
+        schema = self.spec.deref(self.media_types[declared].get("schema")) or {}
         return isinstance(schema, dict) and schema.get("type") == "string"
 
     def _unsent_required(self, data: RequestData) -> list[Problem]:
@@ -477,22 +486,8 @@ def _form_keys(data: RequestData) -> set[str]:
     return set(form.keys()) | set(files.keys())
 
 
-def _schema_kinds(schema: Any) -> set[str]:
-    """The JSON types a schema admits, looking into anyOf/oneOf branches (``[x, null]``)."""
-    if not isinstance(schema, dict):
-        return set()
-    kind = schema.get("type")
-    kinds = set(kind) if isinstance(kind, list) else {kind} if isinstance(kind, str) else set()
-    for branch in (schema.get("anyOf") or []) + (schema.get("oneOf") or []):
-        kinds |= _schema_kinds(branch)
-    if schema.get("nullable") is True:
-        kinds.add("null")
-    return kinds
-
-
-def _form_value(text: str, schema: dict[str, Any]) -> Any:
-    """A form field's text as its schema types it (a form carries only strings)."""
-    kinds = _schema_kinds(schema)
+def _form_value(text: str, kinds: set[str]) -> Any:
+    """A form field's text as its schema's ``kinds`` type it (a form carries only strings)."""
     if "null" in kinds and text == "null":
         return None
     if "string" in kinds or not kinds:

@@ -31,7 +31,7 @@ from sandbox.resources.references import field_for, names
 from sandbox.resources.seeding import Seeder
 from sandbox.resources.shapes import Shapes
 from sandbox.spec.model import Spec
-from sandbox.spec.schemas import SchemaChecks
+from sandbox.spec.schemas import SchemaChecks, schema_types
 from sandbox.state.protocols import ListQuery, Record, RecordStore
 
 _REMOVE_SCAN = 10_000  # a removal looks through this many of the parent's items
@@ -268,7 +268,38 @@ class ResourceEngine:
         return sent if isinstance(sent, list) else []
 
     def _replace(self, binding: Binding, call: Call) -> Outcome:
+        declared = binding.operation.responses  # create-or-replace (RFC 9110 §9.3.4), where
+        if "201" in declared or "404" not in declared:  # the PUT may create, or cannot refuse
+            made = self._put_new(binding, call)
+            if made is not None:
+                return made
         return self._change(binding, call, merge=False)
+
+    def _put_new(self, binding: Binding, call: Call) -> Outcome | None:
+        """The item a PUT names, made as sent where it is absent and the PUT declares 201
+        (GitHub's ``PUT /orgs/{org}/dependabot/secrets/{secret_name}``) or no 404 (GitHub's
+        ``PUT /repos/{owner}/{repo}/environments/{environment_name}``); None where it
+        exists, for the replace, or where the path's value cannot be the item's id (GitHub's
+        ``/authorizations/clients/{client_id}`` names an app, not the numeric id)."""
+        resource = binding.resource
+        record_id = self._item_id(binding, call)
+        parent = self._parent_id(resource, call)
+        id_schema = self.records.spec.deref(resource.id_schema)
+        numeric = bool(schema_types(id_schema) & {"integer", "number"})
+        if not self.records.checks.is_valid(id_schema, typed_like(0 if numeric else "", record_id)):
+            return None
+        with call.transaction():
+            self._check_parent(binding, call, parent)
+            if self.store.get(call.tenant, resource.name, record_id, parent) is not None:
+                return None
+            record = self.records.requested(binding, call.body, call.rng, parent, call.uploads)
+            record.body[resource.id_field] = typed_like(record.body.get(resource.id_field),
+                                                        record_id)  # fmt: skip
+            record.id = record_id
+            self.records.insert(call.tenant, resource, [record], sent=[call.body])
+            call.wrote([record.body])
+        shown = self.presenter.one(binding, record.body, call.rng, reveal=True)
+        return Outcome(shown, changed=[record.body])
 
     def _update(self, binding: Binding, call: Call) -> Outcome:
         return self._change(binding, call, merge=True)

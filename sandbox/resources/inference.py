@@ -47,6 +47,7 @@ class Resource:
     parent_param: str | None = None
     unique: list[str] = field(default_factory=list)
     id_rule: str = "the default id field"  # why id_field is what it is (sandbox check)
+    path_id_schema: dict[str, Any] | None = None  # the item path parameter's own schema
 
     @property
     def id_schema(self) -> dict[str, Any]:
@@ -141,6 +142,12 @@ class Inference:
         resource.item_path = path
         resource.id_param = last.group(1)
         operations = self.by_path[path]
+        resource.path_id_schema = next(
+            (self.spec.deref(p.schema) for op in operations.values() for p in op.parameters
+             if p.location == "path" and p.name == resource.id_param
+             and isinstance(self.spec.deref(p.schema), dict)),
+            None,
+        )  # fmt: skip
         self._settle_id(resource, operations, override)
         rule = f"item path {path}"
         for method, action in (
@@ -284,7 +291,7 @@ class Inference:
         param = resource.id_param or "id"
         if id_field_for(param, resource.singular, properties) is not None:
             return dict(properties)
-        for name in (*ITEM_SLOTS, resource.singular, *self._named_slots(properties, resource)):
+        for name in _slot_names(properties, resource.singular):
             inner = merged(self.spec.deref, properties.get(name))
             if isinstance(inner, dict) and isinstance(inner.get("properties"), dict):
                 return dict(inner["properties"])
@@ -388,7 +395,7 @@ class Inference:
         slot = self._list_slot(operation) if action in ("list", "bulk_create") else None
         if action not in ("list", "bulk_create", "delete"):
             slot = self._item_slot(operation, resource)
-        if slot is None and action in _WRITES and self._success_schema(operation) is None:
+        if slot is None and action in _WRITES and self._answers_nothing(operation):
             slot = []  # a write that answers with no body ("201 Null response") still stores
         if slot is None and action not in _ANSWERED_AS_DECLARED:
             return None
@@ -396,6 +403,15 @@ class Inference:
         binding.envelope = self._chosen.get(operation.operation_id)
         self.bindings[operation.operation_id] = binding
         return binding
+
+    def _answers_nothing(self, operation: Operation) -> bool:
+        """No body, or an object that says nothing of its members (GitHub's ``PUT`` of a
+        secret answers ``201 {}``): the answer holds no item, and the write still stores."""
+        schema = merged(self.spec.deref, self._success_schema(operation))
+        if not isinstance(schema, dict):
+            return schema is None
+        said = ("properties", "items", "oneOf", "anyOf", "additionalProperties", "$ref")
+        return schema_types(schema) <= {"object"} and not any(schema.get(k) for k in said)
 
     def _success_schema(self, operation: Operation) -> Any:
         for status in operation.success_statuses or [200]:
@@ -461,18 +477,11 @@ class Inference:
         properties = schema.get("properties") or {}
         if resource.id_field in properties:
             return []
-        for name in (*ITEM_SLOTS, resource.singular, *self._named_slots(properties, resource)):
+        for name in _slot_names(properties, resource.singular):
             prop = merged(self.spec.deref, properties.get(name))
             if isinstance(prop, dict) and resource.id_field in (prop.get("properties") or {}):
                 return [name]
         return None
-
-    @staticmethod
-    def _named_slots(properties: dict[str, Any], resource: Resource) -> list[str]:
-        """Envelope fields named for the item by a longer name than the path's: ``ssh_key``
-        around an item of ``/v2/account/keys`` (singular ``key``)."""
-        own = norm(resource.singular)
-        return [name for name in properties if own and norm(name).endswith(own)]
 
     def _finish(self, resource: Resource) -> None:
         """Settle the stored object's schema, id prefix and unique fields."""
@@ -534,6 +543,17 @@ def prefixed_ids(bindings: dict[str, Binding]) -> dict[str, PrefixedIds]:
         for key, b in bindings.items()
         if b.resource.id_prefix and b.action not in _ANSWERED_AS_DECLARED
     }
+
+
+def _slot_names(properties: dict[str, Any], singular: str) -> list[str]:
+    """Where an answer may hold its item, in order: the usual slots, the item's own name, a
+    name for it qualified either way (DigitalOcean's ``domain_record`` of a record,
+    ``evaluation_run`` of a ``model_evaluation_run``), and an answer's only member (an alert
+    answered as ``{"policy": {...}}``)."""
+    own = norm(singular)
+    qualified = [n for n in properties if own and (norm(n).endswith(own) or own.endswith(norm(n)))]
+    alone = list(properties) if len(properties) == 1 else []
+    return list(dict.fromkeys([*ITEM_SLOTS, singular, *qualified, *alone]))
 
 
 def _json_schema(spec: Spec, content: Any) -> Any:

@@ -22,7 +22,7 @@ _SUFFIX = re.compile(r"\.(json|xml|yaml|yml|csv|txt)$", re.IGNORECASE)
 # what an operation's own words say when it changes an existing item
 _UPDATE_WORDS = {"update", "updates", "modify", "modifies", "edit", "edits", "change", "changes",
                  "rename", "renames", "patch"}  # fmt: skip
-_ID_ENDINGS = ("id", "sid", "uuid", "key", "name", "slug", "code")
+_ID_ENDINGS = ("id", "sid", "uuid", "key", "name", "slug", "code", "sha")
 
 
 def norm(name: str) -> str:

@@ -135,7 +135,8 @@ class Records:
         if (
             parent
             and resource.parent_param
-            and resource.parent_param in (schema.get("properties") or {})
+            and resource.parent_param != resource.id_field  # /transfers/{id}/reversals: the
+            and resource.parent_param in (schema.get("properties") or {})  # parent's, not its id
         ):
             obj[resource.parent_param] = parent
         self._touch(resource, obj, created=True)
@@ -189,6 +190,12 @@ class Records:
     def _new_id(self, resource: Resource, rng: random.Random) -> Any:
         schema = self.spec.deref(resource.id_schema)
         kinds = schema_types(schema)
+        path = resource.path_id_schema or {}
+        if not (schema.get("pattern") or schema.get("format")) and kinds == schema_types(path):
+            # the item path's parameter may say more of the id than the item does
+            # (DigitalOcean's {byoip_prefix_uuid}: format uuid; the prefix's uuid: a string):
+            # an id made by it can be read back
+            schema = {**schema, **{k: path[k] for k in ("pattern", "format") if k in path}}
         if kinds & {"integer", "number"} and "string" not in kinds:
             return rng.randrange(1, 2**31)  # a whole number fits a number id too
         if schema.get("pattern") or schema.get("format") == "uuid":

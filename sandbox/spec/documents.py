@@ -204,6 +204,8 @@ class Bundler:
             ref = node.get("$ref")
             if isinstance(ref, str):
                 node["$ref"] = self._rewrite(ref, file, pointer + "/$ref")
+            if isinstance(node.get("discriminator"), dict):
+                self._rewrite_mapping(node["discriminator"], file, pointer + "/discriminator")
             above = _above(pointer)
             for key, value in node.items():
                 if is_data_key(key, value, above):
@@ -284,6 +286,22 @@ class Bundler:
             self.bundled[name] = copied
             self._walk(copied, target_file, fragment)
         return f"#/{BUNDLE_KEY}/{name}"
+
+    def _rewrite_mapping(self, discriminator: dict[str, Any], file: Path, pointer: str) -> None:
+        """A discriminator's mapping values are references too (OpenAPI 3.0.3 §4.7.25), a
+        bare schema name apart: bundled like ``$ref`` so each names the copy its branch
+        uses. One that leads nowhere is left as written, for the validator to report."""
+        mapping = discriminator.get("mapping")
+        if not isinstance(mapping, dict):
+            return
+        for value, target in mapping.items():
+            if not isinstance(target, str) or not ("/" in target or "#" in target):
+                continue
+            at = f"{pointer}/mapping/{escape_pointer_token(str(value))}"
+            try:
+                mapping[value] = self._rewrite(target, file, at)
+            except SpecError:
+                continue
 
     def _check_target(
         self, document: Any, fragment: str, ref: str, file: Path, pointer: str

@@ -156,7 +156,10 @@ def _parameters(document: dict[str, Any]) -> list[dict[str, Any]]:
             operation = item.get(method)
             if isinstance(operation, dict):
                 found += operation.get("parameters") or []
-    return [p for p in found if isinstance(p, dict) and "$ref" not in p]
+    # a reference leads to the parameter itself: one the bundler placed under
+    # x-sandbox-bundled (a split spec's parameters.yml#/name) is found nowhere else
+    targets = {id(p): p for p in (_deref(document, p, set()) for p in found) if isinstance(p, dict)}
+    return list(targets.values())
 
 
 def _free_parameter(document: dict[str, Any], parameter: dict[str, Any]) -> None:
