@@ -17,7 +17,6 @@ from sandbox.config.settings import Settings, is_loopback
 from sandbox.errors import ConfigError, StorageError
 from sandbox.serving import SERVERS, Served
 from sandbox.serving import serve as serve_with
-from sandbox.spec.links import link_form_conflicts
 from sandbox.spec.model import Spec
 
 
@@ -193,6 +192,7 @@ def _served(spec: Spec, settings: Settings) -> Served:
 def check(spec: Path, config: Path | None, **flags: Any) -> None:
     """Load SPEC as serve would and report what would be served, or why it cannot be."""
     from sandbox.resources.report import check_lines
+    from sandbox.spec.links import link_form_conflicts
     from sandbox.spec.notes import discriminator_conflicts
 
     loaded, _settings = load(spec, config, flags)

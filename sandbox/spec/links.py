@@ -76,16 +76,28 @@ def response_examples(spec: Spec, operation: Operation) -> list[Any]:
     its ``examples`` values, the schema's ``example``)."""
     shown = []
     for status in operation.success_statuses or [200]:
-        found = operation.response_for(status)
-        content = ((found[1] or {}).get("content") or {}) if found else {}
-        for media_type, media in content.items():
+        for media_type, media in _content(operation, status).items():
             if not isinstance(media, dict) or "json" not in media_type:
                 continue
             shown.append(media.get("example"))
-            for example in (media.get("examples") or {}).values():
-                shown.append((spec.deref(example) or {}).get("value"))
-            shown.append((spec.deref(media.get("schema")) or {}).get("example"))
+            examples = media.get("examples")
+            for example in examples.values() if isinstance(examples, dict) else ():
+                shown.append(_field(spec.deref(example), "value"))
+            shown.append(_field(spec.deref(media.get("schema")), "example"))
     return [example for example in shown if example is not None]
+
+
+def _content(operation: Operation, status: int) -> dict[str, Any]:
+    """A declared response's media types; empty where the spec gives something else (a
+    hand-written or mangled spec may put a boolean or a list anywhere)."""
+    found = operation.response_for(status)
+    response = found[1] if found else None
+    content = response.get("content") if isinstance(response, dict) else None
+    return content if isinstance(content, dict) else {}
+
+
+def _field(node: Any, name: str) -> Any:
+    return node.get(name) if isinstance(node, dict) else None
 
 
 @dataclass(frozen=True)
@@ -122,16 +134,13 @@ def link_form_conflicts(spec: Spec) -> list[LinkFormConflict]:
 def _absolute_fields(spec: Spec, operation: Operation) -> tuple[str, ...]:
     """The answer's top-level link fields whose schema asks for an absolute URI."""
     for status in operation.success_statuses or [200]:
-        found = operation.response_for(status)
-        content = ((found[1] or {}).get("content") or {}) if found else {}
-        for media_type, media in content.items():
+        for media_type, media in _content(operation, status).items():
             if "json" not in media_type or not isinstance(media, dict):
                 continue
-            shape = merged(spec.deref, media.get("schema")) or {}
+            properties = _field(merged(spec.deref, media.get("schema")), "properties")
             return tuple(
                 name
-                for name, prop in (shape.get("properties") or {}).items()
-                if is_link_name(name)
-                and (spec.deref(prop) or {}).get("format") in _ABSOLUTE_FORMATS
+                for name, prop in (properties if isinstance(properties, dict) else {}).items()
+                if is_link_name(name) and _field(spec.deref(prop), "format") in _ABSOLUTE_FORMATS
             )
     return ()
