@@ -49,6 +49,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 from serve_bench import (  # noqa: E402  (a sibling script, imported by path)
+    BENCH_KEY,
     ENDPOINTS,
     PYTHON,
     ROOT,
@@ -155,7 +156,7 @@ def sandbox_command(spec: Path, port: int, url: str, threads: int) -> list[str]:
     return [
         PYTHON, "-m", "sandbox", "serve", str(spec), "--host", "127.0.0.1", "--port", str(port),
         "--workers", "1", "--threads", str(threads), "--seed", "1", "--rate-limits", "",
-        "--redis", url,
+        "--redis", url, "--api-key", BENCH_KEY,
     ]  # fmt: skip
 
 

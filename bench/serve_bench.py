@@ -23,6 +23,7 @@ import json
 import os
 import platform
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -195,12 +196,16 @@ def spec_base_path(spec: Path) -> str:
     return urlparse(servers[0].get("url", "/")).path.rstrip("/")
 
 
+# The sandboxes benched are given this key with --api-key: a default key is derived from
+# the instance's own random secret (a new one per start with --state :memory:), so nobody,
+# this script included, can compute it from outside.
+BENCH_KEY = f"sk_test_bench_{secrets.token_hex(8)}"
+
+
 def sandbox_api_key(spec: Path) -> tuple[str | None, str]:
-    """The sandbox's default test key, or None and why the sandbox cannot be imported."""
-    code = (
-        "import sys; from sandbox.config.settings import load_settings; "
-        "print(load_settings(sys.argv[1], environ={}).default_api_key)"
-    )
+    """The key the benched sandboxes accept (``BENCH_KEY``), or None and why the sandbox
+    cannot be imported."""
+    code = "import sys; from sandbox.config.settings import load_settings as l; l(sys.argv[1])"
     done = subprocess.run(
         [PYTHON, "-c", code, str(spec)],
         cwd=ROOT,
@@ -212,7 +217,7 @@ def sandbox_api_key(spec: Path) -> tuple[str | None, str]:
     if done.returncode != 0:
         lines = done.stderr.strip().splitlines()
         return None, f"cannot import the sandbox: {lines[-1] if lines else done.returncode}"
-    return done.stdout.strip(), ""
+    return BENCH_KEY, ""
 
 
 def child_env() -> dict[str, str]:
@@ -246,6 +251,7 @@ def build_targets(
             return [
                 PYTHON, "-m", "sandbox", "serve", str(spec), *same_serving(port, server), *mode,
                 "--seed", "1", "--rate-limits", rate_limits if limits is None else limits,
+                "--api-key", BENCH_KEY,
             ]  # fmt: skip
 
         return command
@@ -256,6 +262,7 @@ def build_targets(
         return [
             PYTHON, "-m", "sandbox", "serve", str(spec), "--port", str(port),
             "--state", ":memory:", "--seed", "1", "--rate-limits", defaults_rate_limits,
+            "--api-key", BENCH_KEY,
         ]  # fmt: skip
 
     def prism_cmd(dynamic: bool) -> Callable[[int], list[str]]:
