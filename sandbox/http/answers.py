@@ -113,7 +113,8 @@ class Answers:
         else:
             value = decided.value
             body = serialize(value, media_type) if media_type else b""
-        body = self.own_links.rewrite(body, request.host_url)  # never the vendor's own host
+        if self.own_links.servers:  # never the vendor's own host (host_url costs a few µs)
+            body = self.own_links.rewrite(body, request.host_url)
         headers = self.responder.headers(
             operation, planned, rng, request.path, value, lambda: request.host_url,
             links=decided.links if decided is not None else None,
