@@ -25,6 +25,7 @@ from sandbox.errors import ApiError
 from sandbox.jsonio import dumps
 from sandbox.spec.model import Operation, Spec, is_json_media
 from sandbox.spec.schemas import SchemaChecks, merged, schema_types
+from sandbox.spec.words import norm as _norm
 
 
 def storage_unavailable(exc: Exception) -> ApiError:
@@ -35,10 +36,6 @@ def storage_unavailable(exc: Exception) -> ApiError:
         "permissions (or start Redis, with --redis), then retry.",
         headers={"Retry-After": "5"}, retry_after=5,
     )  # fmt: skip
-
-
-def _norm(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
 _MESSAGE_NAMES = {"message", "msg", "errormessage", "detail", "errordescription", "description"}

@@ -20,16 +20,13 @@ from urllib.parse import urlencode
 from sandbox.jsonio import dumps
 from sandbox.spec.model import Operation, Spec, is_json_media
 from sandbox.spec.schemas import SchemaChecks, merged, schema_types
+from sandbox.spec.words import norm as _norm
 
 _RATE_LIMIT_HEADERS = {"x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"}
 _SKIP_HEADERS = {"content-type", "content-length", "transfer-encoding", *_RATE_LIMIT_HEADERS}
 _IDENTIFIERS = ("id", "sid", "uid", "uuid", "guid", "identifier")  # in order of preference
 _VARIABLE = re.compile(r"{([^}]+)}")
 _ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-
-
-def _norm(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
 @dataclass

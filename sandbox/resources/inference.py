@@ -19,13 +19,13 @@ from sandbox.resources.naming import (
     body_properties,
     id_field_for,
     is_partial_of,
-    norm,
     says_update,
     stem,
     words,
 )
 from sandbox.spec.model import Operation, Spec, is_json_media
 from sandbox.spec.schemas import merged, schema_types
+from sandbox.spec.words import norm
 
 _PARAM = re.compile(r"^\{([^{}]+)\}$")
 ITEM_SLOTS = ("data", "item", "result", "resource", "object", "record")

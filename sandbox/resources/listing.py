@@ -17,9 +17,10 @@ from urllib.parse import urlencode
 
 from sandbox.resources.inference import Binding, Resource
 from sandbox.resources.presenting import PageFacts
-from sandbox.resources.shapes import is_number, norm
+from sandbox.resources.shapes import is_number
 from sandbox.spec.model import Spec
 from sandbox.spec.schemas import schema_types
+from sandbox.spec.words import norm
 from sandbox.state.protocols import ListQuery
 
 _PAGE = {"page", "pagenumber", "pageno"}

@@ -15,6 +15,7 @@ from typing import Any
 
 from sandbox.spec.model import Operation
 from sandbox.spec.schemas import merged
+from sandbox.spec.words import norm
 
 # a path segment that names an item: ``{id}``, or ``{Sid}.json`` (a format suffix)
 ITEM_SEGMENT = re.compile(r"^\{([^{}]+)\}(\.[A-Za-z0-9]+)?$")
@@ -23,10 +24,6 @@ _SUFFIX = re.compile(r"\.(json|xml|yaml|yml|csv|txt)$", re.IGNORECASE)
 _UPDATE_WORDS = {"update", "updates", "modify", "modifies", "edit", "edits", "change", "changes",
                  "rename", "renames", "patch"}  # fmt: skip
 _ID_ENDINGS = ("id", "sid", "uuid", "key", "name", "slug", "code", "sha")
-
-
-def norm(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
 def stem(segment: str) -> str:

@@ -19,9 +19,10 @@ from sandbox.errors import ApiError, Conflict
 from sandbox.http.uploads import Upload
 from sandbox.resources.inference import Binding, Resource
 from sandbox.resources.references import References, field_for
-from sandbox.resources.shapes import Shapes, is_number, norm
+from sandbox.resources.shapes import Shapes, is_number
 from sandbox.resources.uploads import file_facts, without_parts
 from sandbox.spec.schemas import schema_types
+from sandbox.spec.words import norm
 from sandbox.state.protocols import Record, RecordStore
 
 

@@ -15,7 +15,8 @@ from typing import Any
 from sandbox.generation.faker import stable_rng
 from sandbox.resources.inference import Resource
 from sandbox.resources.records import Records
-from sandbox.resources.shapes import TIMESTAMPS, UPDATED, norm
+from sandbox.resources.shapes import TIMESTAMPS, UPDATED
+from sandbox.spec.words import norm
 from sandbox.state.protocols import Record
 
 

@@ -11,21 +11,17 @@ stored records stay valid and a record shown through another schema fits it.
 from __future__ import annotations
 
 import random
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from sandbox.resources.inference import Resource
 from sandbox.spec.model import Spec
 from sandbox.spec.schemas import SchemaChecks, merged
+from sandbox.spec.words import norm
 
 TIMESTAMPS = {"createdat", "created", "creationdate", "updatedat", "updated", "modifiedat"}
 UPDATED = {"updatedat", "updated", "modifiedat"}
 _COMPLETE_DEPTH = 4  # how deep a sent object is completed field by field
-
-
-def norm(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
 # keywords of an object schema that a cut-down copy (some properties left out) generates

@@ -16,8 +16,9 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.http.uploads import Upload
-from sandbox.resources.shapes import ItemShape, norm
+from sandbox.resources.shapes import ItemShape
 from sandbox.spec.schemas import schema_types
+from sandbox.spec.words import norm
 
 # the field meaning each fact, best first, by norm()
 FILE_NAMES = ("filename", "originalfilename", "originalname", "uploadfilename")

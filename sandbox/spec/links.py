@@ -11,12 +11,12 @@ presenting); where that form breaks the declared ``format``, ``sandbox check`` s
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from sandbox.spec.model import Operation, Spec
 from sandbox.spec.schemas import merged
+from sandbox.spec.words import norm
 
 NEXT_LINKS = frozenset({"next", "nextpageuri", "nextpageurl", "nexturl", "nextlink", "nexthref"})
 PREVIOUS_LINKS = frozenset({"previous", "prev", "previouspageuri", "previouspageurl",
@@ -25,10 +25,6 @@ FIRST_LINKS = frozenset({"first", "firstpageuri", "firstpageurl", "firsturl", "f
 LAST_LINKS = frozenset({"last", "lastpageuri", "lastpageurl", "lasturl", "lastlink"})
 SELF_LINKS = frozenset({"uri", "url", "self", "href"})
 _ABSOLUTE_FORMATS = ("uri", "url", "iri")
-
-
-def norm(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
 def is_link_name(name: str) -> bool:
