@@ -94,7 +94,8 @@ class PageFacts:
 
     def links(self, name: str, shown: str | None = None) -> list[Any] | None:
         """The values a link field may take, most fitting first (None: not a link): the
-        next page's link (None on the last page), or the list's own; absolute on the
+        next, previous, first or last page's link (None where there is no such page), or
+        the list's own; absolute on the
         request's host, or a path where the spec's examples show paths (``shown``
         "relative") or, when they show none, where the name says ``uri`` (Twilio's
         ``next_page_uri``)."""
