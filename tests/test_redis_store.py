@@ -229,3 +229,51 @@ def test_a_reset_elsewhere_reseeds_a_tenant_this_process_saw_seeded(redis_url: s
         assert other.get("t", "items", "before") is None, name  # the reset stands
         assert {0, 1} <= ids, (name, items)  # seeded again first
         assert total >= 2, (name, total)
+
+
+def test_who_listens_to_a_change_is_told_by_the_change_itself(redis_url: str) -> None:
+    """A stored change asks who listens (the admin API's subscriptions and the spec's own
+    webhook records). Inside the change's transaction the counters its script returned
+    answer that: no round trip of its own while nothing changed, and a change made by
+    another process, a reset included, is still seen at once (state.redis.versions)."""
+    from limits.storage import MemoryStorage
+
+    from sandbox.resources.inference import Resource
+    from sandbox.state.protocols import Subscription
+    from sandbox.state.redis import RedisBackend
+    from sandbox.webhooks.bridge import StoredSubscriptions
+
+    mine = RedisBackend(RedisState(redis_url, "unused"), MemoryStorage)
+    theirs = RedisBackend(RedisState(redis_url, "unused"), MemoryStorage)
+    records, subscriptions = mine.records(), mine.subscriptions()
+    schema = {"type": "object", "properties": {"url": {}, "events": {}}}
+    listed = StoredSubscriptions(records, Resource("webhooks", "webhook", "/hooks",
+                                                   item_schema=schema))  # fmt: skip
+    sent: list[str] = []
+    execute = mine.redis.client.execute_command
+
+    def counting(*args, **options):
+        sent.append(str(args[0]))
+        return execute(*args, **options)
+
+    mine.redis.client.execute_command = counting  # type: ignore[method-assign]
+
+    def create(n: int) -> tuple[list[str], list[str]]:
+        sent.clear()
+        with mine.transaction():
+            records.insert("t", "users", [Record(f"u{n}", {"n": n})])
+            return [s.id for s in subscriptions.all()], [s.id for s in listed("t")]
+
+    assert create(0) == ([], [])  # the first asks; the counters are watched from now on
+    assert create(1) == ([], []) and sent == ["EVALSHA"]  # the insert, and nothing else
+    theirs.subscriptions().add(Subscription("whk_1", "http://127.0.0.1:9/", ("*",), "s"))
+    assert create(2) == (["whk_1"], [])
+    hook = {"id": "w1", "url": "http://127.0.0.1:9/", "events": ["*"]}
+    theirs.records().insert("t", "webhooks", [Record("w1", hook)])
+    assert create(3) == (["whk_1"], ["w1"])
+    assert create(4) == (["whk_1"], ["w1"]) and sent == ["EVALSHA"]
+    theirs.records().reset()  # the counters go with the records: nothing is kept
+    with mine.transaction():
+        assert [s.id for s in listed("t")] == []
+    assert create(5) == (["whk_1"], [])
+    assert create(6) == (["whk_1"], []) and sent == ["EVALSHA"]

@@ -9,7 +9,7 @@ must be atomic are Lua scripts, so a single Redis or a primary is needed, not a 
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from typing import Any
 
 from limits.storage import Storage
@@ -70,5 +70,7 @@ class RedisBackend:
 
     def transaction(self) -> AbstractContextManager[Any]:
         """Each step is atomic (a Lua script); a change and its events are two such steps,
-        so if Redis fails between them the change is kept and its event is not."""
-        return nullcontext()
+        so if Redis fails between them the change is kept and its event is not. Inside it,
+        who listens is told by the counters the change's own script returned
+        (``versions``): no round trip of its own."""
+        return self.redis.versions.transaction()

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sandbox.errors import ConfigError, StorageError
+from sandbox.state.redis.versions import RedisVersions
 
 INSTALL_HINT = "pip install 'openapi-sandbox[redis]'"
 _PREFIX = re.compile(r"[A-Za-z0-9_.:-]+")  # no glob characters: prefixes go into SCAN patterns
@@ -85,6 +86,7 @@ class RedisState:
         self.url = plain_url
         self.shown = shown_url(plain_url)
         self.prefix = given or prefix
+        self.versions = RedisVersions(self)  # the change counters of every component
         self._errors: type[Exception] = redis.RedisError
         self._unreachable: tuple[type[Exception], ...] = (
             redis.ConnectionError,

@@ -9,6 +9,10 @@ Keys under ``<prefix>:store:`` (t tenant, r resource, p parent id, each escaped)
     tenants     set     tenants already seeded
     seq         string  the insertion counter
 
+and a change counter per resource (``state.redis.versions``), moved by every write of its
+records in the same script, so the spec's own webhook subscriptions are read again only
+after one has changed.
+
 Every write that must be all or nothing (a batch insert with its unique values, a replace
 that moves unique values, seeding a tenant exactly once) is one Lua script, which Redis runs
 atomically: two processes can never both take one id or one unique value.
@@ -31,13 +35,36 @@ from sandbox.errors import Conflict
 from sandbox.jsonio import dumps
 from sandbox.state.protocols import ListQuery, Record
 from sandbox.state.redis.connection import RedisState, part
+from sandbox.state.redis.versions import records_field
+
+# Lua: the change counters (state.redis.versions). ARGV[at] is m, ARGV[at + 1] the hash's
+# incarnation should this write create it, then m counters to return: every write script
+# bumps its own and ends with its own answer followed by those.
+_COUNTERS = """
+local function bump(key, field, at)
+  redis.call('HSETNX', key, 'born', ARGV[at + 1])
+  redis.call('HINCRBY', key, field, 1)
+end
+local function answer(head, key, at)
+  local n = tonumber(ARGV[at])
+  if n > 0 then
+    for _, v in ipairs(redis.call('HMGET', key, unpack(ARGV, at + 2, at + 1 + n))) do
+      head[#head + 1] = v
+    end
+  end
+  return head
+end
+"""
 
 # Lua: check every record of the batch (unique values first, then the id, as SQLite does),
-# then write them all. KEYS: seq, tenants, then rec, uniq, uidx, ord per record. ARGV: the
-# tenant, the mode, then per record: id, value, n, n x (field, value). Mode 'seed': write and
-# mark the tenant seeded, unless it is already (then write nothing). Mode 'check': refuse if
-# the tenant is not seeded (another process reset the store). Mode 'plain': just write.
-_INSERT = """
+# then write them all. KEYS: seq, tenants, versions, then rec, uniq, uidx, ord per record.
+# ARGV: the tenant, the mode, the counters (m, incarnation, m names), then per record: id,
+# value, its counter, n, n x (field, value). Mode 'seed': write and mark the tenant seeded,
+# unless it is already (then write nothing). Mode 'check': refuse if the tenant is not
+# seeded (another process reset the store). Mode 'plain': just write.
+_INSERT = (
+    _COUNTERS
+    + """
 local tenant, mode = ARGV[1], ARGV[2]
 local seeded = mode ~= 'plain' and redis.call('SISMEMBER', KEYS[2], tenant) == 1
 if mode == 'seed' and seeded then
@@ -46,12 +73,12 @@ end
 if mode == 'check' and not seeded then
   return {'unseeded'}
 end
-local records, a, k = {}, 3, 3
+local records, a, k = {}, 5 + tonumber(ARGV[3]), 4
 while a <= #ARGV do
   local r = {rec = KEYS[k], uniq = KEYS[k + 1], uidx = KEYS[k + 2], ord = KEYS[k + 3],
-             id = ARGV[a], value = ARGV[a + 1], uniques = {}}
-  local n = tonumber(ARGV[a + 2])
-  a = a + 3
+             id = ARGV[a], value = ARGV[a + 1], counter = ARGV[a + 2], uniques = {}}
+  local n = tonumber(ARGV[a + 3])
+  a = a + 4
   for _ = 1, n do
     r.uniques[#r.uniques + 1] = {ARGV[a], ARGV[a + 1]}
     a = a + 2
@@ -83,6 +110,7 @@ end
 for i, r in ipairs(records) do
   redis.call('HSET', r.rec, r.id, r.value)
   redis.call('ZADD', r.ord, seq + i, r.id)
+  bump(KEYS[3], r.counter, 3)
   if #r.uniques > 0 then
     local fields = {}
     for _, u in ipairs(r.uniques) do
@@ -96,8 +124,9 @@ end
 if mode == 'seed' then
   redis.call('SADD', KEYS[2], tenant)
 end
-return {'ok'}
+return answer({'ok'}, KEYS[3], 3)
 """
+)
 
 # Lua: free the unique values an id holds. Shared by replace and delete.
 _FREE = """
@@ -114,10 +143,13 @@ local function free(uniq, uidx, id)
 end
 """
 
-# KEYS: rec, uniq, uidx, tenants. ARGV: id, body json, tenant, check ('1': refuse if the tenant
-# is not seeded), n, n x (field, value). The stored parent stays.
+# KEYS: rec, uniq, uidx, tenants, versions. ARGV: id, body json, tenant, check ('1': refuse if
+# the tenant is not seeded), its counter, the counters (m, incarnation, m names), n, n x
+# (field, value). The
+# stored parent stays.
 _REPLACE = (
     _FREE
+    + _COUNTERS
     + """
 local id = ARGV[1]
 if ARGV[4] == '1' and redis.call('SISMEMBER', KEYS[4], ARGV[3]) == 0 then
@@ -127,8 +159,9 @@ local old = redis.call('HGET', KEYS[1], id)
 if not old then
   return {'missing'}
 end
-local uniques, a = {}, 6
-for _ = 1, tonumber(ARGV[5]) do
+local at = 8 + tonumber(ARGV[6])
+local uniques, a = {}, at + 1
+for _ = 1, tonumber(ARGV[at]) do
   uniques[#uniques + 1] = {ARGV[a], ARGV[a + 1]}
   a = a + 2
 end
@@ -150,30 +183,35 @@ if #uniques > 0 then
 end
 local head = string.sub(old, 1, string.find(old, '\\n', 1, true))
 redis.call('HSET', KEYS[1], id, head .. ARGV[2])
-return {'ok'}
+bump(KEYS[5], ARGV[5], 6)
+return answer({'ok'}, KEYS[5], 6)
 """
 )
 
-# KEYS: rec, uniq, uidx, ord of the stored parent, tenants. ARGV: id, json(parent) "\n" as
-# read before, tenant, check. 1 deleted, 0 absent, -1 the record changed parent since it was
-# read (the caller reads again), -2 the tenant is not seeded (another process reset the store)
+# KEYS: rec, uniq, uidx, ord of the stored parent, tenants, versions. ARGV: id, json(parent)
+# "\n" as read before, tenant, check, its counter, the counters (m, incarnation, m names).
+# {1, counters...}
+# deleted, {0} absent, {-1} the record changed parent since it was read (the caller reads
+# again), {-2} the tenant is not seeded (another process reset the store)
 _DELETE = (
     _FREE
+    + _COUNTERS
     + """
 if ARGV[4] == '1' and redis.call('SISMEMBER', KEYS[5], ARGV[3]) == 0 then
-  return -2
+  return {-2}
 end
 local old = redis.call('HGET', KEYS[1], ARGV[1])
 if not old then
-  return 0
+  return {0}
 end
 if string.sub(old, 1, #ARGV[2]) ~= ARGV[2] then
-  return -1
+  return {-1}
 end
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[4], ARGV[1])
 free(KEYS[2], KEYS[3], ARGV[1])
-return 1
+bump(KEYS[6], ARGV[5], 6)
+return answer({1}, KEYS[6], 6)
 """
 )
 
@@ -247,6 +285,7 @@ class RedisRecords:
     def __init__(self, redis: RedisState) -> None:
         self.redis = redis
         self._client = redis.client
+        self._versions = redis.versions
         self._tenants = redis.key("store", "tenants")
         # tenant -> scope -> seed: what this process has seen seeded
         self._seeders: dict[str, dict[str, Callable[[], dict[str, list[Record]]]]] = {}
@@ -324,8 +363,9 @@ class RedisRecords:
     ) -> bool:
         """False when the tenant turned out not to be seeded (mode 'check'). ``member``: the
         seeded mark to test and set in mode 'seed' (the tenant and the scope seeded)."""
-        keys = [self.redis.key("store", "seq"), self._tenants]
-        args: list[Any] = [member or tenant, mode]
+        keys = [self.redis.key("store", "seq"), self._tenants, self._versions.key]
+        watched = self._versions.watched()
+        args: list[Any] = [member or tenant, mode, *self._versions.arguments(watched)]
         for resource, record in batch:
             keys += [
                 self._key("rec", tenant, resource),
@@ -333,19 +373,24 @@ class RedisRecords:
                 self._key("uidx", tenant, resource),
                 self._order(tenant, resource, record.parent),
             ]
-            args += [record.id, _value(record.parent, record.body), len(record.unique)]
+            args += [record.id, _value(record.parent, record.body), records_field(resource),
+                     len(record.unique)]  # fmt: skip
             for field, value in record.unique.items():
                 args += [field, value]
         with self.redis.guard():
             answer = self._insert_script(keys=keys, args=args)
         _raise_conflict(answer)
+        if answer[0] == b"ok":
+            self._versions.note(watched, answer[1:])
         return answer[0] != b"unseeded"
 
     def replace(self, tenant: str, resource: str, record: Record) -> bool:
         keys = [*(self._key(kind, tenant, resource) for kind in ("rec", "uniq", "uidx")),
-                self._tenants]  # fmt: skip
+                self._tenants, self._versions.key]  # fmt: skip
         for _ in range(3):
+            watched = self._versions.watched()
             args: list[Any] = [record.id, dumps(record.body), tenant, self._checked(tenant),
+                               records_field(resource), *self._versions.arguments(watched),
                                len(record.unique)]  # fmt: skip
             for field, value in record.unique.items():
                 args += [field, value]
@@ -357,6 +402,7 @@ class RedisRecords:
         if answer[0] in (b"missing", b"unseeded"):
             return False
         _raise_conflict(answer)
+        self._versions.note(watched, answer[1:])
         return True
 
     def delete(self, tenant: str, resource: str, record_id: str, parent: str = "") -> bool:
@@ -382,14 +428,21 @@ class RedisRecords:
                 self._key("uidx", tenant, resource),
                 self._order(tenant, resource, stored_parent),
                 self._tenants,
+                self._versions.key,
             ]
-            args = [record_id, head, tenant, self._checked(tenant)]
+            watched = self._versions.watched()
+            args = [record_id, head, tenant, self._checked(tenant), records_field(resource),
+                    *self._versions.arguments(watched)]  # fmt: skip
             with self.redis.guard():
-                done = int(self._delete_script(keys=keys, args=args))
+                answer = self._delete_script(keys=keys, args=args)
+            done = int(answer[0])
             if done == -2:
                 self._seed_again(tenant)
-            elif done >= 0:
-                return done == 1
+            elif done == 1:
+                self._versions.note(watched, answer[1:])
+                return True
+            elif done == 0:
+                return False
         return False
 
     def query(self, tenant: str, resource: str, query: ListQuery) -> tuple[list[dict], int, int]:
@@ -432,13 +485,14 @@ class RedisRecords:
             offset = found.index(query.after_id) + 1 if query.after_id in found else len(found)
         return [body for _, body in rows[offset : offset + query.limit]], len(rows), offset
 
-    def version(self, resource: str) -> None:
-        """None: no counter here that is cheaper than reading the records themselves."""
-        return None
+    def version(self, resource: str) -> int | None:
+        """A number that moves whenever any process writes a record of ``resource``; None
+        while there are no counters (none written since a reset: read every time)."""
+        return self._versions.read(records_field(resource))
 
     def reset(self) -> None:
         self._seeders.clear()
-        self.redis.clear("store")
+        self.redis.clear("store")  # the counters too (state.redis.versions says why)
 
 
 def _value(parent: str, body: dict[str, Any]) -> bytes:

@@ -1,5 +1,8 @@
 """Webhook subscriptions made through ``/__sandbox/webhooks``, in Redis: made on one machine,
-they hear events caused on any machine."""
+they hear events caused on any machine.
+
+Every stored change asks who listens, and subscriptions change rarely: each process keeps a
+copy and reads the hash again only after its change counter (``versions``) has moved."""
 
 from __future__ import annotations
 
@@ -8,6 +11,9 @@ from typing import Any
 from sandbox.jsonio import dumps, loads
 from sandbox.state.protocols import Subscription
 from sandbox.state.redis.connection import RedisState
+from sandbox.state.redis.versions import Copy
+
+_COUNTER = "subscriptions"
 
 
 class RedisSubscriptions:
@@ -16,12 +22,19 @@ class RedisSubscriptions:
     def __init__(self, redis: RedisState) -> None:
         self.redis = redis
         self._hash = redis.key("subscriptions")
+        self._versions = redis.versions
+        self._all = Copy(redis.versions, _COUNTER, self._read_all)
 
     def add(self, subscription: Subscription) -> None:
-        with self.redis.guard():
-            self.redis.client.hset(self._hash, subscription.id, _encode(subscription))
+        with self.redis.guard(), self.redis.client.pipeline(transaction=True) as pipe:
+            pipe.hset(self._hash, subscription.id, _encode(subscription))
+            self._versions.bump_in(pipe, _COUNTER)
+            pipe.execute()
 
     def all(self) -> list[Subscription]:
+        return list(self._all.get())
+
+    def _read_all(self) -> list[Subscription]:
         with self.redis.guard():
             stored = self.redis.client.hgetall(self._hash)
         found = [_decode(raw) for raw in stored.values()]
@@ -33,8 +46,10 @@ class RedisSubscriptions:
         return _decode(raw) if raw is not None else None
 
     def remove(self, subscription_id: str) -> bool:
-        with self.redis.guard():
-            return bool(self.redis.client.hdel(self._hash, subscription_id))
+        with self.redis.guard(), self.redis.client.pipeline(transaction=True) as pipe:
+            pipe.hdel(self._hash, subscription_id)
+            self._versions.bump_in(pipe, _COUNTER)
+            return bool(pipe.execute()[0])
 
     def rotate(self, subscription_id: str, new_secret: str, until: float) -> Subscription | None:
         """WATCH makes the read and the write one step: two rotations at once cannot lose a
@@ -53,6 +68,7 @@ class RedisSubscriptions:
             )  # fmt: skip
             pipe.multi()
             pipe.hset(self._hash, subscription_id, _encode(new))
+            self._versions.bump_in(pipe, _COUNTER)
             rotated.append(new)
 
         with self.redis.guard():
