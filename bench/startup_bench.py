@@ -12,13 +12,17 @@ so that a machine shared with other work shows less in the figures:
   ``--log-format off``, the default server and workers) from spawn to the first 200 of
   ``GET /__sandbox/health``, with an empty ``--spec-cache``, best of ``--repeat``;
 * warm start: the same with the cache a cold start filled (a restart), best of ``--repeat``;
+* CPU to ready: for each of those starts, the CPU seconds the whole process tree had used
+  when the first 200 came (user + system, /proc/<pid>/stat, the workers included): what a
+  start costs whatever else loads the machine, which wall time on a shared machine is not;
 * Prism: ``prism mock SPEC`` from spawn to its first HTTP answer, best of ``--repeat``
   (Prism keeps no cache, so its every start is a cold one);
 * memory: ``sandbox serve openapi.yaml`` as a new user runs it (granian, 2 workers, a state
   file, JSON logs) and ``prism mock -d`` on the same spec, each after 200 requests spread
   over fresh connections, the whole process tree: RSS (pages shared by forked workers
   counted once per process) and PSS (shared pages divided among the processes sharing them,
-  from /proc/<pid>/smaps_rollup: the fairer sum for forked workers).
+  from /proc/<pid>/smaps_rollup: the fairer sum for forked workers), and both per process
+  (the server process that forked the workers, then each worker) with what it shares.
 
     .venv/bin/python bench/startup_bench.py                       # every spec, 3 runs each
     .venv/bin/python bench/startup_bench.py --specs stripe,github,DigitalOcean --repeat 5
@@ -86,6 +90,9 @@ class Start:
     cold_s: list[float] = field(default_factory=list)
     warm_s: list[float] = field(default_factory=list)
     prism_s: list[float] = field(default_factory=list)
+    cold_cpu_s: list[float] = field(default_factory=list)
+    warm_cpu_s: list[float] = field(default_factory=list)
+    prism_cpu_s: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -100,6 +107,21 @@ class Start:
     def prism(self) -> float | None:
         return min(self.prism_s) if self.prism_s else None
 
+    def cpu(self) -> str:
+        """Best CPU seconds to ready: cold / warm / Prism."""
+        runs = (self.cold_cpu_s, self.warm_cpu_s, self.prism_cpu_s)
+        return " / ".join(_f(min(values)) if values else "-" for values in runs)
+
+
+@dataclass
+class ProcessMemory:
+    role: str  # "server" (the process that forked the workers) or "worker"
+    pid: int
+    threads: int
+    rss_mb: float
+    pss_mb: float
+    shared_mb: float  # resident pages this process shares with another
+
 
 @dataclass
 class Memory:
@@ -109,6 +131,7 @@ class Memory:
     rss_mb: float | None = None
     pss_mb: float | None = None
     error: str | None = None
+    per_process: list[ProcessMemory] = field(default_factory=list)
 
 
 # -- import ---------------------------------------------------------------------------------
@@ -140,20 +163,39 @@ def import_time(repeat: int) -> ImportTime:
 
 
 # -- start-up -------------------------------------------------------------------------------
-def our_start(spec: Path, cache: Path, logs: Path) -> float:
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of a process and its descendants so far, with what its
+    reaped children used."""
+    total = 0
+    for member in _tree(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return total / _TICKS
+
+
+def our_start(spec: Path, cache: Path, logs: Path) -> tuple[float, float]:
+    """(seconds to the first 200 of the health endpoint, CPU seconds the tree used by then)."""
     with sandbox(spec, cache, logs) as server:
         try:
-            return wait_answer(server.proc, server.root + "/__sandbox/health", server.started)
+            wall = wait_answer(server.proc, server.root + "/__sandbox/health", server.started)
         except RuntimeError as exc:
             raise RuntimeError(f"{exc}\n{server.stderr_tail()}") from None
+        return wall, tree_cpu_s(server.proc.pid)
 
 
-def prism_start(prism: Path, spec: Path, log: Path) -> float:
+def prism_start(prism: Path, spec: Path, log: Path) -> tuple[float, float]:
     port = free_port()
     command = [str(prism), "mock", "-h", "127.0.0.1", "-p", str(port), str(spec)]
     started = time.monotonic()
     with running(command, log) as proc:
-        return wait_answer(proc, f"http://127.0.0.1:{port}/", started, any_status=True)
+        wall = wait_answer(proc, f"http://127.0.0.1:{port}/", started, any_status=True)
+        return wall, tree_cpu_s(proc.pid)
 
 
 def measure_start(entry: Entry, prism: Path | None, repeat: int, workdir: Path) -> Start:
@@ -162,17 +204,21 @@ def measure_start(entry: Entry, prism: Path | None, repeat: int, workdir: Path) 
     try:
         for run in range(repeat):
             cache = workdir / f"cache-{run}"  # empty: a cold start
-            result.cold_s.append(round(our_start(entry.path, cache, workdir / f"cold{run}"), 3))
+            wall, cpu = our_start(entry.path, cache, workdir / f"cold{run}")
+            result.cold_s.append(round(wall, 3))
+            result.cold_cpu_s.append(round(cpu, 2))
         for run in range(repeat):
-            warm = round(our_start(entry.path, workdir / "cache-0", workdir / f"warm{run}"), 3)
-            result.warm_s.append(warm)
+            wall, cpu = our_start(entry.path, workdir / "cache-0", workdir / f"warm{run}")
+            result.warm_s.append(round(wall, 3))
+            result.warm_cpu_s.append(round(cpu, 2))
     except RuntimeError as exc:
         result.errors.append(f"sandbox: {exc}")
     if prism is not None:
         try:
             for run in range(repeat):
-                log = workdir / f"prism{run}.log"
-                result.prism_s.append(round(prism_start(prism, entry.path, log), 3))
+                wall, cpu = prism_start(prism, entry.path, workdir / f"prism{run}.log")
+                result.prism_s.append(round(wall, 3))
+                result.prism_cpu_s.append(round(cpu, 2))
         except RuntimeError as exc:
             result.errors.append(f"prism: {exc}")
     return result
@@ -202,6 +248,7 @@ def memory_ours(spec: Path, workdir: Path) -> Memory:
             time.sleep(0.5)
             result.rss_mb, result.pss_mb = (round(v, 1) for v in tree_memory_mb(server.proc.pid))
             result.processes = len(_tree(server.proc.pid))
+            result.per_process = per_process(server.proc.pid)
         except RuntimeError as exc:
             result.error = f"{exc}\n{server.stderr_tail()}"
     return result
@@ -220,9 +267,30 @@ def memory_prism(prism: Path, spec: Path, workdir: Path) -> Memory:
             time.sleep(0.5)
             result.rss_mb, result.pss_mb = (round(v, 1) for v in tree_memory_mb(proc.pid))
             result.processes = len(_tree(proc.pid))
+            result.per_process = per_process(proc.pid)
         except RuntimeError as exc:
             result.error = str(exc)
     return result
+
+
+def per_process(root: int) -> list[ProcessMemory]:
+    """RSS, PSS and shared pages of each process of the tree (smaps_rollup), root first."""
+    found = []
+    for pid in _tree(root):
+        rollup = Path(f"/proc/{pid}/smaps_rollup")
+        shared = _kb(rollup, "Shared_Clean") + _kb(rollup, "Shared_Dirty")
+        found.append(ProcessMemory(
+            "server" if pid == root else "worker", pid, _kb(Path(f"/proc/{pid}/status"), "Threads"),
+            round(_kb(rollup, "Rss") / 1024, 1), round(_kb(rollup, "Pss") / 1024, 1),
+            round(shared / 1024, 1),
+        ))  # fmt: skip
+    return found
+
+
+def _kb(path: Path, key: str) -> int:
+    from serve_bench import _proc_kb
+
+    return _proc_kb(path, key)
 
 
 def _tree(pid: int) -> list[int]:
@@ -246,12 +314,16 @@ def report(imp: ImportTime, starts: list[Start], memory: list[Memory]) -> None:
         f" {imp.modules} modules); heavy packages loaded: {', '.join(imp.loaded_heavy) or 'none'}"
     )
     if starts:
-        print("\n| spec | KB | cold s | warm s | Prism s | cold/Prism | warm/Prism |")
-        print("|---|---:|---:|---:|---:|---:|---:|")
+        print(
+            "\n| spec | KB | cold s | warm s | Prism s | cold/Prism | warm/Prism "
+            "| CPU s cold / warm / Prism |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
         for s in starts:
             print(
                 f"| {s.spec} | {s.bytes / 1024:.0f} | {_f(s.cold)} | {_f(s.warm)} | "
-                f"{_f(s.prism)} | {_f(_ratio(s.cold, s.prism))} | {_f(_ratio(s.warm, s.prism))} |"
+                f"{_f(s.prism)} | {_f(_ratio(s.cold, s.prism))} | {_f(_ratio(s.warm, s.prism))} "
+                f"| {s.cpu()} |"
             )
         worst = max(
             (s for s in starts if _ratio(s.cold, s.prism) is not None),
@@ -272,6 +344,11 @@ def report(imp: ImportTime, starts: list[Start], memory: list[Memory]) -> None:
                 f"\nmemory, {m.target}: {m.processes} processes, RSS {_f(m.rss_mb, '.0f')} MB, "
                 f"PSS {_f(m.pss_mb, '.0f')} MB"
             )
+            for p in m.per_process:
+                print(
+                    f"  {p.role} {p.pid}: {p.threads} threads, RSS {p.rss_mb:.0f} MB "
+                    f"(shared {p.shared_mb:.0f}), PSS {p.pss_mb:.0f} MB"
+                )
     if len(memory) == 2 and all(m.rss_mb for m in memory):
         ours, theirs = memory
         print(
