@@ -383,3 +383,43 @@ def test_digitalocean_split_spec_requests_pass_validation(corpus: Path) -> None:
     assert problems(spec, "dropletActions_post", post(action, droplet_id="3")) == []
     for key in ("512189", "3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa"):
         assert problems(spec, "sshKeys_get", get(ssh_key_identifier=key)) == []
+
+
+@pytest.mark.parametrize("text", [MESSAGES, PARAMETER])
+def test_the_prepared_copy_is_copied_only_where_it_is_rewritten(tmp_path: Path, text: str) -> None:
+    """The validators' copy shares every node it does not rewrite with the document as
+    written (a whole copy cost 0.05 s and 11 MB per process on a large spec), and the
+    document itself is left exactly as written."""
+    import pickle
+
+    from sandbox.spec.prepare import IMPLIED, prepared_copy
+
+    document = spec_at(tmp_path, text).document
+    before = pickle.dumps(document)
+    prepared = prepared_copy(document)
+    assert pickle.dumps(document) == before
+    assert prepared is not document and prepared != document  # something was rewritten
+
+    def walk(mine: Any, theirs: Any, path: str) -> list[str]:
+        """The paths of nodes the copy owns; below a shared node there are none."""
+        if mine is theirs:
+            return []
+        owned = [path]
+        if isinstance(mine, dict) and isinstance(theirs, dict):
+            for key in mine.keys() & theirs.keys():
+                owned += walk(mine[key], theirs[key], f"{path}/{key}")
+        elif isinstance(mine, list) and isinstance(theirs, list):
+            for index, (a, b) in enumerate(zip(mine, theirs, strict=False)):
+                owned += walk(a, b, f"{path}/{index}")
+        return owned
+
+    owned = walk(prepared, document, "")
+    # copies are the rewritten nodes (and what is new in them) and the containers on the way
+    # to them, nothing else
+    rewritten = [p for p in owned if p.endswith(("/discriminator", "/schema"))]
+    assert rewritten
+    for path in owned:
+        assert any(r.startswith(path) or path.startswith(r) for r in rewritten), path
+    assert prepared["info"] is document["info"]
+    if text is MESSAGES:
+        assert IMPLIED in str(prepared) and IMPLIED not in str(document)

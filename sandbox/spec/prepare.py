@@ -21,15 +21,20 @@ are made on a copy that only the request validators read (``prepared_copy``): a 
 that follows a discriminator's mapping, Schemathesis reading the served document, and
 ``sandbox check``'s notes all see the document as written. The walk takes 0.02-0.03 s on
 OpenAI's, Stripe's and GitHub's specs.
+
+The copy is made only where a rewrite is (:class:`_CopyOnWrite`): the containers on the way
+from the root to each rewritten node are copied, everything else is the document's own
+objects, which nothing changes (``Spec`` is immutable after load). A whole copy (a pickle
+round trip) cost more than the walk: 0.05 s and 11 MB per process on DigitalOcean's or
+OpenAI's spec, on every start, warm ones too.
 """
 
 from __future__ import annotations
 
 import copy
-import pickle
 from typing import Any
 
-from sandbox.spec.documents import escape_pointer_token, follow_pointer, is_data_key
+from sandbox.spec.documents import escape_pointer_token, follow_pointer, is_data_key, split_pointer
 
 _COMPONENT = "#/components/schemas/"
 IMPLIED = "x-sandbox-implied"  # the mapping entries added here, on the discriminator
@@ -40,23 +45,42 @@ _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace",
 Path = tuple[Any, Any] | None
 
 
+class _CopyOnWrite:
+    """A document that shares the original's objects until a node is to be changed: then
+    that node and every container on the way to it are copied (once) and the copies put in
+    their parents' places. The original is never written to."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.root = dict(document)
+        self._own = {id(self.root)}  # the copies made here (each kept alive by the tree)
+
+    def writable(self, tokens: list[Any]) -> Any:
+        """The container at ``tokens`` (keys, list indices), a copy this document owns."""
+        node = self.root
+        for token in tokens:
+            child = node[token]
+            if id(child) not in self._own:
+                child = copy.copy(child)
+                node[token] = child
+                self._own.add(id(child))
+            node = child
+        return node
+
+
 def prepared_copy(document: dict[str, Any]) -> dict[str, Any]:
-    """A copy of the document with the rewrites made, for the request validators only: the
-    served document, data generation and ``sandbox check`` keep what the author wrote (a
-    pickle round trip: 0.03 s for Stripe's spec, 0.13 s for GitHub's)."""
-    copied: dict[str, Any] = pickle.loads(pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL))
-    return prepare_document(copied)
-
-
-def prepare_document(document: dict[str, Any]) -> dict[str, Any]:
-    """The document with the rewrites above made in place; returned for convenience."""
+    """The document with the rewrites made, for the request validators only: the served
+    document, data generation and ``sandbox check`` keep what the author wrote. Copied only
+    where rewritten (see the module docstring)."""
+    prepared = _CopyOnWrite(document)
     schemas = (document.get("components") or {}).get("schemas") or {}
     stack: list[tuple[Any, Path]] = [(document, None)]
-    while stack:
+    while stack:  # the discriminators, read from the document as written
         node, path = stack.pop()
         if isinstance(node, dict):
             if isinstance(node.get("discriminator"), dict):
-                _map_discriminator(document, schemas, node, path)
+                mapped = _map_discriminator(document, schemas, node, path)
+                if mapped is not None:
+                    prepared.writable(_tokens(path))["discriminator"] = mapped
             for key, value in node.items():
                 if isinstance(value, dict | list) and not is_data_key(key, value, _keys(path)):
                     stack.append((value, (path, key)))
@@ -64,9 +88,10 @@ def prepare_document(document: dict[str, Any]) -> dict[str, Any]:
             for index, value in enumerate(node):
                 if isinstance(value, dict | list):
                     stack.append((value, (path, index)))
-    for parameter in _parameters(document):
-        _free_parameter(document, parameter)
-    return document
+    # the parameters, read through what is prepared so far (mappings included)
+    for places, parameter in _parameters(prepared.root):
+        _free_parameter(prepared, places, parameter)
+    return prepared.root
 
 
 def _keys(path: Path) -> tuple[Any, Any]:
@@ -76,22 +101,28 @@ def _keys(path: Path) -> tuple[Any, Any]:
     return path[1], path[0][1] if path[0] is not None else None
 
 
-def _pointer(path: Path) -> str:
-    tokens: list[str] = []
+def _tokens(path: Path) -> list[Any]:
+    tokens: list[Any] = []
     while path is not None:
         path, key = path
-        tokens.append(escape_pointer_token(str(key)))
-    return "/" + "/".join(reversed(tokens)) if tokens else ""
+        tokens.append(key)
+    return tokens[::-1]
+
+
+def _pointer(path: Path) -> str:
+    tokens = [escape_pointer_token(str(key)) for key in _tokens(path)]
+    return "/" + "/".join(tokens) if tokens else ""
 
 
 def _map_discriminator(
     document: dict[str, Any], schemas: dict[str, Any], node: dict[str, Any], path: Path
-) -> None:
+) -> dict[str, Any] | None:
+    """The node's discriminator with the implied mapping entries; None: nothing to add."""
     discriminator = node["discriminator"]
     name = discriminator.get("propertyName")
     branches = node.get("oneOf") or node.get("anyOf")
     if not isinstance(name, str) or not isinstance(branches, list):
-        return
+        return None
     given = discriminator.get("mapping")
     mapping: dict[str, Any] = dict(given) if isinstance(given, dict) else {}
     for value, target in list(mapping.items()):
@@ -108,11 +139,12 @@ def _map_discriminator(
             if value in mapping or value in schemas:  # a component's name means that component
                 continue
             mapping[value] = target
-    if mapping != given and mapping:
-        discriminator["mapping"] = mapping
-        # what the spec's author wrote is still what other tools read: notes.py reports it
-        written = given if isinstance(given, dict) else {}
-        discriminator[IMPLIED] = sorted(k for k in mapping if written.get(k) != mapping[k])
+    if mapping == given or not mapping:
+        return None
+    # what the spec's author wrote is still what other tools read: notes.py reports it
+    written = given if isinstance(given, dict) else {}
+    implied = sorted(k for k in mapping if written.get(k) != mapping[k])
+    return {**discriminator, "mapping": mapping, IMPLIED: implied}
 
 
 def _values(document: dict[str, Any], schema: Any, name: str, seen: set[str]) -> list[str]:
@@ -146,28 +178,79 @@ def _deref(document: dict[str, Any], node: Any, seen: set[str]) -> Any:
     return node
 
 
-def _parameters(document: dict[str, Any]) -> list[dict[str, Any]]:
-    found: list[Any] = list(((document.get("components") or {}).get("parameters") or {}).values())
-    for item in (document.get("paths") or {}).values():
+def _parameters(document: dict[str, Any]) -> list[tuple[list[list[Any]], dict[str, Any]]]:
+    """Every parameter object, each with the places (token lists) it is found at."""
+    found: list[tuple[list[Any], Any]] = [
+        (["components", "parameters", name], parameter)
+        for name, parameter in ((document.get("components") or {}).get("parameters") or {}).items()
+    ]
+    for route, item in (document.get("paths") or {}).items():
         if not isinstance(item, dict):
             continue
-        found += item.get("parameters") or []
+        found += _listed(["paths", route], item)
         for method in _METHODS:
             operation = item.get(method)
             if isinstance(operation, dict):
-                found += operation.get("parameters") or []
+                found += _listed(["paths", route, method], operation)
     # a reference leads to the parameter itself: one the bundler placed under
     # x-sandbox-bundled (a split spec's parameters.yml#/name) is found nowhere else
-    targets = {id(p): p for p in (_deref(document, p, set()) for p in found) if isinstance(p, dict)}
+    targets: dict[int, tuple[list[list[Any]], dict[str, Any]]] = {}
+    for place, entry in found:
+        place, parameter = _dereffed(document, place, entry)
+        if isinstance(parameter, dict):
+            targets.setdefault(id(parameter), ([], parameter))[0].append(place)
     return list(targets.values())
 
 
-def _free_parameter(document: dict[str, Any], parameter: dict[str, Any]) -> None:
-    """Drop readOnly/writeOnly from a parameter's schema (and its media types' schemas)."""
-    holders = [parameter, *((parameter.get("content") or {}).values())]
-    for holder in holders:
+def _listed(at: list[Any], holder: dict[str, Any]) -> list[tuple[list[Any], Any]]:
+    listed = holder.get("parameters")
+    if not isinstance(listed, list):
+        return []
+    return [([*at, "parameters", index], entry) for index, entry in enumerate(listed)]
+
+
+def _dereffed(document: dict[str, Any], place: list[Any], node: Any) -> tuple[list[Any], Any]:
+    """``_deref`` that also says where it ended (the last reference's pointer as tokens)."""
+    seen: set[str] = set()
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+        ref = node["$ref"]
+        if ref in seen or not ref.startswith("#"):
+            return place, None
+        seen.add(ref)
+        try:
+            node = follow_pointer(document, ref[1:])
+            place = _indexed(document, split_pointer(ref[1:]))
+        except (KeyError, ValueError):
+            return place, None
+    return place, node
+
+
+def _indexed(document: Any, tokens: list[str]) -> list[Any]:
+    """A pointer's tokens with list positions as numbers (``follow_pointer`` checked them)."""
+    found: list[Any] = []
+    node = document
+    for token in tokens:
+        key: Any = int(token) if isinstance(node, list) else token
+        found.append(key)
+        node = node[key]
+    return found
+
+
+def _free_parameter(
+    prepared: _CopyOnWrite, places: list[list[Any]], parameter: dict[str, Any]
+) -> None:
+    """Drop readOnly/writeOnly from a parameter's schema (and its media types' schemas), at
+    every place the parameter is found."""
+    document = prepared.root
+    content = parameter.get("content")
+    holders: list[tuple[list[Any], Any]] = [([], parameter)]
+    if isinstance(content, dict):
+        holders += [(["content", media], holder) for media, holder in content.items()]
+    for within, holder in holders:
         if isinstance(holder, dict) and _has_access(document, holder.get("schema"), set()):
-            holder["schema"] = _without_access(document, holder["schema"], frozenset())
+            schema = _without_access(document, holder["schema"], frozenset())
+            for place in places:
+                prepared.writable([*place, *within])["schema"] = schema
 
 
 def _has_access(document: dict[str, Any], node: Any, seen: set[str], at: Any = None) -> bool:
