@@ -145,8 +145,7 @@ end
 
 # KEYS: rec, uniq, uidx, tenants, versions. ARGV: id, body json, tenant, check ('1': refuse if
 # the tenant is not seeded), its counter, the counters (m, incarnation, m names), n, n x
-# (field, value). The
-# stored parent stays.
+# (field, value). The stored parent stays.
 _REPLACE = (
     _FREE
     + _COUNTERS
@@ -190,9 +189,8 @@ return answer({'ok'}, KEYS[5], 6)
 
 # KEYS: rec, uniq, uidx, ord of the stored parent, tenants, versions. ARGV: id, json(parent)
 # "\n" as read before, tenant, check, its counter, the counters (m, incarnation, m names).
-# {1, counters...}
-# deleted, {0} absent, {-1} the record changed parent since it was read (the caller reads
-# again), {-2} the tenant is not seeded (another process reset the store)
+# {1, counters...} deleted, {0} absent, {-1} the record changed parent since it was read
+# (the caller reads again), {-2} the tenant is not seeded (another process reset the store)
 _DELETE = (
     _FREE
     + _COUNTERS
