@@ -89,6 +89,44 @@ def test_journal_keeps_the_newest_and_filters(backend: Backend) -> None:
     assert journal.read(JournalFilter(), 10) == []
 
 
+def test_journal_keeps_the_newest_across_batches_workers_and_a_smaller_capacity(
+    make_backend,
+) -> None:
+    """Batches from two workers wrap round the kept entries many times; a later start with
+    a smaller journal keeps the newest of those; ids only grow, as the dashboard polls."""
+    one, two = make_backend().journal(), make_backend().journal()
+    for batch in range(7):
+        (one if batch % 2 else two).append([_entry(batch * 3 + n) for n in range(3)], 4)
+    kept = one.read(JournalFilter(), limit=10)
+    assert [e["path"] for e in kept] == [f"/v1/things/{n}" for n in (20, 19, 18, 17)]
+    two.append([_entry(21)], capacity=2)
+    kept = two.read(JournalFilter(), limit=10)
+    assert [e["path"] for e in kept] == ["/v1/things/21", "/v1/things/20"]
+    assert kept[0]["id"] > kept[1]["id"]
+    assert [e["path"] for e in one.read(JournalFilter(since=kept[1]["id"]), 10)] == [
+        "/v1/things/21"]  # fmt: skip
+
+
+def test_a_state_file_s_journal_from_before_the_ring_goes_on_counting(tmp_path: Path) -> None:
+    """A state file whose journal was the older append-and-delete table: its ids go on from
+    where that one stopped, so an open dashboard polling ``since`` sees what comes next."""
+    import sqlite3
+
+    path = tmp_path / "state.sqlite"
+    with sqlite3.connect(path) as old:
+        old.execute(
+            "CREATE TABLE request_journal (id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT "
+            "NULL, method TEXT NOT NULL, path TEXT NOT NULL, operation TEXT, status INTEGER NOT "
+            "NULL, key TEXT, scenario TEXT, problems INTEGER NOT NULL, entry TEXT NOT NULL)"
+        )
+        old.execute(
+            "INSERT INTO request_journal VALUES (41, 1, 'GET', '/', NULL, 200, NULL, NULL, 0, '{}')"
+        )
+    journal = SQLiteBackend(str(path), MemoryStorage).journal()
+    journal.append([_entry(1)], capacity=10)
+    assert [e["id"] for e in journal.read(JournalFilter(since=41), 10)] == [42]
+
+
 def test_idempotency_claims_are_exclusive(backend: Backend) -> None:
     store = backend.idempotency()
     claim = {"keep_for": 3600.0, "abandoned_after": 60.0}
