@@ -386,3 +386,18 @@ def test_a_created_location_is_a_uri_whatever_id_the_client_chose(
     assert made.headers["Location"] == location
     assert made.headers["Content-Length"] == str(len(made.data))
     assert client.get(made.headers["Location"]).get_json()["id"] == chosen
+
+
+def test_the_fast_path_s_query_arguments_answer_as_werkzeug_s() -> None:
+    """``QueryArgs.get`` skips werkzeug's raise-and-catch for a missing name; what it
+    answers is werkzeug's own, for every kind of look-up."""
+    from werkzeug.datastructures import ImmutableMultiDict
+
+    from sandbox.app.fastpath import QueryArgs
+
+    pairs = [("page", "2"), ("tag", "a"), ("tag", "b"), ("limit", "x"), ("empty", "")]
+    ours, theirs = QueryArgs(pairs), ImmutableMultiDict(pairs)
+    for name in ("page", "tag", "limit", "empty", "missing"):
+        for kwargs in ({}, {"default": "d"}, {"type": int}, {"default": 7, "type": int}):
+            assert ours.get(name, **kwargs) == theirs.get(name, **kwargs), (name, kwargs)
+    assert ours.getlist("tag") == ["a", "b"] and dict(ours) == dict(theirs)
