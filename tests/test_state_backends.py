@@ -107,6 +107,20 @@ def test_journal_keeps_the_newest_across_batches_workers_and_a_smaller_capacity(
         "/v1/things/21"]  # fmt: skip
 
 
+def test_a_journal_entry_comes_back_whole(backend: Backend) -> None:
+    """Bodies (kept beside the entry by the SQLite journal) and everything else, as sent."""
+    journal = backend.journal()
+    sent = _entry(
+        1, request={"headers": {"Accept": "*/*"}, "body": '{"a": "\\"q\\""}'},
+        response={"headers": {"X": "1"}, "body": "é…"}, problems=[{"field": "a"}],
+    )  # fmt: skip
+    journal.append([sent, _entry(2, request={"headers": {}}), _entry(3)], capacity=5)
+    back = {e["path"]: e for e in journal.read(JournalFilter(), 10)}
+    assert {k: v for k, v in back["/v1/things/1"].items() if k != "id"} == sent
+    assert back["/v1/things/2"]["request"] == {"headers": {}}
+    assert "request" not in back["/v1/things/3"]
+
+
 def test_a_state_file_s_journal_from_before_the_ring_goes_on_counting(tmp_path: Path) -> None:
     """A state file whose journal was the older append-and-delete table: its ids go on from
     where that one stopped, so an open dashboard polling ``since`` sees what comes next."""
