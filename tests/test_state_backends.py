@@ -121,6 +121,24 @@ def test_a_journal_entry_comes_back_whole(backend: Backend) -> None:
     assert "request" not in back["/v1/things/3"]
 
 
+def test_a_worker_hands_its_store_no_more_entries_than_the_journal_keeps(tmp_path: Path) -> None:
+    """Between two flushes a busy worker answers more requests than the journal keeps: the
+    older ones would only be written over, so they are never written (nor encoded)."""
+    from sandbox.observe.journal import Journal
+
+    store = SQLiteBackend(str(tmp_path / "state.sqlite"), MemoryStorage).journal()
+    handed: list[int] = []
+    append = store.append
+    store.append = lambda entries, capacity: (handed.append(len(entries)),  # type: ignore[method-assign]
+                                              append(entries, capacity))  # fmt: skip
+    journal = Journal(store, capacity=3)
+    for n in range(10):
+        journal.record(_entry(n))
+    kept = journal.entries(JournalFilter())
+    assert [e["path"] for e in kept] == [f"/v1/things/{n}" for n in (9, 8, 7)]
+    assert handed and max(handed) <= 3
+
+
 def test_a_state_file_s_journal_from_before_the_ring_goes_on_counting(tmp_path: Path) -> None:
     """A state file whose journal was the older append-and-delete table: its ids go on from
     where that one stopped, so an open dashboard polling ``since`` sees what comes next."""
