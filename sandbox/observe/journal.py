@@ -18,6 +18,7 @@ import os
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from sandbox.errors import StorageError
@@ -27,6 +28,7 @@ log = logging.getLogger("sandbox.observe.journal")
 
 EXCERPT_CHARS = 4096
 _FLUSH_EVERY = 1.0  # seconds: the dashboard polls once a second
+Entry = dict[str, Any] | Callable[[], dict[str, Any]]  # an entry, or how to make it
 _SECRET_HEADERS = {"authorization", "cookie", "x-api-key", "api-key", "proxy-authorization"}
 
 
@@ -58,12 +60,14 @@ class Journal:
     def __init__(self, store: JournalStore, capacity: int = 1000) -> None:
         self.store = store
         self.capacity = capacity
-        self._pending: deque[dict[str, Any]] = deque(maxlen=max(1, capacity))
+        self._pending: deque[Entry] = deque(maxlen=max(1, capacity))
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._pid: int | None = None
 
-    def record(self, entry: dict[str, Any]) -> None:
+    def record(self, entry: Entry) -> None:
+        """Keep an entry for the next flush; given as a function, it is made then, and only
+        if it is still among the newest ``capacity`` (a list page's is 10 µs to make)."""
         if self.capacity <= 0:
             return
         with self._lock:
@@ -86,8 +90,9 @@ class Journal:
 
     def flush(self) -> None:
         with self._lock:
-            entries = list(self._pending)
+            waiting = list(self._pending)
             self._pending.clear()
+        entries = [made for made in map(_made, waiting) if made is not None]
         if not entries:
             return
         try:
@@ -104,6 +109,16 @@ class Journal:
         with self._lock:
             self._pending.clear()
         self.store.clear()
+
+
+def _made(entry: Entry) -> dict[str, Any] | None:
+    if not callable(entry):
+        return entry
+    try:
+        return entry()
+    except Exception:  # the flushing thread goes on; the request was answered long ago
+        log.exception("a journal entry could not be made")
+        return None
 
 
 def journal_entry(**fields: Any) -> dict[str, Any]:

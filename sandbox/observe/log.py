@@ -8,6 +8,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
@@ -43,19 +44,13 @@ class Observer:
         method, path, status = req.method, req.path, response.status_code
         self.metrics.observe(operation, method, status, seconds)
         latency_ms = round(seconds * 1000, 2)
-        self.journal.record(
-            journal_entry(
-                request_id=trace.request_id, method=method, path=path,
-                query=req.query_string.decode("latin-1"), operation=trace.operation,
-                route=trace.route, status=status, latency_ms=latency_ms,
-                key=trace.key, scenario=trace.scenario, problems=trace.problems,
-                idempotent_replay=trace.replayed, worker_pid=os.getpid(),
-                request={"headers": safe_headers(req.headers),
-                         "body": excerpt(req.get_data(cache=True))},
-                response={"headers": dict(response.headers),
-                          "body": excerpt(response.get_data())},
-            )
-        )  # fmt: skip
+        if self.journal.capacity > 0:
+            # made when the journal writes it, and only if it does (see ``Journal``); what a
+            # later hook may still add to the answer's headers stays out, as before
+            self.journal.record(
+                partial(_entry, journal_entry(), req, response, dict(response.headers),
+                        req.get_data(cache=True), response.get_data(), trace, latency_ms)
+            )  # fmt: skip
         if log.isEnabledFor(logging.INFO):
             fields = {
                 "event": "request", "request_id": trace.request_id, "method": method,
@@ -81,6 +76,23 @@ class Observer:
                 {"fields": fields},
             )
             log.handle(record)
+
+
+def _entry(
+    head: dict[str, Any], req: Request, response: Response, headers: dict[str, str],
+    sent: bytes, answered: bytes, trace: Trace, latency_ms: float,
+) -> dict[str, Any]:  # fmt: skip
+    """The journal's entry for one request. The bodies and the answer's headers are taken
+    while the request is served; the rest the request object keeps as it was."""
+    return head | {
+        "request_id": trace.request_id, "method": req.method, "path": req.path,
+        "query": req.query_string.decode("latin-1"), "operation": trace.operation,
+        "route": trace.route, "status": response.status_code, "latency_ms": latency_ms,
+        "key": trace.key, "scenario": trace.scenario, "problems": trace.problems,
+        "idempotent_replay": trace.replayed, "worker_pid": os.getpid(),
+        "request": {"headers": safe_headers(req.headers), "body": excerpt(sent)},
+        "response": {"headers": headers, "body": excerpt(answered)},
+    }  # fmt: skip
 
 
 class RequestLines(logging.StreamHandler):
