@@ -27,6 +27,7 @@ from sandbox.state.protocols import JournalFilter, JournalStore, status_range
 log = logging.getLogger("sandbox.observe.journal")
 
 EXCERPT_CHARS = 4096
+EXCERPT_BYTES = EXCERPT_CHARS * 4  # all an excerpt can need: 4 bytes a character at most
 _FLUSH_EVERY = 1.0  # seconds: the dashboard polls once a second
 Entry = dict[str, Any] | Callable[[], dict[str, Any]]  # an entry, or how to make it
 _SECRET_HEADERS = {"authorization", "cookie", "x-api-key", "api-key", "proxy-authorization"}
@@ -42,7 +43,7 @@ def shorten_secret(value: str) -> str:
 
 
 def excerpt(body: bytes) -> str:
-    text = body[: EXCERPT_CHARS * 4].decode("utf-8", errors="replace")
+    text = body[:EXCERPT_BYTES].decode("utf-8", errors="replace")
     return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + "…"
 
 

@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from werkzeug.datastructures import EnvironHeaders
 from werkzeug.wrappers import Request, Response
 
 from sandbox.jsonio import dumps
-from sandbox.observe.journal import Journal, excerpt, journal_entry, safe_headers
+from sandbox.observe.journal import EXCERPT_BYTES, Journal, excerpt, journal_entry, safe_headers
 from sandbox.observe.metrics import Metrics
 
 log = logging.getLogger("sandbox.requests")
@@ -45,11 +46,16 @@ class Observer:
         self.metrics.observe(operation, method, status, seconds)
         latency_ms = round(seconds * 1000, 2)
         if self.journal.capacity > 0:
-            # made when the journal writes it, and only if it does (see ``Journal``); what a
-            # later hook may still add to the answer's headers stays out, as before
+            # made when the journal writes it, and only if it does (see ``Journal``), from
+            # what is taken now: nothing that holds a whole body, nothing a later hook changes
+            environ = req.environ
             self.journal.record(
-                partial(_entry, journal_entry(), req, response, dict(response.headers),
-                        req.get_data(cache=True), response.get_data(), trace, latency_ms)
+                partial(
+                    _entry, journal_entry(), method, path, req.query_string, status,
+                    {k: v for k, v in environ.items() if k.startswith(_HEADER_KEYS)},
+                    dict(response.headers), req.get_data(cache=True)[:EXCERPT_BYTES],
+                    response.get_data()[:EXCERPT_BYTES], trace, latency_ms,
+                )
             )  # fmt: skip
         if log.isEnabledFor(logging.INFO):
             fields = {
@@ -78,19 +84,23 @@ class Observer:
             log.handle(record)
 
 
+_HEADER_KEYS = ("HTTP_", "CONTENT_")  # the environ keys werkzeug reads headers from
+
+
 def _entry(
-    head: dict[str, Any], req: Request, response: Response, headers: dict[str, str],
-    sent: bytes, answered: bytes, trace: Trace, latency_ms: float,
+    head: dict[str, Any], method: str, path: str, query: bytes, status: int,
+    header_environ: dict[str, Any], headers: dict[str, str], sent: bytes, answered: bytes,
+    trace: Trace, latency_ms: float,
 ) -> dict[str, Any]:  # fmt: skip
-    """The journal's entry for one request. The bodies and the answer's headers are taken
-    while the request is served; the rest the request object keeps as it was."""
+    """The journal's entry for one request."""
     return head | {
-        "request_id": trace.request_id, "method": req.method, "path": req.path,
-        "query": req.query_string.decode("latin-1"), "operation": trace.operation,
-        "route": trace.route, "status": response.status_code, "latency_ms": latency_ms,
+        "request_id": trace.request_id, "method": method, "path": path,
+        "query": query.decode("latin-1"), "operation": trace.operation,
+        "route": trace.route, "status": status, "latency_ms": latency_ms,
         "key": trace.key, "scenario": trace.scenario, "problems": trace.problems,
         "idempotent_replay": trace.replayed, "worker_pid": os.getpid(),
-        "request": {"headers": safe_headers(req.headers), "body": excerpt(sent)},
+        "request": {"headers": safe_headers(EnvironHeaders(header_environ)),
+                    "body": excerpt(sent)},
         "response": {"headers": headers, "body": excerpt(answered)},
     }  # fmt: skip
 
