@@ -392,3 +392,38 @@ def test_what_one_worker_changes_the_next_read_of_another_sees(make_backend) -> 
     assert [s.id for s in listed("t")] == ["w1"]
     their_records.delete("t", "webhooks", "w1")
     assert listed("t") == []
+
+    # pages and records read (the SQLite store keeps their text while nothing changes)
+    page = ListQuery(limit=10)
+    assert [r["id"] for r in records.query("t", "things", page)[0]] == ["s1"]
+    assert records.get("t", "things", "s1") == {"id": "s1"}
+    their_records.insert("t", "things", [Record("s2", {"id": "s2"})])
+    their_records.replace("t", "things", Record("s1", {"id": "s1", "n": 2}))
+    assert [r["id"] for r in records.query("t", "things", page)[0]] == ["s1", "s2"]
+    assert records.query("t", "things", page)[1] == 2
+    assert records.get("t", "things", "s1") == {"id": "s1", "n": 2}
+    records.query("t", "things", page)[0][0]["n"] = 99  # each read is the reader's own
+    assert records.query("t", "things", page)[0][0] == {"id": "s1", "n": 2}
+    their_records.delete("t", "things", "s1")
+    assert records.get("t", "things", "s1") is None
+    assert [r["id"] for r in records.query("t", "things", page)[0]] == ["s2"]
+
+
+def test_a_write_not_yet_committed_is_shown_to_no_other_thread(tmp_path: Path) -> None:
+    """A thread inside a write transaction reads its own writes; what it read is kept for
+    no one, so a rolled-back record never shows, in any thread."""
+    backend = SQLiteBackend(str(tmp_path / "state.sqlite"), MemoryStorage)
+    records = backend.records()
+    records.ensure_seeded("t", lambda: {"things": []})
+    seen: list[object] = []
+    with pytest.raises(RuntimeError), backend.transaction():
+        records.insert("t", "things", [Record("r1", {"id": "r1"})])
+        assert records.get("t", "things", "r1") == {"id": "r1"}
+        assert records.query("t", "things", ListQuery())[1] == 1
+        other = threading.Thread(target=lambda: seen.append(records.get("t", "things", "r1")))
+        other.start()
+        other.join()
+        raise RuntimeError("rolled back")
+    assert seen == [None]
+    assert records.get("t", "things", "r1") is None
+    assert records.query("t", "things", ListQuery())[1] == 0
