@@ -146,6 +146,25 @@ def test_the_journal_records_requests_with_their_problems(tmp_path) -> None:
     assert listed["request_id"] == listed["response"]["headers"]["X-Request-Id"]
 
 
+def test_a_journal_entry_is_the_request_and_answer_as_they_were_served(tmp_path) -> None:
+    """Entries are made when the journal writes them, from what was taken while serving:
+    an unrouted request's body (its stream is gone by then), the answer's headers before
+    the CORS ones every answer gets last; and one that cannot be made costs only itself."""
+    client, sandbox, auth = make(tmp_path)
+    browser = {**auth, "Origin": "https://app.example"}
+    client.post("/v1/nowhere", data=b"sent along", headers=browser)
+    listed = client.get("/v1/users", headers=browser)
+    assert listed.headers["Access-Control-Allow-Origin"] == "*"
+    sandbox.journal.record(lambda: 1 / 0)  # type: ignore[arg-type, return-value]
+    client.get("/v1/users?limit=1", headers=auth)
+    entries = client.get("/__sandbox/requests").json["requests"]
+    assert [e["path"] for e in entries] == ["/v1/users", "/v1/users", "/v1/nowhere"]
+    assert entries[2]["request"]["body"] == "sent along" and entries[2]["status"] == 404
+    assert "Access-Control-Allow-Origin" not in entries[1]["response"]["headers"]
+    shown = entries[1]["response"]["body"]  # an excerpt: the first 4096 characters
+    assert len(shown) > 1000 and listed.get_data(as_text=True).startswith(shown.removesuffix("…"))
+
+
 def test_journal_filters(tmp_path) -> None:
     client, _, auth = make(tmp_path)
     for _ in range(3):

@@ -197,6 +197,17 @@ def test_a_single_page_and_a_non_list_send_no_link_header(client: FlaskClient) -
     assert "Link" not in client.get(f"/repos/o/issues/{made['number']}").headers
 
 
+def test_each_request_s_links_name_its_own_host(client: FlaskClient) -> None:
+    """The request's scheme and host are remembered per pair (a werkzeug look-up costs about
+    12 µs): a second host, or a second scheme, gets its own links, never the first one's."""
+    for n in range(3):
+        client.post("/repos/o/issues", json={"title": f"t{n}"})
+    for base, host in [("http://a.test", "a.test"), ("http://b.test:8080", "b.test:8080"),
+                       ("https://a.test", "a.test"), ("http://a.test", "a.test")]:  # fmt: skip
+        answer = client.get("/repos/o/issues?per_page=2", base_url=base, headers={"Host": host})
+        assert _links(answer.headers.get("Link"))["next"].startswith(base + "/repos/o/issues")
+
+
 @pytest.mark.parametrize("seed", [0, 6, 7, 11])  # 6, 7, 11: the generator drops `pages`
 def test_a_bodys_page_links_name_every_page_that_exists(tmp_path: Path, seed: int) -> None:
     client = served_text(tmp_path, SPEC, seed_records=0, seed=seed)[0]

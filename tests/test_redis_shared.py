@@ -308,8 +308,11 @@ def test_the_journal_on_one_shows_requests_served_by_the_other(apps) -> None:
     newest = seen[0]["id"]
     # live polling by id works across processes too
     two.get("/v1/items", headers=auth_for(apps[1]))
-    time.sleep(0.5)
-    later = one.get(f"/__sandbox/requests?since={newest}").json["requests"]
+    later: list[dict] = []
+    deadline = time.monotonic() + 5  # the other worker writes its entries once a second
+    while time.monotonic() < deadline and not later:
+        later = one.get(f"/__sandbox/requests?since={newest}").json["requests"]
+        time.sleep(0.1)
     assert later and all(e["id"] > newest for e in later)
 
 

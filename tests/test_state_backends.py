@@ -89,6 +89,76 @@ def test_journal_keeps_the_newest_and_filters(backend: Backend) -> None:
     assert journal.read(JournalFilter(), 10) == []
 
 
+def test_journal_keeps_the_newest_across_batches_workers_and_a_smaller_capacity(
+    make_backend,
+) -> None:
+    """Batches from two workers wrap round the kept entries many times; a later start with
+    a smaller journal keeps the newest of those; ids only grow, as the dashboard polls."""
+    one, two = make_backend().journal(), make_backend().journal()
+    for batch in range(7):
+        (one if batch % 2 else two).append([_entry(batch * 3 + n) for n in range(3)], 4)
+    kept = one.read(JournalFilter(), limit=10)
+    assert [e["path"] for e in kept] == [f"/v1/things/{n}" for n in (20, 19, 18, 17)]
+    two.append([_entry(21)], capacity=2)
+    kept = two.read(JournalFilter(), limit=10)
+    assert [e["path"] for e in kept] == ["/v1/things/21", "/v1/things/20"]
+    assert kept[0]["id"] > kept[1]["id"]
+    assert [e["path"] for e in one.read(JournalFilter(since=kept[1]["id"]), 10)] == [
+        "/v1/things/21"]  # fmt: skip
+
+
+def test_a_journal_entry_comes_back_whole(backend: Backend) -> None:
+    """Bodies (kept beside the entry by the SQLite journal) and everything else, as sent."""
+    journal = backend.journal()
+    sent = _entry(
+        1, request={"headers": {"Accept": "*/*"}, "body": '{"a": "\\"q\\""}'},
+        response={"headers": {"X": "1"}, "body": "é…"}, problems=[{"field": "a"}],
+    )  # fmt: skip
+    journal.append([sent, _entry(2, request={"headers": {}}), _entry(3)], capacity=5)
+    back = {e["path"]: e for e in journal.read(JournalFilter(), 10)}
+    assert {k: v for k, v in back["/v1/things/1"].items() if k != "id"} == sent
+    assert back["/v1/things/2"]["request"] == {"headers": {}}
+    assert "request" not in back["/v1/things/3"]
+
+
+def test_a_worker_hands_its_store_no_more_entries_than_the_journal_keeps(tmp_path: Path) -> None:
+    """Between two flushes a busy worker answers more requests than the journal keeps: the
+    older ones would only be written over, so they are never written (nor encoded)."""
+    from sandbox.observe.journal import Journal
+
+    store = SQLiteBackend(str(tmp_path / "state.sqlite"), MemoryStorage).journal()
+    handed: list[int] = []
+    append = store.append
+    store.append = lambda entries, capacity: (handed.append(len(entries)),  # type: ignore[method-assign]
+                                              append(entries, capacity))  # fmt: skip
+    journal = Journal(store, capacity=3)
+    for n in range(10):
+        journal.record(_entry(n))
+    kept = journal.entries(JournalFilter())
+    assert [e["path"] for e in kept] == [f"/v1/things/{n}" for n in (9, 8, 7)]
+    assert handed and max(handed) <= 3
+
+
+def test_a_state_file_s_journal_from_before_the_ring_goes_on_counting(tmp_path: Path) -> None:
+    """A state file whose journal was the older append-and-delete table: its ids go on from
+    where that one stopped, so an open dashboard polling ``since`` sees what comes next."""
+    import sqlite3
+
+    path = tmp_path / "state.sqlite"
+    with sqlite3.connect(path) as old:
+        old.execute(
+            "CREATE TABLE request_journal (id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT "
+            "NULL, method TEXT NOT NULL, path TEXT NOT NULL, operation TEXT, status INTEGER NOT "
+            "NULL, key TEXT, scenario TEXT, problems INTEGER NOT NULL, entry TEXT NOT NULL)"
+        )
+        old.execute(
+            "INSERT INTO request_journal VALUES (41, 1, 'GET', '/', NULL, 200, NULL, NULL, 0, '{}')"
+        )
+    journal = SQLiteBackend(str(path), MemoryStorage).journal()
+    journal.append([_entry(1)], capacity=10)
+    assert [e["id"] for e in journal.read(JournalFilter(since=41), 10)] == [42]
+
+
 def test_idempotency_claims_are_exclusive(backend: Backend) -> None:
     store = backend.idempotency()
     claim = {"keep_for": 3600.0, "abandoned_after": 60.0}
@@ -322,3 +392,38 @@ def test_what_one_worker_changes_the_next_read_of_another_sees(make_backend) -> 
     assert [s.id for s in listed("t")] == ["w1"]
     their_records.delete("t", "webhooks", "w1")
     assert listed("t") == []
+
+    # pages and records read (the SQLite store keeps their text while nothing changes)
+    page = ListQuery(limit=10)
+    assert [r["id"] for r in records.query("t", "things", page)[0]] == ["s1"]
+    assert records.get("t", "things", "s1") == {"id": "s1"}
+    their_records.insert("t", "things", [Record("s2", {"id": "s2"})])
+    their_records.replace("t", "things", Record("s1", {"id": "s1", "n": 2}))
+    assert [r["id"] for r in records.query("t", "things", page)[0]] == ["s1", "s2"]
+    assert records.query("t", "things", page)[1] == 2
+    assert records.get("t", "things", "s1") == {"id": "s1", "n": 2}
+    records.query("t", "things", page)[0][0]["n"] = 99  # each read is the reader's own
+    assert records.query("t", "things", page)[0][0] == {"id": "s1", "n": 2}
+    their_records.delete("t", "things", "s1")
+    assert records.get("t", "things", "s1") is None
+    assert [r["id"] for r in records.query("t", "things", page)[0]] == ["s2"]
+
+
+def test_a_write_not_yet_committed_is_shown_to_no_other_thread(tmp_path: Path) -> None:
+    """A thread inside a write transaction reads its own writes; what it read is kept for
+    no one, so a rolled-back record never shows, in any thread."""
+    backend = SQLiteBackend(str(tmp_path / "state.sqlite"), MemoryStorage)
+    records = backend.records()
+    records.ensure_seeded("t", lambda: {"things": []})
+    seen: list[object] = []
+    with pytest.raises(RuntimeError), backend.transaction():
+        records.insert("t", "things", [Record("r1", {"id": "r1"})])
+        assert records.get("t", "things", "r1") == {"id": "r1"}
+        assert records.query("t", "things", ListQuery())[1] == 1
+        other = threading.Thread(target=lambda: seen.append(records.get("t", "things", "r1")))
+        other.start()
+        other.join()
+        raise RuntimeError("rolled back")
+    assert seen == [None]
+    assert records.get("t", "things", "r1") is None
+    assert records.query("t", "things", ListQuery())[1] == 0

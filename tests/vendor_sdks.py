@@ -43,7 +43,7 @@ CallFunction = Callable[[Any, Shared], None]
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost"})
 PAGER_CAP = 300  # more items than this from one auto-pager means it does not end
-JOURNAL_FLUSH = 0.5  # seconds: the sandbox's workers flush their journals every 0.2 s
+JOURNAL_FLUSH = 1.3  # seconds: the sandbox's workers flush their journals once a second
 TIMEOUT = 20.0  # seconds per HTTP request, so a hung answer fails one call, not the run
 
 
@@ -218,7 +218,7 @@ def serving(scenario: Scenario, workdir: Path) -> Iterator[str]:
 def exchanges_between(origin: str, start: float, end: float) -> list[dict[str, Any]]:
     """The exchanges the sandbox journaled between two instants, oldest first, bodies trimmed.
 
-    Workers flush their journal entries every 0.2 s, each on its own, so entries are picked
+    Workers flush their journal entries once a second, each on its own, so entries are picked
     by their time rather than by id, after waiting for the last flush.
     """
     time.sleep(JOURNAL_FLUSH)

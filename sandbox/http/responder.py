@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from sandbox.jsonio import dumps
 from sandbox.spec.model import Operation, Spec, is_json_media
@@ -310,8 +310,12 @@ class Responder:
         identifier = _find_id(value)
         base = request_path.rstrip("/")
         if identifier is not None and operation.method == "POST":
-            return f"{base}/{identifier}"
+            # the id is one path segment: a "?", "#" or "%" in it is the id's, not the URI's
+            return f"{base}/{quote(str(identifier), safe=_SEGMENT)}"
         return base or "/"
+
+
+_SEGMENT = "!$&'()*+,;=:@"  # what a path segment may hold as it is, besides unreserved
 
 
 def range_status(responses: dict[str, Any]) -> int:

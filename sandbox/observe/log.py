@@ -8,12 +8,14 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
+from werkzeug.datastructures import EnvironHeaders
 from werkzeug.wrappers import Request, Response
 
 from sandbox.jsonio import dumps
-from sandbox.observe.journal import Journal, excerpt, journal_entry, safe_headers
+from sandbox.observe.journal import EXCERPT_BYTES, Journal, excerpt, journal_entry, safe_headers
 from sandbox.observe.metrics import Metrics
 
 log = logging.getLogger("sandbox.requests")
@@ -43,19 +45,18 @@ class Observer:
         method, path, status = req.method, req.path, response.status_code
         self.metrics.observe(operation, method, status, seconds)
         latency_ms = round(seconds * 1000, 2)
-        self.journal.record(
-            journal_entry(
-                request_id=trace.request_id, method=method, path=path,
-                query=req.query_string.decode("latin-1"), operation=trace.operation,
-                route=trace.route, status=status, latency_ms=latency_ms,
-                key=trace.key, scenario=trace.scenario, problems=trace.problems,
-                idempotent_replay=trace.replayed, worker_pid=os.getpid(),
-                request={"headers": safe_headers(req.headers),
-                         "body": excerpt(req.get_data(cache=True))},
-                response={"headers": dict(response.headers),
-                          "body": excerpt(response.get_data())},
-            )
-        )  # fmt: skip
+        if self.journal.capacity > 0:
+            # made when the journal writes it, and only if it does (see ``Journal``), from
+            # what is taken now: nothing that holds a whole body, nothing a later hook changes
+            environ = req.environ
+            self.journal.record(
+                partial(
+                    _entry, journal_entry(), method, path, req.query_string, status,
+                    {k: v for k, v in environ.items() if k.startswith(_HEADER_KEYS)},
+                    dict(response.headers), req.get_data(cache=True)[:EXCERPT_BYTES],
+                    response.get_data()[:EXCERPT_BYTES], trace, latency_ms,
+                )
+            )  # fmt: skip
         if log.isEnabledFor(logging.INFO):
             fields = {
                 "event": "request", "request_id": trace.request_id, "method": method,
@@ -81,6 +82,27 @@ class Observer:
                 {"fields": fields},
             )
             log.handle(record)
+
+
+_HEADER_KEYS = ("HTTP_", "CONTENT_")  # the environ keys werkzeug reads headers from
+
+
+def _entry(
+    head: dict[str, Any], method: str, path: str, query: bytes, status: int,
+    header_environ: dict[str, Any], headers: dict[str, str], sent: bytes, answered: bytes,
+    trace: Trace, latency_ms: float,
+) -> dict[str, Any]:  # fmt: skip
+    """The journal's entry for one request."""
+    return head | {
+        "request_id": trace.request_id, "method": method, "path": path,
+        "query": query.decode("latin-1"), "operation": trace.operation,
+        "route": trace.route, "status": status, "latency_ms": latency_ms,
+        "key": trace.key, "scenario": trace.scenario, "problems": trace.problems,
+        "idempotent_replay": trace.replayed, "worker_pid": os.getpid(),
+        "request": {"headers": safe_headers(EnvironHeaders(header_environ)),
+                    "body": excerpt(sent)},
+        "response": {"headers": headers, "body": excerpt(answered)},
+    }  # fmt: skip
 
 
 class RequestLines(logging.StreamHandler):

@@ -78,6 +78,13 @@ class SQLiteFile:
         return self._local.connection
 
     @property
+    def writing(self) -> bool:
+        """Whether this thread is inside a write transaction (its reads see its own writes,
+        which no other thread may be shown before the commit)."""
+        self.db  # noqa: B018 - this thread's state, made on first use
+        return bool(self._local.depth)
+
+    @property
     def versions(self) -> Versions:
         """The change counters beside this file (``versions``), mapped on first use."""
         if self._versions is None:
