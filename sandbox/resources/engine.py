@@ -24,6 +24,7 @@ from sandbox.errors import Conflict, StorageError
 from sandbox.http.error_bodies import storage_unavailable
 from sandbox.http.uploads import Upload
 from sandbox.resources.inference import Binding, Resource, infer_resources
+from sandbox.resources.keys import key_in_path, key_of, key_params, put_key
 from sandbox.resources.listing import Listing
 from sandbox.resources.presenting import Presenter
 from sandbox.resources.records import Records, not_found, typed_like
@@ -164,7 +165,7 @@ class ResourceEngine:
         ):
             self._adopt(above, call, grandparent)
         record = self.records.new(resource, None, call.rng, grandparent)
-        record.body[resource.id_field] = typed_like(record.body.get(resource.id_field), record_id)
+        self._name(resource, record.body, record_id)
         record.id = record_id
         record.unique = {}
         with suppress(Conflict):  # adopted by a request at the same time: the same record
@@ -181,7 +182,17 @@ class ResourceEngine:
         return not_found(binding.resource, record_id)
 
     def _item_id(self, binding: Binding, call: Call) -> str:
-        return call.path_params.get(binding.resource.id_param or "", "")
+        resource = binding.resource
+        if resource.key_parts:
+            return key_in_path(resource.key_parts, call.path_params)
+        return call.path_params.get(resource.id_param or "", "")
+
+    def _name(self, resource: Resource, body: dict[str, Any], record_id: str) -> None:
+        """Write the id a path gave a record into it, where it shows it."""
+        if not resource.key_parts:
+            body[resource.id_field] = typed_like(body.get(resource.id_field), record_id)
+            return
+        put_key(resource.key_parts, body, key_params(resource.key_parts, record_id))
 
     # -- actions ------------------------------------------------------------------------
     def _existing(self, binding: Binding, call: Call) -> Record:
@@ -258,7 +269,9 @@ class ResourceEngine:
             stored, _total, _start = self.store.query(call.tenant, resource.name, query)
             gone = [item for item in stored if any(names(item, s, field_name) for s in sent)]
             for item in gone:
-                self.store.delete(call.tenant, resource.name, str(item[resource.id_field]), parent)
+                named = key_of(resource.key_parts, item) if resource.key_parts else ""
+                self.store.delete(call.tenant, resource.name,
+                                  named or str(item[resource.id_field]), parent)  # fmt: skip
             call.wrote(gone)
         return Outcome(None, empty=True, changed=gone)
 
@@ -286,15 +299,15 @@ class ResourceEngine:
         parent = self._parent_id(resource, call)
         id_schema = self.records.spec.deref(resource.id_schema)
         numeric = bool(schema_types(id_schema) & {"integer", "number"})
-        if not self.records.checks.is_valid(id_schema, typed_like(0 if numeric else "", record_id)):
+        fits = self.records.checks.is_valid(id_schema, typed_like(0 if numeric else "", record_id))
+        if not fits and not resource.key_parts:
             return None
         with call.transaction():
             self._check_parent(binding, call, parent)
             if self.store.get(call.tenant, resource.name, record_id, parent) is not None:
                 return None
             record = self.records.requested(binding, call.body, call.rng, parent, call.uploads)
-            record.body[resource.id_field] = typed_like(record.body.get(resource.id_field),
-                                                        record_id)  # fmt: skip
+            self._name(resource, record.body, record_id)
             record.id = record_id
             self.records.insert(call.tenant, resource, [record], sent=[call.body])
             call.wrote([record.body])

@@ -14,7 +14,9 @@ from typing import Any
 from sandbox.errors import ConfigError
 from sandbox.generation.nodes import shown_id_prefix
 from sandbox.http.responder import PrefixedIds
+from sandbox.resources.keys import KeyPart
 from sandbox.resources.naming import (
+    ACCOUNT_NAMES,
     ITEM_SEGMENT,
     body_properties,
     id_field_for,
@@ -48,6 +50,9 @@ class Resource:
     unique: list[str] = field(default_factory=list)
     id_rule: str = "the default id field"  # why id_field is what it is (sandbox check)
     path_id_schema: dict[str, Any] | None = None  # the item path parameter's own schema
+    # where the key is not one top-level field (sandbox.resources.keys): () where it is
+    key_parts: tuple[KeyPart, ...] = ()
+    nests: bool = True  # its item path is a parent for the paths under it
 
     @property
     def id_schema(self) -> dict[str, Any]:
@@ -127,28 +132,36 @@ class Inference:
     def _item_path(self, path: str, shapes: dict[str, str]) -> None:
         segments = _segments(path)
         last = ITEM_SEGMENT.match(segments[-1]) if segments else None
-        if len(segments) < 2 or last is None or ITEM_SEGMENT.match(segments[-2]):
+        if len(segments) < 2 or last is None:
             return
+        params = [last.group(1)]
+        before = ITEM_SEGMENT.match(segments[-2])
+        if before is not None:  # /repos/{owner}/{repo}: an item two parameters name
+            if len(segments) < 3 or ITEM_SEGMENT.match(segments[-3]) or before.group(2):
+                return
+            params.insert(0, before.group(1))
         # /Messages/{Sid}.json is an item of /Messages.json: the suffix goes with both
-        collection = "/" + "/".join(segments[:-1]) + (last.group(2) or "")
+        collection = "/" + "/".join(segments[: -len(params)]) + (last.group(2) or "")
+        if len(params) > 1 and collection in self.resources:
+            return
         # either path may carry the override; `false` on either makes the resource stateless
         overrides = (_override(self.spec, path), _override(self.spec, collection))
         if False in overrides:
             return
         override = next((o for o in overrides if o is not None), None)
+        known = collection in self.resources
         resource = self._resource(collection, override)
         if resource is None:
             return
+        operations = self.by_path[path]
+        if not self._settle_id(resource, operations, override, params):
+            if not known:  # two parameters, not both found in the item: not one item
+                del self.resources[collection]
+            return
         resource.item_path = path
         resource.id_param = last.group(1)
-        operations = self.by_path[path]
-        resource.path_id_schema = next(
-            (self.spec.deref(p.schema) for op in operations.values() for p in op.parameters
-             if p.location == "path" and p.name == resource.id_param
-             and isinstance(self.spec.deref(p.schema), dict)),
-            None,
-        )  # fmt: skip
-        self._settle_id(resource, operations, override)
+        resource.nests = len(params) == 1
+        resource.path_id_schema = self._param_schema(operations, resource.id_param)
         rule = f"item path {path}"
         for method, action in (
             ("GET", "read"),
@@ -180,7 +193,11 @@ class Inference:
         parent_shape = _shape("/" + "/".join(segments[:-1])) if len(segments) > 1 else None
         if parent_shape:
             for candidate in self.resources.values():
-                if candidate.item_path and _shape(candidate.item_path) == parent_shape:
+                if (
+                    candidate.nests
+                    and candidate.item_path
+                    and _shape(candidate.item_path) == parent_shape
+                ):
                     resource.parent = candidate
                     match = _PARAM.match(segments[-2])
                     resource.parent_param = match.group(1) if match else None
@@ -263,22 +280,92 @@ class Inference:
             return None  # a body that needs more says more than "these" (GitHub's reviews)
         return lists[0]
 
+    def _param_schema(self, operations: dict[str, Operation], name: str) -> dict[str, Any] | None:
+        return next(
+            (self.spec.deref(p.schema) for op in operations.values() for p in op.parameters
+             if p.location == "path" and p.name == name
+             and isinstance(self.spec.deref(p.schema), dict)),
+            None,
+        )  # fmt: skip
+
     def _settle_id(
-        self, resource: Resource, operations: dict[str, Operation], override: Any
-    ) -> None:
-        """The id field is the item property the path parameter names, by meaning."""
-        if resource.id_rule == "x-sandbox-resource id_field" or not resource.id_param:
-            return
-        for method in ("GET", "PUT", "PATCH", "POST", "DELETE"):
-            operation = operations.get(method)
-            properties = self._item_properties(operation, resource) if operation else None
-            if not properties:
-                continue
-            found = id_field_for(resource.id_param, resource.singular, properties)
-            if found is not None:
-                resource.id_field = found
-                resource.id_rule = f"{{{resource.id_param}}} names {found!r}"
-                return
+        self, resource: Resource, operations: dict[str, Operation], override: Any,
+        params: list[str],
+    ) -> bool:  # fmt: skip
+        """The id field is the item property the path parameter names, by meaning; failing
+        that, a field of an object the item holds (sandbox.resources.keys): a membership's
+        ``{username}`` is its ``user``'s ``login``. An item two parameters name needs both
+        (False where one is not found: no such item). An item with no collection path whose
+        PUT makes it, and which shows no key at all, is named by its path alone."""
+        if resource.id_rule == "x-sandbox-resource id_field":
+            return len(params) == 1
+        resource.id_param = params[-1]
+        for nested in (False, True):
+            for method in ("GET", "PUT", "PATCH", "POST", "DELETE"):
+                operation = operations.get(method)
+                properties = self._item_properties(operation, resource) if operation else None
+                if not properties:
+                    continue
+                parts = [self._key_part(p, operations, resource, properties, nested)
+                         for p in params]  # fmt: skip
+                if any(part is None for part in parts):
+                    continue
+                found = tuple(part for part in parts if part is not None)
+                shown = ", ".join(f"{{{p.param}}} names {'.'.join(p.field)!r}" for p in found)
+                resource.id_field, resource.id_rule = found[-1].field[0], shown
+                if len(found) > 1 or len(found[0].field) > 1:
+                    resource.key_parts = found
+                return True
+        if len(params) > 1:
+            return False
+        if "PUT" in operations and resource.collection_path not in self.by_path:
+            resource.key_parts = (KeyPart(params[0], ()),)
+            resource.id_field = ""
+            resource.id_rule = f"{{{params[0]}}} alone: its PUT makes it, and it shows no key"
+        return True
+
+    def _key_part(
+        self, param: str, operations: dict[str, Operation], resource: Resource,
+        properties: dict[str, Any], nested: bool,
+    ) -> KeyPart | None:  # fmt: skip
+        """Where the item holds what ``param`` names: a field of its own (``{repo}``: its
+        ``name``), or with ``nested``, a field of an object it holds, the one the parameter
+        names (``{owner}``: the ``owner``'s ``login``) or begins with (``{username}``: the
+        ``user``'s). Inside that object: its account name for an account's parameter, else
+        its key as ``id_field_for`` finds it."""
+        schema = self._param_schema(operations, param) or {}
+        text = schema_types(schema) == {"string"}
+        plain = id_field_for(param, resource.singular, properties, text=text)
+        if plain is not None:
+            inner = self._inner_key(param, text, plain, properties[plain])
+            if inner == "":
+                return KeyPart(param, (plain,))  # a field of its own, not an object
+            return KeyPart(param, (plain, inner)) if nested and inner else None
+        if not nested:
+            return None
+        key = norm(param)
+        for name, prop in properties.items():
+            holder = norm(name)
+            if len(holder) >= 3 and key.startswith(holder):
+                inner = self._inner_key(param, text, name, prop)
+                if inner:
+                    return KeyPart(param, (name, inner))
+        return None
+
+    def _inner_key(self, param: str, text: bool, name: str, schema: Any) -> str | None:
+        """The key of the object ``schema`` is ("" where it is no object; None where it is
+        one with no key the parameter can name)."""
+        shape = merged(self.spec.deref, schema)
+        inner = shape.get("properties") if isinstance(shape, dict) else None
+        if not isinstance(inner, dict) or not inner:
+            return ""
+        inner = {k: self.spec.deref(v) for k, v in inner.items()}
+        key = norm(param)
+        if key in ACCOUNT_NAMES or key.startswith(norm(name)):
+            found = id_field_for(param, name, inner, text=text)
+            if found is not None and "object" not in schema_types(inner[found]):
+                return found
+        return None
 
     def _item_properties(self, operation: Operation, resource: Resource) -> dict[str, Any]:
         """The properties of the item an operation answers with: the body's own, or those of
@@ -316,9 +403,6 @@ class Inference:
         segments = _segments(path)
         if not segments or ITEM_SEGMENT.match(segments[-1]) or path in self.resources:
             return
-        parent = _shape("/" + "/".join(segments[:-1]))
-        if any(r.item_path and _shape(r.item_path) == parent for r in self.resources.values()):
-            return  # a sub-collection of an item (/playlists/{id}/tracks), not the resource
         name = norm(stem(segments[-1]))
         candidates = [
             r
@@ -327,8 +411,16 @@ class Inference:
             and r.item_schema is not None
             and norm(stem(_segments(r.collection_path)[-1])) == name
         ]
+        if len(candidates) > 1:  # several of that name: the one at the top, where only one
+            candidates = [r for r in candidates if r.parent is None]  # is (the others nest)
         if len(candidates) != 1:
             return
+        parent = _shape("/" + "/".join(segments[:-1]))
+        if candidates[0].collection_path in self.by_path and any(
+            r.nests and r.item_path and _shape(r.item_path) == parent
+            for r in self.resources.values()
+        ):  # a sub-collection of an item (/playlists/{id}/tracks), not the resource; unless
+            return  # the resource has no list of its own (/orgs/{org}/repos makes repos)
         resource = candidates[0]
         for method, action in (("GET", "list"), ("POST", "create")):
             operation = self.by_path[path].get(method)
@@ -367,7 +459,10 @@ class Inference:
 
     def _is_action(self, path: str) -> bool:
         parent = "/" + "/".join(_segments(path)[:-1])
-        return any(parent in (r.collection_path, r.item_path) for r in self.resources.values())
+        return any(
+            parent in (r.collection_path, r.item_path) and (r.nests or parent != r.item_path)
+            for r in self.resources.values()
+        )
 
     def _bulk(self, path: str) -> None:
         segments = _segments(path)
@@ -475,8 +570,8 @@ class Inference:
         if not isinstance(schema, dict) or "object" not in schema_types(schema):
             return None
         properties = schema.get("properties") or {}
-        if resource.id_field in properties:
-            return []
+        if resource.id_field in properties or (resource.key_parts and not resource.id_field):
+            return [] if properties else None  # (no id field: the path alone names it)
         for name in _slot_names(properties, resource.singular):
             prop = merged(self.spec.deref, properties.get(name))
             if isinstance(prop, dict) and resource.id_field in (prop.get("properties") or {}):

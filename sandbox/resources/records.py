@@ -18,6 +18,7 @@ from typing import Any
 from sandbox.errors import ApiError, Conflict
 from sandbox.http.uploads import Upload
 from sandbox.resources.inference import Binding, Resource
+from sandbox.resources.keys import kept_key, key_of
 from sandbox.resources.references import References, field_for
 from sandbox.resources.shapes import Shapes, is_number
 from sandbox.resources.uploads import file_facts, without_parts
@@ -131,8 +132,9 @@ class Records:
         sent = self._client_fields(resource, body)
         obj.update(sent)
         obj.update(file_facts(uploads, self.shapes.of(resource), sent, resource.id_field))
-        chosen = self._client_id(resource, body)
-        obj[resource.id_field] = self._new_id(resource, rng) if chosen is None else chosen
+        if not resource.key_parts:
+            chosen = self._client_id(resource, body)
+            obj[resource.id_field] = self._new_id(resource, rng) if chosen is None else chosen
         if (
             parent
             and resource.parent_param
@@ -142,7 +144,15 @@ class Records:
             obj[resource.parent_param] = parent
         self._touch(resource, obj, created=True)
         obj = self._valid(resource, obj, rng)
-        return Record(str(obj[resource.id_field]), obj, parent, self._unique_values(resource, obj))
+        return Record(self.record_id(resource, obj, rng), obj, parent,
+                      self._unique_values(resource, obj))  # fmt: skip
+
+    def record_id(self, resource: Resource, obj: dict[str, Any], rng: random.Random) -> str:
+        """The store's id of a record: its id field, or its key's values where the key is
+        not one field (one the record does not show: drawn, and replaced by its path's)."""
+        if not resource.key_parts:
+            return str(obj[resource.id_field])
+        return key_of(resource.key_parts, obj) or str(self._new_id(resource, rng))
 
     def referenced(
         self, resource: Resource, value: Any, list_name: str, rng: random.Random, parent: str
@@ -177,7 +187,7 @@ class Records:
         cached = self._create_schemas.get((resource.name, sent, stamped))
         if cached is not None and cached[0] is schema:
             return cached[1]
-        skip = (sent or frozenset()) | {resource.id_field} | stamped
+        skip = (sent or frozenset()) | stamped | ({resource.id_field} - {""})
         keep = [n for n in shape.kept_on_create if n not in skip]
         properties = schema.get("properties") or {}
         cut = {k: v for k, v in schema.items() if k not in ("properties", "required")}
@@ -223,7 +233,7 @@ class Records:
     def _client_id(self, resource: Resource, body: Any) -> Any:
         """The id the client chose, where the schema lets it choose (the id is not readOnly):
         a petstore-style API takes the pet's id from the request body."""
-        if not isinstance(body, dict) or resource.id_field not in body:
+        if not isinstance(body, dict) or resource.id_field not in body or resource.key_parts:
             return None
         value = body[resource.id_field]
         if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
@@ -271,7 +281,9 @@ class Records:
         """Keep what fits the schema; regenerate what does not (stored objects stay valid).
         A record is found by its id, so the id is kept even when nothing else could be."""
         fixed = self.shapes.fit(resource.item_schema or {}, obj, rng)
-        if resource.id_field in obj:
+        if resource.key_parts:
+            kept_key(resource.key_parts, obj, fixed)
+        elif resource.id_field in obj:
             fixed[resource.id_field] = obj[resource.id_field]
         return fixed
 
@@ -301,6 +313,13 @@ class Records:
         self._touch(resource, updated, created=False)
         updated = self._valid(resource, updated, rng)
         record = Record(current.id, updated, current.parent, self._unique_values(resource, updated))
+        moved = key_of(resource.key_parts, updated) if resource.key_parts else ""
+        if moved and moved != current.id and all(p.field for p in resource.key_parts):
+            # a key field changed (a repository renamed): the record is found by its new key
+            self.store.delete(tenant, resource.name, current.id, current.parent)
+            record.id = moved
+            self.insert(tenant, resource, [record], sent=[])
+            return updated
         try:
             replaced = self.store.replace(tenant, resource.name, record)
         except Conflict as conflict:
@@ -321,15 +340,17 @@ class Records:
                 self.store.insert(tenant, resource.name, records)
                 return
             except Conflict as conflict:
-                if conflict.field != "id" or conflict.value in chosen:
+                keyed = any(p.field for p in resource.key_parts)  # the key is what was sent
+                if conflict.field != "id" or conflict.value in chosen or keyed:
                     raise self._conflict(resource, conflict) from None
                 fresh = random.Random()  # the whole batch: a repeated request repeats them all
                 for record in records:
                     if record.id in chosen:
                         continue
                     record.id = str(self._new_id(resource, fresh))
-                    old = record.body[resource.id_field]
-                    record.body[resource.id_field] = typed_like(old, record.id)
+                    if resource.id_field in record.body:
+                        old = record.body[resource.id_field]
+                        record.body[resource.id_field] = typed_like(old, record.id)
         raise ApiError(503, "ID_SPACE_EXHAUSTED", "No free id was found; retry the request.")
 
     def _conflict(self, resource: Resource, conflict: Conflict) -> ApiError:

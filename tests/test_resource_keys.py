@@ -1,0 +1,250 @@
+"""Items not named by one top-level field of their own (issue 19), each rule on a small spec
+written here, served by the sandbox:
+
+* an item with no collection path, named by a field of an object it holds (a membership's
+  ``{username}`` is its ``user``'s ``login``): PUT makes or replaces it, GET reads it back,
+  DELETE removes it;
+* the same with no key shown at all (``{role, state}``): named by its path alone;
+* an item two path parameters name (``/repos/{owner}/{repo}``: ``owner.login`` and ``name``),
+  created at a list elsewhere (``POST /user/repos``), keeps what a PATCH sends;
+* a bare text parameter (``{org}``) does not name a numeric ``id``: an account's ``login``.
+
+The real case is GitHub's spec (``PUT /orgs/{org}/memberships/{username}``,
+``PATCH /repos/{owner}/{repo}``: "sent values not kept" before these rules).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sandbox import create_app, load_settings
+from sandbox.resources.inference import infer_resources
+from sandbox.spec.model import load_spec
+
+SPEC = """
+openapi: 3.0.3
+info: {title: keys, version: "1"}
+paths:
+  /orgs/{org}:
+    parameters: [{name: org, in: path, required: true, schema: {type: string}}]
+    get:
+      operationId: get_org
+      responses:
+        "200": {$ref: "#/components/responses/Org"}
+        "404": {description: missing}
+  /orgs/{org}/memberships/{username}:
+    parameters:
+      - {name: org, in: path, required: true, schema: {type: string}}
+      - {name: username, in: path, required: true, schema: {type: string}}
+    get:
+      operationId: get_membership
+      responses:
+        "200": {$ref: "#/components/responses/Membership"}
+        "404": {description: missing}
+    put:
+      operationId: set_membership
+      requestBody:
+        content:
+          application/json:
+            schema: {type: object, properties: {role: {type: string, enum: [admin, member]}}}
+      responses:
+        "200": {$ref: "#/components/responses/Membership"}
+    delete:
+      operationId: remove_membership
+      responses:
+        "204": {description: gone}
+        "404": {description: missing}
+  /teams/{team}/memberships/{username}:
+    parameters:
+      - {name: team, in: path, required: true, schema: {type: string}}
+      - {name: username, in: path, required: true, schema: {type: string}}
+    get:
+      operationId: get_team_membership
+      responses:
+        "200": {$ref: "#/components/responses/TeamMembership"}
+        "404": {description: missing}
+    put:
+      operationId: set_team_membership
+      requestBody:
+        content:
+          application/json:
+            schema: {type: object, properties: {role: {type: string, enum: [member, maintainer]}}}
+      responses:
+        "200": {$ref: "#/components/responses/TeamMembership"}
+  /user/repos:
+    get:
+      operationId: list_my_repos
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json: {schema: {type: array, items: {$ref: "#/components/schemas/Repo"}}}
+    post:
+      operationId: create_repo
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [name]
+              properties: {name: {type: string}, description: {type: string}}
+      responses:
+        "201": {$ref: "#/components/responses/Repo"}
+  /repos/{owner}/{repo}:
+    parameters:
+      - {name: owner, in: path, required: true, schema: {type: string}}
+      - {name: repo, in: path, required: true, schema: {type: string}}
+    get:
+      operationId: get_repo
+      responses:
+        "200": {$ref: "#/components/responses/Repo"}
+        "404": {description: missing}
+    patch:
+      operationId: update_repo
+      requestBody:
+        content:
+          application/json:
+            schema: {type: object, properties: {description: {type: string}, name: {type: string}}}
+      responses:
+        "200": {$ref: "#/components/responses/Repo"}
+        "404": {description: missing}
+  /repos/{owner}/{repo}/labels:
+    parameters:
+      - {name: owner, in: path, required: true, schema: {type: string}}
+      - {name: repo, in: path, required: true, schema: {type: string}}
+    get:
+      operationId: list_labels
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json: {schema: {type: array, items: {$ref: "#/components/schemas/Label"}}}
+components:
+  responses:
+    Org:
+      description: ok
+      content: {application/json: {schema: {$ref: "#/components/schemas/Org"}}}
+    Membership:
+      description: ok
+      content: {application/json: {schema: {$ref: "#/components/schemas/Membership"}}}
+    TeamMembership:
+      description: ok
+      content: {application/json: {schema: {$ref: "#/components/schemas/TeamMembership"}}}
+    Repo:
+      description: ok
+      content: {application/json: {schema: {$ref: "#/components/schemas/Repo"}}}
+  schemas:
+    User:
+      type: object
+      required: [login, id]
+      properties:
+        login: {type: string}
+        id: {type: integer}
+        name: {type: string, nullable: true}
+    Org:
+      type: object
+      required: [login, id]
+      properties:
+        login: {type: string}
+        id: {type: integer}
+        name: {type: string}
+    Membership:
+      type: object
+      required: [role, state, user]
+      properties:
+        role: {type: string, enum: [admin, member]}
+        state: {type: string, enum: [active, pending]}
+        user: {$ref: "#/components/schemas/User"}
+    TeamMembership:
+      type: object
+      required: [role, state]
+      properties:
+        role: {type: string, enum: [member, maintainer]}
+        state: {type: string, enum: [active, pending]}
+    Repo:
+      type: object
+      required: [id, name, owner]
+      properties:
+        id: {type: integer}
+        name: {type: string}
+        description: {type: string, nullable: true}
+        owner: {$ref: "#/components/schemas/User"}
+    Label:
+      type: object
+      properties:
+        id: {type: integer}
+        name: {type: string}
+"""
+
+
+@pytest.fixture
+def spec_path(tmp_path: Path) -> Path:
+    path = tmp_path / "keys.yaml"
+    path.write_text(SPEC)
+    return path
+
+
+@pytest.fixture
+def client(spec_path: Path):
+    settings = load_settings(spec_path, environ={}, overrides={"state": ":memory:", "seed": 3})
+    test_client = create_app(spec_path, settings).test_client()
+    test_client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {settings.default_api_key}"
+    return test_client
+
+
+def test_a_key_held_in_an_object_is_found_by_meaning(spec_path: Path) -> None:
+    resources, bindings = infer_resources(load_spec(spec_path))
+    memberships = resources["/orgs/{org}/memberships"]
+    assert [(p.param, p.field) for p in memberships.key_parts] == [("username", ("user", "login"))]
+    assert {b.action for b in bindings.values() if b.resource is memberships} == {
+        "read", "replace", "delete",
+    }  # fmt: skip
+    repos = resources["/repos"]
+    assert [(p.param, p.field) for p in repos.key_parts] == [
+        ("owner", ("owner", "login")), ("repo", ("name",)),
+    ]  # fmt: skip
+    assert bindings["create_repo"].resource is repos and bindings["list_my_repos"].resource is repos
+    # a bare text parameter names an account's login, not its numeric id
+    assert resources["/orgs"].id_field == "login"
+    # an item two parameters name is no parent: its sub-lists keep their own records
+    assert bindings["list_labels"].resource.parent is None
+
+
+def test_put_makes_a_membership_get_reads_it_back_delete_removes_it(client) -> None:
+    path = "/orgs/acme/memberships/ada"
+    assert client.get(path).status_code == 404
+    made = client.put(path, json={"role": "member"})
+    assert made.status_code == 200, made.get_json()
+    assert made.get_json()["role"] == "member"
+    assert made.get_json()["user"]["login"] == "ada"
+    read = client.get(path).get_json()
+    assert (read["role"], read["user"]["login"]) == ("member", "ada")
+    assert client.put(path, json={"role": "admin"}).status_code == 200
+    assert client.get(path).get_json()["role"] == "admin"
+    assert client.delete(path).status_code == 204
+    assert client.get(path).status_code == 404
+
+
+def test_an_item_showing_no_key_is_named_by_its_path(client) -> None:
+    path = "/teams/core/memberships/ada"
+    assert client.put(path, json={"role": "maintainer"}).status_code == 200
+    assert client.get(path).get_json()["role"] == "maintainer"
+    assert client.get("/teams/core/memberships/bob").status_code == 404
+
+
+def test_an_item_two_parameters_name_keeps_what_a_patch_sends(client) -> None:
+    made = client.post("/user/repos", json={"name": "hello", "description": "first"})
+    assert made.status_code == 201, made.get_json()
+    owner = made.get_json()["owner"]["login"]
+    path = f"/repos/{owner}/hello"
+    assert client.get(path).get_json()["description"] == "first"
+    changed = client.patch(path, json={"description": "second"})
+    assert changed.status_code == 200 and changed.get_json()["description"] == "second"
+    assert client.get(path).get_json()["description"] == "second"
+    assert client.get(f"/repos/{owner}x/hello").status_code == 404
+    # renamed: found by its new name, no longer by the old
+    assert client.patch(path, json={"name": "renamed"}).status_code == 200
+    assert client.get(f"/repos/{owner}/renamed").get_json()["description"] == "second"
+    assert client.get(path).status_code == 404
