@@ -121,8 +121,58 @@ paths:
           description: ok
           content:
             application/json: {schema: {type: array, items: {$ref: "#/components/schemas/Label"}}}
+  /repos/{owner}/{repo}/pulls/{pull_number}:
+    parameters: [{$ref: "#/components/parameters/owner"}, {$ref: "#/components/parameters/repo"},
+                 {name: pull_number, in: path, required: true, schema: {type: integer}}]
+    get:
+      operationId: get_pull
+      responses: {"200": {$ref: "#/components/responses/Label"}}
+  /repos/{owner}/{repo}/pulls/{pull_number}/comments:
+    parameters: [{$ref: "#/components/parameters/owner"}, {$ref: "#/components/parameters/repo"},
+                 {name: pull_number, in: path, required: true, schema: {type: integer}}]
+    get:
+      operationId: list_pull_comments
+      responses: {"200": {$ref: "#/components/responses/Comments"}}
+    post:
+      operationId: add_pull_comment
+      requestBody:
+        content: {application/json: {schema: {$ref: "#/components/schemas/ReviewComment"}}}
+      responses: {"201": {$ref: "#/components/responses/ReviewComment"}}
+  /repos/{owner}/{repo}/pulls/comments:
+    parameters: [{$ref: "#/components/parameters/owner"}, {$ref: "#/components/parameters/repo"}]
+    get:
+      operationId: list_repo_pull_comments
+      responses: {"200": {$ref: "#/components/responses/Comments"}}
+  /repos/{owner}/{repo}/pulls/comments/{comment_id}:
+    parameters: [{$ref: "#/components/parameters/owner"}, {$ref: "#/components/parameters/repo"},
+                 {name: comment_id, in: path, required: true, schema: {type: integer}}]
+    get:
+      operationId: get_pull_comment
+      responses:
+        "200": {$ref: "#/components/responses/ReviewComment"}
+        "404": {description: missing}
+  /repos/{owner}/{repo}/comments/{comment_id}:
+    parameters: [{$ref: "#/components/parameters/owner"}, {$ref: "#/components/parameters/repo"},
+                 {name: comment_id, in: path, required: true, schema: {type: integer}}]
+    get:
+      operationId: get_commit_comment
+      responses: {"200": {$ref: "#/components/responses/Label"}}
 components:
+  parameters:
+    owner: {name: owner, in: path, required: true, schema: {type: string}}
+    repo: {name: repo, in: path, required: true, schema: {type: string}}
   responses:
+    Comments:
+      description: ok
+      content:
+        application/json:
+          schema: {type: array, items: {$ref: "#/components/schemas/ReviewComment"}}
+    ReviewComment:
+      description: ok
+      content: {application/json: {schema: {$ref: "#/components/schemas/ReviewComment"}}}
+    Label:
+      description: ok
+      content: {application/json: {schema: {$ref: "#/components/schemas/Label"}}}
     Org:
       description: ok
       content: {application/json: {schema: {$ref: "#/components/schemas/Org"}}}
@@ -176,6 +226,11 @@ components:
       properties:
         id: {type: integer}
         name: {type: string}
+    ReviewComment:
+      type: object
+      properties:
+        id: {type: integer, readOnly: true}
+        body: {type: string}
 """
 
 
@@ -248,3 +303,17 @@ def test_an_item_two_parameters_name_keeps_what_a_patch_sends(client) -> None:
     assert client.patch(path, json={"name": "renamed"}).status_code == 200
     assert client.get(f"/repos/{owner}/renamed").get_json()["description"] == "second"
     assert client.get(path).status_code == 404
+
+
+def test_a_list_under_an_item_of_the_very_item_schema_makes_those_items(client, spec_path) -> None:
+    """``/pulls/{pull_number}/comments`` lists and creates what ``/pulls/comments/{comment_id}``
+    reads: the same schema, among several resources named ``comments``."""
+    _resources, bindings = infer_resources(load_spec(spec_path))
+    comments = bindings["get_pull_comment"].resource
+    assert bindings["add_pull_comment"].resource is comments
+    assert bindings["list_pull_comments"].resource is comments
+    assert bindings["get_commit_comment"].resource is not comments
+    made = client.post("/repos/o/r/pulls/7/comments", json={"body": "looks good"})
+    assert made.status_code == 201, made.get_json()
+    read = client.get(f"/repos/o/r/pulls/comments/{made.get_json()['id']}")
+    assert read.status_code == 200 and read.get_json()["body"] == "looks good"

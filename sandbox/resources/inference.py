@@ -306,7 +306,8 @@ class Inference:
                 properties = self._item_properties(operation, resource) if operation else None
                 if not properties:
                     continue
-                parts = [self._key_part(p, operations, resource, properties, nested)
+                alone = len(params) == 1
+                parts = [self._key_part(p, operations, resource, properties, nested, alone)
                          for p in params]  # fmt: skip
                 if any(part is None for part in parts):
                     continue
@@ -326,7 +327,7 @@ class Inference:
 
     def _key_part(
         self, param: str, operations: dict[str, Operation], resource: Resource,
-        properties: dict[str, Any], nested: bool,
+        properties: dict[str, Any], nested: bool, alone: bool,
     ) -> KeyPart | None:  # fmt: skip
         """Where the item holds what ``param`` names: a field of its own (``{repo}``: its
         ``name``), or with ``nested``, a field of an object it holds, the one the parameter
@@ -338,8 +339,8 @@ class Inference:
         plain = id_field_for(param, resource.singular, properties, text=text)
         if plain is not None:
             inner = self._inner_key(param, text, plain, properties[plain])
-            if inner == "":
-                return KeyPart(param, (plain,))  # a field of its own, not an object
+            if inner == "" or (alone and not nested):  # a field of its own (or, for one
+                return KeyPart(param, (plain,))  # parameter, the object it names, as ever)
             return KeyPart(param, (plain, inner)) if nested and inner else None
         if not nested:
             return None
@@ -411,17 +412,27 @@ class Inference:
             and r.item_schema is not None
             and norm(stem(_segments(r.collection_path)[-1])) == name
         ]
-        if len(candidates) > 1:  # several of that name: the one at the top, where only one
-            candidates = [r for r in candidates if r.parent is None]  # is (the others nest)
-        if len(candidates) != 1:
+        asked = [
+            (action, operation)
+            for method, action in (("GET", "list"), ("POST", "create"))
+            if (operation := self.by_path[path].get(method)) is not None
+        ]
+        same = [r for r in candidates if any(self._same_item(r, o, a) for a, o in asked)]
+        if len(candidates) > 1:  # several of that name: the one whose item schema it answers
+            candidates = same if len(same) == 1 else [r for r in candidates if r.parent is None]
+        if len(candidates) != 1:  # or else the one at the top, where only one is
             return
+        resource = candidates[0]
         parent = _shape("/" + "/".join(segments[:-1]))
-        if candidates[0].collection_path in self.by_path and any(
+        if any(
             r.nests and r.item_path and _shape(r.item_path) == parent
             for r in self.resources.values()
+        ) and (
+            resource.parent is not None
+            or (resource.collection_path in self.by_path and resource not in same)
         ):  # a sub-collection of an item (/playlists/{id}/tracks), not the resource; unless
-            return  # the resource has no list of its own (/orgs/{org}/repos makes repos)
-        resource = candidates[0]
+            # it is a top resource that has no list of its own (/orgs/{org}/repos makes repos)
+            return  # or whose very item schema it answers (/pulls/{pull_number}/comments)
         for method, action in (("GET", "list"), ("POST", "create")):
             operation = self.by_path[path].get(method)
             if operation is None or operation.operation_id in self.bindings:
@@ -431,6 +442,26 @@ class Inference:
             why = self._answers_items(resource, operation, action)
             if why:
                 self._bind(resource, action, operation, why)
+
+    def _same_item(self, resource: Resource, operation: Operation, action: str) -> bool:
+        """Whether ``operation`` lists or answers the very schema ``resource``'s items are
+        (the same component: GitHub lists pull request comments under a pull request and
+        reads them at ``/pulls/comments/{comment_id}``)."""
+        if action == "list":
+            slot = self._list_slot(operation)
+        else:
+            slot = self._item_slot(operation, resource)
+        if slot is None:
+            return False
+        schema = merged(self.spec.deref, self.envelope(operation))
+        for name in slot:
+            schema = merged(self.spec.deref, (schema.get("properties") or {}).get(name))
+            if not isinstance(schema, dict):
+                return False
+        if action == "list" and isinstance(schema, dict):
+            schema = merged(self.spec.deref, schema.get("items"))
+        wanted = resource.item_schema
+        return isinstance(schema, dict) and (schema is wanted or schema == wanted)
 
     def _answers_items(self, resource: Resource, operation: Operation, action: str) -> str:
         """Why ``operation`` lists or creates ``resource``'s items ("" when it does not)."""
