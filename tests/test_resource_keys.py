@@ -114,6 +114,12 @@ paths:
     parameters:
       - {name: owner, in: path, required: true, schema: {type: string}}
       - {name: repo, in: path, required: true, schema: {type: string}}
+    post:
+      operationId: create_label
+      requestBody: {content: {application/json: {schema: {$ref: "#/components/schemas/Label"}}}}
+      responses:
+        "201": {$ref: "#/components/responses/Label"}
+        "422": {description: invalid, content: {application/json: {schema: {type: object}}}}
     get:
       operationId: list_labels
       responses:
@@ -121,6 +127,12 @@ paths:
           description: ok
           content:
             application/json: {schema: {type: array, items: {$ref: "#/components/schemas/Label"}}}
+  /repos/{owner}/{repo}/labels/{name}:
+    parameters: [{$ref: "#/components/parameters/owner"}, {$ref: "#/components/parameters/repo"},
+                 {name: name, in: path, required: true, schema: {type: string}}]
+    get:
+      operationId: get_label
+      responses: {"200": {$ref: "#/components/responses/Label"}}
   /repos/{owner}/{repo}/pulls/{pull_number}:
     parameters: [{$ref: "#/components/parameters/owner"}, {$ref: "#/components/parameters/repo"},
                  {name: pull_number, in: path, required: true, schema: {type: integer}}]
@@ -317,3 +329,10 @@ def test_a_list_under_an_item_of_the_very_item_schema_makes_those_items(client, 
     assert made.status_code == 201, made.get_json()
     read = client.get(f"/repos/o/r/pulls/comments/{made.get_json()['id']}")
     assert read.status_code == 200 and read.get_json()["body"] == "looks good"
+
+
+def test_a_duplicate_is_answered_with_the_status_the_operation_declares_for_it(client) -> None:
+    """No 409 declared, a 422 is: "already exists" is answered 422 (GitHub's labels)."""
+    assert client.post("/repos/o/r/labels", json={"name": "bug"}).status_code == 201
+    again = client.post("/repos/o/r/labels", json={"name": "bug"})
+    assert again.status_code == 422

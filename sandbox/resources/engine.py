@@ -14,13 +14,14 @@ tenant's first ones (seeding.py), ``Listing`` reads list requests (listing.py) a
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.errors import Conflict, StorageError
+from sandbox.errors import ApiError, Conflict, StorageError
 from sandbox.http.error_bodies import storage_unavailable
 from sandbox.http.uploads import Upload
 from sandbox.resources.inference import Binding, Resource, infer_resources
@@ -130,6 +131,8 @@ class ResourceEngine:
             return handler(binding, call)
         except StorageError as exc:
             raise storage_unavailable(exc) from None
+        except ApiError as error:
+            raise _as_declared(binding, error) from None
 
     def _parent(self, binding: Binding, call: Call) -> str:
         parent_id = self._parent_id(binding.resource, call)
@@ -351,3 +354,16 @@ class ResourceEngine:
         facts.key = binding.slot[-1] if binding.slot else None
         answer = self.presenter.envelope(binding, presented, call.rng, facts=facts)
         return Outcome(answer, links=facts.link_header())
+
+
+def _as_declared(binding: Binding, error: ApiError) -> ApiError:
+    """A duplicate (409) answered 422 where the operation declares that and no 409: the
+    spec's way of saying "already exists" (GitHub's labels, refs and repositories)."""
+    operation = binding.operation
+    if (
+        error.status == 409
+        and operation.response_for(409) is None
+        and operation.response_for(422) is not None
+    ):
+        return dataclasses.replace(error, status=422)
+    return error

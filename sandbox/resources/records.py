@@ -354,9 +354,11 @@ class Records:
         raise ApiError(503, "ID_SPACE_EXHAUSTED", "No free id was found; retry the request.")
 
     def _conflict(self, resource: Resource, conflict: Conflict) -> ApiError:
+        named = resource.id_field if conflict.field == "id" and resource.id_field else None
+        field_name = named or conflict.field  # a label's id is its name: "name", not "id"
         return ApiError(
             409, "CONFLICT",
-            f"A {resource.singular} with {conflict.field} {conflict.value!r} already exists "
+            f"A {resource.singular} with {field_name} {conflict.value!r} already exists "
             f"({conflict.existing_id}).",
-            details=[{"field": conflict.field, "message": "is already taken"}],
+            details=[{"field": field_name, "message": "is already taken"}],
         )  # fmt: skip
