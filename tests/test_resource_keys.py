@@ -163,12 +163,36 @@ paths:
       responses:
         "200": {$ref: "#/components/responses/ReviewComment"}
         "404": {description: missing}
+  /orgs/{org}/comments:
+    parameters: [{name: org, in: path, required: true, schema: {type: string}}]
+    get:
+      operationId: list_org_comments
+      responses: {"200": {$ref: "#/components/responses/Comments"}}
   /repos/{owner}/{repo}/comments/{comment_id}:
     parameters: [{$ref: "#/components/parameters/owner"}, {$ref: "#/components/parameters/repo"},
                  {name: comment_id, in: path, required: true, schema: {type: integer}}]
     get:
       operationId: get_commit_comment
       responses: {"200": {$ref: "#/components/responses/Label"}}
+  /user/following:
+    get:
+      operationId: list_followed
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json: {schema: {type: array, items: {$ref: "#/components/schemas/User"}}}
+  /user/following/{username}:
+    parameters: [{name: username, in: path, required: true, schema: {type: string}}]
+    get:
+      operationId: is_followed
+      responses: {"204": {description: "yes"}, "404": {description: "no"}}
+    put:
+      operationId: follow
+      responses: {"204": {description: done}, "404": {description: no such user}}
+    delete:
+      operationId: unfollow
+      responses: {"204": {description: done}, "404": {description: not followed}}
 components:
   parameters:
     owner: {name: owner, in: path, required: true, schema: {type: string}}
@@ -319,12 +343,17 @@ def test_an_item_two_parameters_name_keeps_what_a_patch_sends(client) -> None:
 
 def test_a_list_under_an_item_of_the_very_item_schema_makes_those_items(client, spec_path) -> None:
     """``/pulls/{pull_number}/comments`` lists and creates what ``/pulls/comments/{comment_id}``
-    reads: the same schema, among several resources named ``comments``."""
+    reads: the same schema, among several resources named ``comments``, made nowhere else.
+    A list alone under another item (``/orgs/{org}/comments``) is not those items."""
     _resources, bindings = infer_resources(load_spec(spec_path))
     comments = bindings["get_pull_comment"].resource
     assert bindings["add_pull_comment"].resource is comments
     assert bindings["list_pull_comments"].resource is comments
     assert bindings["get_commit_comment"].resource is not comments
+    assert (
+        "list_org_comments" not in bindings
+        or bindings["list_org_comments"].resource is not comments
+    )
     made = client.post("/repos/o/r/pulls/7/comments", json={"body": "looks good"})
     assert made.status_code == 201, made.get_json()
     read = client.get(f"/repos/o/r/pulls/comments/{made.get_json()['id']}")
@@ -336,3 +365,17 @@ def test_a_duplicate_is_answered_with_the_status_the_operation_declares_for_it(c
     assert client.post("/repos/o/r/labels", json={"name": "bug"}).status_code == 201
     again = client.post("/repos/o/r/labels", json={"name": "bug"})
     assert again.status_code == 422
+
+
+def test_a_yes_or_no_get_answers_from_what_put_and_delete_did(client, spec_path) -> None:
+    """``GET /user/following/{username}`` says 204 or 404, no body: from the state, where
+    the PUT (which answers no body either) put it and the DELETE removed it. The key is
+    found in the list's items, the item path showing none."""
+    resources, bindings = infer_resources(load_spec(spec_path))
+    assert bindings["is_followed"].action == "check"
+    assert resources["/user/following"].id_field == "login"
+    assert client.get("/user/following/ada").status_code == 404
+    assert client.put("/user/following/ada").status_code == 204
+    assert client.get("/user/following/ada").status_code == 204
+    assert client.delete("/user/following/ada").status_code == 204
+    assert client.get("/user/following/ada").status_code == 404

@@ -18,6 +18,7 @@ from sandbox.resources.keys import KeyPart
 from sandbox.resources.naming import (
     ACCOUNT_NAMES,
     ITEM_SEGMENT,
+    answers_no_body,
     body_properties,
     id_field_for,
     is_partial_of,
@@ -76,7 +77,7 @@ class Binding:
 
 _WRITES = ("create", "replace", "update")
 # actions whose answer is the operation's declared one, not a record: no slot needed
-_ANSWERED_AS_DECLARED = ("delete", "add", "remove")
+_ANSWERED_AS_DECLARED = ("delete", "add", "remove", "check")
 
 
 def _segments(path: str) -> list[str]:
@@ -178,6 +179,8 @@ class Inference:
                 why = self._post_updates(resource, operation)
                 if not why:
                     continue
+            if method == "GET" and answers_no_body(self.spec, operation):
+                action, why = "check", f"{rule}: GET answers yes (2xx) or no (404), no body"
             self._bind(resource, action, operation, why)
         self._collection_operations(resource)
         self._finish(resource)
@@ -300,10 +303,15 @@ class Inference:
         if resource.id_rule == "x-sandbox-resource id_field":
             return len(params) == 1
         resource.id_param = params[-1]
+        shown_at = [
+            self._item_properties(operation, resource)
+            for method in ("GET", "PUT", "PATCH", "POST", "DELETE")
+            if (operation := operations.get(method)) is not None
+        ]
+        if not any(shown_at):  # the item path answers no body (GET /user/following/{username}
+            shown_at = [self._listed_properties(resource)]  # answers 204): its list's items
         for nested in (False, True):
-            for method in ("GET", "PUT", "PATCH", "POST", "DELETE"):
-                operation = operations.get(method)
-                properties = self._item_properties(operation, resource) if operation else None
+            for properties in shown_at:
                 if not properties:
                     continue
                 alone = len(params) == 1
@@ -324,6 +332,21 @@ class Inference:
             resource.id_field = ""
             resource.id_rule = f"{{{params[0]}}} alone: its PUT makes it, and it shows no key"
         return True
+
+    def _listed_properties(self, resource: Resource) -> dict[str, Any]:
+        """The properties of the items the resource's collection path lists."""
+        listing = self.by_path.get(resource.collection_path, {}).get("GET")
+        slot = self._list_slot(listing) if listing is not None else None
+        if listing is None or slot is None:
+            return {}
+        schema = merged(self.spec.deref, self.envelope(listing))
+        for name in slot:
+            schema = merged(self.spec.deref, (schema.get("properties") or {}).get(name))
+            if not isinstance(schema, dict):
+                return {}
+        items = merged(self.spec.deref, schema.get("items")) if isinstance(schema, dict) else None
+        properties = items.get("properties") if isinstance(items, dict) else None
+        return dict(properties) if isinstance(properties, dict) else {}
 
     def _key_part(
         self, param: str, operations: dict[str, Operation], resource: Resource,
@@ -429,10 +452,10 @@ class Inference:
             for r in self.resources.values()
         ) and (
             resource.parent is not None
-            or (resource.collection_path in self.by_path and resource not in same)
+            or (resource.collection_path in self.by_path and not self._made_here(resource, asked))
         ):  # a sub-collection of an item (/playlists/{id}/tracks), not the resource; unless
             # it is a top resource that has no list of its own (/orgs/{org}/repos makes repos)
-            return  # or whose very item schema it answers (/pulls/{pull_number}/comments)
+            return  # or is made nowhere else, here as its very schema (/pulls/{n}/comments)
         for method, action in (("GET", "list"), ("POST", "create")):
             operation = self.by_path[path].get(method)
             if operation is None or operation.operation_id in self.bindings:
@@ -442,6 +465,14 @@ class Inference:
             why = self._answers_items(resource, operation, action)
             if why:
                 self._bind(resource, action, operation, why)
+
+    def _made_here(self, resource: Resource, asked: list[tuple[str, Operation]]) -> bool:
+        """The resource is created nowhere else, and here with its very item schema."""
+        made = any(b.resource is resource and b.action == "create" for b in self.bindings.values())
+        return not made and any(
+            action == "create" and self._same_item(resource, operation, action)
+            for action, operation in asked
+        )
 
     def _same_item(self, resource: Resource, operation: Operation, action: str) -> bool:
         """Whether ``operation`` lists or answers the very schema ``resource``'s items are

@@ -128,3 +128,12 @@ def is_partial_of(body: dict[str, Any] | None, item: dict[str, Any]) -> bool:
     own = {norm(name) for name in item}
     shared = sum(norm(name) in own for name in body)
     return shared * 2 >= len(body)
+
+
+def answers_no_body(spec: Any, operation: Operation) -> bool:
+    """Every success the operation declares is answered with no body (a 204): a GET that
+    says yes or no (``GET /user/following/{username}``), a PUT that sets without showing."""
+    declared = [operation.response_for(s) for s in operation.success_statuses]
+    return bool(declared) and all(
+        found is not None and not (spec.deref(found[1]) or {}).get("content") for found in declared
+    )
