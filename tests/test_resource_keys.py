@@ -379,3 +379,15 @@ def test_a_yes_or_no_get_answers_from_what_put_and_delete_did(client, spec_path)
     assert client.get("/user/following/ada").status_code == 204
     assert client.delete("/user/following/ada").status_code == 204
     assert client.get("/user/following/ada").status_code == 404
+
+
+def test_a_taken_key_is_drawn_again_only_in_the_part_the_server_made(client) -> None:
+    """The same create twice (a seeded sandbox makes the same owner for the same body): the
+    name is the client's, the owner the server's, drawn again as a generated id is."""
+    first = client.post("/user/repos", json={"name": "twin"})
+    second = client.post("/user/repos", json={"name": "twin"})
+    assert (first.status_code, second.status_code) == (201, 201)
+    owners = [made.get_json()["owner"]["login"] for made in (first, second)]
+    assert owners[0] != owners[1]
+    for owner in owners:
+        assert client.get(f"/repos/{owner}/twin").status_code == 200

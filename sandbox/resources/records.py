@@ -18,13 +18,15 @@ from typing import Any
 from sandbox.errors import ApiError, Conflict
 from sandbox.http.uploads import Upload
 from sandbox.resources.inference import Binding, Resource
-from sandbox.resources.keys import kept_key, key_of
+from sandbox.resources.keys import kept_key, key_of, put_at, value_at
 from sandbox.resources.references import References, field_for
 from sandbox.resources.shapes import Shapes, is_number
 from sandbox.resources.uploads import file_facts, without_parts
 from sandbox.spec.schemas import schema_types
 from sandbox.spec.words import norm
 from sandbox.state.protocols import Record, RecordStore
+
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
 def _now_text() -> str:
@@ -215,8 +217,7 @@ class Records:
             made = self.faker.generate(solid, rng=rng, name=resource.id_field, fresh=True)
             if made is not None:
                 return made
-        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-        return (resource.id_prefix or "") + "".join(rng.choice(alphabet) for _ in range(14))
+        return (resource.id_prefix or "") + "".join(rng.choice(_ALPHABET) for _ in range(14))
 
     def _server_side(self, resource: Resource, generated: dict[str, Any]) -> dict[str, Any]:
         """What a real server adds to a created object: ids, timestamps and other readOnly
@@ -316,9 +317,12 @@ class Records:
         moved = key_of(resource.key_parts, updated) if resource.key_parts else ""
         if moved and moved != current.id and all(p.field for p in resource.key_parts):
             # a key field changed (a repository renamed): the record is found by its new key
-            self.store.delete(tenant, resource.name, current.id, current.parent)
             record.id = moved
-            self.insert(tenant, resource, [record], sent=[])
+            try:  # the new key first: one taken leaves the record where it was
+                self.store.insert(tenant, resource.name, [record])
+            except Conflict as conflict:
+                raise self._conflict(resource, conflict) from None
+            self.store.delete(tenant, resource.name, current.id, current.parent)
             return updated
         try:
             replaced = self.store.replace(tenant, resource.name, record)
@@ -340,10 +344,12 @@ class Records:
                 self.store.insert(tenant, resource.name, records)
                 return
             except Conflict as conflict:
-                keyed = any(p.field for p in resource.key_parts)  # the key is what was sent
-                if conflict.field != "id" or conflict.value in chosen or keyed:
+                if conflict.field != "id" or conflict.value in chosen:
                     raise self._conflict(resource, conflict) from None
                 fresh = random.Random()  # the whole batch: a repeated request repeats them all
+                if any(part.field for part in resource.key_parts):
+                    self._redraw_keys(resource, records, sent, fresh, conflict)
+                    continue
                 for record in records:
                     if record.id in chosen:
                         continue
@@ -352,6 +358,24 @@ class Records:
                         old = record.body[resource.id_field]
                         record.body[resource.id_field] = typed_like(old, record.id)
         raise ApiError(503, "ID_SPACE_EXHAUSTED", "No free id was found; retry the request.")
+
+    def _redraw_keys(
+        self, resource: Resource, records: list[Record], sent: list[Any], rng: random.Random,
+        conflict: Conflict,
+    ) -> None:  # fmt: skip
+        """A taken key is the client's conflict where it sent all of it (a repository's
+        owner and name); where the server made a part (the owner of one created at
+        ``/orgs/{org}/repos``), that part is drawn again, as a generated id is."""
+        for record, body in zip(records, [*sent, *[None] * len(records)], strict=False):
+            made = [p for p in resource.key_parts if p.field and value_at(body, p.field) is None]
+            if not made:
+                raise self._conflict(resource, conflict)
+            for part in made:
+                old = value_at(record.body, part.field)
+                number = isinstance(old, int) and not isinstance(old, bool)
+                put_at(record.body, part.field, rng.randrange(1, 2**31) if number else
+                       "".join(rng.choice(_ALPHABET) for _ in range(14)))  # fmt: skip
+            record.id = key_of(resource.key_parts, record.body) or record.id
 
     def _conflict(self, resource: Resource, conflict: Conflict) -> ApiError:
         named = resource.id_field if conflict.field == "id" and resource.id_field else None
