@@ -174,6 +174,24 @@ paths:
     get:
       operationId: get_commit_comment
       responses: {"200": {$ref: "#/components/responses/Label"}}
+  /squads:
+    post:
+      operationId: create_squad
+      requestBody:
+        content: {application/json: {schema: {type: object, properties: {name: {type: string}}}}}
+      responses: {"201": {$ref: "#/components/responses/Squad"}}
+    get:
+      operationId: list_squads
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json: {schema: {type: array, items: {$ref: "#/components/schemas/Squad"}}}
+  /squads/{squad_slug}:
+    get:
+      operationId: get_squad
+      parameters: [{name: squad_slug, in: path, required: true, schema: {type: string}}]
+      responses: {"200": {$ref: "#/components/responses/Squad"}}
   /user/following:
     get:
       operationId: list_followed
@@ -206,6 +224,9 @@ components:
     ReviewComment:
       description: ok
       content: {application/json: {schema: {$ref: "#/components/schemas/ReviewComment"}}}
+    Squad:
+      description: ok
+      content: {application/json: {schema: {$ref: "#/components/schemas/Squad"}}}
     Label:
       description: ok
       content: {application/json: {schema: {$ref: "#/components/schemas/Label"}}}
@@ -261,6 +282,13 @@ components:
       type: object
       properties:
         id: {type: integer}
+        name: {type: string}
+    Squad:
+      type: object
+      required: [id, slug, name]
+      properties:
+        id: {type: integer}
+        slug: {type: string, readOnly: true}
         name: {type: string}
     ReviewComment:
       type: object
@@ -391,3 +419,11 @@ def test_a_taken_key_is_drawn_again_only_in_the_part_the_server_made(client) -> 
     assert owners[0] != owners[1]
     for owner in owners:
         assert client.get(f"/repos/{owner}/twin").status_code == 200
+
+
+def test_the_identifiers_beside_a_redrawn_key_are_drawn_again(client) -> None:
+    """A squad keyed by its ``slug`` made thrice from one body (one seeded draw): the slug
+    is drawn again, and so is its numeric ``id``, else two items show one id."""
+    made = [client.post("/squads", json={"name": "Justice"}).get_json() for _ in range(3)]
+    assert len({squad["slug"] for squad in made}) == 3
+    assert len({squad["id"] for squad in made}) == 3

@@ -26,6 +26,7 @@ from sandbox.spec.schemas import schema_types
 from sandbox.spec.words import norm
 from sandbox.state.protocols import Record, RecordStore
 
+_IDENTIFIERS = frozenset({"id", "uuid", "guid", "sid", "nodeid"})  # what names one item
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
@@ -349,15 +350,32 @@ class Records:
                 fresh = random.Random()  # the whole batch: a repeated request repeats them all
                 if any(part.field for part in resource.key_parts):
                     self._redraw_keys(resource, records, sent, fresh, conflict)
-                    continue
-                for record in records:
+                for record, body in zip(records, [*sent, *[None] * len(records)], strict=False):
                     if record.id in chosen:
+                        continue
+                    self._redraw_identifiers(resource, record, body, fresh)
+                    if any(part.field for part in resource.key_parts):
                         continue
                     record.id = str(self._new_id(resource, fresh))
                     if resource.id_field in record.body:
                         old = record.body[resource.id_field]
                         record.body[resource.id_field] = typed_like(old, record.id)
         raise ApiError(503, "ID_SPACE_EXHAUSTED", "No free id was found; retry the request.")
+
+    def _redraw_identifiers(
+        self, resource: Resource, record: Record, body: Any, rng: random.Random
+    ) -> None:
+        """The server-made identifiers beside the key (a team keyed by its ``slug`` has a
+        numeric ``id`` and a ``node_id`` too) drawn again with it: the same create twice made
+        the same values, and two items that show one ``id`` read as one item repeated."""
+        shape = self.shapes.of(resource)
+        sent = body if isinstance(body, dict) else {}
+        for name in shape.properties:
+            if norm(name) not in _IDENTIFIERS or name == resource.id_field or name in sent:
+                continue
+            if name in record.body:
+                made = self.faker.generate(shape.properties[name], rng=rng, name=name, fresh=True)
+                record.body[name] = record.body[name] if made is None else made
 
     def _redraw_keys(
         self, resource: Resource, records: list[Record], sent: list[Any], rng: random.Random,
