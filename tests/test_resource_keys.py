@@ -18,10 +18,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 
-from sandbox import create_app, load_settings
 from sandbox.resources.inference import infer_resources
 from sandbox.spec.model import load_spec
+from tests.spec_helpers import served_text
 
 SPEC = """
 openapi: 3.0.3
@@ -306,11 +307,8 @@ def spec_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def client(spec_path: Path):
-    settings = load_settings(spec_path, environ={}, overrides={"state": ":memory:", "seed": 3})
-    test_client = create_app(spec_path, settings).test_client()
-    test_client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {settings.default_api_key}"
-    return test_client
+def client(tmp_path: Path) -> FlaskClient:
+    return served_text(tmp_path, SPEC, name="served.yaml", seed=3)[0]
 
 
 def test_a_key_held_in_an_object_is_found_by_meaning(spec_path: Path) -> None:
