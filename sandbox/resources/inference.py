@@ -209,6 +209,12 @@ class Inference:
         if resource.name in taken:  # /v1/models and /v2/gen-ai/models keep their own records
             plain = [stem(s) for s in segments if not ITEM_SEGMENT.match(s)]
             resource.name = ".".join(plain)
+        number = 1  # still taken (/repositories after /user/installations/{id}/repositories,
+        while resource.name in taken:  # which was named first): numbered, never shared
+            number += 1
+            resource.name = (
+                f"{'.'.join(stem(s) for s in segments if not ITEM_SEGMENT.match(s))}~{number}"
+            )
         if isinstance(override, dict):
             resource.name = str(override.get("name", resource.name))
             resource.singular = str(override.get("singular", singular(resource.name)))
