@@ -14,9 +14,8 @@ from typing import Any
 from sandbox.errors import ConfigError
 from sandbox.generation.nodes import shown_id_prefix
 from sandbox.http.responder import PrefixedIds
-from sandbox.resources.keys import KeyPart
+from sandbox.resources.keys import KeyFinder, KeyPart
 from sandbox.resources.naming import (
-    ACCOUNT_NAMES,
     ITEM_SEGMENT,
     answers_no_body,
     body_properties,
@@ -116,6 +115,7 @@ class Inference:
         self.resources: dict[str, Resource] = {}
         self.bindings: dict[str, Binding] = {}
         self._chosen: dict[str, Any] = {}  # operationId -> the oneOf branch its slot is in
+        self.keys = KeyFinder(spec)
 
     def run(self) -> tuple[dict[str, Resource], dict[str, Binding]]:
         shapes = {_shape(path): path for path in self.by_path}
@@ -162,7 +162,7 @@ class Inference:
         resource.item_path = path
         resource.id_param = last.group(1)
         resource.nests = len(params) == 1
-        resource.path_id_schema = self._param_schema(operations, resource.id_param)
+        resource.path_id_schema = self.keys.param_schema(operations, resource.id_param)
         rule = f"item path {path}"
         for method, action in (
             ("GET", "read"),
@@ -206,15 +206,13 @@ class Inference:
                     resource.parent_param = match.group(1) if match else None
                     resource.name = f"{candidate.name}.{name}"
         taken = {other.name for other in self.resources.values()}
+        plain = ".".join(stem(s) for s in segments if not ITEM_SEGMENT.match(s))
         if resource.name in taken:  # /v1/models and /v2/gen-ai/models keep their own records
-            plain = [stem(s) for s in segments if not ITEM_SEGMENT.match(s)]
-            resource.name = ".".join(plain)
+            resource.name = plain
         number = 1  # still taken (/repositories after /user/installations/{id}/repositories,
         while resource.name in taken:  # which was named first): numbered, never shared
             number += 1
-            resource.name = (
-                f"{'.'.join(stem(s) for s in segments if not ITEM_SEGMENT.match(s))}~{number}"
-            )
+            resource.name = f"{plain}~{number}"
         if isinstance(override, dict):
             resource.name = str(override.get("name", resource.name))
             resource.singular = str(override.get("singular", singular(resource.name)))
@@ -289,23 +287,14 @@ class Inference:
             return None  # a body that needs more says more than "these" (GitHub's reviews)
         return lists[0]
 
-    def _param_schema(self, operations: dict[str, Operation], name: str) -> dict[str, Any] | None:
-        return next(
-            (self.spec.deref(p.schema) for op in operations.values() for p in op.parameters
-             if p.location == "path" and p.name == name
-             and isinstance(self.spec.deref(p.schema), dict)),
-            None,
-        )  # fmt: skip
-
     def _settle_id(
         self, resource: Resource, operations: dict[str, Operation], override: Any,
         params: list[str],
     ) -> bool:  # fmt: skip
-        """The id field is the item property the path parameter names, by meaning; failing
-        that, a field of an object the item holds (sandbox.resources.keys): a membership's
-        ``{username}`` is its ``user``'s ``login``. An item two parameters name needs both
-        (False where one is not found: no such item). An item with no collection path whose
-        PUT makes it, and which shows no key at all, is named by its path alone."""
+        """The item's key, by meaning (``KeyFinder``): one field of its own, a field of an
+        object it holds, or the values of two parameters. An item two parameters name needs
+        both (False where one is not found: no such item). An item with no collection path
+        whose PUT makes it, and which shows no key at all, is named by its path alone."""
         if resource.id_rule == "x-sandbox-resource id_field":
             return len(params) == 1
         resource.id_param = params[-1]
@@ -316,21 +305,13 @@ class Inference:
         ]
         if not any(shown_at):  # the item path answers no body (GET /user/following/{username}
             shown_at = [self._listed_properties(resource)]  # answers 204): its list's items
-        for nested in (False, True):
-            for properties in shown_at:
-                if not properties:
-                    continue
-                alone = len(params) == 1
-                parts = [self._key_part(p, operations, resource, properties, nested, alone)
-                         for p in params]  # fmt: skip
-                if any(part is None for part in parts):
-                    continue
-                found = tuple(part for part in parts if part is not None)
-                shown = ", ".join(f"{{{p.param}}} names {'.'.join(p.field)!r}" for p in found)
-                resource.id_field, resource.id_rule = found[-1].field[0], shown
-                if len(found) > 1 or len(found[0].field) > 1:
-                    resource.key_parts = found
-                return True
+        found = self.keys.find(operations, params, resource.singular, shown_at)
+        if found:
+            shown = ", ".join(f"{{{p.param}}} names {'.'.join(p.field)!r}" for p in found)
+            resource.id_field, resource.id_rule = found[-1].field[0], shown
+            if len(found) > 1 or len(found[0].field) > 1:
+                resource.key_parts = found
+            return True
         if len(params) > 1:
             return False
         if "PUT" in operations and resource.collection_path not in self.by_path:
@@ -353,49 +334,6 @@ class Inference:
         items = merged(self.spec.deref, schema.get("items")) if isinstance(schema, dict) else None
         properties = items.get("properties") if isinstance(items, dict) else None
         return dict(properties) if isinstance(properties, dict) else {}
-
-    def _key_part(
-        self, param: str, operations: dict[str, Operation], resource: Resource,
-        properties: dict[str, Any], nested: bool, alone: bool,
-    ) -> KeyPart | None:  # fmt: skip
-        """Where the item holds what ``param`` names: a field of its own (``{repo}``: its
-        ``name``), or with ``nested``, a field of an object it holds, the one the parameter
-        names (``{owner}``: the ``owner``'s ``login``) or begins with (``{username}``: the
-        ``user``'s). Inside that object: its account name for an account's parameter, else
-        its key as ``id_field_for`` finds it."""
-        schema = self._param_schema(operations, param) or {}
-        text = schema_types(schema) == {"string"}
-        plain = id_field_for(param, resource.singular, properties, text=text)
-        if plain is not None:
-            inner = self._inner_key(param, text, plain, properties[plain])
-            if inner == "" or (alone and not nested):  # a field of its own (or, for one
-                return KeyPart(param, (plain,))  # parameter, the object it names, as ever)
-            return KeyPart(param, (plain, inner)) if nested and inner else None
-        if not nested:
-            return None
-        key = norm(param)
-        for name, prop in properties.items():
-            holder = norm(name)
-            if len(holder) >= 3 and key.startswith(holder):
-                inner = self._inner_key(param, text, name, prop)
-                if inner:
-                    return KeyPart(param, (name, inner))
-        return None
-
-    def _inner_key(self, param: str, text: bool, name: str, schema: Any) -> str | None:
-        """The key of the object ``schema`` is ("" where it is no object; None where it is
-        one with no key the parameter can name)."""
-        shape = merged(self.spec.deref, schema)
-        inner = shape.get("properties") if isinstance(shape, dict) else None
-        if not isinstance(inner, dict) or not inner:
-            return ""
-        inner = {k: self.spec.deref(v) for k, v in inner.items()}
-        key = norm(param)
-        if key in ACCOUNT_NAMES or key.startswith(norm(name)):
-            found = id_field_for(param, name, inner, text=text)
-            if found is not None and "object" not in schema_types(inner[found]):
-                return found
-        return None
 
     def _item_properties(self, operation: Operation, resource: Resource) -> dict[str, Any]:
         """The properties of the item an operation answers with: the body's own, or those of
