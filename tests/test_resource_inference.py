@@ -183,3 +183,60 @@ def test_two_resources_never_share_a_name(tmp_path: Path) -> None:
     _resources, bindings = infer_resources(load_spec(path))
     ours, theirs = bindings["installation_repos"].resource, bindings["public_repos"].resource
     assert ours is not theirs and ours.name != theirs.name
+
+
+RUNS = """
+openapi: 3.0.3
+info: {title: runs, version: "1"}
+paths:
+  /threads/{thread_id}:
+    get:
+      operationId: getThread
+      parameters: [{name: thread_id, in: path, required: true, schema: {type: string}}]
+      responses: {"200": {$ref: "#/components/responses/Thread"}}
+  /threads/{thread_id}/runs:
+    post:
+      operationId: createRun
+      parameters: [{name: thread_id, in: path, required: true, schema: {type: string}}]
+      responses: {"200": {$ref: "#/components/responses/Run"}}
+  /threads/{thread_id}/runs/{run_id}:
+    get:
+      operationId: getRun
+      parameters:
+        - {name: thread_id, in: path, required: true, schema: {type: string}}
+        - {name: run_id, in: path, required: true, schema: {type: string}}
+      responses: {"200": {$ref: "#/components/responses/Run"}}
+  /jobs/{job_id}/runs/{run_id}:
+    get:
+      operationId: getJobRun
+      parameters:
+        - {name: job_id, in: path, required: true, schema: {type: string}}
+        - {name: run_id, in: path, required: true, schema: {type: string}}
+      responses: {"200": {$ref: "#/components/responses/Thread"}}
+  /threads/runs:
+    post:
+      operationId: createThreadAndRun
+      responses: {"200": {$ref: "#/components/responses/Run"}}
+components:
+  responses:
+    Thread:
+      description: ok
+      content: {application/json: {schema: {$ref: "#/components/schemas/Thread"}}}
+    Run:
+      description: ok
+      content: {application/json: {schema: {$ref: "#/components/schemas/Run"}}}
+  schemas:
+    Thread: {type: object, properties: {id: {type: string}}}
+    Run: {type: object, properties: {id: {type: string}, thread_id: {type: string}}}
+"""
+
+
+def test_a_nested_item_is_made_only_where_its_path_names_the_parent(tmp_path: Path) -> None:
+    """OpenAI's ``POST /threads/runs`` answers a run, the very schema of
+    ``/threads/{thread_id}/runs/{run_id}``; but its path names no thread, so it does not
+    make that resource's items (it would hang them under a thread with no id)."""
+    path = tmp_path / "runs.yaml"
+    path.write_text(RUNS)
+    _resources, bindings = infer_resources(load_spec(path))
+    assert bindings["createRun"].resource is bindings["getRun"].resource
+    assert "createThreadAndRun" not in bindings

@@ -390,6 +390,9 @@ class Inference:
         if len(candidates) != 1:  # or else the one at the top, where only one is
             return
         resource = candidates[0]
+        if resource.parent is not None and f"{{{resource.parent_param}}}" not in segments:
+            return  # a nested item is made only where its path names the parent (not a run
+            # of a thread at POST /threads/runs, which makes the thread too)
         parent = _shape("/" + "/".join(segments[:-1]))
         if any(
             r.nests and r.item_path and _shape(r.item_path) == parent
