@@ -115,8 +115,31 @@ paths:
               schema:
                 type: object
                 properties: {droplet: {$ref: "#/components/schemas/Droplet"}}
+  /followers:  # generated, not stored: the spec's examples make the first page only
+    x-sandbox-resource: false
+    get:
+      operationId: followers_list
+      parameters:
+        - {name: page, in: query, schema: {type: integer, minimum: 1}}
+        - {name: per_page, in: query, schema: {type: integer, maximum: 100}}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: array
+                minItems: 2
+                maxItems: 2
+                items: {$ref: "#/components/schemas/Follower"}
 components:
   schemas:
+    Follower:
+      type: object
+      required: [id, login]
+      properties:
+        id: {type: integer, example: 1}
+        login: {type: string, example: octocat}
     Issue:
       type: object
       required: [id, number, title]
@@ -189,6 +212,20 @@ def test_a_pager_that_follows_the_link_header_sees_every_record_once(client: Fla
         url = _local(following) if following else None
         assert len(seen) <= 7, "the pager does not end"
     assert sorted(seen) == sorted(made)
+
+
+def test_walking_generated_pages_shows_each_item_once(tmp_path: Path) -> None:
+    """A list the sandbox generates rather than stores (issue 19): the spec's examples make
+    the first page only, else every page showed the example's item again (GitHub's
+    ``GET /users/{username}/followers``: the user whose example ``id`` is 1)."""
+    client = served_text(tmp_path, SPEC, seed=1)[0]  # seeded: a page is the same page
+    seen: list[int] = []
+    for page in (1, 2, 3):
+        items = client.get("/followers", query_string={"page": page, "per_page": 2}).get_json()
+        seen += [item["id"] for item in items]
+    assert len(seen) == len(set(seen)) == 6
+    again = client.get("/followers", query_string={"page": 2, "per_page": 2}).get_json()
+    assert [item["id"] for item in again] == seen[2:4]
 
 
 def test_a_single_page_and_a_non_list_send_no_link_header(client: FlaskClient) -> None:

@@ -20,6 +20,7 @@ from urllib.parse import quote, urlencode
 from sandbox.jsonio import dumps
 from sandbox.spec.model import Operation, Spec, is_json_media
 from sandbox.spec.schemas import SchemaChecks, merged, schema_types
+from sandbox.spec.words import asks_later_page
 from sandbox.spec.words import norm as _norm
 
 _RATE_LIMIT_HEADERS = {"x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"}
@@ -130,7 +131,10 @@ class Responder:
             value: Any = {} if is_json_media(media_type) else ""
         else:
             chosen = self._branch(schema, operation, rng) if operation is not None else None
-            value = self.faker.generate(chosen or schema, rng=rng, mode="response")
+            # the spec's examples make the first page only: on every page they would show
+            # one item again, which walking the pages finds (GitHub's followers: id 1)
+            later = asks_later_page(dict(query)) if query else False
+            value = self.faker.generate(chosen or schema, rng=rng, mode="response", fresh=later)
             if chosen is not None and not self.checks.is_valid(schema, value):
                 chosen, value = None, self.faker.generate(schema, rng=rng, mode="response")
             fresh = self.prefixed.get(operation.operation_id) if operation is not None else None

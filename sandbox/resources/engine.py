@@ -14,17 +14,20 @@ tenant's first ones (seeding.py), ``Listing`` reads list requests (listing.py) a
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.errors import Conflict, StorageError
+from sandbox.errors import ApiError, Conflict, StorageError
 from sandbox.http.error_bodies import storage_unavailable
 from sandbox.http.uploads import Upload
 from sandbox.resources.inference import Binding, Resource, infer_resources
+from sandbox.resources.keys import key_in_path, key_of, key_params, put_key
 from sandbox.resources.listing import Listing
+from sandbox.resources.naming import answers_no_body
 from sandbox.resources.presenting import Presenter
 from sandbox.resources.records import Records, not_found, typed_like
 from sandbox.resources.references import field_for, names
@@ -129,6 +132,8 @@ class ResourceEngine:
             return handler(binding, call)
         except StorageError as exc:
             raise storage_unavailable(exc) from None
+        except ApiError as error:
+            raise _as_declared(binding, error) from None
 
     def _parent(self, binding: Binding, call: Call) -> str:
         parent_id = self._parent_id(binding.resource, call)
@@ -164,7 +169,7 @@ class ResourceEngine:
         ):
             self._adopt(above, call, grandparent)
         record = self.records.new(resource, None, call.rng, grandparent)
-        record.body[resource.id_field] = typed_like(record.body.get(resource.id_field), record_id)
+        self._name(resource, record.body, record_id)
         record.id = record_id
         record.unique = {}
         with suppress(Conflict):  # adopted by a request at the same time: the same record
@@ -181,7 +186,17 @@ class ResourceEngine:
         return not_found(binding.resource, record_id)
 
     def _item_id(self, binding: Binding, call: Call) -> str:
-        return call.path_params.get(binding.resource.id_param or "", "")
+        resource = binding.resource
+        if resource.key_parts:
+            return key_in_path(resource.key_parts, call.path_params)
+        return call.path_params.get(resource.id_param or "", "")
+
+    def _name(self, resource: Resource, body: dict[str, Any], record_id: str) -> None:
+        """Write the id a path gave a record into it, where it shows it."""
+        if not resource.key_parts:
+            body[resource.id_field] = typed_like(body.get(resource.id_field), record_id)
+            return
+        put_key(resource.key_parts, body, key_params(resource.key_parts, record_id))
 
     # -- actions ------------------------------------------------------------------------
     def _existing(self, binding: Binding, call: Call) -> Record:
@@ -197,6 +212,13 @@ class ResourceEngine:
         if stored is None:
             raise self._absent(binding, record_id)
         return Record(record_id, stored, parent)
+
+    def _check(self, binding: Binding, call: Call) -> Outcome:
+        """A GET that answers yes or no with no body (``GET /user/following/{username}``):
+        the declared success where the item is stored, else 404 (from what PUT and DELETE
+        did, not a generated yes)."""
+        self._existing(binding, call)
+        return Outcome(None, empty=True)
 
     def _read(self, binding: Binding, call: Call) -> Outcome:
         stored = self._existing(binding, call).body
@@ -258,7 +280,9 @@ class ResourceEngine:
             stored, _total, _start = self.store.query(call.tenant, resource.name, query)
             gone = [item for item in stored if any(names(item, s, field_name) for s in sent)]
             for item in gone:
-                self.store.delete(call.tenant, resource.name, str(item[resource.id_field]), parent)
+                named = key_of(resource.key_parts, item) if resource.key_parts else ""
+                self.store.delete(call.tenant, resource.name,
+                                  named or str(item[resource.id_field]), parent)  # fmt: skip
             call.wrote(gone)
         return Outcome(None, empty=True, changed=gone)
 
@@ -269,7 +293,13 @@ class ResourceEngine:
 
     def _replace(self, binding: Binding, call: Call) -> Outcome:
         declared = binding.operation.responses  # create-or-replace (RFC 9110 §9.3.4), where
-        if "201" in declared or "404" not in declared:  # the PUT may create, or cannot refuse
+        # the PUT may create, cannot refuse, or answers no body (PUT /user/following/{username}
+        # follows: a 404 there is for a user that does not exist, which the sandbox cannot say)
+        if (
+            "201" in declared
+            or "404" not in declared
+            or answers_no_body(self.spec, binding.operation)
+        ):
             made = self._put_new(binding, call)
             if made is not None:
                 return made
@@ -286,15 +316,15 @@ class ResourceEngine:
         parent = self._parent_id(resource, call)
         id_schema = self.records.spec.deref(resource.id_schema)
         numeric = bool(schema_types(id_schema) & {"integer", "number"})
-        if not self.records.checks.is_valid(id_schema, typed_like(0 if numeric else "", record_id)):
+        fits = self.records.checks.is_valid(id_schema, typed_like(0 if numeric else "", record_id))
+        if not fits and not resource.key_parts:
             return None
         with call.transaction():
             self._check_parent(binding, call, parent)
             if self.store.get(call.tenant, resource.name, record_id, parent) is not None:
                 return None
             record = self.records.requested(binding, call.body, call.rng, parent, call.uploads)
-            record.body[resource.id_field] = typed_like(record.body.get(resource.id_field),
-                                                        record_id)  # fmt: skip
+            self._name(resource, record.body, record_id)
             record.id = record_id
             self.records.insert(call.tenant, resource, [record], sent=[call.body])
             call.wrote([record.body])
@@ -338,3 +368,16 @@ class ResourceEngine:
         facts.key = binding.slot[-1] if binding.slot else None
         answer = self.presenter.envelope(binding, presented, call.rng, facts=facts)
         return Outcome(answer, links=facts.link_header())
+
+
+def _as_declared(binding: Binding, error: ApiError) -> ApiError:
+    """A duplicate (409) answered 422 where the operation declares that and no 409: the
+    spec's way of saying "already exists" (GitHub's labels, refs and repositories)."""
+    operation = binding.operation
+    if (
+        error.status == 409
+        and operation.response_for(409) is None
+        and operation.response_for(422) is not None
+    ):
+        return dataclasses.replace(error, status=422)
+    return error

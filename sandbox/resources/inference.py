@@ -14,8 +14,10 @@ from typing import Any
 from sandbox.errors import ConfigError
 from sandbox.generation.nodes import shown_id_prefix
 from sandbox.http.responder import PrefixedIds
+from sandbox.resources.keys import KeyFinder, KeyPart
 from sandbox.resources.naming import (
     ITEM_SEGMENT,
+    answers_no_body,
     body_properties,
     id_field_for,
     is_partial_of,
@@ -48,6 +50,9 @@ class Resource:
     unique: list[str] = field(default_factory=list)
     id_rule: str = "the default id field"  # why id_field is what it is (sandbox check)
     path_id_schema: dict[str, Any] | None = None  # the item path parameter's own schema
+    # where the key is not one top-level field (sandbox.resources.keys): () where it is
+    key_parts: tuple[KeyPart, ...] = ()
+    nests: bool = True  # its item path is a parent for the paths under it
 
     @property
     def id_schema(self) -> dict[str, Any]:
@@ -71,7 +76,7 @@ class Binding:
 
 _WRITES = ("create", "replace", "update")
 # actions whose answer is the operation's declared one, not a record: no slot needed
-_ANSWERED_AS_DECLARED = ("delete", "add", "remove")
+_ANSWERED_AS_DECLARED = ("delete", "add", "remove", "check")
 
 
 def _segments(path: str) -> list[str]:
@@ -110,6 +115,7 @@ class Inference:
         self.resources: dict[str, Resource] = {}
         self.bindings: dict[str, Binding] = {}
         self._chosen: dict[str, Any] = {}  # operationId -> the oneOf branch its slot is in
+        self.keys = KeyFinder(spec)
 
     def run(self) -> tuple[dict[str, Resource], dict[str, Binding]]:
         shapes = {_shape(path): path for path in self.by_path}
@@ -127,28 +133,36 @@ class Inference:
     def _item_path(self, path: str, shapes: dict[str, str]) -> None:
         segments = _segments(path)
         last = ITEM_SEGMENT.match(segments[-1]) if segments else None
-        if len(segments) < 2 or last is None or ITEM_SEGMENT.match(segments[-2]):
+        if len(segments) < 2 or last is None:
             return
+        params = [last.group(1)]
+        before = ITEM_SEGMENT.match(segments[-2])
+        if before is not None:  # /repos/{owner}/{repo}: an item two parameters name
+            if len(segments) < 3 or ITEM_SEGMENT.match(segments[-3]) or before.group(2):
+                return
+            params.insert(0, before.group(1))
         # /Messages/{Sid}.json is an item of /Messages.json: the suffix goes with both
-        collection = "/" + "/".join(segments[:-1]) + (last.group(2) or "")
+        collection = "/" + "/".join(segments[: -len(params)]) + (last.group(2) or "")
+        if len(params) > 1 and collection in self.resources:
+            return
         # either path may carry the override; `false` on either makes the resource stateless
         overrides = (_override(self.spec, path), _override(self.spec, collection))
         if False in overrides:
             return
         override = next((o for o in overrides if o is not None), None)
+        known = collection in self.resources
         resource = self._resource(collection, override)
         if resource is None:
             return
+        operations = self.by_path[path]
+        if not self._settle_id(resource, operations, override, params):
+            if not known:  # two parameters, not both found in the item: not one item
+                del self.resources[collection]
+            return
         resource.item_path = path
         resource.id_param = last.group(1)
-        operations = self.by_path[path]
-        resource.path_id_schema = next(
-            (self.spec.deref(p.schema) for op in operations.values() for p in op.parameters
-             if p.location == "path" and p.name == resource.id_param
-             and isinstance(self.spec.deref(p.schema), dict)),
-            None,
-        )  # fmt: skip
-        self._settle_id(resource, operations, override)
+        resource.nests = len(params) == 1
+        resource.path_id_schema = self.keys.param_schema(operations, resource.id_param)
         rule = f"item path {path}"
         for method, action in (
             ("GET", "read"),
@@ -165,6 +179,8 @@ class Inference:
                 why = self._post_updates(resource, operation)
                 if not why:
                     continue
+            if method == "GET" and answers_no_body(self.spec, operation):
+                action, why = "check", f"{rule}: GET answers yes (2xx) or no (404), no body"
             self._bind(resource, action, operation, why)
         self._collection_operations(resource)
         self._finish(resource)
@@ -180,15 +196,23 @@ class Inference:
         parent_shape = _shape("/" + "/".join(segments[:-1])) if len(segments) > 1 else None
         if parent_shape:
             for candidate in self.resources.values():
-                if candidate.item_path and _shape(candidate.item_path) == parent_shape:
+                if (
+                    candidate.nests
+                    and candidate.item_path
+                    and _shape(candidate.item_path) == parent_shape
+                ):
                     resource.parent = candidate
                     match = _PARAM.match(segments[-2])
                     resource.parent_param = match.group(1) if match else None
                     resource.name = f"{candidate.name}.{name}"
         taken = {other.name for other in self.resources.values()}
+        plain = ".".join(stem(s) for s in segments if not ITEM_SEGMENT.match(s))
         if resource.name in taken:  # /v1/models and /v2/gen-ai/models keep their own records
-            plain = [stem(s) for s in segments if not ITEM_SEGMENT.match(s)]
-            resource.name = ".".join(plain)
+            resource.name = plain
+        number = 1  # still taken (/repositories after /user/installations/{id}/repositories,
+        while resource.name in taken:  # which was named first): numbered, never shared
+            number += 1
+            resource.name = f"{plain}~{number}"
         if isinstance(override, dict):
             resource.name = str(override.get("name", resource.name))
             resource.singular = str(override.get("singular", singular(resource.name)))
@@ -264,21 +288,52 @@ class Inference:
         return lists[0]
 
     def _settle_id(
-        self, resource: Resource, operations: dict[str, Operation], override: Any
-    ) -> None:
-        """The id field is the item property the path parameter names, by meaning."""
-        if resource.id_rule == "x-sandbox-resource id_field" or not resource.id_param:
-            return
-        for method in ("GET", "PUT", "PATCH", "POST", "DELETE"):
-            operation = operations.get(method)
-            properties = self._item_properties(operation, resource) if operation else None
-            if not properties:
-                continue
-            found = id_field_for(resource.id_param, resource.singular, properties)
-            if found is not None:
-                resource.id_field = found
-                resource.id_rule = f"{{{resource.id_param}}} names {found!r}"
-                return
+        self, resource: Resource, operations: dict[str, Operation], override: Any,
+        params: list[str],
+    ) -> bool:  # fmt: skip
+        """The item's key, by meaning (``KeyFinder``): one field of its own, a field of an
+        object it holds, or the values of two parameters. An item two parameters name needs
+        both (False where one is not found: no such item). An item with no collection path
+        whose PUT makes it, and which shows no key at all, is named by its path alone."""
+        if resource.id_rule == "x-sandbox-resource id_field":
+            return len(params) == 1
+        resource.id_param = params[-1]
+        shown_at = [
+            self._item_properties(operation, resource)
+            for method in ("GET", "PUT", "PATCH", "POST", "DELETE")
+            if (operation := operations.get(method)) is not None
+        ]
+        if not any(shown_at):  # the item path answers no body (GET /user/following/{username}
+            shown_at = [self._listed_properties(resource)]  # answers 204): its list's items
+        found = self.keys.find(operations, params, resource.singular, shown_at)
+        if found:
+            shown = ", ".join(f"{{{p.param}}} names {'.'.join(p.field)!r}" for p in found)
+            resource.id_field, resource.id_rule = found[-1].field[0], shown
+            if len(found) > 1 or len(found[0].field) > 1:
+                resource.key_parts = found
+            return True
+        if len(params) > 1:
+            return False
+        if "PUT" in operations and resource.collection_path not in self.by_path:
+            resource.key_parts = (KeyPart(params[0], ()),)
+            resource.id_field = ""
+            resource.id_rule = f"{{{params[0]}}} alone: its PUT makes it, and it shows no key"
+        return True
+
+    def _listed_properties(self, resource: Resource) -> dict[str, Any]:
+        """The properties of the items the resource's collection path lists."""
+        listing = self.by_path.get(resource.collection_path, {}).get("GET")
+        slot = self._list_slot(listing) if listing is not None else None
+        if listing is None or slot is None:
+            return {}
+        schema = merged(self.spec.deref, self.envelope(listing))
+        for name in slot:
+            schema = merged(self.spec.deref, (schema.get("properties") or {}).get(name))
+            if not isinstance(schema, dict):
+                return {}
+        items = merged(self.spec.deref, schema.get("items")) if isinstance(schema, dict) else None
+        properties = items.get("properties") if isinstance(items, dict) else None
+        return dict(properties) if isinstance(properties, dict) else {}
 
     def _item_properties(self, operation: Operation, resource: Resource) -> dict[str, Any]:
         """The properties of the item an operation answers with: the body's own, or those of
@@ -316,9 +371,6 @@ class Inference:
         segments = _segments(path)
         if not segments or ITEM_SEGMENT.match(segments[-1]) or path in self.resources:
             return
-        parent = _shape("/" + "/".join(segments[:-1]))
-        if any(r.item_path and _shape(r.item_path) == parent for r in self.resources.values()):
-            return  # a sub-collection of an item (/playlists/{id}/tracks), not the resource
         name = norm(stem(segments[-1]))
         candidates = [
             r
@@ -327,9 +379,30 @@ class Inference:
             and r.item_schema is not None
             and norm(stem(_segments(r.collection_path)[-1])) == name
         ]
-        if len(candidates) != 1:
+        asked = [
+            (action, operation)
+            for method, action in (("GET", "list"), ("POST", "create"))
+            if (operation := self.by_path[path].get(method)) is not None
+        ]
+        same = [r for r in candidates if any(self._same_item(r, o, a) for a, o in asked)]
+        if len(candidates) > 1:  # several of that name: the one whose item schema it answers
+            candidates = same if len(same) == 1 else [r for r in candidates if r.parent is None]
+        if len(candidates) != 1:  # or else the one at the top, where only one is
             return
         resource = candidates[0]
+        if resource.parent is not None and f"{{{resource.parent_param}}}" not in segments:
+            return  # a nested item is made only where its path names the parent (not a run
+            # of a thread at POST /threads/runs, which makes the thread too)
+        parent = _shape("/" + "/".join(segments[:-1]))
+        if any(
+            r.nests and r.item_path and _shape(r.item_path) == parent
+            for r in self.resources.values()
+        ) and (
+            resource.parent is not None
+            or (resource.collection_path in self.by_path and not self._made_here(resource, asked))
+        ):  # a sub-collection of an item (/playlists/{id}/tracks), not the resource; unless
+            # it is a top resource that has no list of its own (/orgs/{org}/repos makes repos)
+            return  # or is made nowhere else, here as its very schema (/pulls/{n}/comments)
         for method, action in (("GET", "list"), ("POST", "create")):
             operation = self.by_path[path].get(method)
             if operation is None or operation.operation_id in self.bindings:
@@ -339,6 +412,34 @@ class Inference:
             why = self._answers_items(resource, operation, action)
             if why:
                 self._bind(resource, action, operation, why)
+
+    def _made_here(self, resource: Resource, asked: list[tuple[str, Operation]]) -> bool:
+        """The resource is created nowhere else, and here with its very item schema."""
+        made = any(b.resource is resource and b.action == "create" for b in self.bindings.values())
+        return not made and any(
+            action == "create" and self._same_item(resource, operation, action)
+            for action, operation in asked
+        )
+
+    def _same_item(self, resource: Resource, operation: Operation, action: str) -> bool:
+        """Whether ``operation`` lists or answers the very schema ``resource``'s items are
+        (the same component: GitHub lists pull request comments under a pull request and
+        reads them at ``/pulls/comments/{comment_id}``)."""
+        if action == "list":
+            slot = self._list_slot(operation)
+        else:
+            slot = self._item_slot(operation, resource)
+        if slot is None:
+            return False
+        schema = merged(self.spec.deref, self.envelope(operation))
+        for name in slot:
+            schema = merged(self.spec.deref, (schema.get("properties") or {}).get(name))
+            if not isinstance(schema, dict):
+                return False
+        if action == "list" and isinstance(schema, dict):
+            schema = merged(self.spec.deref, schema.get("items"))
+        wanted = resource.item_schema
+        return isinstance(schema, dict) and (schema is wanted or schema == wanted)
 
     def _answers_items(self, resource: Resource, operation: Operation, action: str) -> str:
         """Why ``operation`` lists or creates ``resource``'s items ("" when it does not)."""
@@ -367,7 +468,10 @@ class Inference:
 
     def _is_action(self, path: str) -> bool:
         parent = "/" + "/".join(_segments(path)[:-1])
-        return any(parent in (r.collection_path, r.item_path) for r in self.resources.values())
+        return any(
+            parent in (r.collection_path, r.item_path) and (r.nests or parent != r.item_path)
+            for r in self.resources.values()
+        )
 
     def _bulk(self, path: str) -> None:
         segments = _segments(path)
@@ -475,8 +579,8 @@ class Inference:
         if not isinstance(schema, dict) or "object" not in schema_types(schema):
             return None
         properties = schema.get("properties") or {}
-        if resource.id_field in properties:
-            return []
+        if resource.id_field in properties or (resource.key_parts and not resource.id_field):
+            return [] if properties else None  # (no id field: the path alone names it)
         for name in _slot_names(properties, resource.singular):
             prop = merged(self.spec.deref, properties.get(name))
             if isinstance(prop, dict) and resource.id_field in (prop.get("properties") or {}):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -20,13 +21,11 @@ from sandbox.resources.presenting import PageFacts
 from sandbox.resources.shapes import is_number
 from sandbox.spec.model import Spec
 from sandbox.spec.schemas import schema_types
-from sandbox.spec.words import norm
+from sandbox.spec.words import AFTER_WORDS, OFFSET_WORDS, PAGE_WORDS, norm
 from sandbox.state.protocols import ListQuery
 
-_PAGE = {"page", "pagenumber", "pageno"}
+_PAGE, _OFFSET, _AFTER = PAGE_WORDS, OFFSET_WORDS, AFTER_WORDS
 _LIMIT = {"limit", "perpage", "pagesize", "size", "count", "maxresults"}
-_OFFSET = {"offset", "skip", "start"}
-_AFTER = {"startingafter", "after", "cursor", "pagetoken", "nextcursor", "continuationtoken"}
 _SORT = {"sort", "sortby", "orderby", "order"}
 
 _MAX_OFFSET = 2**62  # SQLite integers are 64-bit
@@ -194,7 +193,7 @@ class Listing:
         query = [p for p in binding.operation.parameters if p.location == "query"]
         names = {p.name: norm(p.name) for p in query}
 
-        def named(kinds: set[str]) -> str | None:
+        def named(kinds: AbstractSet[str]) -> str | None:
             return next((n for n, k in names.items() if k in kinds), None)
 
         properties = (binding.resource.item_schema or {}).get("properties") or {}

@@ -19,6 +19,7 @@ from typing import Any
 from sandbox.errors import ApiError, Conflict
 from sandbox.http.uploads import Upload
 from sandbox.resources.inference import Binding, Resource
+from sandbox.resources.keys import kept_key, key_of, put_at, value_at
 from sandbox.resources.references import References, field_for
 from sandbox.resources.shapes import Shapes, is_number
 from sandbox.resources.uploads import file_facts, without_parts
@@ -27,6 +28,8 @@ from sandbox.spec.words import norm
 from sandbox.state.protocols import Record, RecordStore
 
 _second: tuple[int, str] = (-1, "")  # the last second written out, and its text
+_IDENTIFIERS = frozenset({"id", "uuid", "guid", "sid", "nodeid"})  # what names one item
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
 def _now_text() -> str:
@@ -141,8 +144,9 @@ class Records:
         sent = self._client_fields(resource, body)
         obj.update(sent)
         obj.update(file_facts(uploads, self.shapes.of(resource), sent, resource.id_field))
-        chosen = self._client_id(resource, body)
-        obj[resource.id_field] = self._new_id(resource, rng) if chosen is None else chosen
+        if not resource.key_parts:
+            chosen = self._client_id(resource, body)
+            obj[resource.id_field] = self._new_id(resource, rng) if chosen is None else chosen
         if (
             parent
             and resource.parent_param
@@ -152,7 +156,15 @@ class Records:
             obj[resource.parent_param] = parent
         self._touch(resource, obj, created=True)
         obj = self._valid(resource, obj, rng)
-        return Record(str(obj[resource.id_field]), obj, parent, self._unique_values(resource, obj))
+        return Record(self.record_id(resource, obj, rng), obj, parent,
+                      self._unique_values(resource, obj))  # fmt: skip
+
+    def record_id(self, resource: Resource, obj: dict[str, Any], rng: random.Random) -> str:
+        """The store's id of a record: its id field, or its key's values where the key is
+        not one field (one the record does not show: drawn, and replaced by its path's)."""
+        if not resource.key_parts:
+            return str(obj[resource.id_field])
+        return key_of(resource.key_parts, obj) or str(self._new_id(resource, rng))
 
     def referenced(
         self, resource: Resource, value: Any, list_name: str, rng: random.Random, parent: str
@@ -184,7 +196,7 @@ class Records:
         cached = self._create_schemas.get((resource.name, sent, stamped))
         if cached is not None and cached[0] is schema:
             return cached[1]
-        skip = (sent or frozenset()) | {resource.id_field} | stamped
+        skip = (sent or frozenset()) | stamped | ({resource.id_field} - {""})
         keep = [n for n in shape.kept_on_create if n not in skip]
         properties = schema.get("properties") or {}
         cut = {k: v for k, v in schema.items() if k not in ("properties", "required")}
@@ -203,8 +215,7 @@ class Records:
             made = self.faker.generate(schema, rng=rng, name=resource.id_field, fresh=True)
             if made is not None:
                 return made
-        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-        return (resource.id_prefix or "") + "".join(rng.choice(alphabet) for _ in range(14))
+        return (resource.id_prefix or "") + "".join(rng.choice(_ALPHABET) for _ in range(14))
 
     def _id_plan(self, resource: Resource) -> tuple[str, Any]:
         """How the resource's ids are drawn ("number", "schema" with the schema to generate,
@@ -247,7 +258,7 @@ class Records:
     def _client_id(self, resource: Resource, body: Any) -> Any:
         """The id the client chose, where the schema lets it choose (the id is not readOnly):
         a petstore-style API takes the pet's id from the request body."""
-        if not isinstance(body, dict) or resource.id_field not in body:
+        if not isinstance(body, dict) or resource.id_field not in body or resource.key_parts:
             return None
         value = body[resource.id_field]
         if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
@@ -307,7 +318,9 @@ class Records:
         """Keep what fits the schema; regenerate what does not (stored objects stay valid).
         A record is found by its id, so the id is kept even when nothing else could be."""
         fixed = self.shapes.fit(resource.item_schema or {}, obj, rng)
-        if resource.id_field in obj:
+        if resource.key_parts:
+            kept_key(resource.key_parts, obj, fixed)
+        elif resource.id_field in obj:
             fixed[resource.id_field] = obj[resource.id_field]
         return fixed
 
@@ -337,6 +350,16 @@ class Records:
         self._touch(resource, updated, created=False)
         updated = self._valid(resource, updated, rng)
         record = Record(current.id, updated, current.parent, self._unique_values(resource, updated))
+        moved = key_of(resource.key_parts, updated) if resource.key_parts else ""
+        if moved and moved != current.id and all(p.field for p in resource.key_parts):
+            # a key field changed (a repository renamed): the record is found by its new key
+            record.id = moved
+            try:  # the new key first: one taken leaves the record where it was
+                self.store.insert(tenant, resource.name, [record])
+            except Conflict as conflict:
+                raise self._conflict(resource, conflict) from None
+            self.store.delete(tenant, resource.name, current.id, current.parent)
+            return updated
         try:
             replaced = self.store.replace(tenant, resource.name, record)
         except Conflict as conflict:
@@ -360,18 +383,59 @@ class Records:
                 if conflict.field != "id" or conflict.value in chosen:
                     raise self._conflict(resource, conflict) from None
                 fresh = random.Random()  # the whole batch: a repeated request repeats them all
-                for record in records:
+                if any(part.field for part in resource.key_parts):
+                    self._redraw_keys(resource, records, sent, fresh, conflict)
+                for record, body in zip(records, [*sent, *[None] * len(records)], strict=False):
                     if record.id in chosen:
                         continue
+                    self._redraw_identifiers(resource, record, body, fresh)
+                    if any(part.field for part in resource.key_parts):
+                        continue
                     record.id = str(self._new_id(resource, fresh))
-                    old = record.body[resource.id_field]
-                    record.body[resource.id_field] = typed_like(old, record.id)
+                    if resource.id_field in record.body:
+                        old = record.body[resource.id_field]
+                        record.body[resource.id_field] = typed_like(old, record.id)
         raise ApiError(503, "ID_SPACE_EXHAUSTED", "No free id was found; retry the request.")
 
+    def _redraw_identifiers(
+        self, resource: Resource, record: Record, body: Any, rng: random.Random
+    ) -> None:
+        """The server-made identifiers beside the key (a team keyed by its ``slug`` has a
+        numeric ``id`` and a ``node_id`` too) drawn again with it: the same create twice made
+        the same values, and two items that show one ``id`` read as one item repeated."""
+        shape = self.shapes.of(resource)
+        sent = body if isinstance(body, dict) else {}
+        for name in shape.properties:
+            if norm(name) not in _IDENTIFIERS or name == resource.id_field or name in sent:
+                continue
+            if name in record.body:
+                made = self.faker.generate(shape.properties[name], rng=rng, name=name, fresh=True)
+                record.body[name] = record.body[name] if made is None else made
+
+    def _redraw_keys(
+        self, resource: Resource, records: list[Record], sent: list[Any], rng: random.Random,
+        conflict: Conflict,
+    ) -> None:  # fmt: skip
+        """A taken key is the client's conflict where it sent all of it (a repository's
+        owner and name); where the server made a part (the owner of one created at
+        ``/orgs/{org}/repos``), that part is drawn again, as a generated id is."""
+        for record, body in zip(records, [*sent, *[None] * len(records)], strict=False):
+            made = [p for p in resource.key_parts if p.field and value_at(body, p.field) is None]
+            if not made:
+                raise self._conflict(resource, conflict)
+            for part in made:
+                old = value_at(record.body, part.field)
+                number = isinstance(old, int) and not isinstance(old, bool)
+                put_at(record.body, part.field, rng.randrange(1, 2**31) if number else
+                       "".join(rng.choice(_ALPHABET) for _ in range(14)))  # fmt: skip
+            record.id = key_of(resource.key_parts, record.body) or record.id
+
     def _conflict(self, resource: Resource, conflict: Conflict) -> ApiError:
+        named = resource.id_field if conflict.field == "id" and resource.id_field else None
+        field_name = named or conflict.field  # a label's id is its name: "name", not "id"
         return ApiError(
             409, "CONFLICT",
-            f"A {resource.singular} with {conflict.field} {conflict.value!r} already exists "
+            f"A {resource.singular} with {field_name} {conflict.value!r} already exists "
             f"({conflict.existing_id}).",
-            details=[{"field": conflict.field, "message": "is already taken"}],
+            details=[{"field": field_name, "message": "is already taken"}],
         )  # fmt: skip

@@ -69,7 +69,8 @@ class Shapes:
         properties = {
             name: self.spec.deref(prop) for name, prop in (schema.get("properties") or {}).items()
         }
-        server = {resource.id_field}
+        # a key made of several fields or held in an object is the client's to choose
+        server = set() if resource.key_parts else {resource.id_field}
         hidden, defaults, stamps = set(), [], []
         for name, prop in properties.items():
             key = norm(name)
