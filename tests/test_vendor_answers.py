@@ -479,3 +479,59 @@ def test_a_lists_query_filter_is_reflected_in_its_items(tmp_path: Path) -> None:
         assert {thing["status"] for thing in bare} == {wanted}
     bogus = client.get("/things?status=bogus").get_json()["data"]  # never an invalid value
     assert {thing["status"] for thing in bogus} <= {"active", "inactive"}
+
+
+ITEM_KINDS = {
+    "paths": {
+        "/threads/{thread_id}/items/{item_id}": {
+            "parameters": [
+                {"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+                for n in ("thread_id", "item_id")
+            ],
+            "get": {"responses": {"200": _json({"$ref": "#/components/schemas/Item"})}},
+        }
+    },
+    "components": {
+        "schemas": {
+            "Item": {
+                "oneOf": [{"$ref": f"#/components/schemas/{kind}"} for kind in ("Note", "Call")],
+                "discriminator": {"propertyName": "type"},
+            },
+            "Note": {
+                "type": "object",
+                "required": ["type", "id", "text"],
+                "properties": {
+                    "type": {"enum": ["Note"]},
+                    "id": {"type": "string"},
+                    "text": {"type": "string"},
+                },
+            },
+            "Call": {
+                "allOf": [
+                    {
+                        "type": "object",
+                        "required": ["type", "call_id"],
+                        "properties": {"type": {"enum": ["Call"]}, "call_id": {"type": "string"}},
+                    },
+                    {"required": ["id"], "properties": {"id": {"type": "string"}}},
+                ]
+            },
+        }
+    },
+}
+
+
+def test_the_path_id_is_echoed_into_whichever_branch_of_a_union_is_answered(
+    tmp_path: Path,
+) -> None:
+    """An answer that is one of several kinds of object, none of them a deleted one (a
+    conversation's item: a message, a tool call...), is made from one branch and the item
+    path's id echoed into it: ``GET /threads/t/items/msg_1`` answers ``id: msg_1`` whichever
+    kind it is, as the real API would."""
+    client = _client(tmp_path, ITEM_KINDS, stateful=False)
+    kinds = set()
+    for number in range(12):
+        got = client.get(f"/threads/t_1/items/msg_{number}").get_json()
+        assert got["id"] == f"msg_{number}", got
+        kinds.add(got["type"])
+    assert kinds == {"Note", "Call"}, "each kind is still answered"

@@ -845,3 +845,36 @@ def test_an_uploads_name_fills_name_and_a_declared_text_field_keeps_the_part(
     assert attachment["note"] == "n.md"  # declared as text: kept, as the file's name
     assert (attachment["name"], attachment["length"]) == ("a.txt", 5)  # the first file's facts
     assert client.get(f"/attachments/{attachment['id']}").get_json() == attachment
+
+
+CATALOG = """
+openapi: 3.0.3
+info: {title: catalog, version: "1"}
+paths:
+  /models/{model}:
+    parameters: [{name: model, in: path, required: true, schema: {type: string}}]
+    get:
+      responses: {"200": {description: a model, content: {application/json: {schema: {
+        type: object, required: [id, owned_by],
+        properties: {id: {type: string}, owned_by: {type: string}}}}}}}
+    delete:
+      responses: {"200": {description: deleted, content: {application/json: {schema: {
+        type: object, properties: {id: {type: string}, deleted: {type: boolean}}}}}}}
+"""
+
+
+def test_what_was_deleted_from_a_catalog_is_gone(tmp_path: Path) -> None:
+    """A catalog the client cannot add to answers any id (any model exists), but one the
+    client deleted is gone: read or deleted again it is a 404, as the real API answers, even
+    where the spec declares none; keeping to declared statuses, it stays a generated answer."""
+    client, _ = served_text(tmp_path, CATALOG)
+    assert client.get("/models/ft:one").get_json()["id"] == "ft:one"
+    gone = client.delete("/models/ft:one")
+    assert gone.status_code == 200 and gone.get_json() == {"id": "ft:one", "deleted": True}
+    assert client.get("/models/ft:one").status_code == 404
+    assert client.delete("/models/ft:one").status_code == 404
+    assert client.get("/models/ft:two").status_code == 200  # the others are still there
+    (tmp_path / "strict").mkdir()
+    strict, _ = served_text(tmp_path / "strict", CATALOG, declared_statuses_only=True)
+    strict.delete("/models/ft:one")
+    assert strict.get("/models/ft:one").status_code == 200  # the spec's word: generated

@@ -84,6 +84,7 @@ class Responder:
         self._header_plans: dict[int, tuple[dict[str, Any], list[_HeaderPlan]]] = {}
         self._media: dict[int, tuple[dict[str, Any], list[str]]] = {}
         self._echoes: dict[tuple[int, str], tuple[Any, _EchoPlan]] = {}
+        self._branches: dict[tuple[int, str], tuple[Any, list[Any]]] = {}
 
     def plan(self, operation: Operation) -> Planned:
         """The success response a client should expect from this operation."""
@@ -149,18 +150,28 @@ class Responder:
         the request's id is echoed into the object made: for a DELETE a branch that
         describes a deleted object (its ``deleted`` can only be true), for any other method
         one that does not (Stripe's ``GET /v1/customers/{customer}`` answers a customer or
-        a deleted customer: reading an id answers the customer)."""
+        a deleted customer: reading an id answers the customer); where no branch is a
+        deleted one, any branch a path value is echoed into (a conversation's item, a
+        message or a tool call, answers the id asked for whichever it is)."""
         if not isinstance(schema, dict) or schema.get("properties"):
             return None
+        key = (id(schema), operation.key)
+        cached = self._branches.get(key)
+        if cached is None or cached[0] is not schema:
+            cached = self._branches[key] = (schema, self._fitting(schema, operation))
+        return rng.choice(cached[1]) if cached[1] else None
+
+    def _fitting(self, schema: dict, operation: Operation) -> list[Any]:
         branches = schema.get("anyOf") or schema.get("oneOf")
         if not isinstance(branches, list) or len(branches) < 2:
-            return None
+            return []
         gone = [self._describes_deleted(branch) for branch in branches]
-        if not any(gone):
-            return None
-        wanted = operation.method == "DELETE"
-        fitting = [b for b, deleted in zip(branches, gone, strict=True) if deleted == wanted]
-        return rng.choice(fitting) if fitting else None
+        if any(gone):
+            wanted = operation.method == "DELETE"
+            return [b for b, deleted in zip(branches, gone, strict=True) if deleted == wanted]
+        if "{" not in operation.path:
+            return []
+        return [b for b in branches if self._echo_plan(b, operation).fills]
 
     def _describes_deleted(self, branch: Any) -> bool:
         shape = merged(self.spec.deref, branch)

@@ -170,15 +170,19 @@ class ResourceEngine:
         with suppress(Conflict):  # adopted by a request at the same time: the same record
             self.store.insert(call.tenant, resource.name, [record])
 
-    def _absent(self, binding: Binding, record_id: str) -> Exception:
+    def _absent(self, binding: Binding, call: Call, record_id: str, parent: str) -> Exception:
         """A 404, in the spec's error shape, even where the operation declares none (the real
         API answers so); with ``declared_statuses_only`` the spec's word wins there and the
-        caller falls back to a generated response."""
+        caller falls back to a generated response, as it does for a catalog the client
+        cannot add to (any track exists) unless the client deleted that id."""
+        resource = binding.resource
         if binding.operation.response_for(404) is None and (
-            self.declared_statuses_only or binding.resource.name not in self.creatable
-        ):
-            return NotStored()  # or a catalog the client cannot add to (any track exists)
-        return not_found(binding.resource, record_id)
+            self.declared_statuses_only
+            or (resource.name not in self.creatable
+                and self.store.get(call.tenant, _gone(resource), record_id, parent) is None)
+        ):  # fmt: skip
+            return NotStored()
+        return not_found(resource, record_id)
 
     def _item_id(self, binding: Binding, call: Call) -> str:
         return call.path_params.get(binding.resource.id_param or "", "")
@@ -195,7 +199,7 @@ class ResourceEngine:
             self._adopt(binding.resource, call, record_id)
             stored = self.store.get(call.tenant, binding.resource.name, record_id, parent)
         if stored is None:
-            raise self._absent(binding, record_id)
+            raise self._absent(binding, call, record_id, parent)
         return Record(record_id, stored, parent)
 
     def _read(self, binding: Binding, call: Call) -> Outcome:
@@ -321,8 +325,18 @@ class ResourceEngine:
             record_id = self._item_id(binding, call)
             last = self.store.get(call.tenant, resource.name, record_id, parent)
             if last is None or not self.store.delete(call.tenant, resource.name, record_id, parent):
-                raise self._absent(binding, record_id)
-            call.wrote([last])
+                last = None
+                absent = self._absent(binding, call, record_id, parent)
+                if not isinstance(absent, NotStored) or self.declared_statuses_only:
+                    raise absent
+                # a catalog's id, answered as any other is, and from now on gone
+                gone = Record(record_id, {}, parent)
+                with suppress(Conflict):
+                    self.store.insert(call.tenant, _gone(resource), [gone])
+            else:
+                call.wrote([last])
+        if last is None:
+            raise NotStored()
         answer = self.presenter.deleted(binding, last, call.rng)
         return Outcome(answer, empty=answer is None, changed=[last])
 
@@ -338,3 +352,9 @@ class ResourceEngine:
         facts.key = binding.slot[-1] if binding.slot else None
         answer = self.presenter.envelope(binding, presented, call.rng, facts=facts)
         return Outcome(answer, links=facts.link_header())
+
+
+def _gone(resource: Resource) -> str:
+    """Where the ids deleted from a catalog the client cannot add to are kept: any other
+    id of it is answered, these are 404s."""
+    return f"{resource.name}#deleted"
