@@ -535,3 +535,51 @@ def test_the_path_id_is_echoed_into_whichever_branch_of_a_union_is_answered(
         assert got["id"] == f"msg_{number}", got
         kinds.add(got["type"])
     assert kinds == {"Note", "Call"}, "each kind is still answered"
+
+
+PAGED_CATALOG = {
+    "paths": {
+        "/albums/{id}/tracks": {
+            "get": {
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "default": 20}},
+                    {"name": "offset", "in": "query", "schema": {"type": "integer"}},
+                ],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["items", "limit", "offset", "total"],
+                            "properties": {
+                                "items": {
+                                    "type": "array",
+                                    "minItems": 1,
+                                    "items": {
+                                        "type": "object",
+                                        "properties": {"name": {"type": "string"}},
+                                    },
+                                },
+                                "limit": {"type": "integer", "example": 20},
+                                "offset": {"type": "integer", "example": 0},
+                                "total": {"type": "integer"},
+                            },
+                        }
+                    )
+                },
+            }
+        }
+    }
+}
+
+
+def test_a_generated_page_keeps_to_the_limit_and_offset_asked_for(tmp_path: Path) -> None:
+    """An album's tracks, a catalog answered without stored records, still answer the page
+    asked for: no more items than ``limit``, and its ``limit`` and ``offset`` fields are the
+    ones sent (Spotify's ``GET /albums/{id}/tracks?limit=1`` answered 3 items, limit 20)."""
+    client = _client(tmp_path, PAGED_CATALOG, stateful=False)
+    for number in range(8):
+        page = client.get(f"/albums/a{number}/tracks?limit=1&offset=5").get_json()
+        assert len(page["items"]) == 1 and (page["limit"], page["offset"]) == (1, 5), page
+    wide = [len(client.get(f"/albums/b{n}/tracks?limit=50").get_json()["items"]) for n in range(8)]
+    assert max(wide) > 1, "a wider page is still generated as the schema has it"

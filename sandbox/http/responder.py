@@ -26,6 +26,9 @@ _RATE_LIMIT_HEADERS = {"x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimi
 _SKIP_HEADERS = {"content-type", "content-length", "transfer-encoding", *_RATE_LIMIT_HEADERS}
 _IDENTIFIERS = ("id", "sid", "uid", "uuid", "guid", "identifier")  # in order of preference
 _VARIABLE = re.compile(r"{([^}]+)}")
+# query parameters that say which page to answer, by their normalised names
+_LIMITS = frozenset({"limit", "perpage", "pagesize", "maxresults"})
+_PAGING = _LIMITS | {"offset", "page", "pagenumber", "cursor", "after", "before"}
 _ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
@@ -39,6 +42,10 @@ class _EchoPlan:
     deleted: list[tuple[str, ...]] = field(default_factory=list)
     # a list's items (the array at this property, "" the body itself): field, query parameter
     filters: list[tuple[str, str, str, Any]] = field(default_factory=list)
+    # a page's own fields named as its paging parameters (limit, offset): field, parameter
+    paging: list[tuple[str, str, Any]] = field(default_factory=list)
+    # the page's one list ("" the body itself), the parameter that limits it, its minItems
+    limit: tuple[str, str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -141,7 +148,7 @@ class Responder:
                 plan = self._echo_plan(chosen or schema, operation)
                 if isinstance(value, dict):
                     self._echo(plan, value, path_params, operation)
-                if plan.filters and query:
+                if (plan.filters or plan.paging or plan.limit) and query:
                     self._filter(plan, value, query)
         return serialize(value, media_type), value
 
@@ -181,7 +188,9 @@ class Responder:
         return prop.get("enum") == [True] or prop.get("const") is True
 
     def _filter(self, plan: _EchoPlan, value: Any, query: Mapping[str, str]) -> None:
-        """A list asked for with ``?status=active`` holds items whose status is active."""
+        """A list asked for with ``?status=active`` holds items whose status is active; one
+        asked for with ``?limit=1&offset=5`` holds one item and says limit 1, offset 5."""
+        self._page(plan, value, query)
         for where, name, param, prop in plan.filters:
             raw = query.get(param)
             items = value if where == "" else value.get(where) if isinstance(value, dict) else None
@@ -193,6 +202,21 @@ class Responder:
             for item in items:
                 if isinstance(item, dict):
                     item[name] = cast
+
+    def _page(self, plan: _EchoPlan, value: Any, query: Mapping[str, str]) -> None:
+        if plan.limit is not None:
+            where, param, least = plan.limit
+            items = value if where == "" else value.get(where) if isinstance(value, dict) else None
+            asked = query.get(param, "")
+            if isinstance(items, list) and asked.isdigit() and 0 < int(asked) < len(items):
+                del items[max(int(asked), least) :]  # not below what the schema asks for
+        if not isinstance(value, dict):
+            return
+        for name, param, prop in plan.paging:
+            raw = query.get(param)
+            cast = _cast_for(raw, prop, value.get(name)) if raw is not None else None
+            if cast is not None and self.checks.is_valid(prop, cast):
+                value[name] = cast
 
     def _echo(
         self, plan: _EchoPlan, value: dict, params: dict[str, str], operation: Operation | None
@@ -240,8 +264,31 @@ class Responder:
                 plan.deleted.append(where)
         if isinstance(top, dict) and "array" in schema_types(top):
             self._plan_filters(plan, operation, {"properties": {"": top}}, ())
+        self._plan_page(plan, operation, top)
         self._echoes[key] = (schema, plan)
         return plan
+
+    def _plan_page(self, plan: _EchoPlan, operation: Operation | None, top: Any) -> None:
+        """The paging parameters of a list answer: the one the page's list keeps to, and the
+        page's fields of the same names (Spotify's ``limit``, ``offset``)."""
+        if operation is None or operation.method != "GET" or not isinstance(top, dict):
+            return
+        asked = {_norm(p.name): p.name for p in operation.parameters if p.location == "query"}
+        paging = {word: name for word, name in asked.items() if word in _PAGING}
+        limit = next((name for word, name in paging.items() if word in _LIMITS), None)
+        if not paging:
+            return
+        props = {n: merged(self.spec.deref, p) for n, p in (top.get("properties") or {}).items()}
+        lists = [n for n, p in props.items() if "array" in schema_types(p or {})]
+        if limit is not None and "array" in schema_types(top):
+            plan.limit = ("", limit, int(top.get("minItems") or 0))
+        elif limit is not None and len(lists) == 1:
+            plan.limit = (lists[0], limit, int((props[lists[0]] or {}).get("minItems") or 0))
+        for name, prop in props.items():
+            param = paging.get(_norm(name))
+            kinds = schema_types(prop or {})
+            if param is not None and kinds and kinds <= {"integer", "number", "string", "null"}:
+                plan.paging.append((name, param, prop))
 
     def _plan_filters(
         self, plan: _EchoPlan, operation: Operation | None, target: dict, where: tuple[str, ...]
