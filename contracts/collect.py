@@ -22,7 +22,7 @@ from contracts.errors import UsageError
 from contracts.facts import pointer_of
 from contracts.report import FailureRecord, OperationResult, Report
 from contracts.reproduce import curl
-from contracts.spec_gaps import Discriminators, undeclared_status
+from contracts.spec_gaps import Discriminators, LinkForms, undeclared_status
 from sandbox.http.nested_params import nest
 from sandbox.spec.model import Operation, Spec, is_json_media
 from sandbox.spec.schemas import merged, schema_types
@@ -42,6 +42,7 @@ class Collector:
         self.run = run
         self.progress = progress
         self.discriminators = Discriminators(spec)
+        self.link_forms = LinkForms(spec)
 
     def consume(self, event: Any) -> None:
         if isinstance(event, events.ScenarioFinished):
@@ -126,6 +127,8 @@ class Collector:
             message += undeclared_status(operation, case, status or 0, refused)
         if failure.title == "Unknown discriminator value" and operation is not None:
             message += self.discriminators.gap(operation, status, message)
+        if node.name == "response_schema_conformance" and operation is not None:
+            message += self.link_forms.gap(operation, message)
         if interaction is not None:
             request = interaction.request
             headers = [(k, v) for k, values in request.headers.items() for v in values]

@@ -8,7 +8,9 @@ answer as an undocumented status, rightly: the spec does not say it. The finding
 spec has the gap), and says where the gap is, so that a reader does not look for a server
 bug. A discriminator whose branches cannot carry their own implicit values (no mapping, and
 each branch's ``type`` is ``enum: [closed]`` rather than its schema name ``ClosedStatus``)
-makes every answer break either the schema or the discriminator: the same.
+makes every answer break either the schema or the discriminator: the same, as is a link
+field whose examples are paths (``/2010-04-01/Accounts.json``, as Twilio's API and SDK have
+them) where its schema says ``format: uri``.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from schemathesis.generation import GenerationMode
 
 from contracts.facts import pointer_of
 from sandbox.spec.documents import escape_pointer_token
+from sandbox.spec.links import LinkFormConflict, link_form_conflicts
 from sandbox.spec.model import Operation, Spec
 from sandbox.spec.notes import DiscriminatorConflict, discriminator_conflicts
 
 _DISCRIMINATOR = re.compile(r"discriminator property '([^']*)' with value '([^']*)'")
 _COMPONENT = re.compile(r"^#/components/schemas/([^/]+)")
+_TOP_FIELD = re.compile(r"Schema at /properties/([^/\s:]+)")
 
 
 def undeclared_status(operation: Operation, case: Any, status: int, refused: str) -> str:
@@ -118,3 +122,29 @@ class Discriminators:
             elif isinstance(node, list):
                 stack.extend(node)
         return {named.group(1) for named in map(_COMPONENT.match, refs) if named is not None}
+
+
+class LinkForms:
+    """The operations whose examples show their links as paths where the schema says
+    ``format: uri`` (sandbox.spec.links), found on the first finding that needs them."""
+
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        self._conflicts: dict[str, LinkFormConflict] | None = None
+
+    def gap(self, operation: Operation, message: str) -> str:
+        """Why a link field's path, refused by its ``format``, is the spec's own ("" when
+        the examples do not show that field as a path)."""
+        found = _TOP_FIELD.search(message)
+        if found is None:
+            return ""
+        if self._conflicts is None:
+            self._conflicts = {c.operation: c for c in link_form_conflicts(self.spec)}
+        conflict = self._conflicts.get(f"{operation.method} {operation.path}")
+        if conflict is None or found.group(1) not in conflict.fields:
+            return ""
+        return (
+            f"\nThe spec's own: the examples of {pointer_of(operation)}/responses show "
+            f"{', '.join(conflict.fields)} as paths, while the schema says format: uri (an "
+            f"absolute URI); a server answers as one or the other, never both."
+        )

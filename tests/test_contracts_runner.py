@@ -282,3 +282,36 @@ def test_a_valid_body_without_a_required_part_is_no_finding(tmp_path: Path) -> N
     assert not [f for f in report.failures if f.check == "positive_data_acceptance"]
     refused = [f for f in report.failures if f.check == "status_code_conformance"]
     assert refused and all("it lacks image" in f.message for f in refused)
+
+
+PATH_LINKS = """\
+openapi: 3.0.3
+info: {title: Messages, version: "1"}
+paths:
+  /Messages.json:
+    get:
+      parameters: [{name: PageSize, in: query, schema: {type: integer, minimum: 1}}]
+      responses:
+        "200":
+          description: a page
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  messages: {type: array, items: {type: object, properties: {sid: {type: string}}}}
+                  uri: {type: string, format: uri}
+              example: {messages: [{sid: SM1}], uri: /Messages.json?PageSize=50}
+"""
+
+
+def test_links_shown_as_paths_where_the_schema_says_uri_are_the_specs_own(tmp_path) -> None:
+    """Twilio's examples (and API, and SDK) give ``uri`` as a path, its schema says
+    ``format: uri``; the sandbox answers as the examples do, and the finding says that the
+    spec contradicts itself, with its pointer."""
+    broken = found(tmp_path, PATH_LINKS, "response_schema_conformance", "examples")
+    assert all(
+        "The spec's own: the examples of #/paths/~1Messages.json/get/responses show uri as "
+        "paths" in f.message
+        for f in broken
+    ), [f.message for f in broken]
