@@ -22,7 +22,7 @@ from contracts.errors import UsageError
 from contracts.facts import pointer_of
 from contracts.report import FailureRecord, OperationResult, Report
 from contracts.reproduce import curl
-from contracts.spec_gaps import Discriminators, LinkForms, undeclared_status
+from contracts.spec_gaps import Discriminators, LinkForms, empty_body, undeclared_status
 from sandbox.http.nested_params import nest
 from sandbox.spec.model import Operation, Spec, is_json_media
 from sandbox.spec.schemas import merged, schema_types
@@ -115,7 +115,7 @@ class Collector:
         if node.name == "positive_data_acceptance" and case is not None:
             if missing:
                 return None
-            message += self._spec_refuses(case)
+            message += self._spec_refuses(case) or empty_body(operation, case, sent)
             if interaction is not None:
                 message += self._undefined_style(case, interaction.request)
         if node.name == "negative_data_rejection" and case is not None and interaction:

@@ -62,6 +62,21 @@ def undeclared_status(operation: Operation, case: Any, status: int, refused: str
     return ""
 
 
+def empty_body(operation: Operation | None, case: Any, sent: Any) -> str:
+    """Why refusing an empty body is the spec's own ("" when the body was not empty): the
+    body is required, and its schema accepts the empty string, which on the wire is no body
+    at all (Spotify's ``PUT /playlists/{playlist_id}/images``, a base64 JPEG)."""
+    if operation is None or sent or case.body not in ("", b""):
+        return ""
+    if not (operation.request_body or {}).get("required"):
+        return ""
+    return (
+        f"\nThe spec's own: {pointer_of(operation)}/requestBody is required, yet its schema "
+        f"for {case.media_type} accepts the empty string (it has no minLength), which on the "
+        f"wire is no body at all."
+    )
+
+
 def _negative(case: Any) -> bool:
     meta = getattr(case, "meta", None)
     generation = getattr(meta, "generation", None)

@@ -315,3 +315,32 @@ def test_links_shown_as_paths_where_the_schema_says_uri_are_the_specs_own(tmp_pa
         "paths" in f.message
         for f in broken
     ), [f.message for f in broken]
+
+
+EMPTY_IMAGE = """\
+openapi: 3.0.3
+info: {title: Covers, version: "1"}
+paths:
+  /covers/{cover_id}:
+    put:
+      parameters: [{name: cover_id, in: path, required: true, schema: {type: string}}]
+      requestBody:
+        required: true
+        content:
+          image/jpeg:
+            schema: {type: string, format: base64, example: /9j/2wCEABoZ}
+      responses:
+        "202": {description: accepted}
+        "400": {description: refused}
+"""
+
+
+def test_a_required_body_whose_schema_accepts_nothing_is_the_specs_own(tmp_path) -> None:
+    """Spotify's ``PUT /playlists/{playlist_id}/images`` body is a required string with no
+    minLength: Schemathesis sends it empty, which on the wire is no body, and a server
+    refuses the missing body; the finding says where the spec allows it."""
+    refused = found(tmp_path, EMPTY_IMAGE, "positive_data_acceptance", "coverage")
+    assert all(
+        "The spec's own: #/paths/~1covers~1{cover_id}/put/requestBody is required" in f.message
+        for f in refused
+    ), [f.message for f in refused]
