@@ -583,3 +583,53 @@ def test_a_generated_page_keeps_to_the_limit_and_offset_asked_for(tmp_path: Path
         assert len(page["items"]) == 1 and (page["limit"], page["offset"]) == (1, 5), page
     wide = [len(client.get(f"/albums/b{n}/tracks?limit=50").get_json()["items"]) for n in range(8)]
     assert max(wide) > 1, "a wider page is still generated as the schema has it"
+
+
+SENT_BACK = {
+    "paths": {
+        "/runs": {
+            "post": {
+                "requestBody": {
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "model": {"type": "string"},
+                                    "temperature": {"type": "number", "nullable": True},
+                                    "input": {"type": "string"},
+                                },
+                            }
+                        }
+                    }
+                },
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["id", "model", "temperature", "input"],
+                            "properties": {
+                                "id": {"type": "string"},
+                                "model": {"type": "string"},
+                                "temperature": {"type": "number", "minimum": 0, "maximum": 2},
+                                "input": {"type": "array", "items": {"type": "string"}},
+                            },
+                        }
+                    )
+                },
+            }
+        }
+    }
+}
+
+
+def test_a_generated_answer_to_a_write_shows_the_values_sent(tmp_path: Path) -> None:
+    """A POST answered without stored records (OpenAI's ``POST /responses?beta=true``)
+    shows what was sent in the fields of the same names, as the real API does; a value the
+    answer's schema cannot hold there (a string where it has a list) stays generated."""
+    client = _client(tmp_path, SENT_BACK, stateful=False)
+    for number in range(6):
+        sent = {"model": f"m-{number}", "temperature": number / 4, "input": "hi"}
+        got = client.post("/runs", json=sent).get_json()
+        assert (got["model"], got["temperature"]) == (sent["model"], sent["temperature"]), got
+        assert isinstance(got["input"], list), got

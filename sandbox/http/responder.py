@@ -44,6 +44,8 @@ class _EchoPlan:
     filters: list[tuple[str, str, str, Any]] = field(default_factory=list)
     # a page's own fields named as its paging parameters (limit, offset): field, parameter
     paging: list[tuple[str, str, Any]] = field(default_factory=list)
+    # a write's answer: the object's fields (where, name, schema) a sent value of that name fills
+    sent: list[tuple[tuple[str, ...], str, Any]] = field(default_factory=list)
     # the page's one list ("" the body itself), the parameter that limits it, its minItems
     limit: tuple[str, str, int] | None = None
 
@@ -128,8 +130,10 @@ class Responder:
         path_params: dict[str, str],
         operation: Operation | None = None,
         query: Mapping[str, str] | None = None,
+        sent: Any = None,
     ) -> tuple[bytes, Any]:
-        """Serialized body and the value it was made from (for headers like Location)."""
+        """Serialized body and the value it was made from (for headers like Location);
+        ``sent``: a write's body, shown back in the answer's fields of the same names."""
         if media_type is None:
             return b"", None
         media = (planned.declaration.get("content") or {}).get(media_type) or {}
@@ -148,6 +152,8 @@ class Responder:
                 plan = self._echo_plan(chosen or schema, operation)
                 if isinstance(value, dict):
                     self._echo(plan, value, path_params, operation)
+                    if isinstance(sent, dict) and plan.sent:
+                        self._show_sent(plan, value, sent)
                 if (plan.filters or plan.paging or plan.limit) and query:
                     self._filter(plan, value, query)
         return serialize(value, media_type), value
@@ -202,6 +208,14 @@ class Responder:
             for item in items:
                 if isinstance(item, dict):
                     item[name] = cast
+
+    def _show_sent(self, plan: _EchoPlan, value: dict, sent: dict) -> None:
+        """The values a write sent, in the answer's fields of the same names (the body's own
+        or its ``data`` object's), where the field's schema holds them."""
+        for where, name, prop in plan.sent:
+            target = _at(value, where)
+            if target is not None and name in sent and self.checks.is_valid(prop, sent[name]):
+                target[name] = sent[name]
 
     def _page(self, plan: _EchoPlan, value: Any, query: Mapping[str, str]) -> None:
         if plan.limit is not None:
@@ -262,6 +276,11 @@ class Responder:
             gone = props.get("deleted")
             if gone is not None and gone[0] == "deleted" and "boolean" in schema_types(gone[1]):
                 plan.deleted.append(where)
+            if operation is not None and operation.method in ("POST", "PUT", "PATCH"):
+                filled = {name for _where, name, _param, _prop in plan.fills}
+                plan.sent += [(where, name, prop) for name, prop in props.values()
+                              if name not in filled and isinstance(prop, dict)
+                              and not prop.get("writeOnly")]  # fmt: skip
         if isinstance(top, dict) and "array" in schema_types(top):
             self._plan_filters(plan, operation, {"properties": {"": top}}, ())
         self._plan_page(plan, operation, top)
