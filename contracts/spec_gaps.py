@@ -36,6 +36,11 @@ def undeclared_status(operation: Operation, case: Any, status: int, refused: str
     may be the server's): ``refused`` says why the spec's own schema refuses the request
     ("" when it does not)."""
     where = f"{pointer_of(operation)}/responses"
+    if not operation.responses:
+        return (
+            f"\nThe spec's own: {pointer_of(operation)} declares no responses at all (OpenAPI "
+            f"3.1 lets it leave them out), so whatever a server answers is undocumented."
+        )
     if operation.response_for(status) is not None or not 400 <= status < 500:
         return ""
     negative = _negative(case)

@@ -344,3 +344,23 @@ def test_a_required_body_whose_schema_accepts_nothing_is_the_specs_own(tmp_path)
         "The spec's own: #/paths/~1covers~1{cover_id}/put/requestBody is required" in f.message
         for f in refused
     ), [f.message for f in refused]
+
+
+NO_RESPONSES = """\
+openapi: 3.1.0
+info: {title: Flights, version: "1"}
+paths:
+  /flights:
+    get:
+      summary: every flight, its answer not described
+"""
+
+
+def test_an_operation_that_declares_no_responses_is_the_specs_own_gap(tmp_path) -> None:
+    """OpenAPI 3.1 lets an operation leave out its responses (the 3.2 tags example does);
+    every status a server answers is then undocumented, and the finding says why."""
+    undocumented = found(tmp_path, NO_RESPONSES, "status_code_conformance", "coverage")
+    assert all(
+        "The spec's own: #/paths/~1flights/get declares no responses at all" in f.message
+        for f in undocumented
+    ), [f.message for f in undocumented]
