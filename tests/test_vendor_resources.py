@@ -878,3 +878,68 @@ def test_what_was_deleted_from_a_catalog_is_gone(tmp_path: Path) -> None:
     strict, _ = served_text(tmp_path / "strict", CATALOG, declared_statuses_only=True)
     strict.delete("/models/ft:one")
     assert strict.get("/models/ft:one").status_code == 200  # the spec's word: generated
+
+
+CONFERENCES = """
+openapi: 3.0.3
+info: {title: conferences, version: "1"}
+components:
+  schemas:
+    Conference:
+      type: object
+      required: [sid, status]
+      properties:
+        sid: {type: string, pattern: "^CF[0-9a-f]{32}$"}
+        status: {type: string, enum: [init, completed]}
+    Participant:
+      type: object
+      properties: {sid: {type: string}, conference_sid: {type: string}}
+paths:
+  /Conferences/{Sid}.json:
+    parameters: [{name: Sid, in: path, required: true, schema: {type: string}}]
+    get:
+      responses:
+        "200":
+          description: one
+          content: {application/json: {schema: {$ref: "#/components/schemas/Conference"}}}
+  /Conferences/{ConferenceSid}/Participants.json:
+    parameters: [{name: ConferenceSid, in: path, required: true, schema: {type: string}}]
+    get:
+      responses:
+        "200":
+          description: some
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  participants: {type: array, items: {$ref: "#/components/schemas/Participant"}}
+    post:
+      requestBody: {content: {application/x-www-form-urlencoded: {schema: {type: object}}}}
+      responses:
+        "201":
+          description: made
+          content: {application/json: {schema: {$ref: "#/components/schemas/Participant"}}}
+  /Conferences/{ConferenceSid}/Participants/{Sid}.json:
+    parameters:
+      - {name: ConferenceSid, in: path, required: true, schema: {type: string}}
+      - {name: Sid, in: path, required: true, schema: {type: string}}
+    get:
+      responses:
+        "200":
+          description: one
+          content: {application/json: {schema: {$ref: "#/components/schemas/Participant"}}}
+"""
+
+
+def test_a_parent_named_by_an_id_its_schema_refuses_is_not_kept(tmp_path: Path) -> None:
+    """A parent the path names is taken to exist where no 404 is declared, and kept; but
+    not under an id its own schema refuses (Twilio's conference ``0``, whose sid is
+    ``^CF[0-9a-f]{32}$``): reading it back would answer a sid that breaks the schema."""
+    client, _ = served_text(tmp_path, CONFERENCES)
+    assert client.post("/Conferences/0/Participants.json", data={"CallSid": "CA1"}).status_code
+    read = client.get("/Conferences/0.json")
+    assert read.status_code != 200 or read.get_json()["sid"].startswith("CF"), read.get_json()
+    sid = "CF" + "0" * 32
+    client.post(f"/Conferences/{sid}/Participants.json", data={"CallSid": "CA1"})
+    assert client.get(f"/Conferences/{sid}.json").get_json()["sid"] == sid  # a valid one is

@@ -147,11 +147,18 @@ class ResourceEngine:
         if self.store.get(call.tenant, resource.parent.name, parent_id) is None:
             if binding.operation.response_for(404) is not None:
                 raise not_found(resource.parent, parent_id)
-            if self.declared_statuses_only:
+            if self.declared_statuses_only or not self._may_be_id(resource.parent, parent_id):
                 raise NotStored()  # the spec promises an answer: it is generated
             # no 404 promised: the parent is taken to exist (the caller's own account, whose
             # id the path names), and is kept so that reading it back agrees
             self._adopt(resource.parent, call, parent_id)
+
+    def _may_be_id(self, resource: Resource, record_id: str) -> bool:
+        """The text as the resource's id is valid by the id's schema (Twilio's conference
+        sid is ``^CF[0-9a-fA-F]{32}$``: a conference ``0`` cannot be kept, nor read back)."""
+        id_schema = self.records.spec.deref(resource.id_schema)
+        numeric = bool(schema_types(id_schema) & {"integer", "number"})
+        return self.records.checks.is_valid(id_schema, typed_like(0 if numeric else "", record_id))
 
     def _adopt(self, resource: Resource, call: Call, record_id: str) -> None:
         """Store a record of ``resource`` with the id a path names (and its parents')."""
@@ -288,9 +295,7 @@ class ResourceEngine:
         resource = binding.resource
         record_id = self._item_id(binding, call)
         parent = self._parent_id(resource, call)
-        id_schema = self.records.spec.deref(resource.id_schema)
-        numeric = bool(schema_types(id_schema) & {"integer", "number"})
-        if not self.records.checks.is_valid(id_schema, typed_like(0 if numeric else "", record_id)):
+        if not self._may_be_id(resource, record_id):
             return None
         with call.transaction():
             self._check_parent(binding, call, parent)
