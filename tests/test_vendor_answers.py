@@ -600,7 +600,10 @@ SENT_BACK = {
                                     "input": {"type": "string"},
                                 },
                             }
-                        }
+                        },
+                        "application/x-www-form-urlencoded": {
+                            "schema": {"properties": {"Model": {"type": "string"}}}
+                        },
                     }
                 },
                 "responses": {
@@ -633,3 +636,5 @@ def test_a_generated_answer_to_a_write_shows_the_values_sent(tmp_path: Path) -> 
         got = client.post("/runs", json=sent).get_json()
         assert (got["model"], got["temperature"]) == (sent["model"], sent["temperature"]), got
         assert isinstance(got["input"], list), got
+    form = client.post("/runs", data={"Model": "m-form"}).get_json()
+    assert form["model"] == "m-form", form  # a form's field, by meaning

@@ -30,6 +30,7 @@ _VARIABLE = re.compile(r"{([^}]+)}")
 _LIMITS = frozenset({"limit", "perpage", "pagesize", "maxresults"})
 _PAGING = _LIMITS | {"offset", "page", "pagenumber", "cursor", "after", "before"}
 _ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+_ABSENT = object()
 
 
 @dataclass
@@ -210,12 +211,15 @@ class Responder:
                     item[name] = cast
 
     def _show_sent(self, plan: _EchoPlan, value: dict, sent: dict) -> None:
-        """The values a write sent, in the answer's fields of the same names (the body's own
-        or its ``data`` object's), where the field's schema holds them."""
+        """The values a write sent, in the answer's fields of the same names, by meaning
+        (a form's ``Status`` is ``status``), in the body's own object or its ``data``
+        object, where the field's schema holds them."""
+        named = {_norm(name): each for name, each in sent.items()}
         for where, name, prop in plan.sent:
             target = _at(value, where)
-            if target is not None and name in sent and self.checks.is_valid(prop, sent[name]):
-                target[name] = sent[name]
+            given = sent.get(name, named.get(_norm(name), _ABSENT))
+            if target is not None and given is not _ABSENT and self.checks.is_valid(prop, given):
+                target[name] = given
 
     def _page(self, plan: _EchoPlan, value: Any, query: Mapping[str, str]) -> None:
         if plan.limit is not None:
