@@ -364,3 +364,39 @@ def test_an_operation_that_declares_no_responses_is_the_specs_own_gap(tmp_path) 
         "The spec's own: #/paths/~1flights/get declares no responses at all" in f.message
         for f in undocumented
     ), [f.message for f in undocumented]
+
+
+TWO_SCHEMES = """\
+openapi: 3.1.0
+info: {title: Board, version: "1"}
+components:
+  securitySchemes:
+    apiKey: {type: apiKey, name: api-key, in: header}
+    bearer: {type: http, scheme: bearer}
+paths:
+  /board:
+    get:
+      security: [{apiKey: []}]
+      responses:
+        "200": {description: the board, content: {application/json: {schema: {type: object}}}}
+  /board/{row}:
+    get:
+      security: [{bearer: []}]
+      parameters: [{name: row, in: path, required: true, schema: {type: integer, minimum: 1}}]
+      responses:
+        "200": {description: a row, content: {application/json: {schema: {type: object}}}}
+        "404": {description: no such row}
+"""
+
+
+def test_each_operation_gets_the_key_where_its_own_security_scheme_expects_it(
+    tmp_path: Path,
+) -> None:
+    """The tic-tac-toe example reads its board with an api-key header and its squares with
+    a bearer token: the run sends the key the way each operation asks, so no 401 for a
+    credential sent where the operation does not look (a false alarm of ours)."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(TWO_SCHEMES)
+    report = run(RunOptions(spec, max_examples=5, seed=1, phases=("examples", "fuzzing")))
+    assert not [(f.operation, f.status) for f in report.failures if f.status == 401]
+    assert report.cases > 5
