@@ -943,3 +943,52 @@ def test_a_parent_named_by_an_id_its_schema_refuses_is_not_kept(tmp_path: Path) 
     sid = "CF" + "0" * 32
     client.post(f"/Conferences/{sid}/Participants.json", data={"CallSid": "CA1"})
     assert client.get(f"/Conferences/{sid}.json").get_json()["sid"] == sid  # a valid one is
+
+
+ATTACHED = """
+openapi: 3.0.3
+info: {title: stores, version: "1"}
+components:
+  schemas:
+    StoreFile:
+      type: object
+      required: [id, status]
+      properties: {id: {type: string}, status: {type: string, enum: [ready]}}
+paths:
+  /stores/{store_id}/files:
+    parameters: [{name: store_id, in: path, required: true, schema: {type: string}}]
+    post:
+      requestBody:
+        content:
+          application/json:
+            schema: {type: object, required: [file_id], properties: {file_id: {type: string}}}
+      responses:
+        "200":
+          description: attached
+          content: {application/json: {schema: {$ref: "#/components/schemas/StoreFile"}}}
+  /stores/{store_id}/files/{file_id}:
+    parameters:
+      - {name: store_id, in: path, required: true, schema: {type: string}}
+      - {name: file_id, in: path, required: true, schema: {type: string}}
+    get:
+      responses:
+        "200":
+          description: one
+          content: {application/json: {schema: {$ref: "#/components/schemas/StoreFile"}}}
+"""
+
+
+def test_a_create_that_names_its_item_by_the_path_parameter_makes_it_under_that_id(
+    tmp_path: Path,
+) -> None:
+    """OpenAI's ``POST /vector_stores/{id}/files`` sends ``{"file_id": "file-1"}`` and
+    ``GET /vector_stores/{id}/files/{file_id}`` reads it: the item is made under the id sent
+    by the path parameter's name; where none usable was sent (``""``), the field of that name
+    is the id made, never another value."""
+    client, _ = served_text(tmp_path, ATTACHED)
+    made = client.post("/stores/s1/files", json={"file_id": "file-1"}).get_json()
+    assert made["id"] == "file-1", made
+    assert client.get("/stores/s1/files/file-1").get_json()["id"] == "file-1"
+    blank = client.post("/stores/s1/files", json={"file_id": ""}).get_json()
+    read = client.get(f"/stores/s1/files/{blank['id']}").get_json()
+    assert read.get("file_id", read["id"]) == read["id"] == blank["id"], read

@@ -133,6 +133,9 @@ class Records:
         obj.update(file_facts(uploads, self.shapes.of(resource), sent, resource.id_field))
         chosen = self._client_id(resource, body)
         obj[resource.id_field] = self._new_id(resource, rng) if chosen is None else chosen
+        named = resource.id_param
+        if named and named in obj and named not in self._item_fields(resource):
+            obj[named] = obj[resource.id_field]  # the id sent by the path's name: the same id
         if (
             parent
             and resource.parent_param
@@ -222,16 +225,27 @@ class Records:
 
     def _client_id(self, resource: Resource, body: Any) -> Any:
         """The id the client chose, where the schema lets it choose (the id is not readOnly):
-        a petstore-style API takes the pet's id from the request body."""
-        if not isinstance(body, dict) or resource.id_field not in body:
+        a petstore-style API takes the pet's id from the request body; an item added by
+        reference is named by the item path's parameter (OpenAI's ``POST /vector_stores/
+        {id}/files`` sends the ``file_id`` that ``/files/{file_id}`` reads it by)."""
+        if not isinstance(body, dict):
             return None
-        value = body[resource.id_field]
+        named = resource.id_param
+        key = resource.id_field if resource.id_field in body else named
+        if key is None or key not in body:
+            return None
+        if key == named and named in self._item_fields(resource):
+            return None  # a field of the item's own, not its id
+        value = body[key]
         if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
             return None
         prop = self.shapes.of(resource).properties.get(resource.id_field)
         if not isinstance(prop, dict) or prop.get("readOnly"):
             return None
         return value
+
+    def _item_fields(self, resource: Resource) -> dict[str, Any]:
+        return self.shapes.of(resource).properties
 
     def _chosen_ids(self, resource: Resource, bodies: list[Any]) -> set[str]:
         return {str(v) for v in (self._client_id(resource, b) for b in bodies) if v is not None}
