@@ -850,13 +850,23 @@ def test_an_uploads_name_fills_name_and_a_declared_text_field_keeps_the_part(
 CATALOG = """
 openapi: 3.0.3
 info: {title: catalog, version: "1"}
+components:
+  schemas:
+    Model:
+      type: object
+      required: [id, owned_by]
+      properties: {id: {type: string}, owned_by: {type: string}}
 paths:
+  /models:
+    get:
+      responses: {"200": {description: some, content: {application/json: {schema: {
+        type: object, properties: {data: {type: array, items: {$ref: "#/components/schemas/Model"}}}
+      }}}}}
   /models/{model}:
     parameters: [{name: model, in: path, required: true, schema: {type: string}}]
     get:
       responses: {"200": {description: a model, content: {application/json: {schema: {
-        type: object, required: [id, owned_by],
-        properties: {id: {type: string}, owned_by: {type: string}}}}}}}
+        $ref: "#/components/schemas/Model"}}}}}
     delete:
       responses: {"200": {description: deleted, content: {application/json: {schema: {
         type: object, properties: {id: {type: string}, deleted: {type: boolean}}}}}}}
@@ -865,8 +875,9 @@ paths:
 
 def test_what_was_deleted_from_a_catalog_is_gone(tmp_path: Path) -> None:
     """A catalog the client cannot add to answers any id (any model exists), but one the
-    client deleted is gone: read or deleted again it is a 404, as the real API answers, even
-    where the spec declares none; keeping to declared statuses, it stays a generated answer."""
+    client deleted, whether the sandbox had made it or not, is gone: read or deleted again
+    it is a 404, as the real API answers, even where the spec declares none; keeping to
+    declared statuses, it stays a generated answer."""
     client, _ = served_text(tmp_path, CATALOG)
     assert client.get("/models/ft:one").get_json()["id"] == "ft:one"
     gone = client.delete("/models/ft:one")
@@ -874,6 +885,9 @@ def test_what_was_deleted_from_a_catalog_is_gone(tmp_path: Path) -> None:
     assert client.get("/models/ft:one").status_code == 404
     assert client.delete("/models/ft:one").status_code == 404
     assert client.get("/models/ft:two").status_code == 200  # the others are still there
+    listed = client.get("/models").get_json()["data"][0]["id"]  # one the sandbox made
+    assert client.delete(f"/models/{listed}").status_code == 200
+    assert client.get(f"/models/{listed}").status_code == 404
     (tmp_path / "strict").mkdir()
     strict, _ = served_text(tmp_path / "strict", CATALOG, declared_statuses_only=True)
     strict.delete("/models/ft:one")

@@ -334,14 +334,14 @@ class ResourceEngine:
                 absent = self._absent(binding, call, record_id, parent)
                 if not isinstance(absent, NotStored) or self.declared_statuses_only:
                     raise absent
-                # a catalog's id, answered as any other is, and from now on gone
-                gone = Record(record_id, {}, parent)
-                with suppress(Conflict):
-                    self.store.insert(call.tenant, _gone(resource), [gone])
             else:
                 call.wrote([last])
+            if resource.name not in self.creatable and not self.declared_statuses_only:
+                # a catalog answers any id as if it were there: not this one, from now on
+                with suppress(Conflict):
+                    self.store.insert(call.tenant, _gone(resource), [Record(record_id, {}, parent)])
         if last is None:
-            raise NotStored()
+            raise NotStored()  # answered as any other id of the catalog is
         answer = self.presenter.deleted(binding, last, call.rng)
         return Outcome(answer, empty=answer is None, changed=[last])
 
