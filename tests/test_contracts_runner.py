@@ -10,6 +10,7 @@ from pathlib import Path
 from contracts.runner import RunOptions, run
 from contracts.setup import json_document
 from tests.contract_corpus import SPEC_PATH, TOKEN, make_app
+from tests.test_vendor_resources import ATTACHED
 
 
 def test_failing_checks_of_ours_leave_schemathesis_coverage_as_it_was() -> None:
@@ -407,48 +408,12 @@ def test_each_operation_gets_the_key_where_its_own_security_scheme_expects_it(
         assert statuses[200], (label, statuses)  # answered, not only refused
 
 
-BY_REFERENCE = """\
-openapi: 3.0.3
-info: {title: Stores, version: "1"}
-components:
-  schemas:
-    StoreFile:
-      type: object
-      required: [id, status]
-      properties: {id: {type: string}, status: {type: string, enum: [ready]}}
-paths:
-  /stores/{store_id}/files:
-    parameters: [{name: store_id, in: path, required: true, schema: {type: string}}]
-    post:
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: {type: object, required: [file_id], properties: {file_id: {type: string}}}
-      responses:
-        "200":
-          description: attached
-          content: {application/json: {schema: {$ref: "#/components/schemas/StoreFile"}}}
-        "400": {description: refused}
-  /stores/{store_id}/files/{file_id}:
-    parameters:
-      - {name: store_id, in: path, required: true, schema: {type: string}}
-      - {name: file_id, in: path, required: true, schema: {type: string}}
-    get:
-      responses:
-        "200":
-          description: one
-          content: {application/json: {schema: {$ref: "#/components/schemas/StoreFile"}}}
-        "404": {description: no such file}
-"""
-
-
 def test_an_empty_id_sent_by_the_name_its_path_reads_is_not_judged_as_kept(tmp_path) -> None:
     """OpenAI's ``POST /vector_stores/{id}/files`` with ``{"file_id": ""}``: the item is
     read by ``/files/{file_id}``, and ``""`` names nothing a path can read back, so the
     server chooses the id; that it does not keep ``""`` is no finding of ours."""
     spec = tmp_path / "spec.yaml"
-    spec.write_text(BY_REFERENCE)
+    spec.write_text(ATTACHED)
     report = run(RunOptions(spec, max_examples=10, seed=1, phases=("coverage", "fuzzing")))
     kept = [f.message for f in report.failures if f.check == "identity_and_persistence"]
     assert kept == []

@@ -980,6 +980,7 @@ paths:
         "200":
           description: attached
           content: {application/json: {schema: {$ref: "#/components/schemas/StoreFile"}}}
+        "400": {description: refused}
   /stores/{store_id}/files/{file_id}:
     parameters:
       - {name: store_id, in: path, required: true, schema: {type: string}}
@@ -989,6 +990,7 @@ paths:
         "200":
           description: one
           content: {application/json: {schema: {$ref: "#/components/schemas/StoreFile"}}}
+        "404": {description: no such file}
 """
 
 
@@ -1003,6 +1005,9 @@ def test_a_create_that_names_its_item_by_the_path_parameter_makes_it_under_that_
     made = client.post("/stores/s1/files", json={"file_id": "file-1"}).get_json()
     assert made["id"] == "file-1", made
     assert client.get("/stores/s1/files/file-1").get_json()["id"] == "file-1"
-    blank = client.post("/stores/s1/files", json={"file_id": ""}).get_json()
-    read = client.get(f"/stores/s1/files/{blank['id']}").get_json()
-    assert read.get("file_id", read["id"]) == read["id"] == blank["id"], read
+    (tmp_path / "seeded").mkdir()  # a seeded sandbox draws the same id for the same request
+    seeded, _ = served_text(tmp_path / "seeded", ATTACHED, seed=3)
+    for _ in range(2):  # the second one's id is drawn again: its file_id with it
+        blank = seeded.post("/stores/s1/files", json={"file_id": ""}).get_json()
+        read = seeded.get(f"/stores/s1/files/{blank['id']}").get_json()
+        assert read.get("file_id", read["id"]) == read["id"] == blank["id"], read

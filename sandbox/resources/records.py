@@ -230,12 +230,13 @@ class Records:
         {id}/files`` sends the ``file_id`` that ``/files/{file_id}`` reads it by)."""
         if not isinstance(body, dict):
             return None
-        named = resource.id_param
-        key = resource.id_field if resource.id_field in body else named
-        if key is None or key not in body:
+        named = resource.id_param  # the name the item's path reads it by comes first
+        if named in body and named not in self._item_fields(resource):
+            key = named
+        elif resource.id_field in body:
+            key = resource.id_field
+        else:
             return None
-        if key == named and named in self._item_fields(resource):
-            return None  # a field of the item's own, not its id
         value = body[key]
         if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
             return None
@@ -344,6 +345,9 @@ class Records:
                     record.id = str(self._new_id(resource, fresh))
                     old = record.body[resource.id_field]
                     record.body[resource.id_field] = typed_like(old, record.id)
+                    named = resource.id_param  # the same id by its path's name, drawn with it
+                    if named and named != resource.id_field and record.body.get(named) == old:
+                        record.body[named] = record.body[resource.id_field]
         raise ApiError(503, "ID_SPACE_EXHAUSTED", "No free id was found; retry the request.")
 
     def _conflict(self, resource: Resource, conflict: Conflict) -> ApiError:
