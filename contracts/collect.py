@@ -170,14 +170,26 @@ class Collector:
         ``type: object`` refuses the null Schemathesis sends)."""
         facts = self.run.facts
         operation = facts.operation(case.operation.method, case.operation.path)
-        schema = facts.request_schema(operation) if operation is not None else None
-        body = case.body
-        if schema is None or not is_json_media(case.media_type or "application/json"):
+        media_type = (case.media_type or "application/json").partition(";")[0].strip().lower()
+        body, files = case.body, set()
+        if operation is None:
             return ""
-        if not isinstance(body, dict | list | str | int | float | bool | type(None)):
+        if media_type == MULTIPART and isinstance(body, dict):  # its text parts, judged
+            content = (operation.request_body or {}).get("content") or {}
+            schema = (content.get(MULTIPART) or {}).get("schema")
+            files = {name for name, value in body.items() if _is_file(value)}
+            body = {name: value for name, value in body.items() if name not in files}
+        elif is_json_media(media_type):
+            schema = facts.request_schema(operation)
+        else:
+            return ""
+        if schema is None or not isinstance(body, dict | list | str | int | float | bool | None):
             return ""  # no body, or one Schemathesis has not made JSON
-        errors = facts.request_checks.errors(self.spec.deref(schema), body)
-        if not errors or operation is None:
+        errors = [
+            error for error in facts.request_checks.errors(self.spec.deref(schema), body)
+            if not any(f"'{name}'" in error.message for name in files)  # a file left out
+        ]  # fmt: skip
+        if not errors:
             return ""
         first = min(errors, key=lambda error: len(error.absolute_path))
         where = "/".join(str(part) for part in first.absolute_path)
@@ -250,6 +262,13 @@ class Collector:
             found = operation.response_for(status)
             pointer += f"/responses/{found[0]}" if found else "/responses"
         return pointer
+
+
+def _is_file(value: Any) -> bool:
+    """A multipart part Schemathesis sends as a file (bytes, or a list of them)."""
+    if isinstance(value, list):
+        return any(isinstance(item, bytes | bytearray) for item in value)
+    return isinstance(value, bytes | bytearray)
 
 
 def _ours(found: Finding) -> FailureRecord:
