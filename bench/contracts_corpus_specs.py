@@ -52,10 +52,18 @@ def run_one(relative: str, args: argparse.Namespace, out: Path) -> dict[str, obj
     result["errors"] = data["errors"]
     result["findings"] = [
         {"operation": f["operation"], "check": f["check"], "title": f["title"],
-         "status": f["status"], "message": f["message"][:400]}
+         "status": f["status"], "message": f["message"][:400], "why": _why(f["message"])}
         for f in data["failures"]
     ]  # fmt: skip
     return result
+
+
+def _why(message: str) -> str:
+    """The runner's word on whose the finding is (the spec's own, not the server's), if any."""
+    return next((line for line in message.splitlines() if line.startswith(WHY)), "")
+
+
+WHY = ("The spec's own", "Not the server's")
 
 
 def main() -> None:
@@ -80,13 +88,14 @@ def main() -> None:
             result = run_one(relative, args, Path(tmp) / f"{number}.json")
             results.append(result)
             findings = result.get("findings", [])
-            kinds = Counter((f["check"], f["title"]) for f in findings)  # type: ignore[union-attr,index]
+            kinds = Counter((f["check"], f["title"], bool(f["why"])) for f in findings)  # type: ignore[union-attr,index]
             print(f"{relative}: exit {result['exit']}{' (lenient)' if result['lenient'] else ''}"
                   f", {result.get('cases')} cases, {len(findings)} findings, "  # type: ignore[arg-type]
                   f"{len(result.get('errors') or [])} errors, {result['seconds']} s",
                   flush=True)  # fmt: skip
-            for (check, title), count in sorted(kinds.items()):
-                print(f"    {count:3d} {check}: {title}")
+            for (check, title, why), count in sorted(kinds.items()):
+                said = " (explained: not the server's)" if why else ""
+                print(f"    {count:3d} {check}: {title}{said}")
             for error in result.get("errors") or []:  # type: ignore[attr-defined]
                 print(f"    error: {str(error)[:300]}")
             if "crash" in result:

@@ -9,6 +9,7 @@ credentials as the run's variables.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -21,13 +22,16 @@ from contracts.errors import UsageError
 from contracts.facts import pointer_of
 from contracts.report import FailureRecord, OperationResult, Report
 from contracts.reproduce import curl
+from contracts.spec_gaps import Discriminators, LinkForms, empty_body, undeclared_status
 from sandbox.http.nested_params import nest
-from sandbox.spec.model import Spec, is_json_media
-from sandbox.spec.schemas import schema_types
+from sandbox.spec.model import Operation, Spec, is_json_media
+from sandbox.spec.schemas import merged, schema_types
 
 Progress = Callable[[str, str, int], None]  # (phase, operation label, failures so far)
 STATEFUL_LABEL = "Stateful tests"
 FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
+_PART_NAME = re.compile(rb'Content-Disposition:\s*form-data;\s*name="([^"]*)"', re.IGNORECASE)
 
 
 class Collector:
@@ -37,6 +41,8 @@ class Collector:
         self.spec = spec
         self.run = run
         self.progress = progress
+        self.discriminators = Discriminators(spec)
+        self.link_forms = LinkForms(spec)
 
     def consume(self, event: Any) -> None:
         if isinstance(event, events.ScenarioFinished):
@@ -73,8 +79,10 @@ class Collector:
             for node in nodes:
                 result.checks[node.name] += 1
                 if node.failure_info is not None:
-                    result.failed[node.name] += 1
-                    self.report.add_failure(self._theirs(recorder, case_id, node))
+                    found = self._theirs(recorder, case_id, node)
+                    if found is not None:
+                        result.failed[node.name] += 1
+                        self.report.add_failure(found)
         self._findings()
         if self.progress is not None:
             self.progress(phase, recorder.label, len(self.report.failures))
@@ -86,7 +94,9 @@ class Collector:
                 result.failed[found.check] += 1
             self.report.add_failure(_ours(found))
 
-    def _theirs(self, recorder: Any, case_id: str, node: Any) -> FailureRecord:
+    def _theirs(self, recorder: Any, case_id: str, node: Any) -> FailureRecord | None:
+        """The failure as we report it, said to be the spec's own where it is; None where
+        Schemathesis's premise was false (a "valid" form that lacks a required field)."""
         failure = node.failure_info.failure
         sent_id = failure.case_id or case_id
         case_node = recorder.cases.get(sent_id)
@@ -98,12 +108,27 @@ class Collector:
         excerpt = response.content[:EXCERPT].decode("utf-8", "replace") if response else ""
         command = node.failure_info.code_sample
         message = failure.message or ""
-        if node.name == "positive_data_acceptance" and case_node is not None:
-            message += self._spec_refuses(case_node.value)
+        case = case_node.value if case_node is not None else None
+        operation = self._operation(case)
+        sent = interaction.request.body if interaction is not None else None
+        missing = self._missing_fields(case, sent) if case is not None else []
+        if node.name == "positive_data_acceptance" and case is not None:
+            if missing:
+                return None
+            message += self._spec_refuses(case) or empty_body(operation, case, sent)
             if interaction is not None:
-                message += self._undefined_style(case_node.value, interaction.request)
-        if node.name == "negative_data_rejection" and case_node is not None and interaction:
-            message += self._wire_is_valid(case_node.value, interaction.request.body)
+                message += self._undefined_style(case, interaction.request)
+        if node.name == "negative_data_rejection" and case is not None and interaction:
+            message += self._wire_is_valid(case, interaction.request.body)
+        if node.name == "status_code_conformance" and case is not None and operation:
+            refused = self._spec_refuses(case) or (
+                f"it lacks {', '.join(missing)}, which the schema requires" if missing else ""
+            )
+            message += undeclared_status(operation, case, status or 0, refused)
+        if failure.title == "Unknown discriminator value" and operation is not None:
+            message += self.discriminators.gap(operation, status, message)
+        if node.name == "response_schema_conformance" and operation is not None:
+            message += self.link_forms.gap(operation, message)
         if interaction is not None:
             request = interaction.request
             headers = [(k, v) for k, values in request.headers.items() for v in values]
@@ -115,6 +140,29 @@ class Collector:
             spec_location=self._pointer(failure.operation or label, status),
         )  # fmt: skip
 
+    def _operation(self, case: Any) -> Operation | None:
+        """The declared operation a request is (None for a probe of another method)."""
+        if case is None or case.method.upper() != case.operation.method.upper():
+            return None
+        return self.run.facts.operation(case.operation.method, case.operation.path)
+
+    def _missing_fields(self, case: Any, sent: Any) -> list[str]:
+        """The fields a form or multipart body's schema requires that it was sent without
+        (Schemathesis's example of OpenAI's ``POST /images/edits`` had no ``image``)."""
+        operation = self._operation(case)
+        media_type = (case.media_type or "").partition(";")[0].strip().lower()
+        if operation is None or media_type not in (FORM, MULTIPART):
+            return []
+        media = ((operation.request_body or {}).get("content") or {}).get(media_type) or {}
+        required = (merged(self.spec.deref, media.get("schema")) or {}).get("required") or []
+        raw = sent if isinstance(sent, bytes) else (sent or "").encode()
+        if media_type == FORM:
+            names = {key for key, _ in parse_qsl(raw.decode("utf-8", "replace"))}
+        else:
+            names = {name.decode("utf-8", "replace") for name in _PART_NAME.findall(raw)}
+        names = {name.partition("[")[0] for name in names}
+        return [name for name in required if isinstance(name, str) and name not in names]
+
     def _spec_refuses(self, case: Any) -> str:
         """Why the spec's own JSON Schema refuses a body Schemathesis generated as valid
         ("" when it accepts it): then the refusal is the spec's word, not the server's fault
@@ -122,14 +170,26 @@ class Collector:
         ``type: object`` refuses the null Schemathesis sends)."""
         facts = self.run.facts
         operation = facts.operation(case.operation.method, case.operation.path)
-        schema = facts.request_schema(operation) if operation is not None else None
-        body = case.body
-        if schema is None or not is_json_media(case.media_type or "application/json"):
+        media_type = (case.media_type or "application/json").partition(";")[0].strip().lower()
+        body, files = case.body, set()
+        if operation is None:
             return ""
-        if not isinstance(body, dict | list | str | int | float | bool | type(None)):
+        if media_type == MULTIPART and isinstance(body, dict):  # its text parts, judged
+            content = (operation.request_body or {}).get("content") or {}
+            schema = (content.get(MULTIPART) or {}).get("schema")
+            files = {name for name, value in body.items() if _is_file(value)}
+            body = {name: value for name, value in body.items() if name not in files}
+        elif is_json_media(media_type):
+            schema = facts.request_schema(operation)
+        else:
+            return ""
+        if schema is None or not isinstance(body, dict | list | str | int | float | bool | None):
             return ""  # no body, or one Schemathesis has not made JSON
-        errors = facts.request_checks.errors(self.spec.deref(schema), body)
-        if not errors or operation is None:
+        errors = [
+            error for error in facts.request_checks.errors(self.spec.deref(schema), body)
+            if not any(f"'{name}'" in error.message for name in files)  # a file left out
+        ]  # fmt: skip
+        if not errors:
             return ""
         first = min(errors, key=lambda error: len(error.absolute_path))
         where = "/".join(str(part) for part in first.absolute_path)
@@ -202,6 +262,13 @@ class Collector:
             found = operation.response_for(status)
             pointer += f"/responses/{found[0]}" if found else "/responses"
         return pointer
+
+
+def _is_file(value: Any) -> bool:
+    """A multipart part Schemathesis sends as a file (bytes, or a list of them)."""
+    if isinstance(value, list):
+        return any(isinstance(item, bytes | bytearray) for item in value)
+    return isinstance(value, bytes | bytearray)
 
 
 def _ours(found: Finding) -> FailureRecord:

@@ -166,8 +166,10 @@ def build_target(
         encoded = base64.b64encode(options.basic.encode()).decode()
         headers["Authorization"] = f"Basic {encoded}"
         secrets.add(encoded, "SANDBOX_BASIC", "base64 of the --basic user:password")
+    schemes: dict[str, dict[str, str]] = {}
     if options.api_key:
         headers.update(credential_headers(spec, options.api_key, secrets))
+        schemes = by_scheme(spec, options.api_key, secrets)
     keep: list[Any] = []
     if options.base_url is not None:
         _reachable(options.base_url)
@@ -176,8 +178,9 @@ def build_target(
         base_url, app_headers = _local_sandbox(spec, options, keep)
         if not headers and not _wants_tokens(options):
             headers = credential_headers(spec, app_headers, secrets)
+            schemes = by_scheme(spec, app_headers, secrets)
     tokens = token_source(spec, options, base_url, secrets)
-    return Target(base_url, headers, tokens), keep
+    return Target(base_url, headers, tokens, schemes=schemes), keep
 
 
 def _local_sandbox(spec: Spec, options: RunOptions, keep: list[Any]) -> tuple[str, str]:
@@ -261,17 +264,36 @@ class _Stopper:
 
 
 def credential_headers(spec: Spec, key: str, secrets: Secrets) -> dict[str, str]:
-    """Send an API key where the spec's security schemes expect one."""
+    """Send an API key where the spec's security schemes expect one (the first scheme that
+    can carry it; an operation that asks for another gets it there: ``by_scheme``)."""
+    schemes = by_scheme(spec, key, secrets)
     if not key:
         return {}
-    for scheme in spec.security_schemes.values():
+    return next(iter(schemes.values()), None) or _as_bearer(key, secrets)
+
+
+def by_scheme(spec: Spec, key: str, secrets: Secrets) -> dict[str, dict[str, str]]:
+    """The key as each of the spec's security schemes carries it in a header (an API-key
+    header, HTTP Basic with the key as the user, a bearer token for the others that take
+    one), in the spec's order."""
+    found: dict[str, dict[str, str]] = {}
+    if not key:
+        return found
+    for name, scheme in spec.security_schemes.items():
         kind = scheme.get("type")
+        http = str(scheme.get("scheme", "")).lower() if kind == "http" else ""
         if kind == "apiKey" and scheme.get("in") == "header" and scheme.get("name"):
             secrets.add(key, "SANDBOX_API_KEY", "the API key")
-            return {str(scheme["name"]): key}
-        if kind == "http" and str(scheme.get("scheme", "")).lower() == "basic":
+            found[name] = {str(scheme["name"]): key}
+        elif http == "basic":
             encoded = base64.b64encode(f"{key}:".encode()).decode()
             secrets.add(encoded, "SANDBOX_BASIC", "base64 of '<API key>:'")
-            return {"Authorization": "Basic " + encoded}
+            found[name] = {"Authorization": "Basic " + encoded}
+        elif http == "bearer" or kind in ("oauth2", "openIdConnect"):
+            found[name] = _as_bearer(key, secrets)
+    return found
+
+
+def _as_bearer(key: str, secrets: Secrets) -> dict[str, str]:
     secrets.add(key, "SANDBOX_TOKEN", "the API key, sent as a bearer token")
     return {"Authorization": f"Bearer {key}"}

@@ -81,6 +81,8 @@ class Target:
     base_url: str
     headers: dict[str, str] = field(default_factory=dict)
     tokens: TokenSource | None = None  # bearer tokens fetched (and refreshed) by the run
+    # the API key as each security scheme carries it, where the run has one key for all
+    schemes: dict[str, dict[str, str]] = field(default_factory=dict)
     # told of each request of the run's own, with the headers it sent (the rate-limit ledger)
     observers: list[Callable[[dict[str, str], dict[str, str]], None]] = field(default_factory=list)
     _local: threading.local = field(default_factory=threading.local, init=False, repr=False)
@@ -90,6 +92,18 @@ class Target:
         if self.tokens is not None:
             headers["Authorization"] = f"Bearer {self.tokens.token()}"
         return headers
+
+    def credentials_for(self, security: list[dict[str, list[str]]]) -> dict[str, str] | None:
+        """The headers that carry the key where an operation's security asks for it, when
+        the run's own (``headers``) satisfy none of its requirements; None to keep them."""
+        sent = {name for name, carried in self.schemes.items()
+                if carried.items() <= self.headers.items()}  # fmt: skip
+        if not security or not self.schemes or any(set(r) <= sent for r in security):
+            return None
+        for requirement in security:
+            if requirement and all(name in self.schemes for name in requirement):
+                return {k: v for name in requirement for k, v in self.schemes[name].items()}
+        return None
 
     def request(
         self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None

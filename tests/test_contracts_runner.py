@@ -10,6 +10,7 @@ from pathlib import Path
 from contracts.runner import RunOptions, run
 from contracts.setup import json_document
 from tests.contract_corpus import SPEC_PATH, TOKEN, make_app
+from tests.test_vendor_resources import ATTACHED
 
 
 def test_failing_checks_of_ours_leave_schemathesis_coverage_as_it_was() -> None:
@@ -173,3 +174,279 @@ def found(tmp_path: Path, text: str, check: str, *phases: str) -> list:
     hits = [f for f in report.failures if f.check == check]
     assert hits, [f.fingerprint for f in report.failures]
     return hits
+
+
+GAPS = """\
+openapi: 3.0.3
+info: {title: Threads, version: "1"}
+components:
+  securitySchemes: {key: {type: http, scheme: bearer}}
+  schemas:
+    Active: {type: object, required: [type], properties: {type: {enum: [active]}}}
+    Closed:
+      type: object
+      required: [type, reason]
+      properties: {type: {enum: [closed]}, reason: {type: string}}
+    Thread:
+      type: object
+      required: [id, title, status]
+      properties:
+        id: {type: string}
+        title: {type: string, maxLength: 5}
+        status:
+          oneOf: [{$ref: "#/components/schemas/Active"}, {$ref: "#/components/schemas/Closed"}]
+          discriminator: {propertyName: type}
+paths:
+  /threads:
+    post:
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {type: object, required: [title], properties: {title: {$ref: "#/$title"}}}
+      responses:
+        "200": {description: made, content: {application/json: {schema: {$ref: "#/$thread"}}}}
+  /threads/{thread_id}:
+    get:
+      parameters: [{name: thread_id, in: path, required: true, schema: {type: string}}]
+      responses:
+        "200": {description: one, content: {application/json: {schema: {$ref: "#/$thread"}}}}
+  /me:
+    get:
+      security: [{key: []}]
+      responses:
+        "200": {description: me, content: {application/json: {schema: {type: object}}}}
+"""
+
+
+def test_what_a_spec_cannot_say_is_said_to_be_the_specs_own(tmp_path: Path) -> None:
+    """OpenAI's spec declares only 200 (and 429) on most operations: the 404 for an id
+    that names nothing, the 400 for a request its schema refuses, the 401 without
+    credentials are undeclared, and its discriminators without a mapping name branches
+    whose ``type`` cannot be that name. Each finding names the spec's gap, with its pointer."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        GAPS.replace("#/$thread", "#/components/schemas/Thread").replace(
+            "#/$title", "#/components/schemas/Thread/properties/title"
+        )
+    )
+    report = run(RunOptions(spec, max_examples=10, seed=1,
+                            phases=("examples", "coverage", "fuzzing")))  # fmt: skip
+    statuses = [f for f in report.failures if f.check == "status_code_conformance"]
+    assert {(f.operation, f.status) for f in statuses} == {
+        ("POST /threads", 400),
+        ("GET /threads/{thread_id}", 404),
+        ("GET /me", 401),
+    }, [(f.operation, f.status) for f in statuses]
+    assert all("The spec's own: #/paths/" in f.message for f in statuses), [
+        f.message for f in statuses
+    ]
+    mixed = [f for f in report.failures if f.title == "Unknown discriminator value"]
+    assert mixed and all(
+        "The spec's own: #/components/schemas/Thread/properties/status maps no value to" in
+        f.message for f in mixed
+    ), [f.message for f in mixed]  # fmt: skip
+
+
+UPLOAD = """\
+openapi: 3.0.3
+info: {title: Images, version: "1"}
+paths:
+  /edits:
+    post:
+      requestBody:
+        required: true
+        content:
+          multipart/form-data:
+            schema:
+              type: object
+              required: [prompt, image]
+              properties:
+                image:
+                  anyOf:
+                    - {type: string, format: binary}
+                    - {type: array, items: {type: string, format: binary}}
+                prompt: {type: string, example: an otter}
+                size: {type: string, example: 1024x1024}
+      responses:
+        "200": {description: made, content: {application/json: {schema: {type: object}}}}
+"""
+
+
+def test_a_valid_body_without_a_required_part_is_no_finding(tmp_path: Path) -> None:
+    """Schemathesis's example of OpenAI's ``POST /images/edits`` is made of its fields'
+    examples and has no ``image``, which the schema requires: refusing it is no finding
+    (a real API refuses it too), and the undeclared 400 says why."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(UPLOAD)
+    report = run(RunOptions(spec, max_examples=10, seed=1, phases=("examples",)))
+    assert not [f for f in report.failures if f.check == "positive_data_acceptance"]
+    refused = [f for f in report.failures if f.check == "status_code_conformance"]
+    assert refused and all("it lacks image" in f.message for f in refused)
+
+
+PATH_LINKS = """\
+openapi: 3.0.3
+info: {title: Messages, version: "1"}
+paths:
+  /Messages.json:
+    get:
+      parameters: [{name: PageSize, in: query, schema: {type: integer, minimum: 1}}]
+      responses:
+        "200":
+          description: a page
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  messages: {type: array, items: {type: object, properties: {sid: {type: string}}}}
+                  uri: {type: string, format: uri}
+              example: {messages: [{sid: SM1}], uri: /Messages.json?PageSize=50}
+"""
+
+
+def test_links_shown_as_paths_where_the_schema_says_uri_are_the_specs_own(tmp_path) -> None:
+    """Twilio's examples (and API, and SDK) give ``uri`` as a path, its schema says
+    ``format: uri``; the sandbox answers as the examples do, and the finding says that the
+    spec contradicts itself, with its pointer."""
+    broken = found(tmp_path, PATH_LINKS, "response_schema_conformance", "examples")
+    assert all(
+        "The spec's own: the examples of #/paths/~1Messages.json/get/responses show uri as "
+        "paths" in f.message
+        for f in broken
+    ), [f.message for f in broken]
+
+
+EMPTY_IMAGE = """\
+openapi: 3.0.3
+info: {title: Covers, version: "1"}
+paths:
+  /covers/{cover_id}:
+    put:
+      parameters: [{name: cover_id, in: path, required: true, schema: {type: string}}]
+      requestBody:
+        required: true
+        content:
+          image/jpeg:
+            schema: {type: string, format: base64, example: /9j/2wCEABoZ}
+      responses:
+        "202": {description: accepted}
+        "400": {description: refused}
+"""
+
+
+def test_a_required_body_whose_schema_accepts_nothing_is_the_specs_own(tmp_path) -> None:
+    """Spotify's ``PUT /playlists/{playlist_id}/images`` body is a required string with no
+    minLength: Schemathesis sends it empty, which on the wire is no body, and a server
+    refuses the missing body; the finding says where the spec allows it."""
+    refused = found(tmp_path, EMPTY_IMAGE, "positive_data_acceptance", "coverage")
+    assert all(
+        "The spec's own: #/paths/~1covers~1{cover_id}/put/requestBody is required" in f.message
+        for f in refused
+    ), [f.message for f in refused]
+
+
+NO_RESPONSES = """\
+openapi: 3.1.0
+info: {title: Flights, version: "1"}
+paths:
+  /flights:
+    get:
+      summary: every flight, its answer not described
+"""
+
+
+def test_an_operation_that_declares_no_responses_is_the_specs_own_gap(tmp_path) -> None:
+    """OpenAPI 3.1 lets an operation leave out its responses (the 3.2 tags example does);
+    every status a server answers is then undocumented, and the finding says why."""
+    undocumented = found(tmp_path, NO_RESPONSES, "status_code_conformance", "coverage")
+    assert all(
+        "The spec's own: #/paths/~1flights/get declares no responses at all" in f.message
+        for f in undocumented
+    ), [f.message for f in undocumented]
+
+
+TWO_SCHEMES = """\
+openapi: 3.1.0
+info: {title: Board, version: "1"}
+components:
+  securitySchemes:
+    apiKey: {type: apiKey, name: api-key, in: header}
+    bearer: {type: http, scheme: bearer}
+paths:
+  /board:
+    get:
+      security: [{apiKey: []}]
+      responses:
+        "200": {description: the board, content: {application/json: {schema: {type: object}}}}
+        "401": {description: no key}
+  /board/{row}:
+    get:
+      security: [{bearer: []}]
+      parameters: [{name: row, in: path, required: true, schema: {type: integer, minimum: 1}}]
+      responses:
+        "200": {description: a row, content: {application/json: {schema: {type: object}}}}
+        "400": {description: a bad row}
+        "401": {description: no token}
+        "404": {description: no such row}
+"""
+
+
+def test_each_operation_gets_the_key_where_its_own_security_scheme_expects_it(
+    tmp_path: Path,
+) -> None:
+    """The tic-tac-toe example reads its board with an api-key header and its squares with
+    a bearer token: the run sends the key the way each operation asks, so no 401 for a
+    credential sent where the operation does not look (a false alarm of ours)."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(TWO_SCHEMES)
+    report = run(RunOptions(spec, max_examples=10, seed=1))
+    assert not [f.fingerprint for f in report.failures if f.status == 401]
+    for label in ("GET /board", "GET /board/{row}"):
+        statuses = report.operations[label].statuses
+        assert statuses[200], (label, statuses)  # answered, not only refused
+
+
+def test_an_empty_id_sent_by_the_name_its_path_reads_is_not_judged_as_kept(tmp_path) -> None:
+    """OpenAI's ``POST /vector_stores/{id}/files`` with ``{"file_id": ""}``: the item is
+    read by ``/files/{file_id}``, and ``""`` names nothing a path can read back, so the
+    server chooses the id; that it does not keep ``""`` is no finding of ours."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(ATTACHED)
+    report = run(RunOptions(spec, max_examples=10, seed=1, phases=("coverage", "fuzzing")))
+    kept = [f.message for f in report.failures if f.check == "identity_and_persistence"]
+    assert kept == []
+    assert report.operations["POST /stores/{store_id}/files"].statuses[200] > 0
+
+
+NULLABLE_PART = """\
+openapi: 3.1.0
+info: {title: Variations, version: "1"}
+paths:
+  /variations:
+    post:
+      requestBody:
+        required: true
+        content:
+          multipart/form-data:
+            schema:
+              type: object
+              required: [image]
+              properties:
+                image: {type: string, format: binary}
+                model: {type: string, nullable: true}
+      responses:
+        "200": {description: made, content: {application/json: {schema: {type: object}}}}
+        "400": {description: refused}
+"""
+
+
+def test_a_refused_multipart_body_the_specs_own_schema_refuses_is_the_specs(tmp_path) -> None:
+    """OpenAI's ``POST /images/variations`` sends its ``model`` in a multipart body, with
+    3.1's ignored ``nullable``: the null Schemathesis sends as valid is refused by the
+    spec's own schema, judged on the text parts (a file part is not JSON)."""
+    refused = found(tmp_path, NULLABLE_PART, "positive_data_acceptance", "examples", "coverage")
+    assert all("The spec's own" in f.message and "model" in f.message for f in refused), [
+        f.message for f in refused
+    ]

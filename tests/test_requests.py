@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -401,3 +403,44 @@ def test_the_fast_path_s_query_arguments_answer_as_werkzeug_s() -> None:
         for kwargs in ({}, {"default": "d"}, {"type": int}, {"default": 7, "type": int}):
             assert ours.get(name, **kwargs) == theirs.get(name, **kwargs), (name, kwargs)
     assert ours.getlist("tag") == ["a", "b"] and dict(ours) == dict(theirs)
+
+
+TRANSCRIBE = """
+openapi: 3.1.0
+info: {title: audio, version: "1"}
+paths:
+  /transcriptions:
+    post:
+      requestBody:
+        required: true
+        content:
+          multipart/form-data:
+            schema:
+              type: object
+              required: [file]
+              properties:
+                file: {type: string, format: binary}
+                chunking_strategy:
+                  anyOf:
+                    - {type: string, enum: [auto]}
+                    - type: object
+                      required: [type]
+                      properties: {type: {type: string, enum: [server_vad]}}
+      responses:
+        "200": {description: ok, content: {application/json: {schema: {type: object}}}}
+"""
+
+
+def test_a_multipart_part_that_may_be_an_object_is_read_as_json(tmp_path: Path) -> None:
+    """OpenAI's ``chunking_strategy`` is ``"auto"`` or an object; a multipart part holding
+    an object is JSON (OpenAPI's default content type for it), so ``{"type": "server_vad"}``
+    is the object, while ``auto`` stays the string and a wrong object is still refused."""
+    client, _ = served_text(tmp_path, TRANSCRIBE)
+
+    def send(strategy: str) -> int:
+        form = {"file": (io.BytesIO(b"RIFF"), "a.wav"), "chunking_strategy": strategy}
+        return client.post("/transcriptions", data=form).status_code
+
+    assert send('{"type": "server_vad"}') == 200
+    assert send("auto") == 200
+    assert send('{"type": "loud"}') == 400

@@ -479,3 +479,162 @@ def test_a_lists_query_filter_is_reflected_in_its_items(tmp_path: Path) -> None:
         assert {thing["status"] for thing in bare} == {wanted}
     bogus = client.get("/things?status=bogus").get_json()["data"]  # never an invalid value
     assert {thing["status"] for thing in bogus} <= {"active", "inactive"}
+
+
+ITEM_KINDS = {
+    "paths": {
+        "/threads/{thread_id}/items/{item_id}": {
+            "parameters": [
+                {"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+                for n in ("thread_id", "item_id")
+            ],
+            "get": {"responses": {"200": _json({"$ref": "#/components/schemas/Item"})}},
+        }
+    },
+    "components": {
+        "schemas": {
+            "Item": {
+                "oneOf": [{"$ref": f"#/components/schemas/{kind}"} for kind in ("Note", "Call")],
+                "discriminator": {"propertyName": "type"},
+            },
+            "Note": {
+                "type": "object",
+                "required": ["type", "id", "text"],
+                "properties": {
+                    "type": {"enum": ["Note"]},
+                    "id": {"type": "string"},
+                    "text": {"type": "string"},
+                },
+            },
+            "Call": {
+                "allOf": [
+                    {
+                        "type": "object",
+                        "required": ["type", "call_id"],
+                        "properties": {"type": {"enum": ["Call"]}, "call_id": {"type": "string"}},
+                    },
+                    {"required": ["id"], "properties": {"id": {"type": "string"}}},
+                ]
+            },
+        }
+    },
+}
+
+
+def test_the_path_id_is_echoed_into_whichever_branch_of_a_union_is_answered(
+    tmp_path: Path,
+) -> None:
+    """An answer that is one of several kinds of object, none of them a deleted one (a
+    conversation's item: a message, a tool call...), is made from one branch and the item
+    path's id echoed into it: ``GET /threads/t/items/msg_1`` answers ``id: msg_1`` whichever
+    kind it is, as the real API would."""
+    client = _client(tmp_path, ITEM_KINDS, stateful=False)
+    kinds = set()
+    for number in range(12):
+        got = client.get(f"/threads/t_1/items/msg_{number}").get_json()
+        assert got["id"] == f"msg_{number}", got
+        kinds.add(got["type"])
+    assert kinds == {"Note", "Call"}, "each kind is still answered"
+
+
+PAGED_CATALOG = {
+    "paths": {
+        "/albums/{id}/tracks": {
+            "get": {
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "default": 20}},
+                    {"name": "offset", "in": "query", "schema": {"type": "integer"}},
+                ],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["items", "limit", "offset", "total"],
+                            "properties": {
+                                "items": {
+                                    "type": "array",
+                                    "minItems": 1,
+                                    "items": {
+                                        "type": "object",
+                                        "properties": {"name": {"type": "string"}},
+                                    },
+                                },
+                                "limit": {"type": "integer", "example": 20},
+                                "offset": {"type": "integer", "example": 0},
+                                "total": {"type": "integer"},
+                            },
+                        }
+                    )
+                },
+            }
+        }
+    }
+}
+
+
+def test_a_generated_page_keeps_to_the_limit_and_offset_asked_for(tmp_path: Path) -> None:
+    """An album's tracks, a catalog answered without stored records, still answer the page
+    asked for: no more items than ``limit``, and its ``limit`` and ``offset`` fields are the
+    ones sent (Spotify's ``GET /albums/{id}/tracks?limit=1`` answered 3 items, limit 20)."""
+    client = _client(tmp_path, PAGED_CATALOG, stateful=False)
+    for number in range(8):
+        page = client.get(f"/albums/a{number}/tracks?limit=1&offset=5").get_json()
+        assert len(page["items"]) == 1 and (page["limit"], page["offset"]) == (1, 5), page
+    wide = [len(client.get(f"/albums/b{n}/tracks?limit=50").get_json()["items"]) for n in range(8)]
+    assert max(wide) > 1, "a wider page is still generated as the schema has it"
+
+
+SENT_BACK = {
+    "paths": {
+        "/runs": {
+            "post": {
+                "requestBody": {
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "model": {"type": "string"},
+                                    "temperature": {"type": "number", "nullable": True},
+                                    "input": {"type": "string"},
+                                },
+                            }
+                        },
+                        "application/x-www-form-urlencoded": {
+                            "schema": {"properties": {"Model": {"type": "string"}}}
+                        },
+                    }
+                },
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["id", "model", "temperature", "input"],
+                            "properties": {
+                                "id": {"type": "string"},
+                                "model": {"type": "string"},
+                                "temperature": {"type": "number", "minimum": 0, "maximum": 2},
+                                "input": {"type": "array", "items": {"type": "string"}},
+                            },
+                        }
+                    )
+                },
+            }
+        }
+    }
+}
+
+
+def test_a_generated_answer_to_a_write_shows_the_values_sent(tmp_path: Path) -> None:
+    """A POST answered without stored records (OpenAI's ``POST /responses?beta=true``)
+    shows what was sent in the fields of the same names, as the real API does; a value the
+    answer's schema cannot hold there (a string where it has a list) stays generated."""
+    client = _client(tmp_path, SENT_BACK, stateful=False)
+    for number in range(6):
+        sent = {"model": f"m-{number}", "temperature": number / 4, "input": "hi"}
+        got = client.post("/runs", json=sent).get_json()
+        assert (got["model"], got["temperature"]) == (sent["model"], sent["temperature"]), got
+        assert isinstance(got["input"], list), got
+    form = client.post("/runs", data={"Model": "m-form"}).get_json()
+    assert form["model"] == "m-form", form  # a form's field, by meaning

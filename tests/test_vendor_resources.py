@@ -845,3 +845,169 @@ def test_an_uploads_name_fills_name_and_a_declared_text_field_keeps_the_part(
     assert attachment["note"] == "n.md"  # declared as text: kept, as the file's name
     assert (attachment["name"], attachment["length"]) == ("a.txt", 5)  # the first file's facts
     assert client.get(f"/attachments/{attachment['id']}").get_json() == attachment
+
+
+CATALOG = """
+openapi: 3.0.3
+info: {title: catalog, version: "1"}
+components:
+  schemas:
+    Model:
+      type: object
+      required: [id, owned_by]
+      properties: {id: {type: string}, owned_by: {type: string}}
+paths:
+  /models:
+    get:
+      responses: {"200": {description: some, content: {application/json: {schema: {
+        type: object, properties: {data: {type: array, items: {$ref: "#/components/schemas/Model"}}}
+      }}}}}
+  /models/{model}:
+    parameters: [{name: model, in: path, required: true, schema: {type: string}}]
+    get:
+      responses: {"200": {description: a model, content: {application/json: {schema: {
+        $ref: "#/components/schemas/Model"}}}}}
+    delete:
+      responses: {"200": {description: deleted, content: {application/json: {schema: {
+        type: object, properties: {id: {type: string}, deleted: {type: boolean}}}}}}}
+"""
+
+
+def test_what_was_deleted_from_a_catalog_is_gone(tmp_path: Path) -> None:
+    """A catalog the client cannot add to answers any id (any model exists), but one the
+    client deleted, whether the sandbox had made it or not, is gone: read or deleted again
+    it is a 404, as the real API answers, even where the spec declares none; keeping to
+    declared statuses, it stays a generated answer."""
+    client, _ = served_text(tmp_path, CATALOG)
+    assert client.get("/models/ft:one").get_json()["id"] == "ft:one"
+    gone = client.delete("/models/ft:one")
+    assert gone.status_code == 200 and gone.get_json() == {"id": "ft:one", "deleted": True}
+    assert client.get("/models/ft:one").status_code == 404
+    assert client.delete("/models/ft:one").status_code == 404
+    assert client.get("/models/ft:two").status_code == 200  # the others are still there
+    listed = client.get("/models").get_json()["data"][0]["id"]  # one the sandbox made
+    assert client.delete(f"/models/{listed}").status_code == 200
+    assert client.get(f"/models/{listed}").status_code == 404
+    (tmp_path / "strict").mkdir()
+    strict, _ = served_text(tmp_path / "strict", CATALOG, declared_statuses_only=True)
+    strict.delete("/models/ft:one")
+    assert strict.get("/models/ft:one").status_code == 200  # the spec's word: generated
+
+
+CONFERENCES = """
+openapi: 3.0.3
+info: {title: conferences, version: "1"}
+components:
+  schemas:
+    Conference:
+      type: object
+      required: [sid, status]
+      properties:
+        sid: {type: string, pattern: "^CF[0-9a-f]{32}$"}
+        status: {type: string, enum: [init, completed]}
+    Participant:
+      type: object
+      properties: {sid: {type: string}, conference_sid: {type: string}}
+paths:
+  /Conferences/{Sid}.json:
+    parameters: [{name: Sid, in: path, required: true, schema: {type: string}}]
+    get:
+      responses:
+        "200":
+          description: one
+          content: {application/json: {schema: {$ref: "#/components/schemas/Conference"}}}
+  /Conferences/{ConferenceSid}/Participants.json:
+    parameters: [{name: ConferenceSid, in: path, required: true, schema: {type: string}}]
+    get:
+      responses:
+        "200":
+          description: some
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  participants: {type: array, items: {$ref: "#/components/schemas/Participant"}}
+    post:
+      requestBody: {content: {application/x-www-form-urlencoded: {schema: {type: object}}}}
+      responses:
+        "201":
+          description: made
+          content: {application/json: {schema: {$ref: "#/components/schemas/Participant"}}}
+  /Conferences/{ConferenceSid}/Participants/{Sid}.json:
+    parameters:
+      - {name: ConferenceSid, in: path, required: true, schema: {type: string}}
+      - {name: Sid, in: path, required: true, schema: {type: string}}
+    get:
+      responses:
+        "200":
+          description: one
+          content: {application/json: {schema: {$ref: "#/components/schemas/Participant"}}}
+"""
+
+
+def test_a_parent_named_by_an_id_its_schema_refuses_is_not_kept(tmp_path: Path) -> None:
+    """A parent the path names is taken to exist where no 404 is declared, and kept; but
+    not under an id its own schema refuses (Twilio's conference ``0``, whose sid is
+    ``^CF[0-9a-f]{32}$``): reading it back would answer a sid that breaks the schema."""
+    client, _ = served_text(tmp_path, CONFERENCES)
+    assert client.post("/Conferences/0/Participants.json", data={"CallSid": "CA1"}).status_code
+    read = client.get("/Conferences/0.json")
+    assert read.status_code != 200 or read.get_json()["sid"].startswith("CF"), read.get_json()
+    sid = "CF" + "0" * 32
+    client.post(f"/Conferences/{sid}/Participants.json", data={"CallSid": "CA1"})
+    assert client.get(f"/Conferences/{sid}.json").get_json()["sid"] == sid  # a valid one is
+
+
+ATTACHED = """
+openapi: 3.0.3
+info: {title: stores, version: "1"}
+components:
+  schemas:
+    StoreFile:
+      type: object
+      required: [id, status]
+      properties: {id: {type: string}, status: {type: string, enum: [ready]}}
+paths:
+  /stores/{store_id}/files:
+    parameters: [{name: store_id, in: path, required: true, schema: {type: string}}]
+    post:
+      requestBody:
+        content:
+          application/json:
+            schema: {type: object, required: [file_id], properties: {file_id: {type: string}}}
+      responses:
+        "200":
+          description: attached
+          content: {application/json: {schema: {$ref: "#/components/schemas/StoreFile"}}}
+        "400": {description: refused}
+  /stores/{store_id}/files/{file_id}:
+    parameters:
+      - {name: store_id, in: path, required: true, schema: {type: string}}
+      - {name: file_id, in: path, required: true, schema: {type: string}}
+    get:
+      responses:
+        "200":
+          description: one
+          content: {application/json: {schema: {$ref: "#/components/schemas/StoreFile"}}}
+        "404": {description: no such file}
+"""
+
+
+def test_a_create_that_names_its_item_by_the_path_parameter_makes_it_under_that_id(
+    tmp_path: Path,
+) -> None:
+    """OpenAI's ``POST /vector_stores/{id}/files`` sends ``{"file_id": "file-1"}`` and
+    ``GET /vector_stores/{id}/files/{file_id}`` reads it: the item is made under the id sent
+    by the path parameter's name; where none usable was sent (``""``), the field of that name
+    is the id made, never another value."""
+    client, _ = served_text(tmp_path, ATTACHED)
+    made = client.post("/stores/s1/files", json={"file_id": "file-1"}).get_json()
+    assert made["id"] == "file-1", made
+    assert client.get("/stores/s1/files/file-1").get_json()["id"] == "file-1"
+    (tmp_path / "seeded").mkdir()  # a seeded sandbox draws the same id for the same request
+    seeded, _ = served_text(tmp_path / "seeded", ATTACHED, seed=3)
+    for _ in range(2):  # the second one's id is drawn again: its file_id with it
+        blank = seeded.post("/stores/s1/files", json={"file_id": ""}).get_json()
+        read = seeded.get(f"/stores/s1/files/{blank['id']}").get_json()
+        assert read.get("file_id", read["id"]) == read["id"] == blank["id"], read

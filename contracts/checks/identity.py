@@ -106,9 +106,13 @@ def _created(seen: Seen) -> None:
     record = record_of(seen.body())
     if reader is None or not isinstance(record, dict):
         return
+    reader_param = id_param(reader)
+    if reader_param is not None and sent.get(reader_param) == "":
+        # the thing's own id, by the name its path reads it by: "" names nothing a path
+        # can read back, so the server had to choose one (OpenAI's {"file_id": ""})
+        sent = {k: v for k, v in sent.items() if k != reader_param}
     _reflects(seen, sent, record, "The created resource", answer=(seen.operation, seen.status),
               also=(reader, 200))  # fmt: skip
-    reader_param = id_param(reader)
     identifier = _new_id(record, seen.header("location"), reader_param)
     if identifier is None or reader_param is None:
         return

@@ -251,7 +251,7 @@ class Pipeline:
         engine = parts.engine
         binding = engine.binding(operation.operation_id) if engine else None
         if binding is None or engine is None:  # stateless, or not a resource
-            return self._respond(exchange)
+            return self._respond(exchange, sent=result.body)
         if binding.resource.name == parts.subscription_resource:
             self._admit_destination(exchange, result.body)
         call = Call(
@@ -264,18 +264,18 @@ class Pipeline:
         try:
             outcome = self._handle_stored(engine, binding, call)
         except NotStored:
-            return self._respond(exchange)
+            return self._respond(exchange, sent=result.body)
         # the engine's rng goes on to the headers: one seeded rng per request is enough
         decided = Decided(outcome.value, outcome.empty, links=outcome.links)
         return self._respond(exchange, decided, rng=call.rng)
 
     def _respond(
         self, exchange: Exchange, decided: Decided | None = None, *, preference: Any = None,
-        rng: Any = None,
+        rng: Any = None, sent: Any = None,
     ) -> Response:  # fmt: skip
         response, value = self.parts.answers.success(
             exchange.request, exchange.operation, exchange.path_params, exchange.rate_headers,
-            decided=decided, preference=preference, rng=rng,
+            decided=decided, preference=preference, rng=rng, sent=sent,
         )  # fmt: skip
         if exchange.operation.raw.get("callbacks") and 200 <= response.status_code < 300:
             self._call_back(exchange, value, response.status_code)

@@ -74,8 +74,10 @@ class Answers:
         decided: Decided | None = None,
         preference: Preference | None = None,
         rng: random.Random | None = None,
+        sent: Any = None,
     ) -> tuple[Response, Any]:
-        """The declared success response and the value it carries (for callbacks)."""
+        """The declared success response and the value it carries (for callbacks); ``sent``:
+        the request's body as validated, which a generated answer shows back."""
         planned = self.responder.plan(operation)
         if preference is not None and preference.code is not None:
             planned = Planned(
@@ -108,7 +110,7 @@ class Answers:
             if preference is not None and preference.dynamic is False:
                 rng = random.Random(0)  # static: the same answer every time
             body, value = self.responder.body(
-                planned, media_type, rng, path_params, operation, request.args
+                planned, media_type, rng, path_params, operation, request.args, sent
             )
         else:
             value = decided.value

@@ -27,7 +27,11 @@ _RATE_LIMIT_HEADERS = {"x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimi
 _SKIP_HEADERS = {"content-type", "content-length", "transfer-encoding", *_RATE_LIMIT_HEADERS}
 _IDENTIFIERS = ("id", "sid", "uid", "uuid", "guid", "identifier")  # in order of preference
 _VARIABLE = re.compile(r"{([^}]+)}")
+# query parameters that say which page to answer, by their normalised names
+_LIMITS = frozenset({"limit", "perpage", "pagesize", "maxresults"})
+_PAGING = _LIMITS | {"offset", "page", "pagenumber", "cursor", "after", "before"}
 _ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+_ABSENT = object()
 
 
 @dataclass
@@ -40,6 +44,12 @@ class _EchoPlan:
     deleted: list[tuple[str, ...]] = field(default_factory=list)
     # a list's items (the array at this property, "" the body itself): field, query parameter
     filters: list[tuple[str, str, str, Any]] = field(default_factory=list)
+    # a page's own fields named as its paging parameters (limit, offset): field, parameter
+    paging: list[tuple[str, str, Any]] = field(default_factory=list)
+    # a write's answer: the object's fields (where, name, schema) a sent value of that name fills
+    sent: list[tuple[tuple[str, ...], str, Any]] = field(default_factory=list)
+    # the page's one list ("" the body itself), the parameter that limits it, its minItems
+    limit: tuple[str, str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +95,7 @@ class Responder:
         self._header_plans: dict[int, tuple[dict[str, Any], list[_HeaderPlan]]] = {}
         self._media: dict[int, tuple[dict[str, Any], list[str]]] = {}
         self._echoes: dict[tuple[int, str], tuple[Any, _EchoPlan]] = {}
+        self._branches: dict[tuple[int, str], tuple[Any, list[Any]]] = {}
 
     def plan(self, operation: Operation) -> Planned:
         """The success response a client should expect from this operation."""
@@ -121,8 +132,10 @@ class Responder:
         path_params: dict[str, str],
         operation: Operation | None = None,
         query: Mapping[str, str] | None = None,
+        sent: Any = None,
     ) -> tuple[bytes, Any]:
-        """Serialized body and the value it was made from (for headers like Location)."""
+        """Serialized body and the value it was made from (for headers like Location);
+        ``sent``: a write's body, shown back in the answer's fields of the same names."""
         if media_type is None:
             return b"", None
         media = (planned.declaration.get("content") or {}).get(media_type) or {}
@@ -144,7 +157,9 @@ class Responder:
                 plan = self._echo_plan(chosen or schema, operation)
                 if isinstance(value, dict):
                     self._echo(plan, value, path_params, operation)
-                if plan.filters and query:
+                    if isinstance(sent, dict) and plan.sent:
+                        self._show_sent(plan, value, sent)
+                if (plan.filters or plan.paging or plan.limit) and query:
                     self._filter(plan, value, query)
         return serialize(value, media_type), value
 
@@ -153,18 +168,28 @@ class Responder:
         the request's id is echoed into the object made: for a DELETE a branch that
         describes a deleted object (its ``deleted`` can only be true), for any other method
         one that does not (Stripe's ``GET /v1/customers/{customer}`` answers a customer or
-        a deleted customer: reading an id answers the customer)."""
+        a deleted customer: reading an id answers the customer); where no branch is a
+        deleted one, any branch a path value is echoed into (a conversation's item, a
+        message or a tool call, answers the id asked for whichever it is)."""
         if not isinstance(schema, dict) or schema.get("properties"):
             return None
+        key = (id(schema), operation.key)
+        cached = self._branches.get(key)
+        if cached is None or cached[0] is not schema:
+            cached = self._branches[key] = (schema, self._fitting(schema, operation))
+        return rng.choice(cached[1]) if cached[1] else None
+
+    def _fitting(self, schema: dict, operation: Operation) -> list[Any]:
         branches = schema.get("anyOf") or schema.get("oneOf")
         if not isinstance(branches, list) or len(branches) < 2:
-            return None
+            return []
         gone = [self._describes_deleted(branch) for branch in branches]
-        if not any(gone):
-            return None
-        wanted = operation.method == "DELETE"
-        fitting = [b for b, deleted in zip(branches, gone, strict=True) if deleted == wanted]
-        return rng.choice(fitting) if fitting else None
+        if any(gone):
+            wanted = operation.method == "DELETE"
+            return [b for b, deleted in zip(branches, gone, strict=True) if deleted == wanted]
+        if "{" not in operation.path:
+            return []
+        return [b for b in branches if self._echo_plan(b, operation).fills]
 
     def _describes_deleted(self, branch: Any) -> bool:
         shape = merged(self.spec.deref, branch)
@@ -174,7 +199,9 @@ class Responder:
         return prop.get("enum") == [True] or prop.get("const") is True
 
     def _filter(self, plan: _EchoPlan, value: Any, query: Mapping[str, str]) -> None:
-        """A list asked for with ``?status=active`` holds items whose status is active."""
+        """A list asked for with ``?status=active`` holds items whose status is active; one
+        asked for with ``?limit=1&offset=5`` holds one item and says limit 1, offset 5."""
+        self._page(plan, value, query)
         for where, name, param, prop in plan.filters:
             raw = query.get(param)
             items = value if where == "" else value.get(where) if isinstance(value, dict) else None
@@ -186,6 +213,32 @@ class Responder:
             for item in items:
                 if isinstance(item, dict):
                     item[name] = cast
+
+    def _show_sent(self, plan: _EchoPlan, value: dict, sent: dict) -> None:
+        """The values a write sent, in the answer's fields of the same names, by meaning
+        (a form's ``Status`` is ``status``), in the body's own object or its ``data``
+        object, where the field's schema holds them."""
+        named = {_norm(name): each for name, each in sent.items()}
+        for where, name, prop in plan.sent:
+            target = _at(value, where)
+            given = sent.get(name, named.get(_norm(name), _ABSENT))
+            if target is not None and given is not _ABSENT and self.checks.is_valid(prop, given):
+                target[name] = given
+
+    def _page(self, plan: _EchoPlan, value: Any, query: Mapping[str, str]) -> None:
+        if plan.limit is not None:
+            where, param, least = plan.limit
+            items = value if where == "" else value.get(where) if isinstance(value, dict) else None
+            asked = query.get(param, "")
+            if isinstance(items, list) and asked.isdigit() and 0 < int(asked) < len(items):
+                del items[max(int(asked), least) :]  # not below what the schema asks for
+        if not isinstance(value, dict):
+            return
+        for name, param, prop in plan.paging:
+            raw = query.get(param)
+            cast = _cast_for(raw, prop, value.get(name)) if raw is not None else None
+            if cast is not None and self.checks.is_valid(prop, cast):
+                value[name] = cast
 
     def _echo(
         self, plan: _EchoPlan, value: dict, params: dict[str, str], operation: Operation | None
@@ -231,10 +284,38 @@ class Responder:
             gone = props.get("deleted")
             if gone is not None and gone[0] == "deleted" and "boolean" in schema_types(gone[1]):
                 plan.deleted.append(where)
+            if operation is not None and operation.method in ("POST", "PUT", "PATCH"):
+                filled = {name for _where, name, _param, _prop in plan.fills}
+                plan.sent += [(where, name, prop) for name, prop in props.values()
+                              if name not in filled and isinstance(prop, dict)
+                              and not prop.get("writeOnly")]  # fmt: skip
         if isinstance(top, dict) and "array" in schema_types(top):
             self._plan_filters(plan, operation, {"properties": {"": top}}, ())
+        self._plan_page(plan, operation, top)
         self._echoes[key] = (schema, plan)
         return plan
+
+    def _plan_page(self, plan: _EchoPlan, operation: Operation | None, top: Any) -> None:
+        """The paging parameters of a list answer: the one the page's list keeps to, and the
+        page's fields of the same names (Spotify's ``limit``, ``offset``)."""
+        if operation is None or operation.method != "GET" or not isinstance(top, dict):
+            return
+        asked = {_norm(p.name): p.name for p in operation.parameters if p.location == "query"}
+        paging = {word: name for word, name in asked.items() if word in _PAGING}
+        limit = next((name for word, name in paging.items() if word in _LIMITS), None)
+        if not paging:
+            return
+        props = {n: merged(self.spec.deref, p) for n, p in (top.get("properties") or {}).items()}
+        lists = [n for n, p in props.items() if "array" in schema_types(p or {})]
+        if limit is not None and "array" in schema_types(top):
+            plan.limit = ("", limit, int(top.get("minItems") or 0))
+        elif limit is not None and len(lists) == 1:
+            plan.limit = (lists[0], limit, int((props[lists[0]] or {}).get("minItems") or 0))
+        for name, prop in props.items():
+            param = paging.get(_norm(name))
+            kinds = schema_types(prop or {})
+            if param is not None and kinds and kinds <= {"integer", "number", "string", "null"}:
+                plan.paging.append((name, param, prop))
 
     def _plan_filters(
         self, plan: _EchoPlan, operation: Operation | None, target: dict, where: tuple[str, ...]

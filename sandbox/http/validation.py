@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -492,9 +493,14 @@ def _form_keys(data: RequestData) -> set[str]:
 
 
 def _form_value(text: str, kinds: set[str]) -> Any:
-    """A form field's text as its schema's ``kinds`` type it (a form carries only strings)."""
+    """A form field's text as its schema's ``kinds`` type it (a form carries only strings).
+    Where an object or array is one of them, a part that reads as one is one, before any
+    string (OpenAI's ``chunking_strategy``: ``"auto"`` or a JSON object)."""
     if "null" in kinds and text == "null":
         return None
+    if kinds & {"object", "array"} and text.lstrip()[:1] in ("{", "["):
+        with suppress(ValueError):  # JSONError too
+            return loads(text)  # a JSON part (encoding contentType application/json)
     if "string" in kinds or not kinds:
         return text
     try:

@@ -152,11 +152,18 @@ class ResourceEngine:
         if self.store.get(call.tenant, resource.parent.name, parent_id) is None:
             if binding.operation.response_for(404) is not None:
                 raise not_found(resource.parent, parent_id)
-            if self.declared_statuses_only:
+            if self.declared_statuses_only or not self._may_be_id(resource.parent, parent_id):
                 raise NotStored()  # the spec promises an answer: it is generated
             # no 404 promised: the parent is taken to exist (the caller's own account, whose
             # id the path names), and is kept so that reading it back agrees
             self._adopt(resource.parent, call, parent_id)
+
+    def _may_be_id(self, resource: Resource, record_id: str) -> bool:
+        """The text as the resource's id is valid by the id's schema (Twilio's conference
+        sid is ``^CF[0-9a-fA-F]{32}$``: a conference ``0`` cannot be kept, nor read back)."""
+        id_schema = self.records.spec.deref(resource.id_schema)
+        numeric = bool(schema_types(id_schema) & {"integer", "number"})
+        return self.records.checks.is_valid(id_schema, typed_like(0 if numeric else "", record_id))
 
     def _adopt(self, resource: Resource, call: Call, record_id: str) -> None:
         """Store a record of ``resource`` with the id a path names (and its parents')."""
@@ -175,15 +182,19 @@ class ResourceEngine:
         with suppress(Conflict):  # adopted by a request at the same time: the same record
             self.store.insert(call.tenant, resource.name, [record])
 
-    def _absent(self, binding: Binding, record_id: str) -> Exception:
+    def _absent(self, binding: Binding, call: Call, record_id: str, parent: str) -> Exception:
         """A 404, in the spec's error shape, even where the operation declares none (the real
         API answers so); with ``declared_statuses_only`` the spec's word wins there and the
-        caller falls back to a generated response."""
+        caller falls back to a generated response, as it does for a catalog the client
+        cannot add to (any track exists) unless the client deleted that id."""
+        resource = binding.resource
         if binding.operation.response_for(404) is None and (
-            self.declared_statuses_only or binding.resource.name not in self.creatable
-        ):
-            return NotStored()  # or a catalog the client cannot add to (any track exists)
-        return not_found(binding.resource, record_id)
+            self.declared_statuses_only
+            or (resource.name not in self.creatable
+                and self.store.get(call.tenant, _gone(resource), record_id, parent) is None)
+        ):  # fmt: skip
+            return NotStored()
+        return not_found(resource, record_id)
 
     def _item_id(self, binding: Binding, call: Call) -> str:
         resource = binding.resource
@@ -210,7 +221,7 @@ class ResourceEngine:
             self._adopt(binding.resource, call, record_id)
             stored = self.store.get(call.tenant, binding.resource.name, record_id, parent)
         if stored is None:
-            raise self._absent(binding, record_id)
+            raise self._absent(binding, call, record_id, parent)
         return Record(record_id, stored, parent)
 
     def _check(self, binding: Binding, call: Call) -> Outcome:
@@ -314,10 +325,7 @@ class ResourceEngine:
         resource = binding.resource
         record_id = self._item_id(binding, call)
         parent = self._parent_id(resource, call)
-        id_schema = self.records.spec.deref(resource.id_schema)
-        numeric = bool(schema_types(id_schema) & {"integer", "number"})
-        fits = self.records.checks.is_valid(id_schema, typed_like(0 if numeric else "", record_id))
-        if not fits and not resource.key_parts:
+        if not resource.key_parts and not self._may_be_id(resource, record_id):
             return None
         with call.transaction():
             self._check_parent(binding, call, parent)
@@ -351,8 +359,18 @@ class ResourceEngine:
             record_id = self._item_id(binding, call)
             last = self.store.get(call.tenant, resource.name, record_id, parent)
             if last is None or not self.store.delete(call.tenant, resource.name, record_id, parent):
-                raise self._absent(binding, record_id)
-            call.wrote([last])
+                last = None
+                absent = self._absent(binding, call, record_id, parent)
+                if not isinstance(absent, NotStored) or self.declared_statuses_only:
+                    raise absent
+            else:
+                call.wrote([last])
+            if resource.name not in self.creatable and not self.declared_statuses_only:
+                # a catalog answers any id as if it were there: not this one, from now on
+                with suppress(Conflict):
+                    self.store.insert(call.tenant, _gone(resource), [Record(record_id, {}, parent)])
+        if last is None:
+            raise NotStored()  # answered as any other id of the catalog is
         answer = self.presenter.deleted(binding, last, call.rng)
         return Outcome(answer, empty=answer is None, changed=[last])
 
@@ -381,3 +399,9 @@ def _as_declared(binding: Binding, error: ApiError) -> ApiError:
     ):
         return dataclasses.replace(error, status=422)
     return error
+
+
+def _gone(resource: Resource) -> str:
+    """Where the ids deleted from a catalog the client cannot add to are kept: any other
+    id of it is answered, these are 404s."""
+    return f"{resource.name}#deleted"

@@ -147,6 +147,9 @@ class Records:
         if not resource.key_parts:
             chosen = self._client_id(resource, body)
             obj[resource.id_field] = self._new_id(resource, rng) if chosen is None else chosen
+            named = resource.id_param
+            if named and named in obj and named not in self._item_fields(resource):
+                obj[named] = obj[resource.id_field]  # the id sent by the path's name: the same id
         if (
             parent
             and resource.parent_param
@@ -257,16 +260,28 @@ class Records:
 
     def _client_id(self, resource: Resource, body: Any) -> Any:
         """The id the client chose, where the schema lets it choose (the id is not readOnly):
-        a petstore-style API takes the pet's id from the request body."""
-        if not isinstance(body, dict) or resource.id_field not in body or resource.key_parts:
+        a petstore-style API takes the pet's id from the request body; an item added by
+        reference is named by the item path's parameter (OpenAI's ``POST /vector_stores/
+        {id}/files`` sends the ``file_id`` that ``/files/{file_id}`` reads it by)."""
+        if not isinstance(body, dict) or resource.key_parts:
             return None
-        value = body[resource.id_field]
+        named = resource.id_param  # the name the item's path reads it by comes first
+        if named in body and named not in self._item_fields(resource):
+            key = named
+        elif resource.id_field in body:
+            key = resource.id_field
+        else:
+            return None
+        value = body[key]
         if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
             return None
         prop = self.shapes.of(resource).properties.get(resource.id_field)
         if not isinstance(prop, dict) or prop.get("readOnly"):
             return None
         return value
+
+    def _item_fields(self, resource: Resource) -> dict[str, Any]:
+        return self.shapes.of(resource).properties
 
     def _chosen_ids(self, resource: Resource, bodies: list[Any]) -> set[str]:
         return {str(v) for v in (self._client_id(resource, b) for b in bodies) if v is not None}
@@ -395,6 +410,9 @@ class Records:
                     if resource.id_field in record.body:
                         old = record.body[resource.id_field]
                         record.body[resource.id_field] = typed_like(old, record.id)
+                        named = resource.id_param  # the same id by its path's name, drawn with it
+                        if named and named != resource.id_field and record.body.get(named) == old:
+                            record.body[named] = record.body[resource.id_field]
         raise ApiError(503, "ID_SPACE_EXHAUSTED", "No free id was found; retry the request.")
 
     def _redraw_identifiers(
