@@ -95,6 +95,27 @@ def _policy(items: list[RateLimitItem]) -> str:
     return ", ".join(f"{item.amount};w={item.get_expiry()}" for item in items)
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """A plan's windows with what every request reads of them, worked out once (asking
+    `limits`' items each time, and writing the policy, was ~6 µs a request)."""
+
+    items: list[RateLimitItem]
+    expiries: list[int]
+    amounts: list[int]
+    policy: str
+
+    @classmethod
+    def of(cls, items: list[RateLimitItem]) -> _Plan:
+        return cls(
+            items, [item.get_expiry() for item in items], [item.amount for item in items],
+            _policy(items),
+        )  # fmt: skip
+
+
+_KEYS_KEPT = 4096  # identities whose counter keys are kept (then the table starts over)
+
+
 class RateLimiter:
     def __init__(
         self,
@@ -115,6 +136,8 @@ class RateLimiter:
         self._storage: storage.SlidingWindowCounterSupport = counters
         self._counters = counters  # the same, as a storage (reset)
         self._lock = threading.Lock()
+        self._plans = {name: _Plan.of(items) for name, items in self.plans.items()}
+        self._keys: dict[tuple[str, str], list[str]] = {}  # (identity, plan): counter keys
         # a storage that workers share offers one transaction for test-and-take
         self._atomic: Callable[[], AbstractContextManager[None]] | None = getattr(
             counters, "atomic", None
@@ -141,26 +164,21 @@ class RateLimiter:
 
         One read per window decides, one acquire per window counts; the figures for the
         headers come from that read, not from reading every window a third time."""
-        items = self._windows(plan)
-        if not items:
+        chosen = self._plans.get(plan) or self._plans.get(DEFAULT_PLAN)
+        if chosen is None or not chosen.items:
             return None
-        keys = [item.key_for(identity) for item in items]
+        items, policy = chosen.items, chosen.policy
+        keys = self._keys_for(identity, plan, items)
         if self._hit_all is not None:  # Redis: one script tests and takes every window
-            blocked, windows = self._hit_all(
-                keys, [item.get_expiry() for item in items], [item.amount for item in items]
-            )
+            blocked, windows = self._hit_all(keys, chosen.expiries, chosen.amounts)
         else:
-            with self._exclusive():
-                windows = self._read(keys, items)
-                blocked = [
-                    index
-                    for index, (item, window) in enumerate(zip(items, windows, strict=True))
-                    if _weighted(item, *window[:3]) >= item.amount
-                ]
-                if not blocked:
-                    self._take(keys, items)
+            with self._lock:  # as _exclusive, without two generator context managers
+                if self._atomic is None:
+                    blocked, windows = self._test_and_take(keys, chosen)
+                else:
+                    with self._atomic():
+                        blocked, windows = self._test_and_take(keys, chosen)
         now = time.time()
-        policy = _policy(items)
         if blocked:
             # wait for the window that frees last: earlier ones would only refuse again
             index = max(blocked, key=lambda i: _reset_in(items[i], *windows[i]))
@@ -179,6 +197,30 @@ class RateLimiter:
         remaining, reset_in, item = min(stats, key=lambda entry: entry[:2])
         reset = math.ceil(now + reset_in)
         return Decision(True, item.amount, remaining, reset, 0, item.get_expiry(), policy)
+
+    def _keys_for(self, identity: str, plan: str, items: list[RateLimitItem]) -> list[str]:
+        """The counter keys of ``identity``'s windows (``limits`` builds each from its parts,
+        ~2 µs a window): kept for the last few thousand identities."""
+        kept = self._keys.get((identity, plan))
+        if kept is None:
+            if len(self._keys) >= _KEYS_KEPT:
+                self._keys.clear()
+            kept = self._keys[(identity, plan)] = [item.key_for(identity) for item in items]
+        return kept
+
+    def _test_and_take(self, keys: list[str], plan: _Plan) -> tuple[list[int], list[Window]]:
+        """Read every window; count the request in each when none is full (inside the lock
+        and the storage's transaction). The indexes of the full windows, and the windows."""
+        items = plan.items
+        windows = self._read(keys, items, plan.expiries)
+        blocked = [
+            index
+            for index, (item, window) in enumerate(zip(items, windows, strict=True))
+            if _weighted(item, *window[:3]) >= item.amount
+        ]
+        if not blocked:
+            self._take(keys, items, plan.expiries)
+        return blocked, windows
 
     def _windows(self, plan: str) -> list[RateLimitItem]:
         return self.plans.get(plan, self.plans.get(DEFAULT_PLAN, []))
@@ -204,17 +246,20 @@ class RateLimiter:
             0, item.get_expiry(), policy,
         )  # fmt: skip
 
-    def _read(self, keys: list[str], items: list[RateLimitItem]) -> list[Window]:
-        expiries = [item.get_expiry() for item in items]
+    def _read(
+        self, keys: list[str], items: list[RateLimitItem], expiries: list[int] | None = None
+    ) -> list[Window]:
+        if expiries is None:
+            expiries = [item.get_expiry() for item in items]
         read_all = getattr(self._storage, "get_sliding_windows", None)
         if read_all is not None:  # one query for every window (the shared SQLite counters)
             return read_all(keys, expiries)
         return [self._storage.get_sliding_window(k, e) for k, e in zip(keys, expiries, strict=True)]
 
-    def _take(self, keys: list[str], items: list[RateLimitItem]) -> None:
+    def _take(self, keys: list[str], items: list[RateLimitItem], expiries: list[int]) -> None:
         take_all = getattr(self._storage, "take_sliding_windows", None)
         if take_all is not None:  # already tested inside this transaction: just count
-            take_all(keys, [item.get_expiry() for item in items])
+            take_all(keys, expiries)
             return
         for key, item in zip(keys, items, strict=True):
             self._storage.acquire_sliding_window_entry(key, item.amount, item.get_expiry(), 1)

@@ -135,7 +135,7 @@ class _RxCompiler:
 class _Pattern:
     """A compiled pattern: generation tree, anchoring and the real regex for checking."""
 
-    __slots__ = ("end", "regex", "root", "start")
+    __slots__ = ("end", "fixed", "regex", "root", "start")
 
     def __init__(self, source: str) -> None:
         parsed = list(_sp.parse(source))
@@ -143,6 +143,28 @@ class _Pattern:
         self.start = bool(parsed) and parsed[0][0] is _sc.AT and parsed[0][1] in _STARTS
         self.end = bool(parsed) and parsed[-1][0] is _sc.AT and parsed[-1][1] in _ENDS
         self.regex = re.compile(source)
+        self.fixed = _fixed_parts(self.root)
+
+
+# A fixed-length pattern of literals, classes and classes repeated a fixed number of times
+# (``^req_[A-Za-z0-9]{16}$``): the parts, a literal as its text, a class as (characters,
+# count, repeated). ``regex_string`` makes these with the same draws the tree walk makes,
+# without walking it (an envelope's requestId: 16 µs -> ~6 µs).
+_Part = str | tuple[str, int, bool]
+
+
+def _fixed_parts(root: _Rx) -> list[_Part] | None:
+    parts: list[_Part] = []
+    for node in root.kids if root.op == _SEQ else [root]:
+        if node.op == _LIT:
+            parts.append(node.arg)
+        elif node.op == _SET:
+            parts.append((node.arg, 1, False))
+        elif node.op == _REP and node.kids[0].op == _SET and node.arg[0] == node.arg[1]:
+            parts.append((node.kids[0].arg, node.arg[0], True))
+        else:
+            return None
+    return parts
 
 
 _PATTERNS: dict[str, _Pattern | None] = {}
@@ -248,6 +270,10 @@ def regex_string(
     if pat is None:
         return None
     root = pat.root
+    if pat.fixed is not None and not also and min_len <= root.lo and root.hi <= max_len:
+        text = _fixed_string(pat.fixed, root.lo, rng)
+        if pat.regex.search(text):
+            return text
     low, high = max(min_len, root.lo), min(max_len, root.hi)
     checks = [p for p in (cached_pattern(a) for a in also) if p is not None]
     for _ in range(12):
@@ -266,6 +292,22 @@ def regex_string(
         ):
             return text
     return None
+
+
+def _fixed_string(parts: list[_Part], length: int, rng: random.Random) -> str:
+    """What the tree walk makes of a fixed pattern, drawing what it draws: the length, then
+    each part in order (a repeat's count, then its characters)."""
+    rng.randint(length, length)
+    out = []
+    for part in parts:
+        if isinstance(part, str):
+            out.append(part)
+        elif part[2]:
+            rng.randint(part[1], part[1])
+            out.append("".join(rng.choices(part[0], k=part[1])))
+        else:
+            out.append(rng.choice(part[0]))
+    return "".join(out)
 
 
 def _pad(text: str, min_len: int, pat: _Pattern, rng: random.Random) -> str:

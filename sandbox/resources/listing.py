@@ -13,8 +13,9 @@ import base64
 import re
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 from sandbox.resources.inference import Binding, Resource
 from sandbox.resources.presenting import PageFacts
@@ -69,6 +70,18 @@ def _bounds(schema: Any) -> tuple[Any, ...]:
     return (schema.get("minimum"), schema.get("default")) if isinstance(schema, dict) else ()
 
 
+@lru_cache(maxsize=4096)
+def _pair(name: str, value: str) -> str:
+    """``name=value`` as ``urlencode`` writes it; a page's links repeat the same few pairs
+    (three or four queries per page), and quoting them each time was ~4 µs a query."""
+    return f"{quote_plus(name)}={quote_plus(value)}"
+
+
+def _encode(args: dict[str, str]) -> str:
+    """``urlencode(args)`` for string values."""
+    return "&".join([_pair(name, value) for name, value in args.items()])
+
+
 def _encode_cursor(offset: int) -> str:
     return "cur_" + base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
 
@@ -120,7 +133,7 @@ class PageAsked:
         if facts.has_more and total > 0:
             last_start = (total - 1) // self.limit * self.limit
             facts.last_query = self._query_at(last_start, None)
-        facts.self_query = urlencode(self.args)
+        facts.self_query = _encode(self.args)
         return facts
 
     def _query_at(self, start: int, cursor: str | None) -> str | None:
@@ -144,7 +157,7 @@ class PageAsked:
             args[self.after_name] = cursor
         else:
             return None
-        return urlencode(args)
+        return _encode(args)
 
 
 class Listing:

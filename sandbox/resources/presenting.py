@@ -30,20 +30,29 @@ from sandbox.spec.links import (
 from sandbox.spec.schemas import merged
 from sandbox.spec.words import norm
 
+_META = frozenset({"meta", "pagination", "paging", "hasmore", "nextcursor", "total",
+                    "totalcount", "page", "links", "pagesize", "start", "end", "key",
+                    "next", "nextpageuri", "nextpageurl", "uri", "url", "pages"})  # fmt: skip
+
 
 def _is_meta(name: str) -> bool:
-    return norm(name) in {"meta", "pagination", "paging", "hasmore", "nextcursor", "total",
-                          "totalcount", "page", "links", "pagesize", "start", "end", "key",
-                          "next", "nextpageuri", "nextpageurl", "uri", "url", "pages"}  # fmt: skip
+    return norm(name) in _META
 
 
-def _relation(key: str) -> str | None:
-    """The page a link field's (normalized) name points at, as RFC 8288 names it."""
-    for relation, names in (("next", NEXT_LINKS), ("prev", PREVIOUS_LINKS),
-                            ("first", FIRST_LINKS), ("last", LAST_LINKS)):  # fmt: skip
-        if key in names:
-            return relation
-    return None
+# the page a link field's (normalized) name points at, as RFC 8288 names it; the first
+# relation that claims a name keeps it
+_RELATIONS = {
+    name: relation
+    for relation, names in reversed(
+        (
+            ("next", NEXT_LINKS),
+            ("prev", PREVIOUS_LINKS),
+            ("first", FIRST_LINKS),
+            ("last", LAST_LINKS),
+        )
+    )
+    for name in names
+}
 
 
 class _LazyMeta:
@@ -99,8 +108,11 @@ class PageFacts:
         request's host, or a path where the spec's examples show paths (``shown``
         "relative") or, when they show none, where the name says ``uri`` (Twilio's
         ``next_page_uri``)."""
-        key = norm(name)
-        relation = _relation(key)
+        return self.links_of(norm(name), shown)
+
+    def links_of(self, key: str, shown: str | None = None) -> list[Any] | None:
+        """``links`` for a field whose name is already normalized (``key``)."""
+        relation = _RELATIONS.get(key)
         if relation is not None:
             query = self._query_of(relation)
             if query is None:
@@ -198,9 +210,10 @@ class Presenter:
             return envelope
         if facts is None:
             facts = PageFacts(page=1, limit=max(1, total or 1), total=total or 0, count=total or 0)
-        self._fill_meta(plan.meta, envelope, facts, plan.links)
+        values = facts.table()
+        self._fill_meta(plan.meta, envelope, facts, values, plan.links)
         if self._complete(plan.compose, envelope, rng):
-            self._fill_meta(plan.meta, envelope, facts, plan.links)  # over what was generated
+            self._fill_meta(plan.meta, envelope, facts, values, plan.links)  # over the generated
         return envelope
 
     def deleted(
@@ -331,14 +344,14 @@ class Presenter:
 
     def _fill_meta(
         self, plan: list[tuple[str, str, Any, bool, Any]], node: Any, facts: PageFacts,
-        shown: str | None = None,
+        values: dict[str, Any], shown: str | None = None,
     ) -> None:  # fmt: skip
-        """Put the real page facts wherever the envelope has a field that means one."""
+        """Put the real page facts (``values``: ``facts.table()``, worked out once per page)
+        wherever the envelope has a field that means one."""
         if not isinstance(node, dict):
             return
-        values = facts.table()
         for name, key, prop, required, nested in plan:
-            links = facts.links(name, shown)
+            links = facts.links_of(key, shown)
             if links is not None and isinstance(prop, dict):
                 # a form the examples show is taken even where `format` says otherwise
                 checked = prop if shown is None else _formatless(prop)
@@ -349,14 +362,14 @@ class Presenter:
                     del node[name]  # no next page, and the field cannot say null
                 continue
             if isinstance(node.get(name), dict):
-                self._fill_meta(nested.plan, node[name], facts, shown)
+                self._fill_meta(nested.plan, node[name], facts, values, shown)
                 continue
-            if _is_meta(name) and nested.plan:
+            if key in _META and nested.plan:
                 # an object of page facts the generator left out or made something else of
                 # (DigitalOcean's links.pages, "forward or backward links or anything"): a
                 # pager reads it, so it is there wherever it can be filled
                 built: dict[str, Any] = {}
-                self._fill_meta(nested.plan, built, facts, shown)
+                self._fill_meta(nested.plan, built, facts, values, shown)
                 if built and self.checks.is_valid(prop, built):
                     node[name] = built
                     continue

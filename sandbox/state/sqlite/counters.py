@@ -17,6 +17,7 @@ import random
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 from limits.storage import Storage
@@ -146,13 +147,7 @@ class SQLiteLimitsStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidi
         ]
         wanted = [name for pair in pairs for name in pair]
         with self.file.guard():
-            counts = dict(
-                self.file.db.execute(
-                    "SELECT key, count FROM counters WHERE expires > ? AND key IN ("
-                    + ", ".join("?" * len(wanted)) + ")",
-                    (now, *wanted),
-                ).fetchall()
-            )  # fmt: skip
+            counts = dict(self.file.db.execute(_read_sql(len(wanted)), (now, *wanted)).fetchall())
         return [
             _window(counts.get(previous_key, 0), counts.get(current_key, 0), expiry, now)
             for (previous_key, current_key), expiry in zip(pairs, expiries, strict=True)
@@ -163,10 +158,14 @@ class SQLiteLimitsStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidi
         (joined without a savepoint: each statement is whole or not at all, and a failure
         ends the request with the caller's transaction)."""
         now = time.time()
-        with self.file.write(undo_alone=False):
-            for key, expiry in zip(keys, expiries, strict=True):
-                _, current_key = self.sliding_window_keys(key, expiry, now)
-                self._bump(current_key, 1, (int(now / expiry) + 2) * expiry, now)
+        rows: list[object] = []
+        for key, expiry in zip(keys, expiries, strict=True):
+            _, current_key = self.sliding_window_keys(key, expiry, now)
+            rows += (current_key, (int(now / expiry) + 2) * expiry)
+        with self.file.write(undo_alone=False) as db:
+            # every window in one statement (one per window was ~4 µs each)
+            db.execute(_take_sql(len(keys)), (now, *rows))
+            self._sweep(now)
 
     def get_sliding_window(self, key: str, expiry: int) -> tuple[int, float, int, float]:
         with self.file.guard():
@@ -176,6 +175,25 @@ class SQLiteLimitsStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidi
         previous_key, current_key = self.sliding_window_keys(key, expiry, time.time())
         with self.file.write() as db:
             db.execute("DELETE FROM counters WHERE key IN (?, ?)", (previous_key, current_key))
+
+
+@lru_cache(maxsize=16)
+def _read_sql(keys: int) -> str:
+    """The read of ``keys`` window counters that have not expired."""
+    marks = ", ".join("?" * keys)
+    return f"SELECT key, count FROM counters WHERE expires > ? AND key IN ({marks})"
+
+
+@lru_cache(maxsize=16)
+def _take_sql(windows: int) -> str:
+    """One more request in each of ``windows`` counters (parameters: now, then each
+    counter's key and expiry), as ``_bump`` adds to one: an expired leftover starts over."""
+    rows = ", ".join(f"(?{2 * i + 2}, 1, ?{2 * i + 3})" for i in range(windows))
+    return (
+        f"INSERT INTO counters (key, count, expires) VALUES {rows} "
+        "ON CONFLICT (key) DO UPDATE SET expires = excluded.expires, "
+        "count = CASE WHEN counters.expires <= ?1 THEN 1 ELSE counters.count + 1 END"
+    )
 
 
 def _window(previous: int, current: int, expiry: int, now: float) -> tuple[int, float, int, float]:
