@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from schemathesis.engine import events
+from werkzeug.datastructures import Headers, MultiDict
 
 from contracts.checks._base import EXCERPT, request_label
 from contracts.context import ContractFailure, Finding, RunContext
@@ -24,6 +25,7 @@ from contracts.report import FailureRecord, OperationResult, Report
 from contracts.reproduce import curl
 from contracts.spec_gaps import Discriminators, LinkForms, empty_body, undeclared_status
 from sandbox.http.nested_params import nest
+from sandbox.http.parameters import MISSING, Reading, read
 from sandbox.spec.model import Operation, Spec, is_json_media
 from sandbox.spec.schemas import merged, schema_types
 
@@ -119,7 +121,9 @@ class Collector:
             if interaction is not None:
                 message += self._undefined_style(case, interaction.request)
         if node.name == "negative_data_rejection" and case is not None and interaction:
-            message += self._wire_is_valid(case, interaction.request.body)
+            message += self._wire_is_valid(case, interaction.request.body) or (
+                self._parameter_reads_valid(case, interaction.request, message)
+            )
         if node.name == "status_code_conformance" and case is not None and operation:
             refused = self._spec_refuses(case) or (
                 f"it lacks {', '.join(missing)}, which the schema requires" if missing else ""
@@ -249,6 +253,37 @@ class Collector:
             f" a form cannot tell the two apart."
         )
 
+    def _parameter_reads_valid(self, case: Any, request: Any, message: str) -> str:
+        """Why a parameter Schemathesis made invalid cannot be refused ("" when it can): read
+        the way its ``style`` says, as the server must, it is a valid value. An exploded
+        ``form`` object of free-form string fields takes any ``name=value`` pair as a field:
+        ``metadata=0`` (meant as the integer 0) is the object ``{"metadata": "0"}``."""
+        named = _INVALID_PARAMETER.search(message)
+        operation = self.run.facts.operation(case.operation.method, case.operation.path)
+        if named is None or operation is None:
+            return ""
+        name, location = named.groups()
+        declared = [p for p in operation.parameters if p.location == location]
+        parameter = next((p for p in declared if p.name == name), None)
+        if parameter is None or location not in ("query", "header"):
+            return ""
+        query = MultiDict(parse_qsl(urlsplit(request.uri).query, keep_blank_values=True))
+        headers = Headers([(k, v) for k, values in request.headers.items() for v in values])
+        others = frozenset(p.name for p in declared)
+        reading = Reading.of(parameter, self.spec.deref, others)
+        try:
+            value = read(reading, query, {}, headers, {}, self.spec.deref)
+        except ValueError:
+            return ""  # not readable at all: the server can refuse it
+        if value is MISSING or not self.run.facts.request_checks.is_valid(reading.schema, value):
+            return ""
+        return (
+            f"\nNot the server's to refuse: as sent, {location} parameter `{name}` reads as "
+            f"{json.dumps(value)[:200]} (style {reading.style}, explode "
+            f"{str(reading.explode).lower()}), which its schema at {pointer_of(operation)} "
+            f"accepts; the request cannot tell the two apart."
+        )
+
     def _pointer(self, label: str, status: int | None) -> str:
         method, _, path = label.partition(" ")
         operation = next(
@@ -262,6 +297,9 @@ class Collector:
             found = operation.response_for(status)
             pointer += f"/responses/{found[0]}" if found else "/responses"
         return pointer
+
+
+_INVALID_PARAMETER = re.compile(r"parameter `([^`]+)` in (query|header|cookie|path)")
 
 
 def _is_file(value: Any) -> bool:

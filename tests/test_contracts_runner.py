@@ -130,6 +130,41 @@ def test_an_invalid_form_that_reads_back_as_a_valid_one_is_not_the_servers(tmp_p
     ]
 
 
+FREE_FORM_QUERY = """\
+openapi: 3.1.0
+info: {title: Completions, version: "1"}
+paths:
+  /completions:
+    get:
+      operationId: listCompletions
+      parameters:
+        - name: metadata
+          in: query
+          schema:
+            anyOf:
+              - {type: object, additionalProperties: {type: string}}
+              - {type: "null"}
+      responses:
+        "200":
+          description: listed
+          content:
+            application/json:
+              schema: {type: object, properties: {data: {type: array}}}
+        "400": {description: refused}
+"""
+
+
+def test_an_invalid_query_object_that_reads_as_a_valid_one_is_not_the_servers(tmp_path) -> None:
+    """An exploded ``form`` object of free-form strings takes every ``name=value`` pair as a
+    field: ``metadata=0``, meant as the integer 0, is the object ``{"metadata": "0"}``, and any
+    other pair is a valid object too (OpenAI's ``metadata`` filter on ``GET
+    /chat/completions``). Accepting it is all a server can do; the finding says so."""
+    accepted = found(tmp_path, FREE_FORM_QUERY, "negative_data_rejection", "coverage")
+    assert all("Not the server's to refuse" in f.message for f in accepted), [
+        f.message for f in accepted
+    ]
+
+
 DEEP_ARRAY = """\
 openapi: 3.0.3
 info: {title: Previews, version: "1"}
