@@ -201,7 +201,8 @@ def _local_sandbox(spec: Spec, options: RunOptions, keep: list[Any]) -> tuple[st
                        "webhook_dns": False},
         )  # fmt: skip
         app = create_app(spec, settings)
-        keep.append(_Stopper(app.extensions["sandbox"].webhooks.worker))
+        sandbox = app.extensions["sandbox"]
+        keep.append(_Stopper(sandbox.webhooks.worker, sandbox.journal))
         key = settings.default_api_key
     server = LocalServer(app)
     keep.append(server)
@@ -255,12 +256,16 @@ def _reachable(base_url: str) -> None:
 
 @dataclass
 class _Stopper:
-    """Stops the sandbox's delivery thread before its scratch state goes away."""
+    """Stops the sandbox's delivery thread and writes out its journal's waiting entries
+    before its scratch state goes away (the journal writes once a second: its last entries
+    were written after the state file was gone, and warned so)."""
 
     worker: Any
+    journal: Any
 
     def close(self) -> None:
         self.worker.stop()
+        self.journal.flush()
 
 
 def credential_headers(spec: Spec, key: str, secrets: Secrets) -> dict[str, str]:

@@ -4,11 +4,14 @@ their findings apart."""
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from pathlib import Path
 
 from contracts.runner import RunOptions, run
 from contracts.setup import json_document
+from sandbox.observe.journal import _FLUSH_EVERY
 from tests.contract_corpus import SPEC_PATH, TOKEN, make_app
 from tests.test_vendor_resources import ATTACHED
 
@@ -485,3 +488,15 @@ def test_a_refused_multipart_body_the_specs_own_schema_refuses_is_the_specs(tmp_
     assert all("The spec's own" in f.message and "model" in f.message for f in refused), [
         f.message for f in refused
     ]
+
+
+def test_the_sandbox_s_journal_is_written_before_its_scratch_state_goes(tmp_path, caplog) -> None:
+    """The journal writes once a second; the run's own sandbox keeps its state in a scratch
+    folder removed when the run ends. Its last entries are written before that, not after
+    (they were, and each run warned "journal entries not kept")."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(FREE_FORM_QUERY)
+    with caplog.at_level(logging.WARNING):
+        run(RunOptions(spec, max_examples=5, seed=1, phases=("examples", "fuzzing")))
+        time.sleep(_FLUSH_EVERY * 1.5)  # the flushing thread's next turn
+    assert not [r.getMessage() for r in caplog.records if "not kept" in r.getMessage()]
