@@ -32,6 +32,11 @@ _IDENTIFIERS = frozenset({"id", "uuid", "guid", "sid", "nodeid"})  # what names 
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
+def _random_text(rng: random.Random) -> str:
+    """A made-up text id (or key part): 14 letters and digits, 83 bits."""
+    return "".join(rng.choice(_ALPHABET) for _ in range(14))
+
+
 def _now_text() -> str:
     """Now, to the second, as the stamps are written: formatted once a second."""
     global _second
@@ -218,7 +223,7 @@ class Records:
             made = self.faker.generate(schema, rng=rng, name=resource.id_field, fresh=True)
             if made is not None:
                 return made
-        return (resource.id_prefix or "") + "".join(rng.choice(_ALPHABET) for _ in range(14))
+        return (resource.id_prefix or "") + _random_text(rng)
 
     def _id_plan(self, resource: Resource) -> tuple[str, Any]:
         """How the resource's ids are drawn ("number", "schema" with the schema to generate,
@@ -444,8 +449,8 @@ class Records:
             for part in made:
                 old = value_at(record.body, part.field)
                 number = isinstance(old, int) and not isinstance(old, bool)
-                put_at(record.body, part.field, rng.randrange(1, 2**31) if number else
-                       "".join(rng.choice(_ALPHABET) for _ in range(14)))  # fmt: skip
+                put_at(record.body, part.field,
+                       rng.randrange(1, 2**31) if number else _random_text(rng))  # fmt: skip
             record.id = key_of(resource.key_parts, record.body) or record.id
 
     def _conflict(self, resource: Resource, conflict: Conflict) -> ApiError:
