@@ -155,6 +155,42 @@ def test_an_error_enum_field_is_the_member_that_fits_the_status_and_cause(tmp_pa
     assert refused.get_json()["error"]["type"] == "authentication_error"
 
 
+OPENAI_LIKE_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["type", "message", "param", "code"],
+            "properties": {
+                "code": {"type": "string", "nullable": True},
+                "message": {"type": "string"},
+                "param": {"type": "string", "nullable": True},
+                "type": {"type": "string"},
+            },
+        }
+    },
+}
+
+
+def test_an_errors_param_names_the_parameter_at_fault_and_its_type_the_kind(
+    tmp_path: Path,
+) -> None:
+    """OpenAI's error is ``{type, message, param, code}``, all required (code and param
+    nullable): ``param`` names the parameter the request got wrong (null when none is),
+    ``type`` the kind of error; both were filled with generated words ("param": "program
+    movie generation")."""
+    client = _client(tmp_path, _errors_spec(OPENAI_LIKE_ERROR))
+    bad = client.get("/things?limit=many").get_json()["error"]
+    assert (bad["param"], bad["type"], bad["code"]) == (
+        "limit",
+        "validation_error",
+        "VALIDATION_ERROR",
+    )
+    missing = client.get("/nowhere").get_json()["error"]
+    assert (missing["param"], missing["type"]) == (None, "not_found")
+
+
 # --- stateless answers tied to the request (items 11 and 3) ---------------------------------
 
 ECHO_SPEC = {

@@ -42,6 +42,8 @@ _MESSAGE_NAMES = {"message", "msg", "errormessage", "detail", "errordescription"
 _CODE_NAMES = {"code", "errorcode", "errortype", "reason"}
 _DETAIL_NAMES = {"details", "errors", "fielderrors", "validationerrors", "invalidparams", "issues"}
 _FIELD_NAMES = {"field", "name", "param", "parameter", "path", "pointer", "property", "location"}
+# an error's own member naming the parameter at fault (OpenAI's ``param``), not a detail's
+_BLAMED_NAMES = {"field", "param", "parameter", "pointer"}
 
 
 class ErrorBodies:
@@ -142,8 +144,12 @@ class ErrorBodies:
         if key in _DETAIL_NAMES and "array" in kinds:
             item_schema = self._merged(self.spec.deref(prop.get("items") or {}))
             return [self._detail(item_schema, d, rng) for d in error.details]
-        if key == "field" and "string" in kinds and error.details:
-            return error.details[0].get("field", "")
+        if key in _BLAMED_NAMES:  # the parameter at fault: the first problem's, else none
+            blamed = error.details[0].get("field", "") if error.details else None
+            return blamed if self.checks.is_valid(prop, blamed) else _UNKNOWN
+        if key == "type" and "enum" not in prop and "const" not in prop:
+            kind = error.code.lower()  # OpenAI's error.type: a word for the kind, not filler
+            return kind if self.checks.is_valid(prop, kind) else _UNKNOWN
         if key in {"retryafter", "retryafterseconds"} and error.retry_after is not None:
             return error.retry_after
         if key == "timestamp" and "string" in kinds:
