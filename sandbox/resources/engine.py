@@ -38,7 +38,7 @@ from sandbox.spec.schemas import SchemaChecks, schema_types
 from sandbox.state.protocols import ListQuery, Record, RecordStore
 
 _REMOVE_SCAN = 10_000  # a removal looks through this many of the parent's items
-_PAGES_KEPT = 256  # list answers kept per process (then the lot is dropped)
+_ANSWERS_KEPT = 512  # read answers kept per process (then the lot is dropped)
 
 
 class NotStored(Exception):
@@ -117,8 +117,8 @@ class ResourceEngine:
         )
         self.presenter = Presenter(shapes, secrets)
         self.listing = Listing(spec)
-        # list answers by request: (records' version, outcome, rng state after it)
-        self._pages: dict[tuple[Any, ...], tuple[int, Outcome, Any]] = {}
+        # read answers by request: (records' version, outcome, rng state after it)
+        self._answers: dict[tuple[Any, ...], tuple[int, Outcome, Any]] = {}
 
     def binding(self, operation_id: str) -> Binding | None:
         return self.bindings.get(operation_id)
@@ -238,6 +238,10 @@ class ResourceEngine:
         return Outcome(None, empty=True)
 
     def _read(self, binding: Binding, call: Call) -> Outcome:
+        """The record, presented; kept as a list page is (``_kept``)."""
+        return self._kept(binding, call, self._parent(binding, call), self._one)
+
+    def _one(self, binding: Binding, call: Call, parent: str) -> Outcome:
         stored = self._existing(binding, call).body
         return Outcome(self.presenter.one(binding, stored, call.rng))
 
@@ -381,26 +385,32 @@ class ResourceEngine:
         return Outcome(answer, empty=answer is None, changed=[last])
 
     def _list(self, binding: Binding, call: Call) -> Outcome:
-        """A page, or the same request's page kept from before while the resource's records
-        are unchanged (their version, read first: see ``state.sqlite.versions``). A page
-        made anew was a third of a list request's CPU (the store's rows parsed, presented,
-        the envelope composed and its page facts checked against their schemas, ~90 of
-        ~270 µs); a kept one is this dictionary look-up. Kept only where the request's rng
-        is seeded by the request alone, and with that rng's state after the page was made,
-        so what is generated after it (declared headers) is the same either way."""
-        parent = self._parent(binding, call)
-        key = _page_key(binding, call, parent)
+        return self._kept(binding, call, self._parent(binding, call), self._page)
+
+    def _kept(
+        self, binding: Binding, call: Call, parent: str,
+        make: Callable[[Binding, Call, str], Outcome],
+    ) -> Outcome:  # fmt: skip
+        """A read's answer, or the same request's answer kept from before while the
+        resource's records are unchanged (their version, read first: see
+        ``state.sqlite.versions``). A list page made anew was a third of a list request's
+        CPU (the store's rows parsed, presented, the envelope composed and its page facts
+        checked against their schemas, ~90 of ~260 µs); a kept one is a dictionary
+        look-up. Kept only where the request's rng is seeded by the request alone, with
+        that rng's state after the answer was made, so what is generated after it
+        (declared headers) is the same either way. A read that fails (a 404) is not kept."""
+        key = _answer_key(binding, call, parent)
         version = self.store.version(binding.resource.name) if key is not None else None
         if key is not None and version is not None:
-            held = self._pages.get(key)
+            held = self._answers.get(key)
             if held is not None and held[0] == version:
                 call.rng.setstate(held[2])
                 return held[1]
-        outcome = self._page(binding, call, parent)
+        outcome = make(binding, call, parent)
         if key is not None and version is not None:
-            if len(self._pages) >= _PAGES_KEPT:
-                self._pages.clear()
-            self._pages[key] = (version, outcome, call.rng.getstate())
+            if len(self._answers) >= _ANSWERS_KEPT:
+                self._answers.clear()
+            self._answers[key] = (version, outcome, call.rng.getstate())
         return outcome
 
     def _page(self, binding: Binding, call: Call, parent: str) -> Outcome:
@@ -416,8 +426,8 @@ class ResourceEngine:
         return Outcome(answer, links=facts.link_header())
 
 
-def _page_key(binding: Binding, call: Call, parent: str) -> tuple[Any, ...] | None:
-    """What a list answer depends on besides the records: the tenant, the operation, the
+def _answer_key(binding: Binding, call: Call, parent: str) -> tuple[Any, ...] | None:
+    """What a read's answer depends on besides the records: the tenant, the operation, the
     path, the query (every value, in order), the origin its links name. None where the
     answer cannot be kept: its rng is not the request's alone, or a body was sent."""
     if not call.repeatable or call.body is not None:

@@ -1,6 +1,7 @@
-"""A seeded sandbox answers a list request it has answered before, on the same records, with
-the page it made then (the same bytes, the same generated headers) without making it again;
-any write of the resource's records, and any other query or origin, makes a new one."""
+"""A seeded sandbox answers a read (a list page, a record) it has answered before, on the same
+records, with the answer it made then (the same bytes, the same generated headers) without
+making it again; any write of the resource's records, and any other query or origin, makes a
+new one."""
 
 from __future__ import annotations
 
@@ -127,3 +128,25 @@ def test_an_unseeded_sandbox_makes_every_page_anew(tmp_path: Path) -> None:
     again = client.get("/things?limit=2").get_json()
     assert first["request_ref"] != again["request_ref"]  # drawn for each answer
     assert asked[0] == 2
+
+
+def test_a_record_read_again_is_the_answer_made_before_until_a_write(tmp_path: Path) -> None:
+    client, _ = client_for(tmp_path, seed=1)
+    assert client.application is not None
+    engine = client.application.extensions["sandbox"].engine
+    presented = [0]
+    one = engine.presenter.one
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        presented[0] += 1
+        return one(*args, **kwargs)
+
+    engine.presenter.one = counted
+    thing = client.get("/things?limit=1").get_json()["data"][0]["id"]
+    first, again = client.get(f"/things/{thing}"), client.get(f"/things/{thing}")
+    assert again.data == first.data and first.get_json()["id"] == thing
+    assert presented[0] == 1
+    assert client.get("/things/no-such-thing").status_code == 404
+    assert client.post("/things", json={"name": "another"}).status_code == 201
+    assert client.get(f"/things/{thing}").data == first.data
+    assert presented[0] == 1 + 1 + 1  # the create's answer, and the read made anew
