@@ -21,6 +21,8 @@ from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
+from werkzeug.datastructures import MultiDict
+
 from sandbox.errors import ApiError, Conflict, StorageError
 from sandbox.http.error_bodies import storage_unavailable
 from sandbox.http.uploads import Upload
@@ -398,8 +400,9 @@ class ResourceEngine:
         checked against their schemas, ~90 of ~260 µs); a kept one is a dictionary
         look-up. Kept only where the request's rng is seeded by the request alone, with
         that rng's state after the answer was made, so what is generated after it
-        (declared headers) is the same either way. A read that fails (a 404) is not kept."""
-        key = _answer_key(binding, call, parent)
+        (declared headers) is the same either way. A read that fails (a 404) is not kept,
+        nor anything where asking the version is a round trip of its own (Redis)."""
+        key = _answer_key(binding, call, parent) if self.store.versions_are_local else None
         version = self.store.version(binding.resource.name) if key is not None else None
         if key is not None and version is not None:
             held = self._answers.get(key)
@@ -430,10 +433,10 @@ def _answer_key(binding: Binding, call: Call, parent: str) -> tuple[Any, ...] | 
     """What a read's answer depends on besides the records: the tenant, the operation, the
     path, the query (every value, in order), the origin its links name. None where the
     answer cannot be kept: its rng is not the request's alone, or a body was sent."""
-    if not call.repeatable or call.body is not None:
-        return None
     query = call.query
-    pairs = tuple(query.items(multi=True)) if hasattr(query, "items") else ()
+    if not call.repeatable or call.body is not None or not isinstance(query, MultiDict):
+        return None
+    pairs = tuple(query.items(multi=True))
     return (
         call.tenant, binding.operation.operation_id, parent, call.request_path, pairs,
         call.origin_of(),

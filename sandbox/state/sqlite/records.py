@@ -47,6 +47,8 @@ CREATE TABLE IF NOT EXISTS tenants (tenant TEXT PRIMARY KEY, seeded_at REAL NOT 
 
 
 class SQLiteRecords:
+    versions_are_local = True  # a memory map beside the state file (``versions``)
+
     def __init__(self, file: SQLiteFile) -> None:
         self.file = file
         file.adopt(SCHEMA)
