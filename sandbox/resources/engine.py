@@ -40,7 +40,9 @@ from sandbox.spec.schemas import SchemaChecks, schema_types
 from sandbox.state.protocols import ListQuery, Record, RecordStore
 
 _REMOVE_SCAN = 10_000  # a removal looks through this many of the parent's items
-_ANSWERS_KEPT = 512  # read answers kept per process (then the lot is dropped)
+# read answers kept per process (then the lot is dropped); a kept page is ~10 objects the
+# collector tracks (dicts of plain values it does not), so they add little to its walks
+_ANSWERS_KEPT = 512
 
 
 class NotStored(Exception):
