@@ -15,6 +15,12 @@ included) and write transactions per request.
     .venv/bin/python bench/request_cost.py                     # as serve_bench's sandbox target
     .venv/bin/python bench/request_cost.py --rate-limits 1000000/minute --iterations 5000
     .venv/bin/python bench/request_cost.py --only "POST /users" --profile   # cProfile, top 30
+    .venv/bin/python bench/request_cost.py --against /tmp/old-checkout --rounds 5
+
+``--against DIR`` compares this checkout with another (``git worktree add`` or ``git
+archive`` of the commit before a change): each round measures both, one after the other in
+fresh processes, the order swapped every round, and the medians are printed side by side,
+so a machine busy with other work weighs on both alike.
 
 Settings follow ``serve_bench.py``'s ``sandbox`` target: seed 1, a throwaway state file,
 two workers' worth of settings (so rate-limit counters, when on, live in SQLite as they do
@@ -32,6 +38,8 @@ import logging
 import os
 import pstats
 import sqlite3
+import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -43,6 +51,9 @@ from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
+# --root: measure the sandbox of another checkout (``--against`` runs this script so)
+if "--root" in sys.argv[:-1]:
+    ROOT = Path(sys.argv[sys.argv.index("--root") + 1]).resolve()
 sys.path.insert(0, str(ROOT))
 
 from sandbox import create_app, load_settings  # noqa: E402
@@ -183,8 +194,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="as `serve --workers` (counters)")
     parser.add_argument("--only", default="", help="measure this endpoint only, e.g. 'GET /users'")
     parser.add_argument("--profile", action="store_true", help="cProfile it too (top 30)")
+    parser.add_argument("--profile-sort", default="tottime", help="e.g. cumulative")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    parser.add_argument("--against", default="", help="another checkout to compare with")
+    parser.add_argument("--rounds", type=int, default=5, help="with --against: rounds")
+    parser.add_argument("--root", default="", help=argparse.SUPPRESS)  # read above
     args = parser.parse_args()
+    if args.against:
+        compare(args)
+        return
 
     statements = Statements()
     count_statements(statements)
@@ -215,7 +233,7 @@ def main() -> None:
             results.append(measure(app, sandbox, name, make, expected, args.iterations, statements))
             if profiler:
                 profiler.disable()
-                pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+                pstats.Stats(profiler).sort_stats(args.profile_sort).print_stats(30)
     print(f"{'endpoint':<18} {'CPU µs':>8} {'wall µs':>8} {'SQL/req':>8} {'writes/req':>10}  kinds")
     for r in results:
         print(
@@ -223,7 +241,43 @@ def main() -> None:
             f"{r['statements']:>8.2f} {r['transactions']:>10.2f}  {r['by_kind']}"
         )
     if args.json:
-        print(json.dumps(results, indent=2))
+        print("JSON " + json.dumps(results) if args.root else json.dumps(results, indent=2))
+
+
+def compare(args: argparse.Namespace) -> None:
+    """Both checkouts, round after round, in fresh processes; the medians side by side."""
+    other = Path(args.against).resolve()
+    if not (other / "sandbox").is_dir():
+        raise SystemExit(f"--against {other}: no sandbox/ there")
+    passed = [
+        "--spec", args.spec, "--iterations", str(args.iterations),
+        "--rate-limits", args.rate_limits, "--workers", str(args.workers), "--json",
+    ]  # fmt: skip
+    if args.only:
+        passed += ["--only", args.only]
+    sides = {"this": ROOT, "against": other}
+    figures: dict[str, dict[str, list[float]]] = {"this": {}, "against": {}}
+    for round_ in range(args.rounds):
+        order = ["this", "against"] if round_ % 2 == 0 else ["against", "this"]
+        for side in order:
+            done = subprocess.run(
+                [sys.executable, __file__, "--root", str(sides[side]), *passed],
+                capture_output=True, text=True, check=False,
+            )  # fmt: skip
+            line = next((x for x in done.stdout.splitlines() if x.startswith("JSON ")), None)
+            if done.returncode != 0 or line is None:
+                raise SystemExit(f"{side} ({sides[side]}) failed:\n{done.stderr[-2000:]}")
+            for row in json.loads(line[5:]):
+                figures[side].setdefault(row["endpoint"], []).append(row["cpu_us"])
+        print(f"round {round_ + 1}: " + "  ".join(
+            f"{name} {figures['this'][name][-1]:.0f}/{figures['against'][name][-1]:.0f}"
+            for name in figures["this"]
+        ))  # fmt: skip
+    print(f"CPU µs per request, median of {args.rounds} rounds: this {ROOT}, against {other}")
+    print(f"{'endpoint':<18} {'this':>8} {'against':>8} {'change':>8}")
+    for name, this in figures["this"].items():
+        mine, theirs = statistics.median(this), statistics.median(figures["against"][name])
+        print(f"{name:<18} {mine:>8.0f} {theirs:>8.0f} {(mine - theirs) / theirs:>+8.1%}")
 
 
 if __name__ == "__main__":

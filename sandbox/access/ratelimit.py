@@ -169,7 +169,7 @@ class RateLimiter:
             return None
         items, policy = chosen.items, chosen.policy
         keys = self._keys_for(identity, plan, items)
-        if self._hit_all is not None:  # Redis: one script tests and takes every window
+        if self._hit_all is not None:  # one script (Redis), one statement (SQLite) decides
             blocked, windows = self._hit_all(keys, chosen.expiries, chosen.amounts)
         else:
             with self._lock:  # as _exclusive, without two generator context managers

@@ -260,6 +260,7 @@ class Pipeline:
             uploads=result.uploads, caller=exchange.principal.name if exchange.principal else None,
             request_path=request.path, origin_of=lambda: request.host_url,
             rng=parts.answers.rng(operation, request, exchange.path_params),
+            repeatable=parts.answers.seed is not None,
         )  # fmt: skip
         try:
             outcome = self._handle_stored(engine, binding, call)

@@ -45,6 +45,10 @@ class ListQuery:
 class RecordStore(Protocol):
     """Records of JSON objects, partitioned by tenant and resource."""
 
+    # whether ``version`` costs no round trip (a shared memory map, not a server): a reader
+    # may then ask it on every request to keep whole answers
+    versions_are_local: bool
+
     def ensure_seeded(
         self, tenant: str, seed: Callable[[], dict[str, list[Record]]], scope: str = ""
     ) -> None:

@@ -280,6 +280,8 @@ class RedisRecords:
     step, and if another process reset the store meanwhile, the tenant is seeded again and
     the step repeated, just as it would have been had the process asked first."""
 
+    versions_are_local = False  # a counter is a round trip (HMGET)
+
     def __init__(self, redis: RedisState) -> None:
         self.redis = redis
         self._client = redis.client

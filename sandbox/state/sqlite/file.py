@@ -24,9 +24,14 @@ _BUSY_TIMEOUT_MS = 10_000
 
 
 class SQLiteFile:
-    def __init__(self, location: str | Path, schema: str, *, what: str = "state file") -> None:
+    def __init__(
+        self, location: str | Path, schema: str, *, what: str = "state file",
+        pragmas: tuple[str, ...] = (),
+    ) -> None:  # fmt: skip
+        """``pragmas``: more settings for every connection of this file."""
         location = str(location)
         self.what = what
+        self._pragmas = pragmas
         if location == ":memory:":
             shm = (
                 "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
@@ -57,6 +62,8 @@ class SQLiteFile:
             connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = NORMAL")
+            for pragma in self._pragmas:
+                connection.execute(f"PRAGMA {pragma}")
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open the {self.what} {self.location}: {exc}") from None
         return connection
@@ -131,6 +138,21 @@ class SQLiteFile:
                 yield
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
+
+    @contextmanager
+    def alone(self) -> Iterator[sqlite3.Connection]:
+        """This thread's connection with the writers' queue held, outside any transaction:
+        each statement run in it is its own transaction (SQLite's autocommit), and no other
+        writer of the file, in this process or another, runs until the block ends. One
+        statement that writes costs one transaction this way, without the BEGIN and COMMIT
+        of ``write`` (two statements, ~5 µs, and SQLite's own per-statement work). Inside a
+        write transaction it joins that one."""
+        db = self.db
+        if self._local.depth:
+            yield db
+            return
+        with self._writers_queue(), self.guard():
+            yield db
 
     @contextmanager
     def write(self, *, undo_alone: bool = True) -> Iterator[sqlite3.Connection]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -46,6 +47,8 @@ CREATE TABLE IF NOT EXISTS tenants (tenant TEXT PRIMARY KEY, seeded_at REAL NOT 
 
 
 class SQLiteRecords:
+    versions_are_local = True  # a memory map beside the state file (``versions``)
+
     def __init__(self, file: SQLiteFile) -> None:
         self.file = file
         file.adopt(SCHEMA)
@@ -133,13 +136,14 @@ class SQLiteRecords:
     def _insert(
         self, db: sqlite3.Connection, tenant: str, resource: str, records: list[Record]
     ) -> None:
-        """Each record: its unique values checked (reads), then the record's row (a taken id
-        fails here, before anything of it is written), then its unique values. So a single
-        record needs no savepoint to leave nothing behind; only a batch has earlier records
-        to undo, and ``write`` nests it in one."""
+        """Each record: its row (a taken id fails here, before anything of it is written),
+        then its unique values in one statement, whole or not at all: a taken value fails
+        it, and the record's row is taken back. So a single record needs no savepoint to
+        leave nothing behind; only a batch has earlier records to undo, and ``write`` nests
+        it in one. (The values were read first, one query each, to find a taken one before
+        writing: a statement more in every create, for a conflict that is rare.)"""
         self._changed(resource)
         for record in records:
-            self._check_uniques(db, tenant, resource, record)
             try:
                 db.execute(
                     "INSERT INTO records (tenant, resource, id, parent, body) "
@@ -148,11 +152,26 @@ class SQLiteRecords:
                 )
             except sqlite3.IntegrityError:
                 raise Conflict("id", record.id, record.id) from None
-            if record.unique:  # checked above: any row of these values is this id's own
-                db.executemany(
-                    "INSERT OR REPLACE INTO uniques VALUES (?, ?, ?, ?, ?)",
-                    [(tenant, resource, f, v, record.id) for f, v in record.unique.items()],
+            if record.unique:
+                self._add_uniques(db, tenant, resource, record)
+
+    def _add_uniques(
+        self, db: sqlite3.Connection, tenant: str, resource: str, record: Record
+    ) -> None:
+        """A new record's unique values, or Conflict (its row taken back) for a taken one."""
+        rows = [(tenant, resource, f, v, record.id) for f, v in record.unique.items()]
+        try:
+            db.execute(_uniques_sql(len(rows)), [x for row in rows for x in row])
+        except sqlite3.IntegrityError:
+            try:  # a value's row that is this id's own (none is left by a delete) is kept
+                self._check_uniques(db, tenant, resource, record)
+            except Conflict:
+                db.execute(
+                    "DELETE FROM records WHERE tenant = ? AND resource = ? AND id = ?",
+                    (tenant, resource, record.id),
                 )
+                raise
+            db.executemany("INSERT OR REPLACE INTO uniques VALUES (?, ?, ?, ?, ?)", rows)
 
     def _check_uniques(
         self, db: sqlite3.Connection, tenant: str, resource: str, record: Record
@@ -256,6 +275,12 @@ class SQLiteRecords:
             db.execute("DELETE FROM records")
             db.execute("DELETE FROM uniques")
             db.execute("DELETE FROM tenants")
+
+
+@lru_cache(maxsize=16)
+def _uniques_sql(rows: int) -> str:
+    """The insert of ``rows`` unique values, one statement (all of them or none)."""
+    return "INSERT INTO uniques VALUES " + ", ".join(["(?, ?, ?, ?, ?)"] * rows)
 
 
 def _json_path(field: str) -> str:
