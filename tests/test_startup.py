@@ -117,3 +117,21 @@ def test_the_app_is_frozen_before_the_fork_and_workers_collect() -> None:
     finally:
         gc.unfreeze()
         gc.enable()
+
+
+# what validating a spec and its requests would bring in, and a server has no use for
+VALIDATOR_LIBRARIES = {"openapi_core", "openapi_spec_validator", "jsonschema_path", "requests"}
+
+
+def test_a_fresh_spec_is_validated_without_its_validator_in_the_server() -> None:
+    """The spec is validated (openapi-spec-validator) in a child process, so a server built
+    from a spec no cache holds never keeps the 14-15 MB that library brings, nor hands
+    them to every worker it forks; invalid specs still fail (tests/test_spec.py)."""
+    loaded = loaded_by(
+        "from sandbox import create_app, load_settings; "
+        "s = load_settings('openapi.yaml', environ={}, "
+        "                  overrides={'state': ':memory:', 'spec_cache': 'off'}); "
+        "create_app('openapi.yaml', s)"
+    )
+    assert "flask" in loaded
+    assert not loaded & VALIDATOR_LIBRARIES
