@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from sandbox import create_app, load_settings, load_spec
+from sandbox import SpecError, create_app, load_settings, load_spec
 from sandbox.serving import Served, build_before_fork
 from sandbox.spec import yamlread
 
@@ -117,3 +117,62 @@ def test_the_app_is_frozen_before_the_fork_and_workers_collect() -> None:
     finally:
         gc.unfreeze()
         gc.enable()
+
+
+# what validating a spec and its requests would bring in, and a server has no use for
+VALIDATOR_LIBRARIES = {"openapi_core", "openapi_spec_validator", "jsonschema_path", "requests"}
+
+
+def test_a_fresh_spec_is_validated_without_its_validator_in_the_server() -> None:
+    """The spec is validated (openapi-spec-validator) in a child process, so a server built
+    from a spec no cache holds never keeps the 14-15 MB that library brings, nor hands
+    them to every worker it forks; invalid specs still fail (tests/test_spec.py)."""
+    loaded = loaded_by(
+        "from sandbox import create_app, load_settings; "
+        "s = load_settings('openapi.yaml', environ={}, "
+        "                  overrides={'state': ':memory:', 'spec_cache': 'off'}); "
+        "create_app('openapi.yaml', s)"
+    )
+    assert "flask" in loaded
+    assert not loaded & VALIDATOR_LIBRARIES
+
+
+BROKEN = """openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /pets:
+    get:
+      parameters:
+        - {name: limit, in: nowhere, schema: {type: integer}}
+      responses: {"200": {description: ok}}
+"""
+
+
+def test_a_fresh_spec_is_read_in_a_child_and_served_from_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading YAML leaves the heap fragmented (about 9 MB on openapi.yaml) and a server
+    hands its heap to every worker: with a cache, a forked child reads and checks the spec
+    into it and this process reads the cache, so a first start holds what a restart does.
+    Its verdict on a broken spec is the one reading it here gives."""
+    import sandbox.spec.model as model
+
+    reads: list[Path] = []
+    read = model.read_document
+    monkeypatch.setattr(
+        model, "read_document", lambda path, notes: reads.append(path) or read(path, notes)
+    )
+    spec = load_spec(ROOT / "openapi.yaml", cache_dir=tmp_path / "cache")
+    assert spec.operations and reads == []  # read by the child, not here
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(BROKEN)
+    with pytest.raises(SpecError) as here:
+        load_spec(broken)
+    with pytest.raises(SpecError) as apart:
+        load_spec(broken, cache_dir=tmp_path / "cache")
+    assert str(apart.value) == str(here.value)
+    assert (apart.value.file, apart.value.pointer, apart.value.line) == (
+        here.value.file,
+        here.value.pointer,
+        here.value.line,
+    )

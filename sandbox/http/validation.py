@@ -1,34 +1,27 @@
-"""Request validation: openapi-core decides, a compiled fast path keeps it off the hot path.
+"""Request validation: openapi-core's verdicts, without openapi-core on a request's path.
 
 openapi-core re-reads the spec and rebuilds validators on every call (about 1 ms for two
-query parameters). Most requests are valid, so each operation gets a compiled check that
-uses the very validator class and format checker openapi-core would use. When it accepts,
-the request is valid; anything it is unsure of, and every invalid request, goes to
-openapi-core, whose verdict and error report are final.
+query parameters), and importing it costs every process 12-13 MB and 80-100 ms (with
+openapi-spec-validator, jsonschema-path and requests). So each operation gets checks compiled
+on its first request, against validators built as openapi-core builds them (the same class
+and format checker: sandbox.spec.validators): a compiled check that accepts makes the
+request valid, and a refused request is worded here from the same validators' errors.
+openapi-core itself is imported only for what it does that these do not: reading a body
+that is neither JSON nor a form handled here (XML, text, a form without bracketed keys, a
+media type matched through a wildcard).
 """
 
 from __future__ import annotations
 
+import fnmatch
 import re
+import threading
 from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
 from jsonschema.exceptions import ValidationError as SchemaError
-from jsonschema_path import SchemaPath
-from openapi_core import V30RequestValidator, V31RequestValidator, V32RequestValidator
-from openapi_core.casting.schemas.exceptions import CastError
-from openapi_core.deserializing.exceptions import DeserializeError
-from openapi_core.templating.media_types.exceptions import MediaTypeNotFound
-from openapi_core.validation.request.exceptions import (
-    MissingRequestBody,
-    MissingRequiredRequestBody,
-    RequestBodyValidationError,
-)
-from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
-from openapi_core.validation.schemas.factories import SchemaValidatorsFactory
-from openapi_core.validation.schemas.validators import SchemaValidator
 from werkzeug.datastructures import Headers, ImmutableMultiDict, MultiDict
 from werkzeug.wrappers import Request
 
@@ -40,6 +33,7 @@ from sandbox.jsonio import loads
 from sandbox.spec.model import Operation, Spec, is_json_media
 from sandbox.spec.prepare import prepared_copy
 from sandbox.spec.schemas import AcceptCompiler
+from sandbox.spec.validators import Place, SpecValidators
 
 _INTEGER = re.compile(r"^-?\d+$")
 _TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
@@ -104,50 +98,22 @@ def request_data(request: Request, path_params: dict[str, str]) -> RequestData:
     )
 
 
-class _MemoValidatorsFactory(SchemaValidatorsFactory):
-    """openapi-core's factory, memoized per schema location: building one deep-copies a
-    format checker, which dominated the validation cost."""
+class _OpenAPICore:
+    """openapi-core's request validator for the spec (sandbox.http.core_reader), imported
+    and built on first use, once per process: see the module's docstring."""
 
-    def __init__(self, base: SchemaValidatorsFactory) -> None:
-        self.__dict__.update(base.__dict__)
-        self._base = base
-        self._memo: dict[tuple[Any, ...], SchemaValidator] = {}
+    def __init__(self, spec: Spec, document: dict[str, Any], base_uri: str) -> None:
+        self._spec, self._document, self._base_uri = spec, document, base_uri
+        self._lock = threading.Lock()
+        self._built: Any = None
 
-    def get_validator_cls(self, spec: SchemaPath, schema: SchemaPath) -> type:
-        return self._base.get_validator_cls(spec, schema)
+    def __call__(self) -> Any:
+        with self._lock:
+            if self._built is None:
+                from sandbox.http.core_reader import core_validator
 
-    def create(
-        self,
-        spec: SchemaPath,
-        schema: SchemaPath,
-        format_validators: dict[str, Callable[[Any], bool]] | None = None,
-        extra_format_validators: dict[str, Callable[[Any], bool]] | None = None,
-        forbid_unspecified_additional_properties: bool = False,
-        enforce_properties_required: bool = False,
-    ) -> SchemaValidator:
-        options = (
-            format_validators,
-            extra_format_validators,
-            forbid_unspecified_additional_properties,
-            enforce_properties_required,
-        )
-        key = (tuple(schema.parts), repr(options))
-        validator = self._memo.get(key)
-        if validator is None:
-            validator = self._memo[key] = self._base.create(spec, schema, *options)
-        return validator
-
-
-def _core_validator(spec: Spec, spec_path: SchemaPath) -> Any:
-    cls: Any  # the validator class for the spec's version
-    if spec.openapi.startswith("3.0"):
-        cls = V30RequestValidator
-    elif spec.openapi.startswith("3.2"):
-        cls = V32RequestValidator
-    else:
-        cls = V31RequestValidator
-    factory = _MemoValidatorsFactory(cls.schema_validators_factory)
-    return cls(spec_path, schema_validators_factory=factory)
+                self._built = core_validator(self._spec.openapi, self._document, self._base_uri)
+            return self._built
 
 
 @dataclass
@@ -157,20 +123,22 @@ class _Declared:
     reading: Reading
     required: bool
     empty_refused: bool  # ``allowEmptyValue: false`` written out (Swagger 2.0's default)
-    schema_path: SchemaPath | None  # None: nothing to check its value against
+    schema_place: Place | None  # None: nothing to check its value against
     is_valid: Callable[[Any], bool]
 
 
 class OperationValidator:
     """Validation compiled for one operation, built on its first request."""
 
-    def __init__(self, spec: Spec, operation: Operation, core: Any, spec_path: SchemaPath) -> None:
+    def __init__(
+        self, spec: Spec, operation: Operation, validators: SpecValidators, core: _OpenAPICore
+    ) -> None:
         self.spec = spec
         self.operation = operation
+        self.validators = validators
         self.core = core
-        self.path_item_path = spec_path / "paths" / operation.path
-        self.operation_path = self.path_item_path / operation.method.lower()
-        self.spec_path = spec_path
+        self.path_item_place: Place = ("paths", operation.path)
+        self.operation_place: Place = (*self.path_item_place, operation.method.lower())
         self.parameters = self._compile_parameters()
         self.body = operation.request_body
         self.body_required = bool(self.body and self.body.get("required"))
@@ -178,11 +146,10 @@ class OperationValidator:
         self._body_validators: dict[str, Callable[[Any], bool]] = {}
         self.nested = nested_params.NestedParameters(operation.parameters, spec.deref)
 
-    def _schema_check(self, schema_path: SchemaPath) -> Callable[[Any], bool]:
-        """openapi-core's own validator for the schema, behind a compiled accept check
+    def _schema_check(self, schema_place: Place) -> Callable[[Any], bool]:
+        """The validator openapi-core would use for the schema, behind a compiled accept check
         (sandbox.spec.schemas): the compiled check says yes fast, jsonschema has the last word."""
-        factory = self.core.schema_validators_factory
-        validator = factory.create(self.spec_path, schema_path).validator
+        validator = self.validators.validator(schema_place)
         slow: Callable[[Any], bool] = validator.is_valid
         compiler = AcceptCompiler.for_class(
             type(validator), validator.format_checker, self.spec.resolve
@@ -193,7 +160,7 @@ class OperationValidator:
         return lambda value: fast(value) or slow(value)
 
     def _compile_parameters(self) -> list[_Declared]:
-        by_key = _parameter_paths(self.path_item_path, self.operation_path)
+        by_key = _parameter_places(self.validators, self.path_item_place, self.operation_place)
         query = frozenset(p.name for p in self.operation.parameters if p.location == "query")
         compiled = []
         for parameter in self.operation.parameters:
@@ -201,20 +168,21 @@ class OperationValidator:
                 continue
             reading = Reading.of(parameter, self.spec.deref, query)
             origin = by_key.get((parameter.name, parameter.location))
-            schema_path = None
+            schema_place: Place | None = None
             if origin is not None and reading.media_type is not None:
-                media = origin / "content" / reading.media_type
-                schema_path = media / "schema" if "schema" in media else None
-            elif origin is not None and "schema" in origin:
-                schema_path = origin / "schema"
+                schema_place = (*origin, "content", reading.media_type, "schema")
+            elif origin is not None:
+                schema_place = (*origin, "schema")
+            if schema_place is not None and self.validators.get(schema_place) is None:
+                schema_place = None
             compiled.append(
                 _Declared(
                     reading=reading,
                     required=parameter.required,
                     empty_refused=parameter.raw.get("allowEmptyValue") is False,
-                    schema_path=schema_path,
+                    schema_place=schema_place,
                     is_valid=(
-                        self._schema_check(schema_path) if schema_path else lambda _value: True
+                        self._schema_check(schema_place) if schema_place else lambda _value: True
                     ),
                 )
             )
@@ -276,9 +244,9 @@ class OperationValidator:
     def _body_check(self, media: str) -> Callable[[Any], bool]:
         if media not in self._body_validators:
             if "schema" in self.media_types[media]:
-                # SchemaPath follows $ref on its own, so a shared requestBody needs nothing more
-                schema_path = self.operation_path / "requestBody" / "content" / media / "schema"
-                self._body_validators[media] = self._schema_check(schema_path)
+                # a place follows $ref on its own, so a shared requestBody needs nothing more
+                place = (*self.operation_place, "requestBody", "content", media, "schema")
+                self._body_validators[media] = self._schema_check(place)
             else:
                 self._body_validators[media] = lambda _value: True
         return self._body_validators[media]
@@ -312,10 +280,9 @@ class OperationValidator:
         empty = _empty(declared, data)
         if empty and (declared.empty_refused or not declared.is_valid(value)):
             return [Problem(name, f"{location} parameter must not be empty")]
-        if declared.schema_path is None or declared.is_valid(value):
+        if declared.schema_place is None or declared.is_valid(value):
             return []
-        factory = self.core.schema_validators_factory
-        validator = factory.create(self.spec_path, declared.schema_path).validator
+        validator = self.validators.validator(declared.schema_place)
         return [
             Problem(_join(name, list(e.absolute_path)), f"{location} parameter {_describe(e)}")
             for e in _leaf_errors(validator.iter_errors(value))
@@ -348,25 +315,61 @@ class OperationValidator:
             return
         if data.body and data.mimetype == "multipart/form-data" and self._multipart(data, result):
             return
-        try:
-            content_type = _well_formed(data.content_type)
-            body = self.core._get_body(data.body, content_type, self.operation_path)
-        except MissingRequiredRequestBody:
-            result.problems.append(Problem("body", "a request body is required"))
-        except MissingRequestBody:
-            # an empty body sent as a form is an empty form: its required fields are missing
-            result.problems.extend(self._unsent_required(data))
-        except RequestBodyValidationError as exc:
-            cause = exc.__cause__
-            if isinstance(cause, MediaTypeNotFound):
-                accepted = ", ".join(sorted(self.media_types))
-                got = data.mimetype or "no Content-Type"
-                result.problems.append(
-                    Problem("Content-Type", f"{got} is not accepted here; send one of: {accepted}")
-                )
-                result.status = 415
+        if not data.body:
+            if self.body_required:
+                result.problems.append(Problem("body", "a request body is required"))
             else:
-                result.problems.extend(_body_problems(cause))
+                # an empty body sent as a form is an empty form: its required fields are missing
+                result.problems.extend(self._unsent_required(data))
+            return
+        content_type = _well_formed(data.content_type)
+        declared = self._declared_media(content_type)
+        if declared is None:
+            accepted = ", ".join(sorted(self.media_types))
+            got = data.mimetype or "no Content-Type"
+            result.problems.append(
+                Problem("Content-Type", f"{got} is not accepted here; send one of: {accepted}")
+            )
+            result.status = 415
+        elif declared == data.mimetype and is_json_media(declared):
+            self._json_body(data, declared, result)
+        else:
+            self._core_read(data, content_type, result)
+
+    def _declared_media(self, content_type: str) -> str | None:
+        """The declared media type a body of ``content_type`` is read as, found the way
+        openapi-core finds it (``MediaTypeFinder``): the header as sent, then its type and
+        subtype, then the first declared range (``image/*``) that matches."""
+        mime = content_type.split(";")[0].lower().rstrip()
+        for candidate in (content_type, mime):
+            if candidate in self.media_types:
+                return candidate
+        if mime:
+            return next((key for key in self.media_types if fnmatch.fnmatch(mime, key)), None)
+        return None
+
+    def _json_body(self, data: RequestData, media: str, result: ValidationResult) -> None:
+        """A JSON body (well-formed: checked before) against its media type's schema. Read
+        as JSON under any JSON media type: openapi-core reads only ``application/json``
+        and ``application/vnd.api+json`` as JSON and hands any other (``merge-patch+json``)
+        over as bytes, which no object schema accepts."""
+        value = loads(data.body)
+        place = (*self.operation_place, "requestBody", "content", media, "schema")
+        problems = []
+        if self.validators.get(place) is not None:
+            problems = [_schema_problem(e) for e in self._schema_errors(place, value)]
+        result.problems.extend(problems)
+        if not problems:
+            result.body = value
+
+    def _core_read(self, data: RequestData, content_type: str, result: ValidationResult) -> None:
+        """A body only openapi-core reads here (XML, text, a plain form, a media type
+        matched through a range): its deserializers, casts and schema check."""
+        from sandbox.http.core_reader import read_body
+
+        read, body = read_body(self.core(), data.body, content_type, self.operation_place)
+        if not read:
+            result.problems.extend(_body_problems(body))
         else:
             result.problems.extend(self._unsent_required(data))
             result.body = body
@@ -391,9 +394,8 @@ class OperationValidator:
             parts = [_form_value(text, kinds) for text in form.getlist(name)]
             parts += [upload.stand_in for upload in uploads if upload.part == name]
             value[name] = parts if many else parts[0]
-        schema_path = self.operation_path / "requestBody" / "content" / data.mimetype / "schema"
-        factory = self.core.schema_validators_factory
-        validator = factory.create(self.spec_path, schema_path).validator
+        schema_place = (*self.operation_place, "requestBody", "content", data.mimetype, "schema")
+        validator = self.validators.validator(schema_place)
         result.problems.extend(
             _schema_problem(e) for e in _leaf_errors(validator.iter_errors(value))
         )
@@ -404,14 +406,14 @@ class OperationValidator:
     # -- bracketed keys and deepObject, read by sandbox.http.nested_params ---------------
     def _nested_query_problems(self, data: RequestData, owned: set[str]) -> list[Problem]:
         values = self.nested.query_values(data.query.items(multi=True), owned)
-        paths = _parameter_paths(self.path_item_path, self.operation_path)
+        places = _parameter_places(self.validators, self.path_item_place, self.operation_place)
         problems: list[Problem] = []
         for name in sorted(owned):
             if name not in values:
                 if self.nested.query[name].required:
                     problems.append(Problem(name, "required query parameter is missing"))
                 continue
-            errors = self._schema_errors(paths[(name, "query")] / "schema", values[name])
+            errors = self._schema_errors((*places[(name, "query")], "schema"), values[name])
             problems += [
                 Problem(_join(name, list(e.absolute_path)), f"query parameter {_describe(e)}")
                 for e in errors
@@ -431,16 +433,14 @@ class OperationValidator:
         uploads = uploads_of(files)
         pairs = [*form.items(multi=True), *stand_ins(uploads)]
         value = nested_params.nest(pairs, media.get("schema"), self.spec.deref)
-        schema_path = self.operation_path / "requestBody" / "content" / data.mimetype / "schema"
-        result.problems.extend(_schema_problem(e) for e in self._schema_errors(schema_path, value))
+        schema_place = (*self.operation_place, "requestBody", "content", data.mimetype, "schema")
+        result.problems.extend(_schema_problem(e) for e in self._schema_errors(schema_place, value))
         if not result.problems:
             result.body, result.uploads = value, uploads
         return True
 
-    def _schema_errors(self, schema_path: SchemaPath, value: Any) -> list[SchemaError]:
-        factory = self.core.schema_validators_factory
-        validator = factory.create(self.spec_path, schema_path).validator
-        return _leaf_errors(validator.iter_errors(value))
+    def _schema_errors(self, schema_place: Place, value: Any) -> list[SchemaError]:
+        return _leaf_errors(self.validators.validator(schema_place).iter_errors(value))
 
     def _raw_string(self, mimetype: str | None) -> bool:
         """A declared media type that is neither JSON nor a form, with a string schema:
@@ -531,13 +531,18 @@ def _mime_options(content_type: str) -> dict[str, str]:
     return parse_options_header(content_type)[1]
 
 
-def _parameter_paths(path_item: SchemaPath, operation: SchemaPath) -> dict[tuple, SchemaPath]:
-    """Each parameter's SchemaPath by (name, in); operation-level overrides path-level."""
-    found: dict[tuple, SchemaPath] = {}
+def _parameter_places(
+    validators: SpecValidators, path_item: Place, operation: Place
+) -> dict[tuple[str, str], Place]:
+    """Each parameter's place by (name, in); operation-level overrides path-level."""
+    found: dict[tuple[str, str], Place] = {}
     for holder in (path_item, operation):
-        if "parameters" in holder:
-            for param in holder / "parameters":
-                found[((param / "name").read_str(), (param / "in").read_str())] = param
+        listed = validators.get((*holder, "parameters"))
+        for index in range(len(listed) if isinstance(listed, list) else 0):
+            place = (*holder, "parameters", index)
+            param = validators.get(place)
+            if isinstance(param, dict):
+                found[(str(param.get("name")), str(param.get("in")))] = place
     return found
 
 
@@ -551,6 +556,10 @@ def _empty(declared: _Declared, data: RequestData) -> bool:
 
 
 def _body_problems(cause: BaseException | None) -> list[Problem]:
+    from openapi_core.casting.schemas.exceptions import CastError
+    from openapi_core.deserializing.exceptions import DeserializeError
+    from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
+
     if isinstance(cause, InvalidSchemaValue):
         errors = [e for e in cause.schema_errors if isinstance(e, SchemaError)]
         return [_schema_problem(e) for e in _leaf_errors(errors)]
@@ -671,14 +680,14 @@ class RequestValidator:
         self.spec = spec
         base_uri = spec.path.resolve().as_uri()
         document = prepared_copy(spec.document)  # sandbox.spec.prepare: as the spec means it
-        self.spec_path = SchemaPath.from_dict(document, base_uri=base_uri)
-        self.core = _core_validator(spec, self.spec_path)
+        self.validators = SpecValidators(document, base_uri, spec.openapi)
+        self.core = _OpenAPICore(spec, document, base_uri)
         self._compiled: dict[str, OperationValidator] = {}
 
     def for_operation(self, operation: Operation) -> OperationValidator:
         compiled = self._compiled.get(operation.operation_id)
         if compiled is None:
-            compiled = OperationValidator(self.spec, operation, self.core, self.spec_path)
+            compiled = OperationValidator(self.spec, operation, self.validators, self.core)
             self._compiled[operation.operation_id] = compiled
         return compiled
 

@@ -12,6 +12,8 @@ checked again by the Python ``jsonschema``, whose errors say which ``oneOf`` bra
 from __future__ import annotations
 
 import functools
+import importlib.util
+import json
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -197,12 +199,18 @@ def _describe(error: ValidationError) -> str:
 
 @functools.cache
 def _meta_schema(version: str) -> dict[str, Any] | None:
-    from openapi_spec_validator import schemas
-
-    for prefix, name in (("2.", "schema_v2"), ("3.0", "schema_v30"), ("3.1", "schema_v31"),
-                         ("3.2", "schema_v32")):  # fmt: skip
-        if version.startswith(prefix) and hasattr(schemas, name):
-            return dict(getattr(schemas, name))
+    """OpenAPI's own schema for ``version``: openapi-spec-validator's copy, read from its
+    package data without importing the package, which imports jsonschema-path, requests and
+    pydantic-settings with it (validation runs in a child process to keep those out of the
+    server: sandbox.spec.model._problem_apart)."""
+    found = importlib.util.find_spec("openapi_spec_validator")
+    if found is None or not found.submodule_search_locations:
+        return None
+    schemas = Path(next(iter(found.submodule_search_locations))) / "resources" / "schemas"
+    for prefix, folder in (("2.", "v2.0"), ("3.0", "v3.0"), ("3.1", "v3.1"), ("3.2", "v3.2")):
+        if version.startswith(prefix):
+            file = schemas / folder / "schema.json"
+            return json.loads(file.read_text(encoding="utf-8")) if file.is_file() else None
     return None
 
 
