@@ -386,7 +386,7 @@ def _loaded_apart(path: Path, validate: bool, cache: SpecCache) -> LoadedSpec | 
     cached one), and a server hands its heap to every worker it forks. The same SpecError
     as reading it here when the child finds one; None (read it here) when fork is missing
     or the child left nothing in the cache."""
-    if not hasattr(os, "fork"):
+    if not _may_fork():
         return None
     readable, writable = os.pipe()
     child = os.fork()
@@ -424,7 +424,7 @@ def _problem_apart(source: dict[str, Any], path: Path, origins: dict) -> SpecErr
     that a server validating in its own process kept, and handed to every worker it forked
     (measured on openapi.yaml: 82 MB against 68 MB once the spec was cached). Where fork is
     missing, or the child leaves no verdict (killed), the document is checked here."""
-    if not hasattr(os, "fork"):
+    if not _may_fork():
         return _problem_here(source, path, origins)
     readable, writable = os.pipe()
     child = os.fork()
@@ -447,6 +447,15 @@ def _problem_apart(source: dict[str, Any], path: Path, origins: dict) -> SpecErr
     except (ValueError, KeyError, TypeError):
         return _problem_here(source, path, origins)
     return None if fields is None else SpecError(**fields)
+
+
+def _may_fork() -> bool:
+    """Whether a child forked here to read or check a spec can be waited for safely: only in
+    a process with one thread (the CLI before it serves). A lock another thread holds at the
+    fork (the import lock, a logging handler's) stays held in the child forever, and the
+    caller would wait on it; an app built inside a busy process (a test run, an embedding
+    server) reads the spec itself instead."""
+    return hasattr(os, "fork") and threading.active_count() == 1
 
 
 def _problem_here(source: dict[str, Any], path: Path, origins: dict) -> SpecError | None:
