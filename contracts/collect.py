@@ -23,7 +23,13 @@ from contracts.errors import UsageError
 from contracts.facts import pointer_of
 from contracts.report import FailureRecord, OperationResult, Report
 from contracts.reproduce import curl
-from contracts.spec_gaps import Discriminators, LinkForms, empty_body, undeclared_status
+from contracts.spec_gaps import (
+    Discriminators,
+    LinkForms,
+    conflict_as_declared,
+    empty_body,
+    undeclared_status,
+)
 from sandbox.http.nested_params import nest
 from sandbox.http.parameters import MISSING, Reading, read
 from sandbox.spec.model import Operation, Spec, is_json_media
@@ -115,7 +121,7 @@ class Collector:
         sent = interaction.request.body if interaction is not None else None
         missing = self._missing_fields(case, sent) if case is not None else []
         if node.name == "positive_data_acceptance" and case is not None:
-            if missing:
+            if missing or conflict_as_declared(operation, status, excerpt):
                 return None
             message += self._spec_refuses(case) or empty_body(operation, case, sent)
             if interaction is not None:

@@ -11,7 +11,9 @@ from pathlib import Path
 
 from contracts.runner import RunOptions, run
 from contracts.setup import json_document
+from contracts.spec_gaps import conflict_as_declared
 from sandbox.observe.journal import _FLUSH_EVERY
+from sandbox.spec.model import load_spec
 from tests.contract_corpus import SPEC_PATH, TOKEN, make_app
 from tests.test_vendor_resources import ATTACHED
 
@@ -500,3 +502,91 @@ def test_the_sandbox_s_journal_is_written_before_its_scratch_state_goes(tmp_path
         run(RunOptions(spec, max_examples=5, seed=1, phases=("examples", "fuzzing")))
         time.sleep(_FLUSH_EVERY * 1.5)  # the flushing thread's next turn
     assert not [r.getMessage() for r in caplog.records if "not kept" in r.getMessage()]
+
+
+DUPLICATES = """\
+openapi: 3.0.3
+info: {title: Duplicates, version: "1"}
+paths:
+  /labels:
+    post:
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [name]
+              properties:
+                name: {type: string, enum: [bug]}
+                color: {type: string, enum: [red, blue]}
+      responses:
+        "201": {description: made, content: {application/json: {schema: {$ref: "#/$label"}}}}
+        "422": {description: "invalid, or already exists"}
+  /labels/{name}:
+    get:
+      parameters: [{name: name, in: path, required: true, schema: {type: string}}]
+      responses:
+        "200": {description: it, content: {application/json: {schema: {$ref: "#/$label"}}}}
+        "404": {description: none}
+  /senders:
+    post:
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [sid]
+              properties:
+                sid: {type: string, enum: [XE1]}
+                note: {type: string, enum: [a, b]}
+      responses:
+        "201": {description: made, content: {application/json: {schema: {$ref: "#/$sender"}}}}
+        "400": {description: invalid}
+  /senders/{sid}:
+    get:
+      parameters: [{name: sid, in: path, required: true, schema: {type: string}}]
+      responses:
+        "200": {description: it, content: {application/json: {schema: {$ref: "#/$sender"}}}}
+        "404": {description: none}
+components:
+  schemas:
+    Label: {type: object, properties: {id: {type: integer}, name: {type: string}}}
+    Sender: {type: object, properties: {sid: {type: string}}}
+"""
+
+
+def _duplicates(tmp_path: Path) -> Path:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        DUPLICATES.replace("#/$label", "#/components/schemas/Label").replace(
+            "#/$sender", "#/components/schemas/Sender"
+        )
+    )
+    return spec
+
+
+def test_a_duplicate_create_answered_as_the_spec_declares_is_no_false_alarm(tmp_path) -> None:
+    """The same label sent twice: where the create declares 422 and no 409 (GitHub's
+    labels, refs, repositories), the 422 "already exists" is the refusal it declares, as a
+    409 is elsewhere; where it declares no conflict answer at all (Twilio's ChannelSenders
+    declares only 201), the 409 for a taken sid is the spec's gap, and said to be."""
+    spec = _duplicates(tmp_path)
+    report = run(RunOptions(spec, max_examples=10, seed=1,
+                            phases=("examples", "coverage", "fuzzing")))  # fmt: skip
+    assert report.operations["POST /labels"].statuses[422] > 0
+    assert [f.fingerprint for f in report.failures if f.operation == "POST /labels"] == []
+    taken = [f for f in report.failures if f.operation == "POST /senders"]
+    assert [f.status for f in taken] == [409], [f.fingerprint for f in taken]
+    assert "The spec's own: #/paths/~1senders/post/responses declares no 409" in taken[0].message
+
+
+def test_only_a_422_that_says_the_thing_exists_is_taken_for_a_duplicate(tmp_path) -> None:
+    """A 422 for anything else (a sha that names no object) is still valid data refused."""
+    spec = load_spec(_duplicates(tmp_path))
+    labels = next(op for op in spec.operations if op.path == "/labels")
+    senders = next(op for op in spec.operations if op.path == "/senders")
+    assert conflict_as_declared(labels, 422, '{"message": "Reference already exists"}')
+    assert not conflict_as_declared(labels, 422, '{"message": "Object does not exist"}')
+    assert not conflict_as_declared(senders, 422, '{"message": "Reference already exists"}')
