@@ -590,3 +590,44 @@ def test_only_a_422_that_says_the_thing_exists_is_taken_for_a_duplicate(tmp_path
     assert conflict_as_declared(labels, 422, '{"message": "Reference already exists"}')
     assert not conflict_as_declared(labels, 422, '{"message": "Object does not exist"}')
     assert not conflict_as_declared(senders, 422, '{"message": "Reference already exists"}')
+
+
+MEMBERS = """\
+openapi: 3.0.3
+info: {title: Members, version: "1"}
+paths:
+  /members:
+    get:
+      responses:
+        "200":
+          description: all
+          content:
+            application/json:
+              schema: {type: array, items: {$ref: "#/components/schemas/Member"}}
+  /members/{user_id}:
+    get:
+      parameters: [{name: user_id, in: path, required: true, schema: {type: string}}]
+      responses:
+        "200":
+          description: it
+          content: {application/json: {schema: {$ref: "#/components/schemas/Member"}}}
+        "404": {description: none}
+components:
+  schemas:
+    Member:
+      type: object
+      required: [id, user_id]
+      properties: {id: {type: string}, user_id: {type: string}, role: {type: string}}
+"""
+
+
+def test_an_item_is_judged_by_the_field_its_path_parameter_names(tmp_path) -> None:
+    """``/members/{user_id}`` names a membership by its ``user_id``; its own ``id`` is
+    another thing, and no promise of the path."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(MEMBERS)
+    report = run(RunOptions(spec, max_examples=10, seed=1,
+                            phases=("examples", "coverage", "fuzzing")))  # fmt: skip
+    assert report.operations["GET /members/{user_id}"].statuses[200] > 0
+    found = [f.message for f in report.failures if f.check == "identity_and_persistence"]
+    assert found == []
