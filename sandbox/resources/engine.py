@@ -33,6 +33,7 @@ from sandbox.resources.records import Records, not_found, typed_like
 from sandbox.resources.references import field_for, names
 from sandbox.resources.seeding import Seeder
 from sandbox.resources.shapes import Shapes
+from sandbox.resources.under import filters as under_filters
 from sandbox.spec.model import Spec
 from sandbox.spec.schemas import SchemaChecks, schema_types
 from sandbox.state.protocols import ListQuery, Record, RecordStore
@@ -238,7 +239,8 @@ class ResourceEngine:
     def _create(self, binding: Binding, call: Call) -> Outcome:
         resource = binding.resource
         parent = self._parent_id(resource, call)
-        record = self.records.requested(binding, call.body, call.rng, parent, call.uploads)
+        record = self.records.requested(binding, call.body, call.rng, parent, call.uploads,
+                                        call.path_params)  # fmt: skip
         with call.transaction():
             self._check_parent(binding, call, parent)
             self.records.insert(call.tenant, resource, [record], sent=[call.body])
@@ -378,6 +380,8 @@ class ResourceEngine:
         resource = binding.resource
         parent = self._parent(binding, call)
         asked = self.listing.read(binding, call.query, parent)
+        if binding.under:  # the items made under the parent it names (resources.under)
+            asked.query.filters.update(under_filters(binding, call.path_params))
         items, total, start = self.store.query(call.tenant, resource.name, asked.query)
         # the store's dicts are this request's own: shown as they are unless fields are hidden
         presented = [self.presenter.present(resource, item, fresh=True) for item in items]
