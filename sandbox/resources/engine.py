@@ -192,7 +192,8 @@ class ResourceEngine:
         if binding.operation.response_for(404) is None and (
             self.declared_statuses_only
             or (resource.name not in self.creatable
-                and self.store.get(call.tenant, _gone(resource), record_id, parent) is None)
+                and self.store.get(call.tenant, _gone(resource), _gone_id(record_id, parent))
+                is None)
         ):  # fmt: skip
             return NotStored()
         return not_found(resource, record_id)
@@ -370,7 +371,8 @@ class ResourceEngine:
             if resource.name not in self.creatable and not self.declared_statuses_only:
                 # a catalog answers any id as if it were there: not this one, from now on
                 with suppress(Conflict):
-                    self.store.insert(call.tenant, _gone(resource), [Record(record_id, {}, parent)])
+                    gone = Record(_gone_id(record_id, parent), {}, parent)
+                    self.store.insert(call.tenant, _gone(resource), [gone])
         if last is None:
             raise NotStored()  # answered as any other id of the catalog is
         answer = self.presenter.deleted(binding, last, call.rng)
@@ -409,3 +411,9 @@ def _gone(resource: Resource) -> str:
     """Where the ids deleted from a catalog the client cannot add to are kept: any other
     id of it is answered, these are 404s."""
     return f"{resource.name}#deleted"
+
+
+def _gone_id(record_id: str, parent: str) -> str:
+    """The deleted id with its parent's: the store keeps one record per id of a resource,
+    whatever its parent, and a user removed from one group is still in another."""
+    return f"{parent}\x1f{record_id}" if parent else record_id
