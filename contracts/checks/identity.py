@@ -138,7 +138,7 @@ def _names_account(part: KeyPart) -> bool:
 
 def _folded(asked: Any, kept: Any) -> tuple[str, str]:
     """An account's name in any case: GitHub answers ``/users/OCTOCAT`` as ``octocat``."""
-    return str(asked).casefold(), str(kept).casefold()
+    return unquote(str(asked)).casefold(), unquote(str(kept)).casefold()
 
 
 def _sent(seen: Seen) -> dict[str, Any]:
