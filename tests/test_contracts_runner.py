@@ -631,3 +631,45 @@ def test_an_item_is_judged_by_the_field_its_path_parameter_names(tmp_path) -> No
     assert report.operations["GET /members/{user_id}"].statuses[200] > 0
     found = [f.message for f in report.failures if f.check == "identity_and_persistence"]
     assert found == []
+
+
+MULTIPART_TEXT = """\
+openapi: 3.0.3
+info: {title: Consents, version: "1"}
+paths:
+  /consents:
+    post:
+      operationId: createConsent
+      requestBody:
+        required: true
+        content:
+          multipart/form-data:
+            schema:
+              type: object
+              additionalProperties: false
+              required: [recording, language]
+              properties:
+                recording: {type: string, format: binary}
+                language: {type: string}
+                labels: {type: array, items: {type: string}}
+      responses:
+        "200":
+          description: made
+          content:
+            application/json:
+              schema: {type: object, properties: {id: {type: string}}}
+        "400": {description: refused}
+"""
+
+
+def test_an_invalid_multipart_body_whose_parts_read_as_valid_text_is_not_the_servers(
+    tmp_path,
+) -> None:
+    """Every part of a multipart body is text: ``language`` made invalid as the integer 5
+    is sent as the part ``5``, which is the string "5" the schema asks for (OpenAI's
+    ``POST /audio/voice_consents``); ``labels`` made a string is one part, a one-item
+    array. Accepting them is all a server can do; the findings say so."""
+    accepted = found(tmp_path, MULTIPART_TEXT, "negative_data_rejection", "coverage")
+    assert all("Not the server's to refuse" in f.message for f in accepted), [
+        f.message for f in accepted
+    ]
