@@ -76,7 +76,7 @@ class AdminContract:
         path = request.path
         if path != PREFIX and not path.startswith(PREFIX + "/"):
             return None
-        route = self.router.match(request.method, path)
+        route = self.router.match(request.method, path, request.args)
         if isinstance(route, MethodNotAllowed):
             allowed = ", ".join(route.allowed)
             message = f"{request.method} is not allowed here; allowed: {allowed}."

@@ -39,7 +39,7 @@ def docs_blueprint(sandbox: AdminServices) -> Blueprint:
 
     @docs.before_request
     def spec_first() -> Response | None:
-        if isinstance(sandbox.router.match(request.method, request.path), Match):
+        if isinstance(sandbox.router.match(request.method, request.path, request.args), Match):
             return sandbox.handle(request)
         return None
 

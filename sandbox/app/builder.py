@@ -111,7 +111,7 @@ def _spec_check(router: Router, validator: RequestValidator) -> Callable[[Reques
     the operation: the OAuth endpoints answer it as RFC 6749's ``invalid_request``."""
 
     def check(request: Request) -> str | None:
-        route = router.match(request.method, request.path)
+        route = router.match(request.method, request.path, request.args)
         if not isinstance(route, Match):
             return None
         result = validator.validate(route.operation, request_data(request, {}))

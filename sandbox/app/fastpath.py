@@ -110,7 +110,7 @@ class ApiFastPath:
         limit = self.settings.max_body_bytes
         if not frame_chunked_body(environ, limit):
             refused = Request(environ)
-            response = self.sandbox.too_large(refused.method, refused.path)
+            response = self.sandbox.too_large(refused.method, refused.path, refused.args)
             response.headers["Connection"] = "close"  # the rest of the body is never read
             return self.finish(refused, response, self.settings)(environ, start_response)
         if not self._surveyed:

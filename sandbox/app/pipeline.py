@@ -62,7 +62,7 @@ class Pipeline:
 
     def _route(self, request: Request, trace: Trace) -> Response:
         parts = self.parts
-        route = parts.router.match(request.method, request.path)
+        route = parts.router.match(request.method, request.path, request.args)
         if not isinstance(route, Match):
             return parts.unrouted(route, request)
         exchange = Exchange(request, route, request_data(request, route.path_params), trace)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -166,7 +166,7 @@ class Sandbox:
         cannot be used (503), an HTTP error werkzeug raised, or a sandbox bug (500, logged)."""
         path = request.path
         if isinstance(exc, RequestEntityTooLarge):
-            return self.too_large(request.method, path)
+            return self.too_large(request.method, path, request.args)
         if isinstance(exc, StorageError):
             error = storage_unavailable(exc)
         elif isinstance(exc, ApiError):
@@ -189,11 +189,11 @@ class Sandbox:
             answer = problem(error.status, error.code, error.message)
             answer.headers.update(error.headers)
             return answer
-        route = self.router.match(request.method, path)
+        route = self.router.match(request.method, path, request.args)
         operation = route.operation if isinstance(route, Match) else None
         return self.answers.error(error, operation, path)
 
-    def too_large(self, method: str, path: str) -> Response:
+    def too_large(self, method: str, path: str, query: Mapping[str, str] | None = None) -> Response:
         """413 for a body over ``max_body_bytes``, in the shape of whoever was asked."""
         limit = self.settings.max_body_bytes
         message = (
@@ -202,7 +202,7 @@ class Sandbox:
         )
         if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
             return problem(413, "payload_too_large", message)
-        route = self.router.match(method, path)
+        route = self.router.match(method, path, query)
         operation = route.operation if isinstance(route, Match) else None
         return self.answers.error(ApiError(413, "PAYLOAD_TOO_LARGE", message), operation, path)
 

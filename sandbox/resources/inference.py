@@ -136,8 +136,23 @@ class Inference:
             self._collection_only(path)
         for path in self.by_path:
             self._bulk(path)
+        self._query_keyed()
         settle_under(self.spec, self.bindings)
         return self.resources, self.bindings
+
+    def _query_keyed(self) -> None:
+        """An operation whose path key holds a query (``/responses?beta=true``) acts on what
+        the plain path's operation of its method acts on: the same records, in its own
+        answer's shape (bound only where that answer has a slot for them)."""
+        for operation in self.spec.operations:
+            if not operation.query_selector or operation.operation_id in self.bindings:
+                continue
+            plain = self.by_path.get(operation.route_path, {}).get(operation.method)
+            binding = self.bindings.get(plain.operation_id) if plain is not None else None
+            if binding is None or plain is None:
+                continue
+            rule = f"as {plain.key} does: its path key adds the query a request carries"
+            self._bind(binding.resource, binding.action, operation, rule)
 
     # -- resources ----------------------------------------------------------------------
     def _item_path(self, path: str, shapes: dict[str, str]) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from sandbox.errors import SpecError
 from sandbox.spec.cache import LoadedSpec, SpecCache
@@ -69,6 +69,26 @@ class Operation:
     @property
     def key(self) -> str:
         return f"{self.method.upper()} {self.path}"
+
+    @cached_property
+    def route_path(self) -> str:
+        """The path a request names: the key without a query string some specs put in it
+        (OpenAI's ``/responses?beta=true`` beside ``/responses``)."""
+        return self.path.split("?", 1)[0]
+
+    @cached_property
+    def query_selector(self) -> tuple[tuple[str, str], ...]:
+        """The query pairs the path key holds, which a request must carry to mean this
+        operation rather than the plain path's. OpenAPI keys are paths only, yet real specs
+        tell operations apart this way; a templated value (``?type={kind}``) selects nothing."""
+        if "?" not in self.path:
+            return ()
+        query = self.path.split("?", 1)[1]
+        return tuple(
+            (name, value)
+            for name, value in parse_qsl(query, keep_blank_values=True)
+            if "{" not in value and "{" not in name
+        )
 
     def response_for(self, status: int) -> tuple[str, dict[str, Any]] | None:
         """The declared response that covers ``status``: exact, then ``4XX``, then default."""
