@@ -21,6 +21,7 @@ from typing import Any
 from schemathesis.generation import GenerationMode
 
 from contracts.facts import pointer_of
+from sandbox.resources.naming import ITEM_SEGMENT
 from sandbox.spec.documents import escape_pointer_token
 from sandbox.spec.links import LinkFormConflict, link_form_conflicts
 from sandbox.spec.model import Operation, Spec
@@ -93,9 +94,9 @@ def conflict_as_declared(operation: Operation | None, status: int | None, answer
 
 
 def _creates(operation: Operation) -> bool:
-    """A POST to a collection (its path does not end in a parameter)."""
-    tail = operation.path.rstrip("/").rpartition("/")[2]
-    return operation.method == "POST" and not (tail.startswith("{") and tail.endswith("}"))
+    """A POST to a collection (its path does not end in a parameter, ``{Sid}.json`` too)."""
+    tail = operation.path.partition("?")[0].rstrip("/").rpartition("/")[2]
+    return operation.method == "POST" and ITEM_SEGMENT.match(tail) is None
 
 
 def empty_body(operation: Operation | None, case: Any, sent: Any) -> str:
