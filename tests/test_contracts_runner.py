@@ -673,3 +673,55 @@ def test_an_invalid_multipart_body_whose_parts_read_as_valid_text_is_not_the_ser
     assert all("Not the server's to refuse" in f.message for f in accepted), [
         f.message for f in accepted
     ]
+
+
+NULL_ID = """\
+openapi: 3.1.0
+info: {title: Projects, version: "1"}
+components:
+  schemas:
+    ProjectUser:
+      type: object
+      required: [id, role]
+      properties: {id: {type: string}, role: {type: string}}
+paths:
+  /projects/{project_id}/users:
+    parameters: [{name: project_id, in: path, required: true, schema: {type: string}}]
+    post:
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [role]
+              properties:
+                user_id: {anyOf: [{type: string}, {type: "null"}]}
+                role: {type: string}
+      responses:
+        "200":
+          description: added
+          content: {application/json: {schema: {$ref: "#/components/schemas/ProjectUser"}}}
+        "400": {description: refused}
+  /projects/{project_id}/users/{user_id}:
+    parameters:
+      - {name: project_id, in: path, required: true, schema: {type: string}}
+      - {name: user_id, in: path, required: true, schema: {type: string}}
+    get:
+      responses:
+        "200":
+          description: one
+          content: {application/json: {schema: {$ref: "#/components/schemas/ProjectUser"}}}
+        "404": {description: none}
+"""
+
+
+def test_a_null_id_sent_by_the_name_its_path_reads_is_not_judged_as_kept(tmp_path) -> None:
+    """OpenAI's ``POST /organization/projects/{id}/users`` lets ``user_id`` be null: null
+    names nothing ``/users/{user_id}`` can read back, so the server chooses the id."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(NULL_ID)
+    report = run(RunOptions(spec, max_examples=10, seed=1, phases=("coverage", "fuzzing")))
+    kept = [f.message for f in report.failures if f.check == "identity_and_persistence"]
+    assert kept == []
+    assert report.operations["POST /projects/{project_id}/users"].statuses[200] > 0

@@ -159,9 +159,10 @@ def _created(seen: Seen) -> None:
     if reader is None or not isinstance(record, dict):
         return
     reader_param = id_param(reader)
-    if reader_param is not None and sent.get(reader_param) == "":
-        # the thing's own id, by the name its path reads it by: "" names nothing a path
-        # can read back, so the server had to choose one (OpenAI's {"file_id": ""})
+    if reader_param is not None and reader_param in sent and sent[reader_param] in ("", None):
+        # the thing's own id, by the name its path reads it by: "" or null names nothing a
+        # path can read back, so the server had to choose one (OpenAI's {"file_id": ""},
+        # {"user_id": null} where the 3.1 schema lets it be null)
         sent = {k: v for k, v in sent.items() if k != reader_param}
     _reflects(seen, sent, record, "The created resource", answer=(seen.operation, seen.status),
               also=(reader, 200))  # fmt: skip
