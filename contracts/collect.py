@@ -12,6 +12,7 @@ import io
 import json
 import re
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -34,8 +35,9 @@ from contracts.spec_gaps import (
 )
 from sandbox.http.nested_params import nest
 from sandbox.http.parameters import MISSING, Reading, read
+from sandbox.jsonio import loads
 from sandbox.spec.model import Operation, Spec, is_json_media
-from sandbox.spec.schemas import merged, schema_types
+from sandbox.spec.schemas import SchemaChecks, merged, schema_types
 
 Progress = Callable[[str, str, int], None]  # (phase, operation label, failures so far)
 STATEFUL_LABEL = "Stateful tests"
@@ -261,7 +263,8 @@ class Collector:
             pairs = parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
         else:
             pairs, files = _parts(raw, _header(request, "content-type"))
-        value = nest(pairs, schema, self.spec.deref)
+        value = _read_as_valid(nest(pairs, schema, self.spec.deref), pairs, schema,
+                               self.run.facts.request_checks)  # fmt: skip
         errors = self.run.facts.request_checks.errors(schema, value)
         if any(not (error.absolute_path and error.absolute_path[0] in files) for error in errors):
             return ""  # a file stands for no value of its own: its errors are not judged
@@ -320,6 +323,36 @@ class Collector:
 
 
 _INVALID_PARAMETER = re.compile(r"parameter `([^`]+)` in (query|header|cookie|path)")
+
+
+def _read_as_valid(value: dict[str, Any], pairs: list[tuple[str, Any]], schema: Any,
+                   checks: SchemaChecks) -> dict[str, Any]:  # fmt: skip
+    """``value`` with each field the schema refuses read another way its one text allows,
+    where that way is valid: ``null`` as null, a JSON text as what it encodes (OpenAI's
+    ``chunking_strategy``, ``"auto"`` or an object or null, sent as the part ``null``)."""
+    texts: dict[str, list[Any]] = {}
+    for name, text in pairs:
+        texts.setdefault(name, []).append(text)
+    refused = {str(e.absolute_path[0]) for e in checks.errors(schema, value) if e.absolute_path}
+    for name in refused:
+        sent = texts.get(name, [])
+        if len(sent) != 1 or not isinstance(sent[0], str):
+            continue
+        for reading in _readings(sent[0]):
+            trial = {**value, name: reading}
+            if not any(e.absolute_path and e.absolute_path[0] == name
+                       for e in checks.errors(schema, trial)):  # fmt: skip
+                value = trial
+                break
+    return value
+
+
+def _readings(text: str) -> list[Any]:
+    """The values one text part may stand for, besides itself."""
+    found: list[Any] = [None] if text == "null" else []
+    with suppress(ValueError):
+        found.append(loads(text))
+    return found
 
 
 def _header(request: Any, name: str) -> str:

@@ -725,3 +725,18 @@ def test_a_null_id_sent_by_the_name_its_path_reads_is_not_judged_as_kept(tmp_pat
     kept = [f.message for f in report.failures if f.check == "identity_and_persistence"]
     assert kept == []
     assert report.operations["POST /projects/{project_id}/users"].statuses[200] > 0
+
+
+def test_a_text_part_is_read_as_any_value_it_can_stand_for() -> None:
+    """A part ``null`` of a field that is ``"auto"`` or null is null, as a server may read
+    it (OpenAI's ``chunking_strategy``); one that reads no valid way stays as sent."""
+    from contracts.collect import _read_as_valid
+    from sandbox.spec.schemas import SchemaChecks
+
+    schema = {"type": "object", "properties": {
+        "chunking": {"anyOf": [{"type": "string", "enum": ["auto"]}, {"type": "null"}]},
+        "size": {"type": "integer"}}}  # fmt: skip
+    checks = SchemaChecks({"openapi": "3.1.0"}, "3.1", mode="request")
+    pairs = [("chunking", "null"), ("size", "big")]
+    read = _read_as_valid({"chunking": "null", "size": "big"}, pairs, schema, checks)
+    assert read == {"chunking": None, "size": "big"}
