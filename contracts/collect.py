@@ -8,14 +8,17 @@ credentials as the run's variables.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from schemathesis.engine import events
 from werkzeug.datastructures import Headers, MultiDict
+from werkzeug.wrappers import Request
 
 from contracts.checks._base import EXCERPT, request_label
 from contracts.context import ContractFailure, Finding, RunContext
@@ -23,11 +26,18 @@ from contracts.errors import UsageError
 from contracts.facts import pointer_of
 from contracts.report import FailureRecord, OperationResult, Report
 from contracts.reproduce import curl
-from contracts.spec_gaps import Discriminators, LinkForms, empty_body, undeclared_status
+from contracts.spec_gaps import (
+    Discriminators,
+    LinkForms,
+    conflict_as_declared,
+    empty_body,
+    undeclared_status,
+)
 from sandbox.http.nested_params import nest
 from sandbox.http.parameters import MISSING, Reading, read
+from sandbox.jsonio import loads
 from sandbox.spec.model import Operation, Spec, is_json_media
-from sandbox.spec.schemas import merged, schema_types
+from sandbox.spec.schemas import SchemaChecks, merged, schema_types
 
 Progress = Callable[[str, str, int], None]  # (phase, operation label, failures so far)
 STATEFUL_LABEL = "Stateful tests"
@@ -115,13 +125,13 @@ class Collector:
         sent = interaction.request.body if interaction is not None else None
         missing = self._missing_fields(case, sent) if case is not None else []
         if node.name == "positive_data_acceptance" and case is not None:
-            if missing:
+            if missing or conflict_as_declared(operation, status, excerpt):
                 return None
             message += self._spec_refuses(case) or empty_body(operation, case, sent)
             if interaction is not None:
                 message += self._undefined_style(case, interaction.request)
         if node.name == "negative_data_rejection" and case is not None and interaction:
-            message += self._wire_is_valid(case, interaction.request.body) or (
+            message += self._wire_is_valid(case, interaction.request) or (
                 self._parameter_reads_valid(case, interaction.request, message)
             )
         if node.name == "status_code_conformance" and case is not None and operation:
@@ -232,25 +242,38 @@ class Collector:
                 )
         return ""
 
-    def _wire_is_valid(self, case: Any, sent: Any) -> str:
+    def _wire_is_valid(self, case: Any, request: Any) -> str:
         """Why a form body Schemathesis made invalid cannot be refused ("" when it can): as
         sent it reads back as a valid one. ``expand=AAA`` is the string "AAA" Schemathesis
-        meant and the one-item array ``["AAA"]`` the schema asks for, byte for byte."""
+        meant and the one-item array ``["AAA"]`` the schema asks for, byte for byte; in a
+        multipart body every part is text, so the integer 5 sent as a string's part is the
+        string "5" (OpenAI's ``language`` of ``POST /audio/voice_consents``)."""
         operation = self.run.facts.operation(case.operation.method, case.operation.path)
-        if operation is None or case.media_type != FORM:
+        media_type = (case.media_type or "").partition(";")[0].strip().lower()
+        if operation is None or media_type not in (FORM, MULTIPART):
             return ""
-        media = ((operation.request_body or {}).get("content") or {}).get(FORM) or {}
+        media = ((operation.request_body or {}).get("content") or {}).get(media_type) or {}
         schema = self.spec.deref(media.get("schema"))
-        text = sent.decode("utf-8", "replace") if isinstance(sent, bytes) else sent
-        if schema is None or not isinstance(text, str):
+        sent = request.body
+        raw = sent if isinstance(sent, bytes) else (sent or "").encode()
+        if schema is None:
             return ""
-        value = nest(parse_qsl(text, keep_blank_values=True), schema, self.spec.deref)
-        if not self.run.facts.request_checks.is_valid(schema, value):
-            return ""
+        files: set[str] = set()
+        if media_type == FORM:
+            pairs = parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
+        else:
+            pairs, files = _parts(raw, _header(request, "content-type"))
+        value = _read_as_valid(nest(pairs, schema, self.spec.deref), pairs, schema,
+                               self.run.facts.request_checks)  # fmt: skip
+        errors = self.run.facts.request_checks.errors(schema, value)
+        if any(not (error.absolute_path and error.absolute_path[0] in files) for error in errors):
+            return ""  # a file stands for no value of its own: its errors are not judged
+        what = "form" if media_type == FORM else "multipart body"
+        shown = {k: v for k, v in value.items() if k not in files} if files else value
         return (
-            f"\nNot the server's to refuse: as sent, this form is also a valid body "
-            f"({json.dumps(value)[:200]}), by the schema at {pointer_of(operation)}/requestBody;"
-            f" a form cannot tell the two apart."
+            f"\nNot the server's to refuse: as sent, this {what} is also a valid body "
+            f"({json.dumps(shown)[:200]}), by the schema at {pointer_of(operation)}/requestBody;"
+            f" a {what} cannot tell the two apart."
         )
 
     def _parameter_reads_valid(self, case: Any, request: Any, message: str) -> str:
@@ -300,6 +323,55 @@ class Collector:
 
 
 _INVALID_PARAMETER = re.compile(r"parameter `([^`]+)` in (query|header|cookie|path)")
+
+
+def _read_as_valid(value: dict[str, Any], pairs: list[tuple[str, Any]], schema: Any,
+                   checks: SchemaChecks) -> dict[str, Any]:  # fmt: skip
+    """``value`` with each field the schema refuses read another way its one text allows,
+    where that way is valid: ``null`` as null, a JSON text as what it encodes (OpenAI's
+    ``chunking_strategy``, ``"auto"`` or an object or null, sent as the part ``null``)."""
+    texts: dict[str, list[Any]] = {}
+    for name, text in pairs:
+        texts.setdefault(name, []).append(text)
+    refused = {str(e.absolute_path[0]) for e in checks.errors(schema, value) if e.absolute_path}
+    for name in refused:
+        sent = texts.get(name, [])
+        if len(sent) != 1 or not isinstance(sent[0], str):
+            continue
+        for reading in _readings(sent[0]):
+            trial = {**value, name: reading}
+            if not any(e.absolute_path and e.absolute_path[0] == name
+                       for e in checks.errors(schema, trial)):  # fmt: skip
+                value = trial
+                break
+    return value
+
+
+def _readings(text: str) -> list[Any]:
+    """The values one text part may stand for, besides itself."""
+    found: list[Any] = [None] if text == "null" else []
+    with suppress(ValueError):
+        found.append(loads(text))
+    return found
+
+
+def _header(request: Any, name: str) -> str:
+    """A header of a recorded request (its values are lists), "" when not sent."""
+    for key, values in request.headers.items():
+        if key.lower() == name:
+            return str(values[0]) if isinstance(values, list) and values else str(values)
+    return ""
+
+
+def _parts(raw: bytes, content_type: str) -> tuple[list[tuple[str, Any]], set[str]]:
+    """A multipart body's text parts as (name, text) pairs, as a server reads them, and
+    the names of its file parts (each given as "", a stand-in)."""
+    form = Request.from_values(input_stream=io.BytesIO(raw), content_length=len(raw),
+                               content_type=content_type, method="POST")  # fmt: skip
+    pairs: list[tuple[str, Any]] = list(form.form.items(multi=True))
+    files = set(form.files.keys())
+    pairs += [(name, "") for name in files]
+    return pairs, files
 
 
 def _is_file(value: Any) -> bool:

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from sandbox.resources.inference import singular
+from sandbox.resources.keys import KeyFinder, KeyPart
+from sandbox.resources.naming import stem
 from sandbox.spec.documents import escape_pointer_token
 from sandbox.spec.model import Operation, Spec, is_json_media
 from sandbox.spec.schemas import SchemaChecks, merged
@@ -55,6 +58,8 @@ class ContractFacts:
     spec: Spec
     checks: SchemaChecks = field(init=False)  # responses: readOnly allowed
     request_checks: SchemaChecks = field(init=False)  # requests: writeOnly allowed
+
+    _keys: dict[str, tuple[KeyPart, ...]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.checks = SchemaChecks(self.spec.document, self.spec.version)
@@ -236,6 +241,30 @@ class ContractFacts:
 
     def is_item_path(self, path: str) -> bool:
         return _is_template(path.rstrip("/").rpartition("/")[2])
+
+    def item_key(self, operation: Operation) -> tuple[KeyPart, ...]:
+        """Which field of the item each of the path's last parameters names, as the sandbox
+        keys its items (``sandbox.resources.keys``): ``/members/{user_id}`` its
+        ``user_id``, ``/orgs/{org}/memberships/{username}`` its ``user.login``,
+        ``/repos/{owner}/{repo}`` its ``owner.login`` and ``name``; () where none is found."""
+        if operation.path in self._keys:
+            return self._keys[operation.path]
+        segments = [s for s in operation.path.strip("/").split("/") if s]
+        params: list[str] = []
+        while segments and _is_template(segments[-1]) and len(params) < 2:
+            params.insert(0, segments.pop()[1:-1])
+        found = operation.response_for(200)
+        body = self.full(self.json_schema(found[1])) if found is not None else {}
+        properties = body.get("properties") or {}
+        record = self.full(properties.get("data")).get("properties")  # as record_of reads it
+        properties = record if isinstance(record, dict) else properties
+        parts: tuple[KeyPart, ...] = ()
+        if params and segments and properties:
+            owner = singular(stem(segments[-1]))
+            by_path = {operation.method: operation}
+            parts = KeyFinder(self.spec).find(by_path, params, owner, [properties]) or ()
+        self._keys[operation.path] = parts
+        return parts
 
     def paging(self, operation: Operation) -> Paging | None:
         limit = page = None

@@ -21,6 +21,7 @@ from typing import Any
 from schemathesis.generation import GenerationMode
 
 from contracts.facts import pointer_of
+from sandbox.resources.naming import ITEM_SEGMENT
 from sandbox.spec.documents import escape_pointer_token
 from sandbox.spec.links import LinkFormConflict, link_form_conflicts
 from sandbox.spec.model import Operation, Spec
@@ -64,7 +65,38 @@ def undeclared_status(operation: Operation, case: Any, status: int, refused: str
             f"\nThe spec's own: {where} declares no 400 or 422 (nor 4XX or default) for a "
             f"request its schema refuses, which this was ({why.rstrip('.')})."
         )
+    if status == 409 and _creates(operation):
+        return (
+            f"\nThe spec's own: {where} declares no 409 (nor 4XX or default), yet this "
+            f"create sends values a server keeps unique (an id or name the client chooses): "
+            f"sent a second time, they name a thing that already exists, and the spec has "
+            f"no answer for that."
+        )
     return ""
+
+
+_DUPLICATE = re.compile(r"already|duplicate|\btaken\b|conflict|not unique|must be unique", re.I)
+
+
+def conflict_as_declared(operation: Operation | None, status: int | None, answer: str) -> bool:
+    """A create refused as a duplicate with the status the operation declares for that: 422
+    where it declares 422 and no 409 (GitHub's labels, refs and repositories answer "already
+    exists" so), the way Schemathesis takes a 409 for valid data sent twice. The answer must
+    say so: a 422 for anything else is still valid data rejected."""
+    return (
+        operation is not None
+        and status == 422
+        and _creates(operation)
+        and operation.response_for(409) is None
+        and operation.response_for(422) is not None
+        and _DUPLICATE.search(answer) is not None
+    )
+
+
+def _creates(operation: Operation) -> bool:
+    """A POST to a collection (its path does not end in a parameter, ``{Sid}.json`` too)."""
+    tail = operation.path.partition("?")[0].rstrip("/").rpartition("/")[2]
+    return operation.method == "POST" and ITEM_SEGMENT.match(tail) is None
 
 
 def empty_body(operation: Operation | None, case: Any, sent: Any) -> str:

@@ -171,3 +171,74 @@ def test_a_created_thing_is_read_by_the_key_its_reader_names() -> None:
     forgets = run(RunOptions(TEAMS_SPEC, app=make_teams_app("forgets_privacy"), **options))
     found = {(f.operation, f.title) for f in forgets.failures if f.check in OURS}
     assert ("POST /teams", "Sent values not kept") in found, forgets.failures
+
+
+KEYED = """\
+openapi: 3.0.3
+info: {title: Keyed, version: "1"}
+paths:
+  /orgs/{org}/memberships/{username}:
+    get:
+      parameters:
+        - {name: org, in: path, required: true, schema: {type: string, enum: [acme]}}
+        - {name: username, in: path, required: true, schema: {type: string, enum: [Ada, bob]}}
+      responses:
+        "200":
+          description: it
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [role, user]
+                properties:
+                  role: {type: string}
+                  user:
+                    type: object
+                    required: [login, id]
+                    properties: {login: {type: string}, id: {type: integer}}
+  /licenses/{license}:
+    get:
+      parameters: [{name: license, in: path, required: true, schema: {type: string, enum: [mit]}}]
+      responses:
+        "200":
+          description: it
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [key, name]
+                properties: {key: {type: string}, name: {type: string}}
+"""
+
+
+def _keyed_app(mangled: bool):
+    from flask import Flask, jsonify
+
+    app = Flask("keyed")
+
+    @app.get("/orgs/<org>/memberships/<username>")
+    def membership(org: str, username: str):
+        login = "someone-else" if mangled else username.lower()  # logins in any case
+        return jsonify({"role": "admin", "user": {"login": login, "id": 7}})
+
+    @app.get("/licenses/<license>")
+    def license_(license: str):
+        return jsonify({"key": license, "name": "MIT License"})
+
+    return app
+
+
+def test_an_item_is_judged_by_what_its_path_parameter_plainly_names(tmp_path) -> None:
+    """A membership's ``{username}`` is its ``user.login`` (in any case: GitHub answers
+    ``octocat`` to ``OCTOCAT``), so another login is another resource; a license's
+    ``name`` is only a guess at what ``{license}`` names (it is its ``key``), and a name
+    that differs is no finding."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(KEYED)
+    options = {"max_examples": 5, "seed": 1, "phases": ("examples", "fuzzing")}
+    correct = run(RunOptions(spec, app=_keyed_app(False), **options))
+    assert [f.fingerprint for f in correct.failures if f.check in OURS] == []
+    assert correct.operations["GET /licenses/{license}"].statuses[200] > 0
+    mangled = run(RunOptions(spec, app=_keyed_app(True), **options))
+    found = {(f.operation, f.title) for f in mangled.failures if f.check in OURS}
+    assert found == {("GET /orgs/{org}/memberships/{username}", "GET returned another resource")}

@@ -11,7 +11,9 @@ from pathlib import Path
 
 from contracts.runner import RunOptions, run
 from contracts.setup import json_document
+from contracts.spec_gaps import conflict_as_declared
 from sandbox.observe.journal import _FLUSH_EVERY
+from sandbox.spec.model import load_spec
 from tests.contract_corpus import SPEC_PATH, TOKEN, make_app
 from tests.test_vendor_resources import ATTACHED
 
@@ -500,3 +502,241 @@ def test_the_sandbox_s_journal_is_written_before_its_scratch_state_goes(tmp_path
         run(RunOptions(spec, max_examples=5, seed=1, phases=("examples", "fuzzing")))
         time.sleep(_FLUSH_EVERY * 1.5)  # the flushing thread's next turn
     assert not [r.getMessage() for r in caplog.records if "not kept" in r.getMessage()]
+
+
+DUPLICATES = """\
+openapi: 3.0.3
+info: {title: Duplicates, version: "1"}
+paths:
+  /labels:
+    post:
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [name]
+              properties:
+                name: {type: string, enum: [bug]}
+                color: {type: string, enum: [red, blue]}
+      responses:
+        "201": {description: made, content: {application/json: {schema: {$ref: "#/$label"}}}}
+        "422": {description: "invalid, or already exists"}
+  /labels/{name}:
+    get:
+      parameters: [{name: name, in: path, required: true, schema: {type: string}}]
+      responses:
+        "200": {description: it, content: {application/json: {schema: {$ref: "#/$label"}}}}
+        "404": {description: none}
+  /senders:
+    post:
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [sid]
+              properties:
+                sid: {type: string, enum: [XE1]}
+                note: {type: string, enum: [a, b]}
+      responses:
+        "201": {description: made, content: {application/json: {schema: {$ref: "#/$sender"}}}}
+        "400": {description: invalid}
+  /senders/{sid}:
+    get:
+      parameters: [{name: sid, in: path, required: true, schema: {type: string}}]
+      responses:
+        "200": {description: it, content: {application/json: {schema: {$ref: "#/$sender"}}}}
+        "404": {description: none}
+components:
+  schemas:
+    Label: {type: object, properties: {id: {type: integer}, name: {type: string}}}
+    Sender: {type: object, properties: {sid: {type: string}}}
+"""
+
+
+def _duplicates(tmp_path: Path) -> Path:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        DUPLICATES.replace("#/$label", "#/components/schemas/Label").replace(
+            "#/$sender", "#/components/schemas/Sender"
+        )
+    )
+    return spec
+
+
+def test_a_duplicate_create_answered_as_the_spec_declares_is_no_false_alarm(tmp_path) -> None:
+    """The same label sent twice: where the create declares 422 and no 409 (GitHub's
+    labels, refs, repositories), the 422 "already exists" is the refusal it declares, as a
+    409 is elsewhere; where it declares no conflict answer at all (Twilio's ChannelSenders
+    declares only 201), the 409 for a taken sid is the spec's gap, and said to be."""
+    spec = _duplicates(tmp_path)
+    report = run(RunOptions(spec, max_examples=10, seed=1,
+                            phases=("examples", "coverage", "fuzzing")))  # fmt: skip
+    assert report.operations["POST /labels"].statuses[422] > 0
+    assert [f.fingerprint for f in report.failures if f.operation == "POST /labels"] == []
+    taken = [f for f in report.failures if f.operation == "POST /senders"]
+    assert [f.status for f in taken] == [409], [f.fingerprint for f in taken]
+    assert "The spec's own: #/paths/~1senders/post/responses declares no 409" in taken[0].message
+
+
+def test_only_a_422_that_says_the_thing_exists_is_taken_for_a_duplicate(tmp_path) -> None:
+    """A 422 for anything else (a sha that names no object) is still valid data refused."""
+    spec = load_spec(_duplicates(tmp_path))
+    labels = next(op for op in spec.operations if op.path == "/labels")
+    senders = next(op for op in spec.operations if op.path == "/senders")
+    assert conflict_as_declared(labels, 422, '{"message": "Reference already exists"}')
+    assert not conflict_as_declared(labels, 422, '{"message": "Object does not exist"}')
+    assert not conflict_as_declared(senders, 422, '{"message": "Reference already exists"}')
+
+
+MEMBERS = """\
+openapi: 3.0.3
+info: {title: Members, version: "1"}
+paths:
+  /members:
+    get:
+      responses:
+        "200":
+          description: all
+          content:
+            application/json:
+              schema: {type: array, items: {$ref: "#/components/schemas/Member"}}
+  /members/{user_id}:
+    get:
+      parameters: [{name: user_id, in: path, required: true, schema: {type: string}}]
+      responses:
+        "200":
+          description: it
+          content: {application/json: {schema: {$ref: "#/components/schemas/Member"}}}
+        "404": {description: none}
+components:
+  schemas:
+    Member:
+      type: object
+      required: [id, user_id]
+      properties: {id: {type: string}, user_id: {type: string}, role: {type: string}}
+"""
+
+
+def test_an_item_is_judged_by_the_field_its_path_parameter_names(tmp_path) -> None:
+    """``/members/{user_id}`` names a membership by its ``user_id``; its own ``id`` is
+    another thing, and no promise of the path."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(MEMBERS)
+    report = run(RunOptions(spec, max_examples=10, seed=1,
+                            phases=("examples", "coverage", "fuzzing")))  # fmt: skip
+    assert report.operations["GET /members/{user_id}"].statuses[200] > 0
+    found = [f.message for f in report.failures if f.check == "identity_and_persistence"]
+    assert found == []
+
+
+MULTIPART_TEXT = """\
+openapi: 3.0.3
+info: {title: Consents, version: "1"}
+paths:
+  /consents:
+    post:
+      operationId: createConsent
+      requestBody:
+        required: true
+        content:
+          multipart/form-data:
+            schema:
+              type: object
+              additionalProperties: false
+              required: [recording, language]
+              properties:
+                recording: {type: string, format: binary}
+                language: {type: string}
+                labels: {type: array, items: {type: string}}
+      responses:
+        "200":
+          description: made
+          content:
+            application/json:
+              schema: {type: object, properties: {id: {type: string}}}
+        "400": {description: refused}
+"""
+
+
+def test_an_invalid_multipart_body_whose_parts_read_as_valid_text_is_not_the_servers(
+    tmp_path,
+) -> None:
+    """Every part of a multipart body is text: ``language`` made invalid as the integer 5
+    is sent as the part ``5``, which is the string "5" the schema asks for (OpenAI's
+    ``POST /audio/voice_consents``); ``labels`` made a string is one part, a one-item
+    array. Accepting them is all a server can do; the findings say so."""
+    accepted = found(tmp_path, MULTIPART_TEXT, "negative_data_rejection", "coverage")
+    assert all("Not the server's to refuse" in f.message for f in accepted), [
+        f.message for f in accepted
+    ]
+
+
+NULL_ID = """\
+openapi: 3.1.0
+info: {title: Projects, version: "1"}
+components:
+  schemas:
+    ProjectUser:
+      type: object
+      required: [id, role]
+      properties: {id: {type: string}, role: {type: string}}
+paths:
+  /projects/{project_id}/users:
+    parameters: [{name: project_id, in: path, required: true, schema: {type: string}}]
+    post:
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [role]
+              properties:
+                user_id: {anyOf: [{type: string}, {type: "null"}]}
+                role: {type: string}
+      responses:
+        "200":
+          description: added
+          content: {application/json: {schema: {$ref: "#/components/schemas/ProjectUser"}}}
+        "400": {description: refused}
+  /projects/{project_id}/users/{user_id}:
+    parameters:
+      - {name: project_id, in: path, required: true, schema: {type: string}}
+      - {name: user_id, in: path, required: true, schema: {type: string}}
+    get:
+      responses:
+        "200":
+          description: one
+          content: {application/json: {schema: {$ref: "#/components/schemas/ProjectUser"}}}
+        "404": {description: none}
+"""
+
+
+def test_a_null_id_sent_by_the_name_its_path_reads_is_not_judged_as_kept(tmp_path) -> None:
+    """OpenAI's ``POST /organization/projects/{id}/users`` lets ``user_id`` be null: null
+    names nothing ``/users/{user_id}`` can read back, so the server chooses the id."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(NULL_ID)
+    report = run(RunOptions(spec, max_examples=10, seed=1, phases=("coverage", "fuzzing")))
+    kept = [f.message for f in report.failures if f.check == "identity_and_persistence"]
+    assert kept == []
+    assert report.operations["POST /projects/{project_id}/users"].statuses[200] > 0
+
+
+def test_a_text_part_is_read_as_any_value_it_can_stand_for() -> None:
+    """A part ``null`` of a field that is ``"auto"`` or null is null, as a server may read
+    it (OpenAI's ``chunking_strategy``); one that reads no valid way stays as sent."""
+    from contracts.collect import _read_as_valid
+    from sandbox.spec.schemas import SchemaChecks
+
+    schema = {"type": "object", "properties": {
+        "chunking": {"anyOf": [{"type": "string", "enum": ["auto"]}, {"type": "null"}]},
+        "size": {"type": "integer"}}}  # fmt: skip
+    checks = SchemaChecks({"openapi": "3.1.0"}, "3.1", mode="request")
+    pairs = [("chunking", "null"), ("size", "big")]
+    read = _read_as_valid({"chunking": "null", "size": "big"}, pairs, schema, checks)
+    assert read == {"chunking": None, "size": "big"}

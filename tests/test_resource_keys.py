@@ -93,6 +93,26 @@ paths:
               properties: {name: {type: string}, description: {type: string}}
       responses:
         "201": {$ref: "#/components/responses/Repo"}
+  /orgs/{org}/repos:
+    parameters: [{name: org, in: path, required: true, schema: {type: string}}]
+    get:
+      operationId: list_org_repos
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json: {schema: {type: array, items: {$ref: "#/components/schemas/Repo"}}}
+    post:
+      operationId: create_org_repo
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [name]
+              properties: {name: {type: string}, description: {type: string}}
+      responses:
+        "201": {$ref: "#/components/responses/Repo"}
   /repos/{owner}/{repo}:
     parameters:
       - {name: owner, in: path, required: true, schema: {type: string}}
@@ -384,6 +404,32 @@ def test_a_list_under_an_item_of_the_very_item_schema_makes_those_items(client, 
     assert made.status_code == 201, made.get_json()
     read = client.get(f"/repos/o/r/pulls/comments/{made.get_json()['id']}")
     assert read.status_code == 200 and read.get_json()["body"] == "looks good"
+
+
+def test_a_list_under_a_parent_its_items_do_not_name_shows_those_made_there(client) -> None:
+    """``/pulls/{pull_number}/comments`` lists the comments made under that pull request
+    only, though every comment is read at ``/pulls/comments/{comment_id}``; a comment keeps
+    what it was made under through a change, and never shows it."""
+    one = client.post("/repos/o/r/pulls/7/comments", json={"body": "on seven"}).get_json()
+    two = client.post("/repos/o/r/pulls/8/comments", json={"body": "on eight"}).get_json()
+    assert not any(key.startswith("__") for key in one), one
+    listed = client.get("/repos/o/r/pulls/7/comments").get_json()
+    assert [c["id"] for c in listed] == [one["id"]], listed
+    assert [c["id"] for c in client.get("/repos/o/r/pulls/8/comments").get_json()] == [two["id"]]
+    read = client.get(f"/repos/o/r/pulls/comments/{one['id']}").get_json()
+    assert read["body"] == "on seven" and not any(key.startswith("__") for key in read)
+
+
+def test_a_create_under_a_parent_fills_the_field_that_names_it(client) -> None:
+    """``POST /orgs/{org}/repos`` makes a repository that org owns: read back at
+    ``/repos/{org}/{name}``, and listed under that org only."""
+    made = client.post("/orgs/acme/repos", json={"name": "rocket"})
+    assert made.status_code == 201, made.get_json()
+    assert made.get_json()["owner"]["login"] == "acme"
+    assert client.get("/repos/acme/rocket").status_code == 200
+    assert client.post("/orgs/other/repos", json={"name": "sled"}).status_code == 201
+    listed = client.get("/orgs/acme/repos").get_json()
+    assert [(r["owner"]["login"], r["name"]) for r in listed] == [("acme", "rocket")]
 
 
 def test_a_duplicate_is_answered_with_the_status_the_operation_declares_for_it(client) -> None:

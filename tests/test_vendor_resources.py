@@ -1011,3 +1011,58 @@ def test_a_create_that_names_its_item_by_the_path_parameter_makes_it_under_that_
         blank = seeded.post("/stores/s1/files", json={"file_id": ""}).get_json()
         read = seeded.get(f"/stores/s1/files/{blank['id']}").get_json()
         assert read.get("file_id", read["id"]) == read["id"] == blank["id"], read
+
+
+GROUP_USERS = """
+openapi: 3.0.3
+info: {title: groups, version: "1"}
+paths:
+  /groups/{group_id}/users/{user_id}:
+    parameters:
+      - {name: group_id, in: path, required: true, schema: {type: string}}
+      - {name: user_id, in: path, required: true, schema: {type: string}}
+    get:
+      operationId: get_group_user
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                properties: {id: {type: string}, name: {type: string}}
+    delete:
+      operationId: remove_group_user
+      responses:
+        "200":
+          description: removed
+          content:
+            application/json:
+              schema: {type: object, properties: {deleted: {type: boolean}}}
+  /groups/{group_id}:
+    get:
+      operationId: get_group
+      parameters: [{name: group_id, in: path, required: true, schema: {type: string}}]
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {type: object, properties: {id: {type: string}}}
+"""
+
+
+def test_an_id_deleted_from_a_catalog_is_gone_under_each_parent_it_was_deleted_from(
+    tmp_path: Path,
+) -> None:
+    """Any user of a group is answered (nothing adds one, no 404 is declared) until it is
+    removed; the same user removed from a second group is gone from that one too (the
+    store keeps one record per id of a resource: the deleted ids were kept by id alone,
+    so the second removal was not kept, and the user was read back 200; OpenAI's
+    ``/organization/groups/{group_id}/users/{user_id}``)."""
+    client, _ = served_text(tmp_path, GROUP_USERS, seed_records=0)
+    assert client.get("/groups/g1/users/u1").status_code == 200
+    for group in ("g1", "g2"):
+        assert client.delete(f"/groups/{group}/users/u1").status_code == 200
+        assert client.get(f"/groups/{group}/users/u1").status_code == 404, group
+    assert client.get("/groups/g3/users/u1").status_code == 200

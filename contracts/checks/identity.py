@@ -21,7 +21,10 @@ from urllib.parse import unquote
 
 from contracts.checks._base import Seen, contract_check
 from contracts.checks._shapes import filled, record_of
+from sandbox.resources.keys import KeyPart, value_at
+from sandbox.resources.naming import ACCOUNT_NAMES
 from sandbox.spec.model import Operation, is_json_media
+from sandbox.spec.words import norm
 
 
 @contract_check
@@ -73,20 +76,69 @@ def same_id(asked: Any, kept: Any) -> bool:
 
 
 def _same_identity(seen: Seen) -> None:
-    """The record's field named as the parameter, and its ``id`` where the parameter is an
-    id (``user_id``, ``itemId``): ``/users/{username}`` answers GitHub's numeric ``id``."""
-    name = id_param(seen.operation)
+    """Judged by the field each of the path's last parameters names (``user_id``; a
+    membership's ``user.login`` for ``{username}``; a repository's ``owner.login`` and
+    ``name``), and by ``id`` where the parameter is an id no such field shows
+    (``/users/{username}`` answers GitHub's numeric ``id``, a membership at
+    ``/members/{user_id}`` its own)."""
     record = record_of(seen.body())
-    asked = (seen.case.path_parameters or {}).get(name) if name else None
-    if not isinstance(record, dict) or asked is None or name is None:
+    params = seen.case.path_parameters or {}
+    if not isinstance(record, dict):
+        return
+    confirmed: set[str] = set()
+    for part in seen.run.facts.item_key(seen.operation):
+        asked, kept = params.get(part.param), value_at(record, part.field)
+        if asked is None or not _scalar(kept):
+            continue
+        if same_id(asked, kept) or (_names_account(part) and same_id(*_folded(asked, kept))):
+            confirmed.add(part.param)
+        elif _plainly_named(part):  # a guess (a license's ``name`` for ``{license}``) is
+            _another(seen, part.param, asked, ".".join(part.field), kept)  # no promise
+    name = id_param(seen.operation)
+    asked = params.get(name) if name else None
+    if asked is None or name is None or name in confirmed:
         return
     fields = [name, "id"] if ID_NAME.search(name) else [name]
     for field_name in dict.fromkeys(fields):
         kept = record.get(field_name)
-        if isinstance(kept, str | int) and not isinstance(kept, bool) and not same_id(asked, kept):
-            seen.fail("GET returned another resource",
-                      f"Asked for {name}={asked!r}; got {field_name}={record[field_name]!r}.",
-                      seen.pointer(200))  # fmt: skip
+        if _scalar(kept) and not same_id(asked, kept):
+            _another(seen, name, asked, field_name, kept)
+
+
+def _another(seen: Seen, name: str, asked: Any, field_name: str, kept: Any) -> None:
+    seen.fail("GET returned another resource",
+              f"Asked for {name}={asked!r}; got {field_name}={kept!r}.",
+              seen.pointer(200))  # fmt: skip
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, str | int) and not isinstance(value, bool)
+
+
+def _plainly_named(part: KeyPart) -> bool:
+    """The parameter names its field outright: the same name (``{user_id}``: ``user_id``),
+    ``id`` for an id, an account's name for an account (``{username}``: ``user.login``), or
+    a field of the object it is named after (``{owner}``: ``owner.login``)."""
+    key, last = norm(part.param), norm(part.field[-1]) if part.field else ""
+    return bool(last) and (
+        key == last
+        or (last == "id" and ID_NAME.search(part.param) is not None)
+        or _names_account(part)
+        or (len(part.field) > 1 and key == norm(part.field[0]))
+    )
+
+
+def _names_account(part: KeyPart) -> bool:
+    return (
+        bool(part.field)
+        and norm(part.field[-1]) in ACCOUNT_NAMES
+        and (norm(part.param) in ACCOUNT_NAMES or len(part.field) > 1)
+    )
+
+
+def _folded(asked: Any, kept: Any) -> tuple[str, str]:
+    """An account's name in any case: GitHub answers ``/users/OCTOCAT`` as ``octocat``."""
+    return unquote(str(asked)).casefold(), unquote(str(kept)).casefold()
 
 
 def _sent(seen: Seen) -> dict[str, Any]:
@@ -107,9 +159,10 @@ def _created(seen: Seen) -> None:
     if reader is None or not isinstance(record, dict):
         return
     reader_param = id_param(reader)
-    if reader_param is not None and sent.get(reader_param) == "":
-        # the thing's own id, by the name its path reads it by: "" names nothing a path
-        # can read back, so the server had to choose one (OpenAI's {"file_id": ""})
+    if reader_param is not None and reader_param in sent and sent[reader_param] in ("", None):
+        # the thing's own id, by the name its path reads it by: "" or null names nothing a
+        # path can read back, so the server had to choose one (OpenAI's {"file_id": ""},
+        # {"user_id": null} where the 3.1 schema lets it be null)
         sent = {k: v for k, v in sent.items() if k != reader_param}
     _reflects(seen, sent, record, "The created resource", answer=(seen.operation, seen.status),
               also=(reader, 200))  # fmt: skip

@@ -35,6 +35,7 @@ from sandbox.resources.records import Records, not_found, typed_like
 from sandbox.resources.references import field_for, names
 from sandbox.resources.seeding import Seeder
 from sandbox.resources.shapes import Shapes
+from sandbox.resources.under import filters as under_filters
 from sandbox.spec.model import Spec
 from sandbox.spec.schemas import SchemaChecks, schema_types
 from sandbox.state.protocols import ListQuery, Record, RecordStore
@@ -201,7 +202,8 @@ class ResourceEngine:
         if binding.operation.response_for(404) is None and (
             self.declared_statuses_only
             or (resource.name not in self.creatable
-                and self.store.get(call.tenant, _gone(resource), record_id, parent) is None)
+                and self.store.get(call.tenant, _gone(resource), _gone_id(record_id, parent))
+                is None)
         ):  # fmt: skip
             return NotStored()
         return not_found(resource, record_id)
@@ -252,7 +254,8 @@ class ResourceEngine:
     def _create(self, binding: Binding, call: Call) -> Outcome:
         resource = binding.resource
         parent = self._parent_id(resource, call)
-        record = self.records.requested(binding, call.body, call.rng, parent, call.uploads)
+        record = self.records.requested(binding, call.body, call.rng, parent, call.uploads,
+                                        call.path_params)  # fmt: skip
         with call.transaction():
             self._check_parent(binding, call, parent)
             self.records.insert(call.tenant, resource, [record], sent=[call.body])
@@ -382,7 +385,8 @@ class ResourceEngine:
             if resource.name not in self.creatable and not self.declared_statuses_only:
                 # a catalog answers any id as if it were there: not this one, from now on
                 with suppress(Conflict):
-                    self.store.insert(call.tenant, _gone(resource), [Record(record_id, {}, parent)])
+                    gone = Record(_gone_id(record_id, parent), {}, parent)
+                    self.store.insert(call.tenant, _gone(resource), [gone])
         if last is None:
             raise NotStored()  # answered as any other id of the catalog is
         answer = self.presenter.deleted(binding, last, call.rng)
@@ -421,6 +425,8 @@ class ResourceEngine:
     def _page(self, binding: Binding, call: Call, parent: str) -> Outcome:
         resource = binding.resource
         asked = self.listing.read(binding, call.query, parent)
+        if binding.under:  # the items made under the parent it names (resources.under)
+            asked.query.filters.update(under_filters(binding, call.path_params))
         items, total, start = self.store.query(call.tenant, resource.name, asked.query)
         # the store's dicts are this request's own: shown as they are unless fields are hidden
         presented = [self.presenter.present(resource, item, fresh=True) for item in items]
@@ -462,3 +468,9 @@ def _gone(resource: Resource) -> str:
     """Where the ids deleted from a catalog the client cannot add to are kept: any other
     id of it is answered, these are 404s."""
     return f"{resource.name}#deleted"
+
+
+def _gone_id(record_id: str, parent: str) -> str:
+    """The deleted id with its parent's: the store keeps one record per id of a resource,
+    whatever its parent, and a user removed from one group is still in another."""
+    return f"{parent}\x1f{record_id}" if parent else record_id

@@ -25,6 +25,7 @@ from sandbox.resources.naming import (
     stem,
     words,
 )
+from sandbox.resources.under import settle_under
 from sandbox.spec.model import Operation, Spec, is_json_media
 from sandbox.spec.schemas import merged, schema_types
 from sandbox.spec.words import norm
@@ -53,6 +54,9 @@ class Resource:
     # where the key is not one top-level field (sandbox.resources.keys): () where it is
     key_parts: tuple[KeyPart, ...] = ()
     nests: bool = True  # its item path is a parent for the paths under it
+    # the parameters of paths it is created under that its own paths lack, each kept in a
+    # field of the record's own that clients never see (sandbox.resources.under)
+    recorded: frozenset[str] = frozenset()
 
     @property
     def id_schema(self) -> dict[str, Any]:
@@ -72,6 +76,11 @@ class Binding:
     bulk_field: str | None = None  # the body's list (bulk_create; add, remove: references)
     rule: str = ""  # why the operation is bound so (sandbox check)
     envelope: Any = None  # the oneOf branch answers are made in, where there is a choice
+    # list, create: the path's parameters the resource's own collection path lacks
+    # (``{pull_number}`` of ``/pulls/{pull_number}/comments``), and for a create the item's
+    # fields that name them (``{org}``: a repository's ``owner.login``)
+    under: tuple[str, ...] = ()
+    fills: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 _WRITES = ("create", "replace", "update")
@@ -128,6 +137,7 @@ class Inference:
         for path in self.by_path:
             self._bulk(path)
         self._query_keyed()
+        settle_under(self.spec, self.bindings)
         return self.resources, self.bindings
 
     def _query_keyed(self) -> None:

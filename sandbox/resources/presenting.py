@@ -177,6 +177,8 @@ class Presenter:
         """The stored object as clients see it (writeOnly and secret fields left out); a
         copy, unless ``fresh`` says nobody else holds ``stored`` and nothing is hidden."""
         hidden = self.shapes.of(resource).hidden
+        if resource.recorded:  # the parents it was made under (sandbox.resources.under)
+            hidden = hidden | resource.recorded
         secret = self.secret_fields.get(resource.name)
         if secret is not None and not reveal:
             hidden = hidden | {secret[0]}

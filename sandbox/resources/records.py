@@ -22,6 +22,9 @@ from sandbox.resources.inference import Binding, Resource
 from sandbox.resources.keys import kept_key, key_of, put_at, value_at
 from sandbox.resources.references import References, field_for
 from sandbox.resources.shapes import Shapes, is_number
+from sandbox.resources.under import carried
+from sandbox.resources.under import mark as under_marks
+from sandbox.resources.under import record as under_record
 from sandbox.resources.uploads import file_facts, without_parts
 from sandbox.spec.schemas import schema_types
 from sandbox.spec.words import norm
@@ -90,15 +93,18 @@ class Records:
 
     def requested(
         self, binding: Binding, body: Any, rng: random.Random, parent: str,
-        uploads: tuple[Upload, ...] = (),
+        uploads: tuple[Upload, ...] = (), path_params: dict[str, str] | None = None,
     ) -> Record:  # fmt: skip
         """The record a client's create asks for: what it sent, the request schema's defaults
         for what it left out, and what the server sets (a secret too, where the resource has
         one and the client sent none). A file sent fills the fields about it, not a field of
-        its own (``sandbox.resources.uploads``)."""
+        its own (``sandbox.resources.uploads``); a create under a parent its item path does
+        not name keeps that parent (``sandbox.resources.under``)."""
         resource = binding.resource
         body = without_parts(body, uploads, self.shapes.of(resource))
-        record = self.new(resource, self._with_defaults(binding, body), rng, parent, uploads)
+        under = (binding, path_params or {}) if binding.under else None
+        record = self.new(resource, self._with_defaults(binding, body), rng, parent, uploads,
+                          under)  # fmt: skip
         secret = self.secret_fields.get(resource.name)
         if secret is not None and not (isinstance(body, dict) and body.get(secret[0])):
             record.body[secret[0]] = secret[1]()
@@ -135,7 +141,7 @@ class Records:
 
     def new(
         self, resource: Resource, body: Any, rng: random.Random, parent: str,
-        uploads: tuple[Upload, ...] = (),
+        uploads: tuple[Upload, ...] = (), under: tuple[Binding, dict[str, str]] | None = None,
     ) -> Record:  # fmt: skip
         """A complete record, valid against the item schema: the client's fields (none for a
         seed record) and its files' facts, and generated values for the rest."""
@@ -162,8 +168,12 @@ class Records:
             and resource.parent_param in (schema.get("properties") or {})  # parent's, not its id
         ):
             obj[resource.parent_param] = parent
+        if under is not None:
+            under_marks(*under, obj)
         self._touch(resource, obj, created=True)
         obj = self._valid(resource, obj, rng)
+        if under is not None:
+            under_record(*under, obj)
         return Record(self.record_id(resource, obj, rng), obj, parent,
                       self._unique_values(resource, obj))  # fmt: skip
 
@@ -369,6 +379,8 @@ class Records:
                 updated[name] = current.body[name]  # a required field cannot be removed
         self._touch(resource, updated, created=False)
         updated = self._valid(resource, updated, rng)
+        if resource.recorded:
+            carried(resource.recorded, current.body, updated)
         record = Record(current.id, updated, current.parent, self._unique_values(resource, updated))
         moved = key_of(resource.key_parts, updated) if resource.key_parts else ""
         if moved and moved != current.id and all(p.field for p in resource.key_parts):
