@@ -349,3 +349,64 @@ def test_ordered_delivery_holds_later_events_behind_a_retry(sandbox, receiver, o
         assert arrivals == [0, 0, 0, 1, 2]
     else:  # all three go out at once; the two that failed are retried later
         assert sorted(arrivals[:3]) == [0, 1, 2]
+
+
+HIDDEN_FIELDS_SPEC = """
+openapi: 3.0.3
+info: {title: notes, version: "1"}
+paths:
+  /boards/{board_id}/notes:
+    parameters: [{name: board_id, in: path, required: true, schema: {type: string}}]
+    post:
+      requestBody:
+        required: true
+        content: {application/json: {schema: {$ref: "#/components/schemas/Note"}}}
+      responses: {"201": {$ref: "#/components/responses/Note"}}
+    get:
+      responses:
+        "200":
+          description: the board's notes
+          content:
+            application/json:
+              schema: {type: array, items: {$ref: "#/components/schemas/Note"}}
+  /notes/{note_id}:
+    parameters: [{name: note_id, in: path, required: true, schema: {type: string}}]
+    get:
+      responses: {"200": {$ref: "#/components/responses/Note"}}
+components:
+  responses:
+    Note:
+      description: a note
+      content: {application/json: {schema: {$ref: "#/components/schemas/Note"}}}
+  schemas:
+    Note:
+      type: object
+      required: [text]
+      properties:
+        id: {type: string, readOnly: true}
+        text: {type: string}
+        password: {type: string, writeOnly: true}
+"""
+
+
+def test_an_event_carries_the_record_as_clients_see_it(tmp_path: Path, receiver) -> None:
+    """An event's data is the record as a client sees it: nothing the sandbox keeps for its
+    own use (the board a note was made on, which the board's list filters by and no answer
+    shows) and no writeOnly field."""
+    spec = tmp_path / "notes.yaml"
+    spec.write_text(HIDDEN_FIELDS_SPEC)
+    settings = load_settings(spec, environ={}, overrides={"state": ":memory:", **FAST})
+    app = create_app(spec, settings)
+    box = app.extensions["sandbox"]
+    try:
+        client = app.test_client()
+        client.post("/__sandbox/webhooks", json={"url": receiver.url, "events": ["*"]})
+        made = client.post("/boards/b1/notes", json={"text": "hi", "password": "hunter2"})
+        assert made.status_code == 201, made.data
+        assert set(made.json) == {"id", "text"}
+        (delivery,) = receiver.wait_for(1)
+        event = json.loads(delivery.body)
+        assert event["data"] == made.json
+        assert b"hunter2" not in delivery.body
+    finally:
+        box.webhooks.worker.stop()

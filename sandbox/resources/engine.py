@@ -135,6 +135,11 @@ class ResourceEngine:
         resources (DigitalOcean's) does not make anyone's first request wait for all."""
         self.seeder.ensure(tenant, binding.resource)
 
+    def _shown(self, resource: Resource, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Written records as a webhook event carries them: as a client would see them, so
+        no writeOnly or secret field, and no parent the store keeps for its own lists."""
+        return [self.presenter.present(resource, record) for record in records]
+
     def handle(self, binding: Binding, call: Call) -> Outcome:
         try:
             if not call.seeded:
@@ -259,7 +264,7 @@ class ResourceEngine:
         with call.transaction():
             self._check_parent(binding, call, parent)
             self.records.insert(call.tenant, resource, [record], sent=[call.body])
-            call.wrote([record.body])
+            call.wrote(self._shown(resource, [record.body]))
         # Location comes from the responder, which reads the id from the body it is given
         shown = self.presenter.one(binding, record.body, call.rng, reveal=True)
         return Outcome(shown, changed=[record.body])
@@ -274,7 +279,7 @@ class ResourceEngine:
         records = [self.records.new(resource, item, call.rng, "") for item in items]
         with call.transaction():
             self.records.insert(call.tenant, resource, records, sent=items)
-            call.wrote([r.body for r in records])
+            call.wrote(self._shown(resource, [r.body for r in records]))
         presented = [self.presenter.present(resource, r.body) for r in records]
         return Outcome(
             self.presenter.envelope(binding, presented, call.rng, total=len(presented)),
@@ -293,7 +298,7 @@ class ResourceEngine:
         with call.transaction():
             self._check_parent(binding, call, parent)
             self.records.insert(call.tenant, resource, records, sent=[])
-            call.wrote([r.body for r in records])
+            call.wrote(self._shown(resource, [r.body for r in records]))
         return Outcome(None, empty=True, changed=[r.body for r in records])
 
     def _remove(self, binding: Binding, call: Call) -> Outcome:
@@ -311,7 +316,7 @@ class ResourceEngine:
                 named = key_of(resource.key_parts, item) if resource.key_parts else ""
                 self.store.delete(call.tenant, resource.name,
                                   named or str(item[resource.id_field]), parent)  # fmt: skip
-            call.wrote(gone)
+            call.wrote(self._shown(resource, gone))
         return Outcome(None, empty=True, changed=gone)
 
     def _sent_list(self, binding: Binding, call: Call) -> list[Any]:
@@ -352,7 +357,7 @@ class ResourceEngine:
             self._name(resource, record.body, record_id)
             record.id = record_id
             self.records.insert(call.tenant, resource, [record], sent=[call.body])
-            call.wrote([record.body])
+            call.wrote(self._shown(resource, [record.body]))
         shown = self.presenter.one(binding, record.body, call.rng, reveal=True)
         return Outcome(shown, changed=[record.body])
 
@@ -366,7 +371,7 @@ class ResourceEngine:
                 call.tenant, binding.resource, current, call.body, call.rng, merge=merge,
                 uploads=call.uploads,
             )  # fmt: skip
-            call.wrote([updated])
+            call.wrote(self._shown(binding.resource, [updated]))
         return Outcome(self.presenter.one(binding, updated, call.rng), changed=[updated])
 
     def _delete(self, binding: Binding, call: Call) -> Outcome:
@@ -381,7 +386,7 @@ class ResourceEngine:
                 if not isinstance(absent, NotStored) or self.declared_statuses_only:
                     raise absent
             else:
-                call.wrote([last])
+                call.wrote(self._shown(resource, [last]))
             if resource.name not in self.creatable and not self.declared_statuses_only:
                 # a catalog answers any id as if it were there: not this one, from now on
                 with suppress(Conflict):
