@@ -285,3 +285,42 @@ def _everything():
     from sandbox.state.protocols import ListQuery
 
     return ListQuery(limit=100)
+
+
+DISCRIMINATED = """
+openapi: 3.0.3
+info: {title: pets, version: "1"}
+paths:
+  /pets:
+    post:
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              oneOf: [{$ref: "#/components/schemas/Cat"}, {$ref: "#/components/schemas/Dog"}]
+              discriminator:
+                propertyName: kind
+                mapping: {cat: "#/components/schemas/Cat", dog: "#/components/schemas/Dog"}
+      responses: {"201": {description: made}}
+components:
+  schemas:
+    Cat: {type: object, required: [kind], properties: {kind: {type: string}}}
+    Dog: {type: object, required: [kind], properties: {kind: {type: string}, bark: {}}}
+"""
+
+
+@pytest.mark.parametrize("value", [["cat"], {"a": 1}, 3, True])
+def test_a_discriminator_value_that_is_not_text_is_a_400(tmp_path: Path, value: Any) -> None:
+    """openapi-schema-validator looks the discriminator's value up in the mapping as it is:
+    a list or an object raised 'unhashable type' from inside oneOf, a 500 (found by the
+    contract runner on OpenAI's spec, where it crashed judging the request too)."""
+    spec = tmp_path / "pets.yaml"
+    spec.write_text(DISCRIMINATED)
+    settings = load_settings(spec, environ={}, overrides={"state": ":memory:"})
+    client = create_app(spec, settings).test_client()
+    assert client.post("/pets", json={"kind": "cat"}).status_code == 201
+    refused = client.post("/pets", json={"kind": value})
+    assert refused.status_code == 400, refused.data
+    (detail,) = refused.get_json()["error"]["details"]
+    assert detail["field"] == "kind" and "must be a string" in detail["message"]

@@ -17,6 +17,7 @@ from werkzeug.datastructures import Headers, MultiDict
 
 from sandbox import load_spec
 from sandbox.http.validation import RequestData, RequestValidator
+from sandbox.spec.discriminators import guarded
 from sandbox.spec.validators import SpecValidators
 from tests.conftest import ROOT
 
@@ -112,7 +113,7 @@ def test_the_same_validator_as_openapi_core_builds(openapi: str, extra: dict[str
             schema = schema / key
         theirs = factory.create(spec_path, schema).validator
         mine = ours.validator(place)
-        assert type(mine) is type(theirs)
+        assert type(mine) is guarded(type(theirs))  # discriminator values checked first
         assert set(mine.format_checker.checkers) == set(theirs.format_checker.checkers)
         for value in values:
             assert mine.is_valid(value) == theirs.is_valid(value), (place, value)

@@ -18,6 +18,7 @@ from sandbox.generation.merging import and_schemas, merge_parts
 from sandbox.generation.names import clients_read
 from sandbox.generation.nodes import Mode, Node, Plan, Prop
 from sandbox.generation.numeric import INF
+from sandbox.spec.discriminators import guarded
 
 _CACHE_LIMIT = 50_000
 
@@ -80,7 +81,10 @@ class Resolver:
         entry = self._validators.get(id(schema))
         if entry is None or entry[0] is not schema:
             cls = OAS30Validator if self.v30 else OAS31Validator
-            entry = (schema, cls(self._ref_root(schema), format_checker=cls.FORMAT_CHECKER))
+            entry = (
+                schema,
+                guarded(cls)(self._ref_root(schema), format_checker=cls.FORMAT_CHECKER),
+            )
             self._validators[id(schema)] = entry
         return entry[1]
 

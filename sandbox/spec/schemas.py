@@ -20,6 +20,8 @@ from openapi_schema_validator import (
 )
 from openapi_schema_validator._regex import has_ecma_regex
 
+from sandbox.spec.discriminators import guarded
+
 _COMPONENT = "#/components/schemas/"
 
 
@@ -69,7 +71,7 @@ class SchemaChecks:
         # in any subschema resolves; evolve() keeps that resolver.
         components = (document.get("components") or {}).get("schemas") or {}
         lenient = _implicit_by_branches(cls, frozenset(components))
-        self._root = lenient(document, format_checker=cls.FORMAT_CHECKER)
+        self._root = guarded(lenient)(document, format_checker=cls.FORMAT_CHECKER)
         self._cache: dict[int, tuple[Any, Any, Callable[[Any], bool] | None]] = {}
         self._document = document
         self._compiler = AcceptCompiler.for_class(cls, cls.FORMAT_CHECKER, self._resolve)

@@ -31,6 +31,8 @@ from referencing import Registry
 from referencing._core import Resolved, Resolver
 from referencing.jsonschema import DRAFT202012
 
+from sandbox.spec.discriminators import guarded
+
 Place = tuple[Hashable, ...]
 
 
@@ -91,7 +93,7 @@ class SpecValidators:
         validator = self._validators.get(key)
         if validator is None:
             found = self.resolved(key)
-            cls = self._class_for(found.contents)
+            cls = guarded(self._class_for(found.contents))
             validator = cls(
                 found.contents, _resolver=found.resolver, format_checker=self._format_checker
             )
