@@ -204,3 +204,16 @@ def test_openapi_core_stays_off_the_path_of_json_requests() -> None:
     statuses, imported = json.loads(done.stdout.strip().splitlines()[-1])
     assert statuses == [200, 400, 400, 400, 415]
     assert imported is False
+
+
+def test_a_guarded_class_keeps_its_compiled_accept_check() -> None:
+    """The compiled accept check knows validator classes by name: the discriminator guard
+    (sandbox.spec.discriminators) must not turn it off, or every valid request pays for a
+    whole jsonschema walk (it did, for a moment)."""
+    from openapi_schema_validator import OAS30WriteValidator, OAS31Validator
+
+    from sandbox.spec.schemas import AcceptCompiler
+
+    for cls in (OAS30WriteValidator, OAS31Validator):
+        assert guarded(cls) is not cls
+        assert AcceptCompiler.for_class(guarded(cls), cls.FORMAT_CHECKER, dict.get) is not None

@@ -61,4 +61,13 @@ def guarded(cls: Any) -> Any:
         for k in _KEYWORDS
         if _reads_discriminators(cls.VALIDATORS.get(k))
     }
-    return extend(cls, wrapped) if wrapped else cls
+    if not wrapped:
+        return cls
+    made = extend(cls, wrapped)
+    made.guarded_from = cls  # what it is otherwise: the accept compiler knows classes by name
+    return made
+
+
+def unguarded(cls: Any) -> Any:
+    """The class ``guarded`` was made from (``cls`` itself when it was not)."""
+    return getattr(cls, "guarded_from", cls)

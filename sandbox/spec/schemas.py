@@ -20,7 +20,7 @@ from openapi_schema_validator import (
 )
 from openapi_schema_validator._regex import has_ecma_regex
 
-from sandbox.spec.discriminators import guarded
+from sandbox.spec.discriminators import guarded, unguarded
 
 _COMPONENT = "#/components/schemas/"
 
@@ -218,7 +218,7 @@ class AcceptCompiler:
             OAS31Validator: (False, False, False, False, False),
             OAS32Validator: (False, False, False, False, False),
         }
-        mode = modes.get(validator_cls)
+        mode = modes.get(unguarded(validator_cls))
         if mode is None:
             return None
         v30, skip_ro, skip_wo, fail_ro, fail_wo = mode
