@@ -386,34 +386,20 @@ def _loaded_apart(path: Path, validate: bool, cache: SpecCache) -> LoadedSpec | 
     cached one), and a server hands its heap to every worker it forks. The same SpecError
     as reading it here when the child finds one; None (read it here) when fork is missing
     or the child left nothing in the cache."""
-    if not _may_fork():
-        return None
-    readable, writable = os.pipe()
-    child = os.fork()
-    if child == 0:  # the child: read, check, cache, say how it went, leave without cleanup
-        os.close(readable)
+
+    def read_into_cache() -> dict[str, Any]:
         try:
-            said: dict[str, Any] = {"error": None}
-            try:
-                loaded, _source = _load_fresh(path, validate, check=validate)
-                cache.put(path, validate, loaded)
-            except SpecError as exc:
-                said = {"error": _problem_fields(exc)}
-            with os.fdopen(writable, "wb") as out:
-                out.write(json.dumps(said).encode())
-        finally:
-            os._exit(0)
-    os.close(writable)
-    with os.fdopen(readable, "rb") as stream:
-        answer = stream.read()
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(child, 0)
-    try:
-        error = json.loads(answer)["error"]
-    except (ValueError, KeyError, TypeError):
-        return None  # the child failed some other way: reading it here says how
-    if error is not None:
-        raise SpecError(**error)
+            loaded, _source = _load_fresh(path, validate, check=validate)
+            cache.put(path, validate, loaded)
+        except SpecError as exc:
+            return {"error": _problem_fields(exc)}
+        return {"error": None}
+
+    said = _in_child(read_into_cache)
+    if said is None or "error" not in said:
+        return None  # no fork, or the child failed some other way: reading it here says how
+    if said["error"] is not None:
+        raise SpecError(**said["error"])
     return cache.get(path, validate)
 
 
@@ -424,29 +410,43 @@ def _problem_apart(source: dict[str, Any], path: Path, origins: dict) -> SpecErr
     that a server validating in its own process kept, and handed to every worker it forked
     (measured on openapi.yaml: 82 MB against 68 MB once the spec was cached). Where fork is
     missing, or the child leaves no verdict (killed), the document is checked here."""
-    if not _may_fork():
+
+    def verdict() -> dict[str, Any]:
+        problem = _problem_here(source, path, origins)
+        return {"problem": None if problem is None else _problem_fields(problem)}
+
+    said = _in_child(verdict)
+    if said is None or "problem" not in said:
         return _problem_here(source, path, origins)
+    return None if said["problem"] is None else SpecError(**said["problem"])
+
+
+def _in_child(work: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
+    """What ``work`` returns, run in a forked child this process waits for (its memory
+    goes with it); None where fork may not be used (``_may_fork``) or the child said
+    nothing readable (killed, or failed outside what ``work`` answers for)."""
+    if not _may_fork():
+        return None
     readable, writable = os.pipe()
     child = os.fork()
-    if child == 0:  # the child: validate, say the verdict, leave without cleanup
+    if child == 0:  # the child: work, say the result, leave without cleanup
         os.close(readable)
         try:
-            problem = _problem_here(source, path, origins)
-            fields = None if problem is None else _problem_fields(problem)
+            said = work()
             with os.fdopen(writable, "wb") as out:
-                out.write(json.dumps({"problem": fields}).encode())
+                out.write(json.dumps(said).encode())
         finally:
             os._exit(0)
     os.close(writable)
     with os.fdopen(readable, "rb") as stream:
-        said = stream.read()
+        answer = stream.read()
     with contextlib.suppress(ChildProcessError):
         os.waitpid(child, 0)
     try:
-        fields = json.loads(said)["problem"]
-    except (ValueError, KeyError, TypeError):
-        return _problem_here(source, path, origins)
-    return None if fields is None else SpecError(**fields)
+        found = json.loads(answer)
+    except ValueError:
+        return None
+    return found if isinstance(found, dict) else None
 
 
 def _may_fork() -> bool:
