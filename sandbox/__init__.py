@@ -10,6 +10,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from sandbox import _light_settings
+
+_light_settings.install()  # before anything imports openapi-schema-validator: why, there
+
 if TYPE_CHECKING:
     from sandbox.app import create_app
     from sandbox.config.settings import Settings, load_settings
