@@ -116,6 +116,9 @@ class _Plan:
 _KEYS_KEPT = 4096  # identities whose counter keys are kept (then the table starts over)
 
 
+_HERE = frozenset({"memory", "sandbox+sqlite"})  # counter storages' schemes
+
+
 class RateLimiter:
     def __init__(
         self,
@@ -146,6 +149,13 @@ class RateLimiter:
         self._hit_all: Callable[..., tuple[list[int], list[Window]]] | None = getattr(
             counters, "hit_sliding_windows", None
         )
+
+    @property
+    def counts_here(self) -> bool:
+        """Whether a hit reads and writes counters in this process's memory or in a file
+        beside the state (``memory``, the sandbox's SQLite counters), not across a network
+        (Redis, Memcached): a hit then waits on nothing but, at most, the file's writers."""
+        return set(getattr(self._counters, "STORAGE_SCHEME", ())) <= _HERE
 
     def knows(self, plan: str) -> bool:
         return plan in self.plans

@@ -38,12 +38,15 @@ from sandbox.observe.log import Observer
 from sandbox.observe.metrics import Metrics
 from sandbox.resources.engine import ResourceEngine
 from sandbox.scenarios.board import ScenarioBoard
+from sandbox.scenarios.presets import SCENARIO_HEADER
 from sandbox.spec.model import Spec
 from sandbox.state.protocols import Backend, RecordStore
 from sandbox.state.redis.connection import shown_url
 from sandbox.webhooks.hub import WebhookHub
 
 ADMIN_PREFIX = "/__sandbox"
+_AT_ONCE_METHODS = frozenset({"GET", "HEAD"})
+_SCENARIO_ENVIRON = "HTTP_" + SCENARIO_HEADER.upper().replace("-", "_")
 
 
 @dataclass
@@ -77,6 +80,25 @@ class Sandbox:
 
     def __post_init__(self) -> None:
         self.pipeline = Pipeline(self)
+        # state, keys and counters in this process or in files beside it: no round trips
+        self._local = not self.settings.redis and self.limiter.counts_here
+
+    def answers_at_once(self, environ: Mapping[str, Any]) -> bool:
+        """Whether this request's answer waits on nothing but the CPU, so the server may run
+        it on its event loop instead of handing it to a thread (``sandbox.serving.bridge``):
+        a GET or HEAD of the API on local state, with no scenario or chaos in force. Not a
+        write (writers queue for the state file), nor anything that sleeps (a scenario's
+        latency: the ``X-Sandbox-Scenario`` header, one switched on, chaos), nor the admin
+        API, nor state or counters behind a network (Redis): each of those would hold every
+        other request of the worker while it waits. A failure to tell is a no."""
+        if not self._local or environ.get("REQUEST_METHOD") not in _AT_ONCE_METHODS:
+            return False
+        if _SCENARIO_ENVIRON in environ or environ.get("PATH_INFO", "").startswith(ADMIN_PREFIX):
+            return False
+        try:
+            return self.board.quiet()
+        except Exception:
+            return False
 
     def handle(self, request: Request) -> Response:
         return self.pipeline.handle(request)

@@ -178,7 +178,8 @@ def _served(spec: Spec, settings: Settings) -> Served:
 
     app = create_app(spec, settings)
     # each worker process sends webhooks, including those a restart left pending
-    return Served(app, app.extensions["sandbox"].webhooks.start)
+    sandbox = app.extensions["sandbox"]
+    return Served(app, sandbox.webhooks.start, sandbox.answers_at_once)
 
 
 @click.command()

@@ -107,6 +107,12 @@ class ScenarioBoard:
     def chaos(self) -> Chaos:
         return self._chaos(self.store.snapshot().chaos)
 
+    def quiet(self) -> bool:
+        """No scenario switched on and no chaos: a request would take nothing from the
+        board. Reads this process's copy (``store.snapshot``), as ``take`` does."""
+        snapshot = self.store.snapshot()
+        return not snapshot.active and not self._chaos(snapshot.chaos).on
+
     def _chaos(self, stored: str | None) -> Chaos:
         return self.default_chaos if stored is None else chaos_from(json.loads(stored))
 

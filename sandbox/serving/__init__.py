@@ -71,6 +71,9 @@ class Served:
 
     app: WSGIApp
     in_each_worker: Callable[[], None] = field(default=_nothing)
+    # requests the app answers without waiting on anything but the CPU (granian runs those
+    # on its event loop: ``bridge.BufferedWSGI``); None: every request goes to a thread
+    at_once: Callable[[dict[str, Any]], bool] | None = None
 
 
 def build_before_fork(build: Callable[[], Served]) -> Served:
@@ -93,7 +96,7 @@ def build_before_fork(build: Callable[[], Served]) -> Served:
         gc.enable()  # a worker forked while the collector was off inherits that
         served.in_each_worker()
 
-    return Served(served.app, in_each_worker)
+    return Served(served.app, in_each_worker, served.at_once)
 
 
 def serve(settings: Settings, build: Callable[[], Served]) -> None:

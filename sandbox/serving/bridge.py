@@ -23,6 +23,14 @@ What the app sees is what a WSGI server gives it, with two differences that matt
 
 Responses are sent whole (``b"".join`` of the app's iterable, in the thread): nothing the
 sandbox serves streams.
+
+**Answered on the loop.** The hop to a thread is not free: the request is queued, a thread
+woken, the GIL handed over twice and the loop woken again with the result
+(``call_soon_threadsafe``). A request the app says waits on nothing but the CPU (``at_once``:
+the sandbox's reads of local state with no scenario in force,
+``Sandbox.answers_at_once``) is run on the loop instead, as soon as its body is in; the
+threads keep what may wait (writes queue for the state file's lock, a scenario's latency
+sleeps), which on the loop would hold every other request of the worker.
 """
 
 from __future__ import annotations
@@ -68,8 +76,14 @@ class BufferedWSGI:
     each request complete before a thread sees it. One per worker process, made in the
     parent before the fork; ``__rsgi_init__`` starts the threads in the worker."""
 
-    def __init__(self, app: WSGIApp, *, threads: int, max_body: int, body_timeout: float) -> None:
+    def __init__(
+        self, app: WSGIApp, *, threads: int, max_body: int, body_timeout: float,
+        at_once: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> None:  # fmt: skip
+        """``at_once``: the requests the app answers without waiting on anything but the
+        CPU, run on the event loop itself (see the module's docstring)."""
         self.app = app
+        self.at_once = at_once
         self.threads = max(1, threads)
         self.max_body = max_body
         self.body_timeout = body_timeout
@@ -115,6 +129,9 @@ class BufferedWSGI:
             protocol.response_empty(400, [])
             return
         environ["wsgi.input"] = io.BytesIO(b"") if body is _EMPTY else body
+        if self.at_once is not None and self.at_once(environ):
+            self._respond(environ, protocol)
+            return
         done = self._loop.create_future()  # type: ignore[union-attr]
         self._queue.put((environ, protocol, done))
         await done

@@ -54,6 +54,7 @@ def serve_granian(settings: Settings, build: Callable[[], Served]) -> None:
         threads=settings.threads,
         max_body=settings.max_body_bytes,
         body_timeout=settings.body_timeout,
+        at_once=served.at_once,
     )
 
     def in_the_worker(_target: str) -> Any:

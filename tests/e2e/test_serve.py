@@ -326,6 +326,30 @@ def _running(pid: int) -> bool:
     return True
 
 
+def test_a_read_is_answered_on_the_loop_while_the_only_thread_sleeps(tmp_path: Path) -> None:
+    """One worker, one thread: a request made to wait (a scenario's latency) holds that thread,
+    never the worker's event loop, and a plain read is answered on the loop meanwhile (were
+    the slow one on the loop, or the read sent to the busy thread, the read would wait 3 s)."""
+    process, base, log = start(tmp_path, "--workers", "1", "--threads", "1")
+    try:
+        auth = {"Authorization": f"Bearer {_key(log)}"}
+        slow_headers = {**auth, "X-Sandbox-Scenario": "slow; latency=3s"}
+        with ThreadPoolExecutor(1) as pool:
+            slow = pool.submit(requests.get, f"{base}/v1/users", headers=slow_headers, timeout=15)
+            time.sleep(0.5)  # the slow one is in the app, sleeping on the thread
+            started = time.monotonic()
+            read = requests.get(f"{base}/v1/users", headers=auth, timeout=15)
+            waited = time.monotonic() - started
+            assert read.status_code == 200
+            assert waited < 1.5, f"a plain read waited {waited:.1f} s behind a sleeping one"
+            assert not slow.done()
+            assert slow.result(timeout=15).status_code == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+    assert "Traceback" not in log.read_text()
+
+
 def test_sigterm_lets_requests_in_flight_finish(tmp_path: Path) -> None:
     process, base, log = start(tmp_path, "--chaos", "latency=1500..1500ms")
     try:
