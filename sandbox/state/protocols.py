@@ -76,8 +76,9 @@ class RecordStore(Protocol):
 
     def version(self, resource: str) -> int | None:
         """A number that moves whenever any process writes a record of ``resource`` (and on
-        reset), read without a query, so a reader of rarely changed records can keep a copy;
-        None where the store has no counter cheaper than the records themselves."""
+        reset), cheaper to read than the records, so a reader of rarely changed records can
+        keep a copy: a memory map beside the SQLite file (no query), one HMGET on Redis
+        (``versions_are_local`` says which); None where the store has no such counter."""
 
 
 # -- API keys made at runtime ----------------------------------------------------------------
