@@ -116,7 +116,10 @@ class SQLiteRecords:
         table[key] = value
 
     def _changed(self, resource: str) -> None:
-        self.file.changed(Versions.slot("records\x1f" + resource))
+        slot = self._slots.get(resource)
+        if slot is None:
+            slot = self._slots[resource] = Versions.slot("records\x1f" + resource)
+        self.file.changed(slot)
 
     def get(self, tenant: str, resource: str, record_id: str, parent: str = "") -> dict | None:
         version = self.version(resource)  # first: see state.sqlite.versions
