@@ -598,3 +598,34 @@ def test_typical_user_object_is_fast() -> None:
         faker.generate(schema, rng=rng)
     per_object = (time.perf_counter() - start) / len(rngs)
     assert per_object < 0.002, f"{per_object * 1e6:.0f} µs per object"
+
+
+def test_a_fixed_pattern_draws_what_randint_and_choices_draw() -> None:
+    """``^req_[A-Za-z0-9]{16}$`` and its kind are made without ``randint`` and ``choices``:
+    the same text, and the generator left in the same state, as those calls give."""
+    import random
+
+    from sandbox.generation.patterns import _fixed_string, cached_pattern
+
+    def reference(parts: list, length: int, rng: random.Random) -> str:
+        rng.randint(length, length)
+        out = []
+        for part in parts:
+            if isinstance(part, str):
+                out.append(part)
+            elif part[2]:
+                rng.randint(part[1], part[1])
+                out.append("".join(rng.choices(part[0], k=part[1])))
+            else:
+                out.append(rng.choice(part[0]))
+        return "".join(out)
+
+    for source in ("^usr_[A-Za-z0-9]{12}$", "^req_[A-Za-z0-9]{16}$", "^AC[0-9a-f]{32}$",
+                   "^x[ab]y[0-9]{3}$"):  # fmt: skip
+        pattern = cached_pattern(source)
+        assert pattern is not None and pattern.fixed is not None
+        for seed in range(500):
+            ours, theirs = random.Random(seed), random.Random(seed)
+            made = _fixed_string(pattern.fixed, pattern.root.lo, ours)
+            assert made == reference(pattern.fixed, pattern.root.lo, theirs)
+            assert ours.getstate() == theirs.getstate()

@@ -11,11 +11,16 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from werkzeug.datastructures import EnvironHeaders
 from werkzeug.wrappers import Request, Response
 
 from sandbox.jsonio import dumps
-from sandbox.observe.journal import EXCERPT_BYTES, Journal, excerpt, journal_entry, safe_headers
+from sandbox.observe.journal import (
+    EXCERPT_BYTES,
+    Journal,
+    environ_headers,
+    excerpt,
+    journal_entry,
+)
 from sandbox.observe.metrics import Metrics
 
 log = logging.getLogger("sandbox.requests")
@@ -99,7 +104,7 @@ def _entry(
         "route": trace.route, "status": status, "latency_ms": latency_ms,
         "key": trace.key, "scenario": trace.scenario, "problems": trace.problems,
         "idempotent_replay": trace.replayed, "worker_pid": os.getpid(),
-        "request": {"headers": safe_headers(EnvironHeaders(header_environ)),
+        "request": {"headers": environ_headers(header_environ),
                     "body": excerpt(sent)},
         "response": {"headers": headers, "body": excerpt(answered)},
     }  # fmt: skip
