@@ -91,6 +91,7 @@ class Records:
         self._defaults: dict[str, tuple[Binding, list[tuple[str, Any]]]] = {}
         self._create_schemas: dict[tuple[Any, ...], tuple[Any, Any]] = {}
         self._id_plans: dict[str, tuple[Any, Any, tuple[str, Any]]] = {}
+        self._id_makers: dict[str, tuple[Any, Callable[[random.Random], Any]]] = {}
         self._stamped: dict[str, tuple[str, Any, frozenset[str]]] = {}
         self._sent: dict[tuple[str, tuple[Any, ...]], tuple[Any, frozenset[str]]] = {}
         self._without_stamps: dict[tuple[str, frozenset[str]], tuple[Any, dict[str, Any]]] = {}
@@ -275,10 +276,18 @@ class Records:
         if kind == "number":
             return rng.randrange(1, 2**31)  # a whole number fits a number id too
         if kind == "schema":
-            made = self.faker.generate(schema, rng=rng, name=resource.id_field, fresh=True)
+            made = self._id_maker(resource, schema)(rng)
             if made is not None:
                 return made
         return (resource.id_prefix or "") + _random_text(rng)
+
+    def _id_maker(self, resource: Resource, schema: Any) -> Callable[[random.Random], Any]:
+        """How an id of the schema is made (``DataFaker.fresh_maker``), once per resource."""
+        held = self._id_makers.get(resource.name)
+        if held is None or held[0] is not schema:
+            held = (schema, self.faker.fresh_maker(schema, resource.id_field))
+            self._id_makers[resource.name] = held
+        return held[1]
 
     def _id_plan(self, resource: Resource) -> tuple[str, Any]:
         """How the resource's ids are drawn ("number", "schema" with the schema to generate,
