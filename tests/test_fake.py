@@ -640,6 +640,10 @@ FRESH_SCHEMAS: list[tuple[dict[str, Any], str | None]] = [
     ({"type": "string", "pattern": "^[0-9]{3}$", "format": "digits"}, "code"),
     ({"type": "string", "format": "uuid"}, "id"),
     ({"type": "string", "enum": ["a", "b"]}, "id"),
+    ({"type": "string", "const": "success"}, "status"),
+    ({"type": "integer", "enum": [1, "x", 3]}, "count"),  # "x" is not one of its values
+    ({"type": "string", "enum": ["zz"], "pattern": "^a"}, "id"),  # none valid: generated
+    ({"type": "object", "properties": {"requestId": {"type": "string"}}}, "meta"),
     ({"type": ["string", "null"], "pattern": "^x[0-9]$"}, "id"),
     ({"type": "string", "pattern": "^x[0-9]$", "x-faker": "name"}, "id"),
     ({"type": "string", "pattern": "^ab$", "minLength": 5}, None),  # unsatisfiable lengths

@@ -114,12 +114,23 @@ class DataFaker:
 
     def fresh_maker(self, schema: Any, name: str | None = None) -> Callable[[random.Random], Any]:
         """``lambda rng: generate(schema, rng=rng, name=name, fresh=True)``, the same values
-        from the same draws, for a schema made again and again (a created record's id).
-        Where the schema is a pattern-made text, and nothing else decides (no x-faker, enum,
-        composition, check, other type, and no realistic guess for the name can match the
-        pattern), the maker goes straight to the pattern: the way there (context, node,
-        precedence, type) was ~3 µs of every create. Anything else is ``generate``."""
+        from the same draws, for a schema made again and again (a created record's id, an
+        envelope's ``status``). Where the schema is an enum (or const) with no x-faker or
+        check, the maker picks one of its valid values as ``_value`` does; where it is a
+        pattern-made text, and nothing else decides (no x-faker, enum, composition, check,
+        other type, and no realistic guess for the name can match the pattern), it goes
+        straight to the pattern: the way there (context, node, precedence, type) was ~3 µs
+        of every create. Anything else is ``generate``."""
         node = self._resolver.node(schema)
+        if node.xfaker is None and node.enum is not None and not node.check:
+            valid = self._offered.valid_enum(node)
+            if valid:  # one of the schema's values: what _value picks for a fresh value
+
+                def pick(rng: random.Random) -> Any:
+                    self._realism().gen.random = rng  # as generate leaves it
+                    return clone(rng.choice(valid))
+
+                return pick
         plain = (
             node.xfaker is None and node.enum is None and not node.groups and not node.check
             and node.types is not None and sorted(node.types) == ["string"]
