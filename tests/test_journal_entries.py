@@ -34,3 +34,34 @@ def test_entry_headers_are_werkzeugs_with_credentials_shortened() -> None:
             assert got == expected
             assert list(got) == list(expected)
     assert environ_headers(SAMPLES[0])["Authorization"] == "Bearer sk_test_332c…"
+
+
+def test_an_entrys_response_headers_are_dict_of_werkzeugs_headers() -> None:
+    from werkzeug.datastructures import Headers
+
+    from sandbox.observe.log import _first_values
+
+    for pairs in (
+        [("Location", "/v1/users/x"), ("Content-Type", "application/json")],
+        [("Link", "<a>"), ("Set-Cookie", "a=1"), ("Link", "<b>"), ("set-cookie", "b=2")],
+        [("x-a", "1"), ("X-A", "2"), ("x-a", "3")],
+        [],
+    ):
+        headers = Headers(pairs)
+        assert _first_values(headers) == dict(headers)
+        assert list(_first_values(headers)) == list(dict(headers))
+
+
+def test_an_entrys_request_environ_is_the_header_keys_in_order() -> None:
+    from sandbox.observe.log import _HEADER_KEYS, _header_environ
+
+    rng = random.Random(3)
+    for sample in SAMPLES:
+        for _ in range(5):
+            keys = [*sample, "wsgi.input", "REQUEST_METHOD", "PATH_INFO"]
+            rng.shuffle(keys)
+            environ = {key: sample.get(key, "x") for key in keys}
+            expected = {k: v for k, v in environ.items() if k.startswith(_HEADER_KEYS)}
+            for _ in range(2):  # worked out, then kept
+                got = _header_environ(environ)
+                assert got == expected and list(got) == list(expected)
