@@ -662,3 +662,34 @@ def test_a_fresh_maker_makes_what_generate_makes(schema: dict[str, Any], name: s
         ours, theirs = random.Random(seed), random.Random(seed)
         assert make(ours) == faker.generate(schema, rng=theirs, name=name, fresh=True)
         assert ours.getstate() == theirs.getstate()
+
+
+def test_an_answers_rng_is_stable_rng_of_the_request() -> None:
+    """The text a request's rng is seeded from is kept per operation, path and query, and
+    its body's digest added: the same generator ``stable_rng`` gives for all the parts."""
+    import hashlib
+
+    from sandbox import create_app, load_settings
+    from sandbox.generation.faker import stable_text
+    from tests.conftest import DEFAULT_SPEC
+
+    settings = load_settings(DEFAULT_SPEC, environ={}, overrides={"state": ":memory:", "seed": 9})
+    app = create_app(DEFAULT_SPEC, settings)
+    answers = app.extensions["sandbox"].answers
+    operation = app.extensions["sandbox"].spec.operations[0]
+    for body, query, params in (
+        (b"", "", {}),
+        (b'{"a": 1}', "page=2&sort=name&page=3", {"id": "usr_1"}),
+        (b'{"a": 1}', "page=2&sort=name&page=3", {"id": "usr_1"}),  # kept
+        (b"x", "", {"id": "é'\\"}),
+    ):
+        with app.test_request_context(f"/v1/users?{query}", method="POST", data=body):
+            from flask import request
+
+            ours = answers.rng(operation, request, params)
+            parts = [9, operation.operation_id, sorted(params.items()),
+                     sorted(request.args.items(multi=True))]  # fmt: skip
+            if body:
+                parts.append(hashlib.blake2b(body, digest_size=16).hexdigest())
+            assert ours.getstate() == stable_rng(*parts).getstate()
+            assert stable_text(*parts[:2]) + "\x1f" + stable_text(*parts[2:]) == stable_text(*parts)

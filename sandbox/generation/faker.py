@@ -45,7 +45,17 @@ def stable_rng(*parts: object) -> random.Random:
 
     `hash()` is salted per process, so it would give different data after a restart.
     """
-    text = "\x1f".join(f"{type(part).__name__}:{part!r}" for part in parts)
+    return rng_of_text(stable_text(*parts))
+
+
+def stable_text(*parts: object) -> str:
+    """What ``stable_rng`` digests: each part's type and repr, joined by ``\x1f`` (so the
+    text of some parts and then more is the first text, ``\x1f``, the rest's)."""
+    return "\x1f".join(f"{type(part).__name__}:{part!r}" for part in parts)
+
+
+def rng_of_text(text: str) -> random.Random:
+    """``stable_rng`` of the parts ``text`` is made of (``stable_text``)."""
     digest = hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
     return random.Random(int.from_bytes(digest, "big"))
 
