@@ -598,3 +598,98 @@ def test_typical_user_object_is_fast() -> None:
         faker.generate(schema, rng=rng)
     per_object = (time.perf_counter() - start) / len(rngs)
     assert per_object < 0.002, f"{per_object * 1e6:.0f} µs per object"
+
+
+def test_a_fixed_pattern_draws_what_randint_and_choices_draw() -> None:
+    """``^req_[A-Za-z0-9]{16}$`` and its kind are made without ``randint`` and ``choices``:
+    the same text, and the generator left in the same state, as those calls give."""
+    import random
+
+    from sandbox.generation.patterns import _fixed_string, cached_pattern
+
+    def reference(parts: list, length: int, rng: random.Random) -> str:
+        rng.randint(length, length)
+        out = []
+        for part in parts:
+            if isinstance(part, str):
+                out.append(part)
+            elif part[2]:
+                rng.randint(part[1], part[1])
+                out.append("".join(rng.choices(part[0], k=part[1])))
+            else:
+                out.append(rng.choice(part[0]))
+        return "".join(out)
+
+    for source in ("^usr_[A-Za-z0-9]{12}$", "^req_[A-Za-z0-9]{16}$", "^AC[0-9a-f]{32}$",
+                   "^x[ab]y[0-9]{3}$"):  # fmt: skip
+        pattern = cached_pattern(source)
+        assert pattern is not None and pattern.fixed is not None
+        for seed in range(500):
+            ours, theirs = random.Random(seed), random.Random(seed)
+            made = _fixed_string(pattern.fixed, pattern.root.lo, ours)
+            assert made == reference(pattern.fixed, pattern.root.lo, theirs)
+            assert ours.getstate() == theirs.getstate()
+
+
+FRESH_SCHEMAS: list[tuple[dict[str, Any], str | None]] = [
+    ({"type": "string", "pattern": "^usr_[A-Za-z0-9]{12}$", "readOnly": True}, "id"),
+    ({"type": "string", "pattern": "^req_[A-Za-z0-9]{16}$"}, "requestId"),
+    ({"type": "string", "pattern": "^CA[0-9a-f]{32}$", "nullable": True}, "sid"),
+    ({"type": "string", "pattern": "^[a-z]+-[0-9]{2,5}$", "maxLength": 6}, "id"),
+    ({"type": "string", "pattern": "^.+@.+$"}, "email"),  # a realistic guess can match
+    ({"type": "string", "pattern": "^[0-9]{3}$", "format": "digits"}, "code"),
+    ({"type": "string", "format": "uuid"}, "id"),
+    ({"type": "string", "enum": ["a", "b"]}, "id"),
+    ({"type": "string", "const": "success"}, "status"),
+    ({"type": "integer", "enum": [1, "x", 3]}, "count"),  # "x" is not one of its values
+    ({"type": "string", "enum": ["zz"], "pattern": "^a"}, "id"),  # none valid: generated
+    ({"type": "object", "properties": {"requestId": {"type": "string"}}}, "meta"),
+    ({"type": ["string", "null"], "pattern": "^x[0-9]$"}, "id"),
+    ({"type": "string", "pattern": "^x[0-9]$", "x-faker": "name"}, "id"),
+    ({"type": "string", "pattern": "^ab$", "minLength": 5}, None),  # unsatisfiable lengths
+]
+
+
+@pytest.mark.parametrize(("schema", "name"), FRESH_SCHEMAS)
+def test_a_fresh_maker_makes_what_generate_makes(schema: dict[str, Any], name: str | None) -> None:
+    """``fresh_maker`` skips generate's way to a pattern where nothing else decides: the
+    same value from the same draws, and the same where it cannot skip."""
+    import random
+
+    faker = DataFaker(resolver({}))
+    make = faker.fresh_maker(schema, name)
+    for seed in range(200):
+        ours, theirs = random.Random(seed), random.Random(seed)
+        assert make(ours) == faker.generate(schema, rng=theirs, name=name, fresh=True)
+        assert ours.getstate() == theirs.getstate()
+
+
+def test_an_answers_rng_is_stable_rng_of_the_request() -> None:
+    """The text a request's rng is seeded from is kept per operation, path and query, and
+    its body's digest added: the same generator ``stable_rng`` gives for all the parts."""
+    import hashlib
+
+    from sandbox import create_app, load_settings
+    from sandbox.generation.faker import stable_text
+    from tests.conftest import DEFAULT_SPEC
+
+    settings = load_settings(DEFAULT_SPEC, environ={}, overrides={"state": ":memory:", "seed": 9})
+    app = create_app(DEFAULT_SPEC, settings)
+    answers = app.extensions["sandbox"].answers
+    operation = app.extensions["sandbox"].spec.operations[0]
+    for body, query, params in (
+        (b"", "", {}),
+        (b'{"a": 1}', "page=2&sort=name&page=3", {"id": "usr_1"}),
+        (b'{"a": 1}', "page=2&sort=name&page=3", {"id": "usr_1"}),  # kept
+        (b"x", "", {"id": "é'\\"}),
+    ):
+        with app.test_request_context(f"/v1/users?{query}", method="POST", data=body):
+            from flask import request
+
+            ours = answers.rng(operation, request, params)
+            parts = [9, operation.operation_id, sorted(params.items()),
+                     sorted(request.args.items(multi=True))]  # fmt: skip
+            if body:
+                parts.append(hashlib.blake2b(body, digest_size=16).hexdigest())
+            assert ours.getstate() == stable_rng(*parts).getstate()
+            assert stable_text(*parts[:2]) + "\x1f" + stable_text(*parts[2:]) == stable_text(*parts)

@@ -410,3 +410,17 @@ def test_an_event_carries_the_record_as_clients_see_it(tmp_path: Path, receiver)
         assert b"hunter2" not in delivery.body
     finally:
         box.webhooks.worker.stop()
+
+
+def test_a_create_whose_id_was_taken_announces_the_id_it_was_given(sandbox, receiver) -> None:
+    """A seeded sandbox draws the same id for the same create twice; the second one's id is
+    drawn again, and its event (its copy made before the write, then made anew) carries
+    the id the answer shows, not the first draw."""
+    client, _ = sandbox(seed=7)
+    made = client.post("/v1/webhooks", json={"url": receiver.url, "events": ["*"]})
+    assert made.status_code == 201
+    sent = {"name": "cpu", "values": [1, 2]}
+    ids = [client.post("/v1/data", json=sent).json["data"]["id"] for _ in range(2)]
+    assert ids[0] != ids[1]
+    deliveries = receiver.wait_for(2)
+    assert sorted(json.loads(d.body)["data"]["id"] for d in deliveries) == sorted(ids)

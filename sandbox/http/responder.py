@@ -396,11 +396,19 @@ class Responder:
         base = request_path.rstrip("/")
         if identifier is not None and operation.method == "POST":
             # the id is one path segment: a "?", "#" or "%" in it is the id's, not the URI's
-            return f"{base}/{quote(str(identifier), safe=_SEGMENT)}"
+            return f"{base}/{_segment(str(identifier))}"
         return base or "/"
 
 
 _SEGMENT = "!$&'()*+,;=:@"  # what a path segment may hold as it is, besides unreserved
+# a text of these only is what ``quote(text, safe=_SEGMENT)`` gives back unchanged
+_AS_IT_IS = re.compile(r"[A-Za-z0-9_.~!$&'()*+,;=:@-]*")
+
+
+def _segment(text: str) -> str:
+    """``text`` as one path segment: ``quote``, which an id of letters and digits (almost
+    every id) skips (~1 µs of a create's Location)."""
+    return text if _AS_IT_IS.fullmatch(text) else quote(text, safe=_SEGMENT)
 
 
 def range_status(responses: dict[str, Any]) -> int:

@@ -11,11 +11,16 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from werkzeug.datastructures import EnvironHeaders
 from werkzeug.wrappers import Request, Response
 
 from sandbox.jsonio import dumps
-from sandbox.observe.journal import EXCERPT_BYTES, Journal, excerpt, journal_entry, safe_headers
+from sandbox.observe.journal import (
+    EXCERPT_BYTES,
+    Journal,
+    environ_headers,
+    excerpt,
+    journal_entry,
+)
 from sandbox.observe.metrics import Metrics
 
 log = logging.getLogger("sandbox.requests")
@@ -52,8 +57,8 @@ class Observer:
             self.journal.record(
                 partial(
                     _entry, journal_entry(), method, path, req.query_string, status,
-                    {k: v for k, v in environ.items() if k.startswith(_HEADER_KEYS)},
-                    dict(response.headers), req.get_data(cache=True)[:EXCERPT_BYTES],
+                    _header_environ(environ), _first_values(response.headers),
+                    req.get_data(cache=True)[:EXCERPT_BYTES],
                     response.get_data()[:EXCERPT_BYTES], trace, latency_ms,
                 )
             )  # fmt: skip
@@ -85,6 +90,32 @@ class Observer:
 
 
 _HEADER_KEYS = ("HTTP_", "CONTENT_")  # the environ keys werkzeug reads headers from
+# an environ's keys, in order -> those of them werkzeug reads headers from: a server and a
+# client send the same keys request after request (2.9 -> 1.0 µs to take them)
+_HEADER_KEY_SETS: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def _header_environ(environ: dict[str, Any]) -> dict[str, Any]:
+    """``{k: v for k, v in environ.items() if k.startswith(_HEADER_KEYS)}``."""
+    keys = tuple(environ)
+    chosen = _HEADER_KEY_SETS.get(keys)
+    if chosen is None:
+        chosen = tuple(key for key in keys if key.startswith(_HEADER_KEYS))
+        if len(_HEADER_KEY_SETS) >= 256:  # keys come from clients
+            _HEADER_KEY_SETS.clear()
+        _HEADER_KEY_SETS[keys] = chosen
+    return {key: environ[key] for key in chosen}
+
+
+def _first_values(headers: Any) -> dict[str, str]:
+    """``dict(headers)`` for werkzeug's ``Headers``: each name as written, in order, with
+    the first value of any header of that name but for case. ``dict()`` asked the headers
+    for each name again, a scan of them each (2.3 -> 1.2 µs)."""
+    first: dict[str, str] = {}
+    out: dict[str, str] = {}
+    for name, value in headers.items():
+        out[name] = first.setdefault(name.lower(), value)
+    return out
 
 
 def _entry(
@@ -99,7 +130,7 @@ def _entry(
         "route": trace.route, "status": status, "latency_ms": latency_ms,
         "key": trace.key, "scenario": trace.scenario, "problems": trace.problems,
         "idempotent_replay": trace.replayed, "worker_pid": os.getpid(),
-        "request": {"headers": safe_headers(EnvironHeaders(header_environ)),
+        "request": {"headers": environ_headers(header_environ),
                     "body": excerpt(sent)},
         "response": {"headers": headers, "body": excerpt(answered)},
     }  # fmt: skip

@@ -261,10 +261,14 @@ class ResourceEngine:
         parent = self._parent_id(resource, call)
         record = self.records.requested(binding, call.body, call.rng, parent, call.uploads,
                                         call.path_params)  # fmt: skip
+        # the event's copy made before the write lock is taken, and again only where the
+        # insert drew the record's id anew (a taken one): the lock is held for the writes
+        shown = self._shown(resource, [record.body]) if call.changed is not None else []
         with call.transaction():
             self._check_parent(binding, call, parent)
-            self.records.insert(call.tenant, resource, [record], sent=[call.body])
-            call.wrote(self._shown(resource, [record.body]))
+            if self.records.insert(call.tenant, resource, [record], sent=[call.body]):
+                shown = self._shown(resource, [record.body])
+            call.wrote(shown)
         # Location comes from the responder, which reads the id from the body it is given
         shown = self.presenter.one(binding, record.body, call.rng, reveal=True)
         return Outcome(shown, changed=[record.body])

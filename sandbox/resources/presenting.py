@@ -169,6 +169,8 @@ class Presenter:
         # read from the spec on first use, never per request (see _answer_plan, _shown_schema)
         self._answers: dict[str, tuple[Binding, _AnswerPlan]] = {}
         self._shown: dict[tuple[str, bool], Any] = {}
+        # an envelope's sibling schema and name -> how its value is made (DataFaker.fresh_maker)
+        self._makers: dict[tuple[int, str], tuple[Any, Callable[[random.Random], Any]]] = {}
 
     def present(
         self, resource: Resource, stored: dict[str, Any], *, reveal: bool = False,
@@ -321,8 +323,15 @@ class Presenter:
         return added
 
     def _sibling(self, schema: Any, name: str, rng: random.Random) -> Any:
-        # fresh: a spec example here (a fixed requestId, say) would repeat on every call
-        return self.faker.generate(schema, rng=rng, name=name, mode="response", fresh=True)
+        # fresh: a spec example here (a fixed requestId, say) would repeat on every call;
+        # made by the faker's maker for this schema and name (an enum's pick made at once)
+        key = (id(schema), name)
+        held = self._makers.get(key)
+        if held is None or held[0] is not schema:
+            if len(self._makers) >= 1024:
+                self._makers.clear()
+            held = self._makers[key] = (schema, self.faker.fresh_maker(schema, name))
+        return held[1](rng)
 
     def _meta_plan(self, schema: Any, depth: int) -> list[tuple[str, str, Any, bool, Any]]:
         """The envelope's fields that may mean a page fact: (name, normalized name, schema,

@@ -9,7 +9,14 @@ resource's records bumps that resource's counter (``version``), so a reader of r
 changed records (webhook subscriptions, on every create) can keep a copy. This store keeps
 one too: the rows of the last pages and records read, as stored text, used while their
 resource's counter stands still (a list page's two queries cost 15 µs and more; each
-answer still parses its own objects from the text, as callers change them)."""
+answer still parses its own objects from the text, as callers change them).
+
+A list's order is ``seq``, the rowid: a new row takes the highest plus one, which orders it
+after every row there is, as ``AUTOINCREMENT`` did, without reading and writing its row of
+``sqlite_sequence`` in every create; ``uniques`` is one b-tree ``WITHOUT ROWID`` (its key is
+its primary key), not a table and a key index beside it. A create's transaction in a
+stand-alone SQLite loop on /dev/shm: ~55 µs before, ~49 µs so (a state file made before
+keeps its tables as they are, and works the same)."""
 
 from __future__ import annotations
 
@@ -31,7 +38,7 @@ _KEPT = 512  # pages, and records, kept per process: the lot is dropped when it 
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER PRIMARY KEY,
     tenant TEXT NOT NULL, resource TEXT NOT NULL, id TEXT NOT NULL,
     parent TEXT NOT NULL DEFAULT '', body TEXT NOT NULL,
     UNIQUE (tenant, resource, id)
@@ -40,7 +47,7 @@ CREATE INDEX IF NOT EXISTS records_by_parent ON records (tenant, resource, paren
 CREATE TABLE IF NOT EXISTS uniques (
     tenant TEXT NOT NULL, resource TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL,
     id TEXT NOT NULL, PRIMARY KEY (tenant, resource, field, value)
-);
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS uniques_by_id ON uniques (tenant, resource, id);
 CREATE TABLE IF NOT EXISTS tenants (tenant TEXT PRIMARY KEY, seeded_at REAL NOT NULL);
 """
@@ -109,7 +116,10 @@ class SQLiteRecords:
         table[key] = value
 
     def _changed(self, resource: str) -> None:
-        self.file.changed(Versions.slot("records\x1f" + resource))
+        slot = self._slots.get(resource)
+        if slot is None:
+            slot = self._slots[resource] = Versions.slot("records\x1f" + resource)
+        self.file.changed(slot)
 
     def get(self, tenant: str, resource: str, record_id: str, parent: str = "") -> dict | None:
         version = self.version(resource)  # first: see state.sqlite.versions
