@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SPEC = ROOT / "openapi.yaml"
 
 
-@pytest.hookimpl(trylast=True)  # after any plugin that reorders: the rest keeps its order
+@pytest.hookimpl(trylast=True)  # after pytest-randomly's shuffle: the rest keeps its order
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The long tests first. pytest-xdist hands out the front of the list first, one test to
     each worker in turn, so they start together on both workers instead of one of them
