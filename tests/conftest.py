@@ -23,15 +23,6 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SPEC = ROOT / "openapi.yaml"
 
 
-@pytest.hookimpl(trylast=True)  # after pytest-randomly's shuffle: the rest keeps its order
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The long tests first. pytest-xdist hands out the front of the list first, one test to
-    each worker in turn, so they start together on both workers instead of one of them
-    starting the longest (the OpenAI spec under Schemathesis, 2-3 min) near the end while
-    the other worker idles."""
-    items.sort(key=lambda item: item.get_closest_marker("long") is None)
-
-
 def corpus_path() -> Path:
     """The real-world corpus, unpacked from the repo's archive once per process (tests/corpus.py).
 

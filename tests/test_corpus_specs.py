@@ -53,7 +53,6 @@ def test_the_corpus_index_is_there() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.long
 @pytest.mark.parametrize("relative", ROWS)
 def test_the_spec_boots_and_schemathesis_finds_no_failures(
     relative: str, live_server_factory, tmp_path: Path

@@ -30,7 +30,6 @@ def pytest_on(tmp_path, variant: str) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
-@pytest.mark.long
 @pytest.mark.parametrize(
     ("variant", "failing"),
     [("correct", None), ("remaining_above_limit", "rate_limit_headers")],

@@ -45,7 +45,6 @@ def corpus_server():
         server.shutdown()
 
 
-@pytest.mark.long
 def test_the_default_spec_passes_in_process(tmp_path) -> None:
     done = contracts(
         str(DEFAULT_SPEC), *QUICK, "--phases", "examples,coverage,fuzzing",
@@ -113,7 +112,6 @@ def test_usage_and_spec_errors_exit_2(args, message) -> None:
     assert message in done.stderr
 
 
-@pytest.mark.long
 def test_against_a_real_sandbox_with_a_bearer_key_and_with_oauth(tmp_path) -> None:
     process, base, _log = start(tmp_path, "--workers", "2", "--rate-limits", "100000/minute")
     try:

@@ -21,7 +21,6 @@ OURS = {"envelope_conformance", "error_shape", "rate_limit_headers", "pagination
 BUDGET = ["--max-examples", "3", "--seed", "1", "--phases", "examples,coverage,fuzzing"]
 
 
-@pytest.mark.long
 @pytest.mark.slow
 def test_kinto_both_tools_same_budget(tmp_path: Path) -> None:
     with kinto(tmp_path / "st") as server:

@@ -12,8 +12,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 from sandbox import load_spec
 from tests.conftest import DEFAULT_SPEC
 from tests.e2e.server import start
@@ -53,7 +51,6 @@ def declared_links(spec_path: Path) -> int:
     )
 
 
-@pytest.mark.long
 def test_every_check_and_every_link_pass_against_the_served_spec(tmp_path: Path) -> None:
     links = declared_links(DEFAULT_SPEC)
     assert links >= 21
