@@ -84,13 +84,16 @@ class Sandbox:
         self._local = not self.settings.redis and self.limiter.counts_here
 
     def answers_at_once(self, environ: Mapping[str, Any]) -> bool:
-        """Whether this request's answer waits on nothing but the CPU, so the server may run
-        it on its event loop instead of handing it to a thread (``sandbox.serving.bridge``):
-        a GET or HEAD of the API on local state, with no scenario or chaos in force. Not a
-        write (writers queue for the state file), nor anything that sleeps (a scenario's
-        latency: the ``X-Sandbox-Scenario`` header, one switched on, chaos), nor the admin
-        API, nor state or counters behind a network (Redis): each of those would hold every
-        other request of the worker while it waits. A failure to tell is a no."""
+        """Whether this request's answer waits on next to nothing but the CPU, so the server
+        may run it on its event loop instead of handing it to a thread
+        (``sandbox.serving.bridge``): a GET or HEAD of the API on local state, with no
+        scenario or chaos in force. What it may still wait on is short and bounded: the rate
+        limiter's one statement in a counters file the workers share, and a tenant's first
+        request seeding its records once. Not a write (writers queue for the state file),
+        nor anything that sleeps (a scenario's latency: the ``X-Sandbox-Scenario`` header,
+        one switched on, chaos), nor the admin API, nor state or counters behind a network
+        (Redis): each of those would hold every other request of the worker while it waits.
+        A failure to tell is a no."""
         if not self._local or environ.get("REQUEST_METHOD") not in _AT_ONCE_METHODS:
             return False
         if _SCENARIO_ENVIRON in environ or environ.get("PATH_INFO", "").startswith(ADMIN_PREFIX):
