@@ -10,7 +10,7 @@ CHROMIUM := /usr/bin/chromium
 REDIS_SERVER := /usr/bin/redis-server
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint bench bench-redis clean chromium redis-server corpus
+.PHONY: run bytecode test lint bench bench-redis clean chromium redis-server corpus
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,14 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test,redis]'
 	touch $@
 
-run: $(VENV)/.installed
+# An editable install leaves our own modules without bytecode, and where PYTHONDONTWRITEBYTECODE
+# is set (most Docker images) Python never writes it: every start then compiles ~150 modules,
+# 0.3 s of a 0.55 s start. compileall writes it whatever the environment says; ~40 ms when
+# nothing changed.
+bytecode: $(VENV)/.installed
+	$(BIN)/python -m compileall -q sandbox contracts
+
+run: bytecode
 	$(BIN)/sandbox serve $(SPEC) $(ARGS)
 
 test: lint $(CHROMIUM) $(REDIS_SERVER)
@@ -47,7 +54,7 @@ $(REDIS_SERVER):
 	$(SUDO) apt-get update
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server
 
-bench: $(VENV)/.installed
+bench: bytecode
 	$(BIN)/python bench/serve_bench.py
 
 bench-redis: $(VENV)/.installed $(REDIS_SERVER)

@@ -69,6 +69,7 @@ from serve_bench import (  # a sibling script, not a package
     READY_TIMEOUT,
     ROOT,
     child_env,
+    compile_bytecode,
     ensure_prism,
     free_port,
     running,
@@ -740,6 +741,7 @@ def main(argv: list[str] | None = None) -> int:
     if not entries:
         print(f"no spec matches {','.join(args.specs)}")
         return 2
+    compile_bytecode()
     prism: Path | None = None
     if args.prism:
         prism, why = ensure_prism()

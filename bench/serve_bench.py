@@ -171,6 +171,13 @@ def ensure_prism() -> tuple[Path | None, str]:
     return PRISM_BIN, ""
 
 
+def compile_bytecode() -> None:
+    """What `make run` does before it serves (the Makefile's ``bytecode`` step): our modules'
+    bytecode written even where PYTHONDONTWRITEBYTECODE is set, so a start measured here is
+    the start a user of `make run` gets, not one that first compiles ~150 modules (0.3 s)."""
+    subprocess.run([PYTHON, "-m", "compileall", "-q", "sandbox", "contracts"], cwd=ROOT, check=True)
+
+
 def package_version(name: str) -> str | None:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -1022,6 +1029,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _raise_exit)
     wrk = ensure_wrk()
+    compile_bytecode()
     skipped: dict[str, str] = {}
     prism: Path | None = None
     if {"prism", "prism-static"} & set(args.targets):
