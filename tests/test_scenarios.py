@@ -15,6 +15,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from sandbox import create_app, load_settings, load_spec
+from sandbox.http.held import HOLDS_ANSWERS, WAIT
 from sandbox.scenarios.presets import PRESETS
 from tests.conftest import DEFAULT_SPEC
 
@@ -425,3 +426,52 @@ def test_reset_clears_scenarios_and_chaos(made) -> None:
     client.post("/__sandbox/reset")
     assert client.get("/v1/users").status_code == 200
     assert client.get("/__sandbox/chaos").json["enabled"] is False
+
+
+# -- a server that holds answers (sandbox.http.held) -----------------------------------------
+def _held(client, path: str, method: str = "GET", **kw) -> tuple[int, dict]:
+    """One request the way the granian bridge sends it: the environ says the server holds
+    answers, and the app's reply to that is read back from the same environ."""
+    environ = EnvironBuilder(path=path, method=method, **kw).get_environ()
+    environ["HTTP_AUTHORIZATION"] = client.environ_base["HTTP_AUTHORIZATION"]
+    environ[HOLDS_ANSWERS] = True
+    statuses: list[str] = []
+    body = b"".join(client.application(environ, lambda s, h, e=None: statuses.append(s)))
+    assert body
+    return int(statuses[0][:3]), environ
+
+
+def test_a_server_that_holds_answers_is_given_the_wait_and_no_thread_sleeps(made) -> None:
+    """The answer is made at once and the whole wait (latency, chaos's delay) goes back to
+    the server to hold; nothing sleeps in the app's thread."""
+    client, sandbox, waits = made
+    status, environ = _held(client, "/v1/users", headers={"X-Sandbox-Scenario": "slow; latency=2s"})
+    assert (status, environ[WAIT], waits) == (200, 2.0, [])
+    status, environ = _held(
+        client, "/v1/users", headers={"X-Sandbox-Scenario": "timeout; after=3s"}
+    )
+    assert (status, environ[WAIT], waits) == (504, 3.0, [])
+    status, environ = _held(client, "/v1/users")
+    assert (status, WAIT in environ) == (200, False)
+    # the journal's latency is the client's: the wait included
+    entries = client.get("/__sandbox/requests").json["requests"]
+    assert [e["latency_ms"] >= 2000 for e in entries[:3]] == [False, True, True]
+
+
+def test_chaos_delay_is_held_by_the_server_too(made) -> None:
+    client, sandbox, waits = made
+    assert client.put("/__sandbox/chaos", json={"latency_ms": [700, 700]}).status_code == 200
+    status, environ = _held(client, "/v1/users")
+    assert (status, environ[WAIT], waits) == (200, 0.7, [])
+
+
+def test_an_idempotent_create_waits_with_its_key_in_progress_whatever_the_server(made) -> None:
+    """A POST with an Idempotency-Key keeps the key in progress for its whole wait (a retry
+    meanwhile is told the first still runs), so the wait is slept in the thread even where
+    the server could hold it."""
+    client, sandbox, waits = made
+    status, environ = _held(
+        client, "/v1/users", method="POST", json={"name": "Ann Lee", "email": "ann.held@example.com"},
+        headers={"X-Sandbox-Scenario": "slow; latency=1s", "Idempotency-Key": "held-1"},
+    )  # fmt: skip
+    assert (status, WAIT in environ, waits) == (201, False, [1.0])

@@ -22,6 +22,7 @@ from sandbox.app.exchange import Exchange
 from sandbox.errors import ApiError, DestinationRefused, PayloadTooLarge, ScenarioError
 from sandbox.http.answers import Decided
 from sandbox.http.bare_arrays import READ_AS_HEADER, BareArrays
+from sandbox.http.held import HOLDS_ANSWERS, WAIT
 from sandbox.http.idempotency import HEADER as IDEMPOTENCY_HEADER
 from sandbox.http.idempotency import Kept, fingerprint
 from sandbox.http.preferences import read_preference
@@ -57,7 +58,15 @@ class Pipeline:
         response.headers["X-Request-Id"] = trace.request_id
         if trace.scenario:
             response.headers[effects.APPLIED_HEADER] = trace.scenario
-        self.parts.observer.request(request, response, trace, time.perf_counter() - started)
+        held = 0.0
+        if trace.wait:  # the answer is made; now its wait (see sandbox.http.held)
+            environ = request.environ
+            if HOLDS_ANSWERS in environ:
+                environ[WAIT] = held = trace.wait
+            else:
+                self.parts.sleep(trace.wait)
+        elapsed = time.perf_counter() - started + held
+        self.parts.observer.request(request, response, trace, elapsed)
         return response
 
     def _route(self, request: Request, trace: Trace) -> Response:
@@ -94,8 +103,7 @@ class Pipeline:
         exchange.rate_headers = self._rate_limit(exchange.principal, exchange.request)
         exchange.scenario, chaos = self._scenario_for(exchange)
         delay, chaos_status = chaos.draw(self._chaos_rng) if chaos.on else (0.0, None)
-        if delay:
-            parts.sleep(delay)
+        exchange.trace.wait += delay
         if chaos_status is not None:
             exchange.trace.scenario = "chaos"
             parts.metrics.scenarios.labels("chaos").inc()
@@ -169,6 +177,10 @@ class Pipeline:
         response: Response | None = None
         try:
             response = self._run(exchange)
+            trace = exchange.trace
+            if trace.wait:  # waited out with the key still in progress: a retry meanwhile
+                self.parts.sleep(trace.wait)  # is told the first still runs (409), as it is
+                trace.wait = 0.0
             return response
         finally:  # a crash or an error frees the key for a retry
             kept = (
@@ -199,18 +211,24 @@ class Pipeline:
         return response
 
     def _scenario_effect(self, chosen: Scenario, exchange: Exchange) -> Response | None:
-        """Raise the scenario's error, wait its latency, or answer it at once (empty)."""
+        """Raise the scenario's error, add its latency to the answer's wait, or answer it at
+        once (empty)."""
         parts, request, principal = self.parts, exchange.request, exchange.principal
+        trace = exchange.trace
         assert principal is not None  # admitted before any scenario runs
+
+        def wait(seconds: float) -> None:
+            trace.wait += seconds
+
         error = effects.scenario_error(
             chosen, client_error_status=client_error_status(exchange.operation),
             peek=lambda: parts.limiter.peek(principal.key or "", principal.plan),
-            sleep=parts.sleep,
+            wait=wait,
         )  # fmt: skip
         if error is not None:
             raise error
         if chosen.name == "slow":
-            parts.sleep(duration(chosen.param("latency"), what="latency"))
+            wait(duration(chosen.param("latency"), what="latency"))
         elif chosen.name == "flaky":
             retry_of = request.headers.get(IDEMPOTENCY_HEADER) or (
                 f"{request.method} {request.full_path}"

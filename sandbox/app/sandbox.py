@@ -90,10 +90,11 @@ class Sandbox:
         scenario or chaos in force. What it may still wait on is short and bounded: the rate
         limiter's one statement in a counters file the workers share, and a tenant's first
         request seeding its records once. Not a write (writers queue for the state file),
-        nor anything that sleeps (a scenario's latency: the ``X-Sandbox-Scenario`` header,
-        one switched on, chaos), nor the admin API, nor state or counters behind a network
-        (Redis): each of those would hold every other request of the worker while it waits.
-        A failure to tell is a no."""
+        nor a scenario (the ``X-Sandbox-Scenario`` header, one switched on, chaos: a
+        scenario's counters are writes, and where the server cannot hold an answer its wait
+        is slept, ``sandbox.http.held``), nor the admin API, nor state or counters behind a
+        network (Redis): each of those would hold every other request of the worker while
+        it waits. A failure to tell is a no."""
         if not self._local or environ.get("REQUEST_METHOD") not in _AT_ONCE_METHODS:
             return False
         if _SCENARIO_ENVIRON in environ or environ.get("PATH_INFO", "").startswith(ADMIN_PREFIX):

@@ -38,6 +38,9 @@ class Trace:
     scenario: str | None = None
     problems: list[dict[str, str]] = field(default_factory=list)
     replayed: bool = False
+    # seconds the answer waits before it is sent (a scenario's latency, chaos's delay), part
+    # of its latency; where it is waited out, see ``sandbox.http.held``
+    wait: float = 0.0
 
 
 class Observer:

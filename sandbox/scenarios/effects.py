@@ -49,9 +49,11 @@ def scenario_error(
     *,
     client_error_status: int,
     peek: Callable[[], Decision | None],
-    sleep: Callable[[float], None] = time.sleep,
+    wait: Callable[[float], None] = time.sleep,
 ) -> ApiError | None:
-    """The error an error preset answers with; None for presets that let the request on."""
+    """The error an error preset answers with; None for presets that let the request on.
+    ``wait``: how ``timeout`` waits before its 504 (the pipeline adds it to the answer's
+    wait)."""
     name = chosen.name
     if name == "rate_limited":
         return rate_limited(chosen, peek())
@@ -70,10 +72,10 @@ def scenario_error(
     if name == "server_error":
         return _error(whole(chosen.param("status"), what="status", low=500, high=599), name)
     if name == "unavailable":
-        wait = whole(chosen.param("retry_after"), what="retry_after", low=0, high=86400)
-        return _error(503, name, headers={"Retry-After": str(wait)}, retry_after=wait)
+        after = whole(chosen.param("retry_after"), what="retry_after", low=0, high=86400)
+        return _error(503, name, headers={"Retry-After": str(after)}, retry_after=after)
     if name == "timeout":
-        sleep(seconds(chosen.param("after"), what="after"))
+        wait(seconds(chosen.param("after"), what="after"))
         return _error(504, name)
     return None
 

@@ -21,16 +21,18 @@ What the app sees is what a WSGI server gives it, with two differences that matt
   shape (or whatever it answers without reading the body). A body left unread closes the
   connection once the answer is sent: the rest of it is never read.
 
-Responses are sent whole (``b"".join`` of the app's iterable, in the thread): nothing the
-sandbox serves streams.
+Responses are sent whole (``b"".join`` of the app's iterable, in the thread), from the loop:
+nothing the sandbox serves streams. An answer the app asks to be held a while (a scenario's
+latency, chaos's delay: ``sandbox.http.held``) waits on the loop, a timer, not on the thread
+that made it, which goes on to the next request.
 
 **Answered on the loop.** The hop to a thread is not free: the request is queued, a thread
 woken, the GIL handed over twice and the loop woken again with the result
 (``call_soon_threadsafe``). A request the app says waits on nothing but the CPU (``at_once``:
 the sandbox's reads of local state with no scenario in force,
 ``Sandbox.answers_at_once``) is run on the loop instead, as soon as its body is in; the
-threads keep what may wait (writes queue for the state file's lock, a scenario's latency
-sleeps), which on the loop would hold every other request of the worker.
+threads keep what may wait (writes queue for the state file's lock), which on the loop
+would hold every other request of the worker.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ import sys
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
+
+from sandbox.http.held import HOLDS_ANSWERS, WAIT
 
 log = logging.getLogger("sandbox.serving")
 
@@ -129,12 +133,17 @@ class BufferedWSGI:
             protocol.response_empty(400, [])
             return
         environ["wsgi.input"] = io.BytesIO(b"") if body is _EMPTY else body
+        environ[HOLDS_ANSWERS] = True
         if self.at_once is not None and self.at_once(environ):
-            self._respond(environ, protocol)
-            return
-        done = self._loop.create_future()  # type: ignore[union-attr]
-        self._queue.put((environ, protocol, done))
-        await done
+            answer = self._answer(environ)
+        else:
+            done: asyncio.Future[_Answer] = self._loop.create_future()  # type: ignore[union-attr]
+            self._queue.put((environ, done))
+            answer = await done
+        wait = environ.get(WAIT)
+        if wait:  # the answer's wait, held here rather than in a thread (sandbox.http.held)
+            await asyncio.sleep(wait)
+        protocol.response_bytes(*answer)
 
     async def _body(self, protocol: Any, length: str | None) -> io.IOBase | None:
         """The whole body, or as much as tells the app it is too large, within the timeout;
@@ -196,13 +205,15 @@ class BufferedWSGI:
     def _work(self) -> None:
         take = self._queue.get
         while (job := take()) is not _STOP:
-            environ, protocol, done = job
+            environ, done = job
+            answer = _FAILED
             try:
-                self._respond(environ, protocol)
+                answer = self._answer(environ)
             finally:
-                self._loop.call_soon_threadsafe(_finish, done)  # type: ignore[union-attr]
+                self._loop.call_soon_threadsafe(_finish, done, answer)  # type: ignore[union-attr]
 
-    def _respond(self, environ: dict[str, Any], protocol: Any) -> None:
+    def _answer(self, environ: dict[str, Any]) -> _Answer:
+        """The app's answer to one request: status, headers and the whole body."""
         started: list[Any] = []
         written: list[bytes] = []
 
@@ -226,10 +237,14 @@ class BufferedWSGI:
         except Exception:
             log.exception("the WSGI app failed on %s %s", environ["REQUEST_METHOD"],
                           environ["PATH_INFO"])  # fmt: skip
-            status, headers, body = 500, [("Content-Type", "text/plain")], b"Internal error\n"
-        protocol.response_bytes(status, headers, body)
+            return _FAILED
+        return status, headers, body
 
 
-def _finish(done: asyncio.Future[None]) -> None:
+_Answer = tuple[int, list[tuple[str, str]], bytes]
+_FAILED: _Answer = (500, [("Content-Type", "text/plain")], b"Internal error\n")
+
+
+def _finish(done: asyncio.Future[_Answer], answer: _Answer) -> None:
     if not done.done():
-        done.set_result(None)
+        done.set_result(answer)

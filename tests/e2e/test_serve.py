@@ -14,6 +14,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
 import jwt
 import pytest
@@ -326,17 +327,17 @@ def _running(pid: int) -> bool:
     return True
 
 
-def test_a_read_is_answered_on_the_loop_while_the_only_thread_sleeps(tmp_path: Path) -> None:
-    """One worker, one thread: a request made to wait (a scenario's latency) holds that thread,
-    never the worker's event loop, and a plain read is answered on the loop meanwhile (were
-    the slow one on the loop, or the read sent to the busy thread, the read would wait 3 s)."""
+def test_a_read_is_answered_at_once_while_a_slow_one_waits(tmp_path: Path) -> None:
+    """One worker, one thread: a request made to wait (a scenario's latency) holds neither
+    the thread nor the worker's event loop while it waits, and a plain read is answered
+    meanwhile (were the slow one slept on the loop, the read would wait 3 s)."""
     process, base, log = start(tmp_path, "--workers", "1", "--threads", "1")
     try:
         auth = {"Authorization": f"Bearer {_key(log)}"}
         slow_headers = {**auth, "X-Sandbox-Scenario": "slow; latency=3s"}
         with ThreadPoolExecutor(1) as pool:
             slow = pool.submit(requests.get, f"{base}/v1/users", headers=slow_headers, timeout=15)
-            time.sleep(0.5)  # the slow one is in the app, sleeping on the thread
+            time.sleep(0.5)  # the slow one is answered, its answer held for 3 s
             started = time.monotonic()
             read = requests.get(f"{base}/v1/users", headers=auth, timeout=15)
             waited = time.monotonic() - started
@@ -344,6 +345,41 @@ def test_a_read_is_answered_on_the_loop_while_the_only_thread_sleeps(tmp_path: P
             assert waited < 1.5, f"a plain read waited {waited:.1f} s behind a sleeping one"
             assert not slow.done()
             assert slow.result(timeout=15).status_code == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+    assert "Traceback" not in log.read_text()
+
+
+def test_slow_answers_wait_on_timers_not_threads(tmp_path: Path) -> None:
+    """One worker, one thread, eight requests each made to wait 2 s, and a create sent while
+    they wait: every slow answer comes after its own 2 s, not after the ones before it (a
+    thread sleeping each wait took 16 s), and the create is answered at once."""
+    process, base, log = start(tmp_path, "--workers", "1", "--threads", "1")
+    try:
+        auth = {"Authorization": f"Bearer {_key(log)}"}
+        slow_headers = {**auth, "X-Sandbox-Scenario": "slow; latency=2s"}
+
+        def timed(send: Any) -> tuple[int, float]:
+            began = time.monotonic()
+            status = send().status_code
+            return status, time.monotonic() - began
+
+        with ThreadPoolExecutor(9) as pool:
+            slow = [
+                pool.submit(timed, lambda: requests.get(f"{base}/v1/users", headers=slow_headers))
+                for _ in range(8)
+            ]
+            time.sleep(0.5)
+            body = {"name": "Ann Lee", "email": "ann.timers@example.com"}
+            create = pool.submit(
+                timed, lambda: requests.post(f"{base}/v1/users", json=body, headers=auth)
+            )
+            assert create.result(timeout=30)[0] == 201
+            assert create.result()[1] < 1.0, f"the create waited {create.result()[1]:.1f} s"
+            answered = [future.result(timeout=30) for future in slow]
+        assert [status for status, _ in answered] == [200] * 8
+        assert all(1.9 < took < 4.0 for _, took in answered), answered
     finally:
         process.terminate()
         process.wait(timeout=15)
