@@ -17,6 +17,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -115,13 +116,10 @@ class Journal:
             if self._pid == os.getpid():
                 return
             self._pid = os.getpid()  # a forked worker flushes its own entries
-        threading.Thread(target=self._flush_forever, name="sandbox-journal", daemon=True).start()
-
-    def _flush_forever(self) -> None:
-        while True:
-            self._wake.wait(_FLUSH_EVERY)
-            self._wake.clear()
-            self.flush()
+        threading.Thread(
+            target=_flush_while_kept, args=(weakref.ref(self), self._wake),
+            name="sandbox-journal", daemon=True,
+        ).start()  # fmt: skip
 
     def flush(self) -> None:
         with self._lock:
@@ -144,6 +142,21 @@ class Journal:
         with self._lock:
             self._pending.clear()
         self.store.clear()
+
+
+def _flush_while_kept(journal: weakref.ref[Journal], wake: threading.Event) -> None:
+    """A journal's flushing thread, which ends once the journal is gone. It held the journal
+    (and so the whole app) for good: every app a test, a contract run or ``contract_suite``
+    made and dropped left a thread behind, waking each second to write to a state file that
+    was often deleted by then (a warning each time)."""
+    while True:
+        wake.wait(_FLUSH_EVERY)
+        wake.clear()
+        kept = journal()
+        if kept is None:
+            return
+        kept.flush()
+        del kept  # not held while waiting
 
 
 def _made(entry: Entry) -> dict[str, Any] | None:
