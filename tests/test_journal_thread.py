@@ -13,27 +13,29 @@ from sandbox.state.protocols import JournalFilter
 from tests.conftest import DEFAULT_SPEC
 
 
-def _journal_threads() -> int:
-    return sum(thread.name == "sandbox-journal" for thread in threading.enumerate())
+def _journal_threads() -> set[threading.Thread]:
+    return {thread for thread in threading.enumerate() if thread.name == "sandbox-journal"}
 
 
-def _served_once(state: str) -> None:
+def _served_once(state: str) -> object:
     settings = load_settings(DEFAULT_SPEC, environ={}, overrides={"state": state})
-    client = create_app(DEFAULT_SPEC, settings).test_client()
+    app = create_app(DEFAULT_SPEC, settings)
     auth = {"Authorization": f"Bearer {settings.default_api_key}"}
-    assert client.get("/v1/users", headers=auth).status_code == 200  # starts the thread
+    assert app.test_client().get("/v1/users", headers=auth).status_code == 200  # its thread
+    return app
 
 
 def test_a_dropped_app_takes_its_journal_thread_with_it(tmp_path) -> None:
     before = _journal_threads()
-    for number in range(3):
-        _served_once(str(tmp_path / f"state-{number}"))
-    assert _journal_threads() >= before + 3  # one each while the apps were alive, at least
+    apps = [_served_once(str(tmp_path / f"state-{number}")) for number in range(3)]
+    ours = _journal_threads() - before
+    assert len(ours) == 3  # one per app
+    del apps
     gc.collect()  # an app is full of cycles
     deadline = time.monotonic() + 5
-    while _journal_threads() > before and time.monotonic() < deadline:
+    while any(thread.is_alive() for thread in ours) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert _journal_threads() <= before
+    assert not any(thread.is_alive() for thread in ours)
 
 
 def test_a_kept_app_keeps_flushing(tmp_path) -> None:
