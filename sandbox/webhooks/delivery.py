@@ -13,6 +13,7 @@ import os
 import random
 import threading
 import time
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -66,7 +67,10 @@ class DeliveryWorker:
             self._pid = os.getpid()
             self._stop.clear()
             self._http = PinnedPools(maxsize=self.senders, timeout=self.retry.timeout)
-            threading.Thread(target=self._run, name="webhook-delivery", daemon=True).start()
+            threading.Thread(
+                target=_deliver_while_kept, args=(weakref.ref(self), self.senders),
+                name="webhook-delivery", daemon=True,
+            ).start()  # fmt: skip
 
     def wake(self) -> None:
         self.ensure_running()
@@ -76,24 +80,24 @@ class DeliveryWorker:
         self._stop.set()
         self._wake.set()
 
-    def _run(self) -> None:
-        with ThreadPoolExecutor(self.senders, thread_name_prefix="webhook-send") as pool:
-            while not self._stop.is_set():
-                wait = self._until_due()
-                if wait > 0:  # a cheap read; the claim below takes the write lock
-                    self._wake.wait(wait)
-                    self._wake.clear()
-                    continue
-                try:
-                    batch = self.outbox.claim(self.senders * 4, self.retry.timeout + 30)
-                except Exception:  # the state file is unusable: keep trying, never die
-                    log.exception("webhook outbox unavailable")
-                    self._stop.wait(_IDLE_POLL)
-                    continue
-                try:
-                    list(pool.map(self._deliver, batch))
-                except RuntimeError:  # the interpreter is exiting: the leases run out and
-                    return  # another process (or the next start) sends what was claimed
+    def _turn(self, pool: ThreadPoolExecutor) -> float | None:
+        """One turn of the delivery loop: send what is due; then seconds to wait for the
+        next turn (``wake`` cuts it short), or None to end."""
+        if self._stop.is_set():
+            return None
+        wait = self._until_due()
+        if wait > 0:  # a cheap read; the claim below takes the write lock
+            return wait
+        try:
+            batch = self.outbox.claim(self.senders * 4, self.retry.timeout + 30)
+        except Exception:  # the state file is unusable: keep trying, never die
+            log.exception("webhook outbox unavailable")
+            return _IDLE_POLL
+        try:
+            list(pool.map(self._deliver, batch))
+        except RuntimeError:  # the interpreter is exiting: the leases run out and
+            return None  # another process (or the next start) sends what was claimed
+        return 0.0
 
     def _until_due(self) -> float:
         """Seconds to the next due delivery, at most the idle poll (another process may
@@ -151,3 +155,20 @@ def _describe(exc: Exception) -> str:
     ):
         return f"timeout: {reason}"
     return f"{type(reason).__name__}: {reason}"
+
+
+def _deliver_while_kept(worker: weakref.ref[DeliveryWorker], senders: int) -> None:
+    """A process's delivery thread, which ends when its worker is stopped or gone. It held
+    the worker (and so the whole app) for good: every app a test or a contract run made,
+    sent an event from, and dropped left this thread and its senders behind, polling a
+    state file that was often deleted by then."""
+    with ThreadPoolExecutor(senders, thread_name_prefix="webhook-send") as pool:
+        while (kept := worker()) is not None:
+            wake = kept._wake
+            pause = kept._turn(pool)
+            del kept  # not held while waiting
+            if pause is None:
+                return
+            if pause > 0:
+                wake.wait(pause)
+                wake.clear()
