@@ -157,6 +157,9 @@ class ResourceEngine:
         return parent_id
 
     def _parent_id(self, resource: Resource, call: Call) -> str:
+        """The id of the record's parent, which the record's own id is unique within: the
+        store names a record by both (a label ``bug`` in two repositories is two records).
+        "" for a resource with no parent, whose ids are unique on their own."""
         if resource.parent is None or resource.parent_param is None:
             return ""
         return call.path_params.get(resource.parent_param, "")
@@ -165,7 +168,8 @@ class ResourceEngine:
         resource = binding.resource
         if resource.parent is None or resource.parent_param is None:
             return
-        if self.store.get(call.tenant, resource.parent.name, parent_id) is None:
+        above = self._parent_id(resource.parent, call)  # the parent's own parent
+        if self.store.get(call.tenant, resource.parent.name, parent_id, above) is None:
             if binding.operation.response_for(404) is not None:
                 raise not_found(resource.parent, parent_id)
             if self.declared_statuses_only or not self._may_be_id(resource.parent, parent_id):
@@ -188,7 +192,9 @@ class ResourceEngine:
         if (
             above is not None
             and grandparent
-            and not self.store.get(call.tenant, above.name, grandparent)
+            and not self.store.get(
+                call.tenant, above.name, grandparent, self._parent_id(above, call)
+            )
         ):
             self._adopt(above, call, grandparent)
         record = self.records.new(resource, None, call.rng, grandparent)
@@ -207,8 +213,8 @@ class ResourceEngine:
         if binding.operation.response_for(404) is None and (
             self.declared_statuses_only
             or (resource.name not in self.creatable
-                and self.store.get(call.tenant, _gone(resource), _gone_id(record_id, parent))
-                is None)
+                and self.store.get(call.tenant, _gone(resource), _gone_id(record_id, parent),
+                                   parent) is None)
         ):  # fmt: skip
             return NotStored()
         return not_found(resource, record_id)
@@ -480,6 +486,7 @@ def _gone(resource: Resource) -> str:
 
 
 def _gone_id(record_id: str, parent: str) -> str:
-    """The deleted id with its parent's: the store keeps one record per id of a resource,
-    whatever its parent, and a user removed from one group is still in another."""
+    """The deleted id with its parent's, kept under that parent: a user removed from one
+    group is still in another. (The store kept one record per id whatever its parent when
+    these were first written; state files keep them so, and they are found so.)"""
     return f"{parent}\x1f{record_id}" if parent else record_id

@@ -43,7 +43,13 @@ class ListQuery:
 
 
 class RecordStore(Protocol):
-    """Records of JSON objects, partitioned by tenant and resource."""
+    """Records of JSON objects, partitioned by tenant and resource.
+
+    A record is named by its id within its parent (``Record.parent``, "" for a record with
+    none): one id under two parents is two records, each read, replaced, listed and deleted
+    by its own (parent, id), as an API whose ids are unique only within their parent (a
+    label ``bug`` in two repositories) keeps them. A unique value (``Record.unique``) is
+    unique across the resource, whatever the parent: nothing in a spec says otherwise."""
 
     # whether ``version`` costs no round trip (a shared memory map, not a server): a reader
     # may then ask it on every request to keep whole answers
@@ -56,16 +62,19 @@ class RecordStore(Protocol):
         the first time the tenant asks for that scope, exactly once across processes."""
 
     def get(self, tenant: str, resource: str, record_id: str, parent: str = "") -> dict | None:
-        """The record's body, or None."""
+        """The body of the record with that id under that parent, or None."""
 
     def insert(self, tenant: str, resource: str, records: list[Record]) -> None:
-        """Insert all records or none (atomic); ``Conflict`` when a unique value is taken."""
+        """Insert all records or none (atomic); ``Conflict`` when a unique value is taken,
+        or an id under the record's parent."""
 
     def replace(self, tenant: str, resource: str, record: Record) -> bool:
-        """Replace an existing record's body and unique values (atomic); False when absent."""
+        """Replace the body and unique values of the record with ``record``'s id under its
+        parent (atomic); False when absent."""
 
     def delete(self, tenant: str, resource: str, record_id: str, parent: str = "") -> bool:
-        """Remove the record and its unique values; False when absent."""
+        """Remove the record with that id under that parent and its unique values; False
+        when absent."""
 
     def query(self, tenant: str, resource: str, query: ListQuery) -> tuple[list[dict], int, int]:
         """One page of records in order, the total that match the filters, and the offset of

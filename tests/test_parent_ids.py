@@ -1,0 +1,198 @@
+"""A record's id is its own within its parent: two items with one id under two parents
+(a label ``bug`` in project ``a`` and another in project ``b``, their ids chosen by the client
+or named by the path, as GitHub's labels and any API whose ids are unique only within their
+parent) are two records. Each is created, read, changed, listed and deleted under its own
+parent, whichever backend keeps them; a resource with no parent keeps its ids unique as before.
+
+The rule for an item read by its id alone: where the resource's own item path names no
+parent (GitHub's review comments, read at ``/pulls/comments/{comment_id}`` though made under
+``/pulls/{pull_number}/comments``), its ids stay unique across the resource, as before; a
+top-level item path beside a nested one (``GET /labels/{label_id}``) is a resource of its
+own, as the inference makes it: it never reads the records made under a project, so it never
+has to pick between two of them with one id.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.spec_helpers import served_text
+
+SPEC = """
+openapi: 3.0.3
+info: {title: scoped ids, version: "1"}
+paths:
+  /projects:
+    post:
+      operationId: create_project
+      requestBody: {$ref: "#/components/requestBodies/Project"}
+      responses: {"201": {$ref: "#/components/responses/Project"}}
+  /projects/{project_id}:
+    parameters: [$ref: "#/components/parameters/project"]
+    get:
+      operationId: get_project
+      responses: {"200": {$ref: "#/components/responses/Project"}, "404": {description: no}}
+  /projects/{project_id}/labels:
+    parameters: [$ref: "#/components/parameters/project"]
+    get:
+      operationId: list_labels
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {type: array, items: {$ref: "#/components/schemas/Label"}}
+    post:
+      operationId: create_label
+      requestBody: {$ref: "#/components/requestBodies/Label"}
+      responses:
+        "201": {$ref: "#/components/responses/Label"}
+        "404": {description: no such project}
+        "409": {description: taken}
+  /projects/{project_id}/labels/{label_id}:
+    parameters: [$ref: "#/components/parameters/project", $ref: "#/components/parameters/label"]
+    get:
+      operationId: get_label
+      responses: {"200": {$ref: "#/components/responses/Label"}, "404": {description: no}}
+    put:
+      operationId: put_label
+      requestBody: {$ref: "#/components/requestBodies/Label"}
+      responses:
+        "200": {$ref: "#/components/responses/Label"}
+        "201": {$ref: "#/components/responses/Label"}
+    patch:
+      operationId: update_label
+      requestBody: {$ref: "#/components/requestBodies/Label"}
+      responses: {"200": {$ref: "#/components/responses/Label"}, "404": {description: no}}
+    delete:
+      operationId: delete_label
+      responses: {"204": {description: gone}, "404": {description: no}}
+  /labels/{label_id}:
+    parameters: [$ref: "#/components/parameters/label"]
+    get:
+      operationId: get_any_label
+      responses: {"200": {$ref: "#/components/responses/Label"}, "404": {description: no}}
+components:
+  parameters:
+    project: {name: project_id, in: path, required: true, schema: {type: string}}
+    label: {name: label_id, in: path, required: true, schema: {type: string}}
+  requestBodies:
+    Project: {content: {application/json: {schema: {$ref: "#/components/schemas/Project"}}}}
+    Label: {content: {application/json: {schema: {$ref: "#/components/schemas/Label"}}}}
+  responses:
+    Project:
+      description: a project
+      content: {application/json: {schema: {$ref: "#/components/schemas/Project"}}}
+    Label:
+      description: a label
+      content: {application/json: {schema: {$ref: "#/components/schemas/Label"}}}
+  schemas:
+    Project:
+      type: object
+      properties:
+        id: {type: string}
+        name: {type: string}
+    Label:
+      type: object
+      properties:
+        id: {type: string}
+        project_id: {type: string, readOnly: true}
+        color: {type: string}
+"""
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def client(request, tmp_path: Path) -> FlaskClient:
+    if request.param == "sqlite":
+        return served_text(tmp_path, SPEC, seed=3)[0]
+    url = request.getfixturevalue("redis_url")
+    return served_text(tmp_path, SPEC, seed=3, redis=url)[0]
+
+
+@pytest.fixture
+def two_projects(client: FlaskClient) -> FlaskClient:
+    for project in ("a", "b"):
+        assert client.post("/projects", json={"id": project, "name": project}).status_code == 201
+    return client
+
+
+def test_one_id_under_two_parents_is_two_records(two_projects: FlaskClient) -> None:
+    client = two_projects
+    red = client.post("/projects/a/labels", json={"id": "bug", "color": "red"})
+    assert red.status_code == 201, red.get_json()
+    blue = client.post("/projects/b/labels", json={"id": "bug", "color": "blue"})
+    assert blue.status_code == 201, blue.get_json()
+    assert blue.get_json() == {"id": "bug", "project_id": "b", "color": "blue"}
+    assert client.get("/projects/a/labels/bug").get_json()["color"] == "red"
+    assert client.get("/projects/b/labels/bug").get_json()["color"] == "blue"
+    # the id is still taken within its own parent
+    again = client.post("/projects/a/labels", json={"id": "bug", "color": "green"})
+    assert again.status_code == 409, again.get_json()
+    assert client.get("/projects/a/labels/bug").get_json()["color"] == "red"
+
+
+def test_each_parent_lists_changes_and_deletes_its_own(two_projects: FlaskClient) -> None:
+    client = two_projects
+    for project, color in (("a", "red"), ("b", "blue")):
+        made = client.post(f"/projects/{project}/labels", json={"id": "bug", "color": color})
+        assert made.status_code == 201, made.get_json()
+    client.post("/projects/b/labels", json={"id": "wontfix", "color": "grey"})
+    listed = {p: client.get(f"/projects/{p}/labels").get_json() for p in ("a", "b")}
+    assert [(x["id"], x["color"]) for x in listed["a"]] == [("bug", "red")]
+    assert [(x["id"], x["color"]) for x in listed["b"]] == [("bug", "blue"), ("wontfix", "grey")]
+
+    changed = client.patch("/projects/b/labels/bug", json={"color": "navy"})
+    assert changed.status_code == 200 and changed.get_json()["color"] == "navy"
+    assert client.get("/projects/a/labels/bug").get_json()["color"] == "red"
+    assert client.get("/projects/b/labels/bug").get_json()["color"] == "navy"
+
+    assert client.delete("/projects/a/labels/bug").status_code == 204
+    assert client.get("/projects/a/labels/bug").status_code == 404
+    assert client.delete("/projects/a/labels/bug").status_code == 404
+    assert client.get("/projects/b/labels/bug").get_json()["color"] == "navy"
+    assert [x["id"] for x in client.get("/projects/a/labels").get_json()] == []
+    assert [x["id"] for x in client.get("/projects/b/labels").get_json()] == ["bug", "wontfix"]
+    # and made again under the parent it was deleted from, beside the other
+    assert client.post("/projects/a/labels", json={"id": "bug"}).status_code == 201
+    assert client.get("/projects/b/labels/bug").get_json()["color"] == "navy"
+
+
+def test_a_put_names_an_item_within_its_parent(two_projects: FlaskClient) -> None:
+    """The id taken from the path: a PUT makes the item where its parent has none."""
+    client = two_projects
+    first = client.put("/projects/a/labels/dup", json={"color": "red"})
+    assert first.get_json() == {"id": "dup", "project_id": "a", "color": "red"}
+    second = client.put("/projects/b/labels/dup", json={"color": "blue"})
+    assert second.get_json() == {"id": "dup", "project_id": "b", "color": "blue"}
+    replaced = client.put("/projects/b/labels/dup", json={"color": "cyan"})
+    assert replaced.status_code == 200, replaced.get_json()
+    assert client.get("/projects/a/labels/dup").get_json()["color"] == "red"
+    assert client.get("/projects/b/labels/dup").get_json()["color"] == "cyan"
+
+
+def test_an_item_is_not_read_under_another_parent(two_projects: FlaskClient) -> None:
+    client = two_projects
+    client.post("/projects/a/labels", json={"id": "bug", "color": "red"})
+    assert client.get("/projects/b/labels/bug").status_code == 404
+    assert client.patch("/projects/b/labels/bug", json={"color": "x"}).status_code == 404
+    assert client.delete("/projects/b/labels/bug").status_code == 404
+    assert client.get("/projects/a/labels/bug").get_json()["color"] == "red"
+
+
+def test_a_top_level_item_path_keeps_records_of_its_own(two_projects: FlaskClient) -> None:
+    """``GET /labels/{label_id}`` is the ``labels`` resource, not the projects' labels: it
+    answers none of the labels made under a project (which of two ``bug``s would it be?)."""
+    client = two_projects
+    client.post("/projects/a/labels", json={"id": "bug", "color": "red"})
+    client.post("/projects/b/labels", json={"id": "bug", "color": "blue"})
+    assert client.get("/labels/bug").status_code == 404
+    assert client.get("/projects/a/labels/bug").get_json()["color"] == "red"
+
+
+def test_a_resource_with_no_parent_keeps_its_ids_unique(client: FlaskClient) -> None:
+    assert client.post("/projects", json={"id": "a", "name": "one"}).status_code == 201
+    assert client.post("/projects", json={"id": "a", "name": "two"}).status_code == 409
+    assert client.get("/projects/a").get_json()["name"] == "one"
