@@ -104,12 +104,16 @@ components:
 """
 
 
-@pytest.fixture(params=["sqlite", "redis"])
-def client(request, tmp_path: Path) -> FlaskClient:
+def _served(request: pytest.FixtureRequest, folder: Path, text: str) -> FlaskClient:
+    """``text`` served on the state file, or on a real Redis."""
     if request.param == "sqlite":
-        return served_text(tmp_path, SPEC, seed=3)[0]
-    url = request.getfixturevalue("redis_url")
-    return served_text(tmp_path, SPEC, seed=3, redis=url)[0]
+        return served_text(folder, text, seed=3)[0]
+    return served_text(folder, text, seed=3, redis=request.getfixturevalue("redis_url"))[0]
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def client(request: pytest.FixtureRequest, tmp_path: Path) -> FlaskClient:
+    return _served(request, tmp_path, SPEC)
 
 
 @pytest.fixture
@@ -196,3 +200,117 @@ def test_a_resource_with_no_parent_keeps_its_ids_unique(client: FlaskClient) -> 
     assert client.post("/projects", json={"id": "a", "name": "one"}).status_code == 201
     assert client.post("/projects", json={"id": "a", "name": "two"}).status_code == 409
     assert client.get("/projects/a").get_json()["name"] == "one"
+
+
+DEEP = """
+openapi: 3.0.3
+info: {title: numbered per parent, version: "1"}
+paths:
+  /orgs:
+    get:
+      operationId: list_orgs
+      responses: {"200": {$ref: "#/components/responses/Things"}}
+    post:
+      operationId: create_org
+      requestBody: {$ref: "#/components/requestBodies/Thing"}
+      responses: {"201": {$ref: "#/components/responses/Thing"}}
+  /orgs/{org}:
+    parameters: [$ref: "#/components/parameters/org"]
+    get:
+      operationId: get_org
+      responses: {"200": {$ref: "#/components/responses/Thing"}, "404": {description: no}}
+  /orgs/{org}/teams:
+    parameters: [$ref: "#/components/parameters/org"]
+    get:
+      operationId: list_teams
+      responses: {"200": {$ref: "#/components/responses/Things"}}
+    post:
+      operationId: create_team
+      requestBody: {$ref: "#/components/requestBodies/Thing"}
+      responses: {"201": {$ref: "#/components/responses/Thing"}, "404": {description: no}}
+  /orgs/{org}/teams/{team}:
+    parameters: [$ref: "#/components/parameters/org", $ref: "#/components/parameters/team"]
+    get:
+      operationId: get_team
+      responses: {"200": {$ref: "#/components/responses/Thing"}, "404": {description: no}}
+  /orgs/{org}/teams/{team}/discussions:
+    parameters: [$ref: "#/components/parameters/org", $ref: "#/components/parameters/team"]
+    get:
+      operationId: list_discussions
+      responses: {"200": {$ref: "#/components/responses/Things"}}
+    post:
+      operationId: create_discussion
+      requestBody: {$ref: "#/components/requestBodies/Thing"}
+      responses: {"201": {$ref: "#/components/responses/Thing"}, "404": {description: no}}
+  /orgs/{org}/teams/{team}/discussions/{number}:
+    parameters:
+      - $ref: "#/components/parameters/org"
+      - $ref: "#/components/parameters/team"
+      - {name: number, in: path, required: true, schema: {type: string}}
+    get:
+      operationId: get_discussion
+      responses: {"200": {$ref: "#/components/responses/Thing"}, "404": {description: no}}
+    delete:
+      operationId: delete_discussion
+      responses: {"204": {description: gone}, "404": {description: no}}
+components:
+  parameters:
+    org: {name: org, in: path, required: true, schema: {type: string}}
+    team: {name: team, in: path, required: true, schema: {type: string}}
+  requestBodies:
+    Thing: {content: {application/json: {schema: {$ref: "#/components/schemas/Thing"}}}}
+  responses:
+    Thing:
+      description: one
+      content: {application/json: {schema: {$ref: "#/components/schemas/Thing"}}}
+    Things:
+      description: some
+      content:
+        application/json: {schema: {type: array, items: {$ref: "#/components/schemas/Thing"}}}
+  schemas:
+    Thing:
+      type: object
+      properties:
+        id: {type: string}
+        title: {type: string}
+"""
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def deep(request: pytest.FixtureRequest, tmp_path: Path) -> FlaskClient:
+    return _served(request, tmp_path, DEEP)
+
+
+def test_a_parent_is_named_within_its_own_parent_too(deep: FlaskClient) -> None:
+    """Team ``core`` in two orgs is two teams, and discussion ``1`` of each is its own
+    (GitHub numbers a team's discussions from 1): a record's parent is the whole line of
+    ids its path names above it, not the nearest alone."""
+    client = deep
+    for org in ("a", "b"):
+        assert client.post("/orgs", json={"id": org}).status_code == 201
+        made = client.post(f"/orgs/{org}/teams", json={"id": "core", "title": org})
+        assert made.status_code == 201, made.get_json()
+        made = client.post(f"/orgs/{org}/teams/core/discussions", json={"id": "1", "title": org})
+        assert made.status_code == 201, made.get_json()
+    assert client.get("/orgs/a/teams/core").get_json()["title"] == "a"
+    assert client.get("/orgs/b/teams/core").get_json()["title"] == "b"
+    for org in ("a", "b"):
+        assert client.get(f"/orgs/{org}/teams/core/discussions/1").get_json()["title"] == org
+        listed = client.get(f"/orgs/{org}/teams/core/discussions").get_json()
+        assert [(d["id"], d["title"]) for d in listed] == [("1", org)]
+    assert client.delete("/orgs/a/teams/core/discussions/1").status_code == 204
+    assert client.get("/orgs/a/teams/core/discussions/1").status_code == 404
+    assert client.get("/orgs/b/teams/core/discussions/1").get_json()["title"] == "b"
+    # a team is looked for under the org the path names
+    assert client.post("/orgs/a/teams", json={"id": "only-a"}).status_code == 201
+    assert client.post("/orgs/b/teams/only-a/discussions", json={}).status_code == 404
+
+
+def test_seeded_items_are_listed_under_their_whole_line_of_parents(deep: FlaskClient) -> None:
+    client = deep
+    org = client.get("/orgs").get_json()[0]["id"]
+    team = client.get(f"/orgs/{org}/teams").get_json()[0]["id"]
+    listed = client.get(f"/orgs/{org}/teams/{team}/discussions").get_json()
+    assert listed, "the seeded team's seeded discussions"
+    first = listed[0]["id"]
+    assert client.get(f"/orgs/{org}/teams/{team}/discussions/{first}").status_code == 200

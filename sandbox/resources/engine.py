@@ -31,7 +31,7 @@ from sandbox.resources.keys import key_in_path, key_of, key_params, put_key
 from sandbox.resources.listing import Listing
 from sandbox.resources.naming import answers_no_body
 from sandbox.resources.presenting import Presenter
-from sandbox.resources.records import Records, not_found, typed_like
+from sandbox.resources.records import Records, not_found, own_id, parent_line, typed_like
 from sandbox.resources.references import field_for, names
 from sandbox.resources.seeding import Seeder
 from sandbox.resources.shapes import Shapes
@@ -157,17 +157,20 @@ class ResourceEngine:
         return parent_id
 
     def _parent_id(self, resource: Resource, call: Call) -> str:
-        """The id of the record's parent, which the record's own id is unique within: the
-        store names a record by both (a label ``bug`` in two repositories is two records).
-        "" for a resource with no parent, whose ids are unique on their own."""
+        """The record's parent, which its own id is unique within: the store names a record
+        by both (a label ``bug`` in two repositories is two records). The ids the path gives
+        the parent and the parent's own parents (``parent_line``); "" for a resource with
+        no parent, whose ids are unique on their own."""
         if resource.parent is None or resource.parent_param is None:
             return ""
-        return call.path_params.get(resource.parent_param, "")
+        own = call.path_params.get(resource.parent_param, "")
+        return parent_line(self._parent_id(resource.parent, call), own) if own else ""
 
-    def _check_parent(self, binding: Binding, call: Call, parent_id: str) -> None:
+    def _check_parent(self, binding: Binding, call: Call, parent: str) -> None:
         resource = binding.resource
         if resource.parent is None or resource.parent_param is None:
             return
+        parent_id = own_id(parent)
         above = self._parent_id(resource.parent, call)  # the parent's own parent
         if self.store.get(call.tenant, resource.parent.name, parent_id, above) is None:
             if binding.operation.response_for(404) is not None:
@@ -187,17 +190,13 @@ class ResourceEngine:
 
     def _adopt(self, resource: Resource, call: Call, record_id: str) -> None:
         """Store a record of ``resource`` with the id a path names (and its parents')."""
-        grandparent = self._parent_id(resource, call)
+        parent = self._parent_id(resource, call)
         above = resource.parent
-        if (
-            above is not None
-            and grandparent
-            and not self.store.get(
-                call.tenant, above.name, grandparent, self._parent_id(above, call)
-            )
-        ):
-            self._adopt(above, call, grandparent)
-        record = self.records.new(resource, None, call.rng, grandparent)
+        if above is not None and parent:  # the parent, under its own, made first if absent
+            above_parent = self._parent_id(above, call)
+            if not self.store.get(call.tenant, above.name, own_id(parent), above_parent):
+                self._adopt(above, call, own_id(parent))
+        record = self.records.new(resource, None, call.rng, parent)
         self._name(resource, record.body, record_id)
         record.id = record_id
         record.unique = {}

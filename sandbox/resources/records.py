@@ -34,6 +34,7 @@ _second: tuple[int, str] = (-1, "")  # the last second written out, and its text
 _IDENTIFIERS = frozenset({"id", "uuid", "guid", "sid", "nodeid"})  # what names one item
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 _ATOMS = frozenset({str, int, float, bool})
+_LINE = "\x1f"  # between the ids of a parent's line (no path's id holds a control character)
 
 
 def _random_text(rng: random.Random) -> str:
@@ -54,6 +55,19 @@ def _copied(value: Any) -> Any:
     """A default's own copy: a text, number, boolean or null is its own (``deepcopy`` of
     one returns it after a memo and a dispatch, ~1 µs a field of every create)."""
     return value if value is None or type(value) in _ATOMS else copy.deepcopy(value)
+
+
+def parent_line(above: str, own: str) -> str:
+    """A record's parent as the store names it (``Record.parent``), where its parent's id is
+    ``own`` and that parent's own is ``above``: the ids from the top down, so discussion 1
+    of team ``core`` in org ``a`` is not that of ``core`` in ``b`` (GitHub numbers each
+    team's discussions from 1). A parent at the top is its id alone, as it always was."""
+    return f"{above}{_LINE}{own}" if above else own
+
+
+def own_id(parent: str) -> str:
+    """The id of a record's parent itself, the last of its line (``parent_line``)."""
+    return parent.rpartition(_LINE)[2]
 
 
 def typed_like(example: Any, text: str) -> Any:
@@ -179,7 +193,7 @@ class Records:
             and resource.parent_param != resource.id_field  # /transfers/{id}/reversals: the
             and resource.parent_param in (schema.get("properties") or {})  # parent's, not its id
         ):
-            obj[resource.parent_param] = parent
+            obj[resource.parent_param] = own_id(parent)
         if under is not None:
             under_marks(*under, obj)
         self._touch(resource, obj, created=True)

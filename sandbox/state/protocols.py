@@ -28,7 +28,7 @@ from limits.storage import Storage
 class Record:
     id: str
     body: dict[str, Any]
-    parent: str = ""
+    parent: str = ""  # what the id is unique within ("" the top); see RecordStore
     unique: dict[str, str] = field(default_factory=dict)
 
 
