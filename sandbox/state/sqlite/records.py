@@ -16,7 +16,7 @@ after every row there is, as ``AUTOINCREMENT`` did, without reading and writing 
 ``sqlite_sequence`` in every create; ``uniques`` is one b-tree ``WITHOUT ROWID`` (its key is
 its primary key), not a table and a key index beside it. A create's transaction in a
 stand-alone SQLite loop on /dev/shm: ~55 µs before, ~49 µs so (a state file made before
-keeps its tables as they are, and works the same).
+kept its tables as they were, and worked the same, until the rebuild below).
 
 A record is named by its id within its parent (``Record.parent``: "" at the top level), so
 one id under two parents is two records (a label ``bug`` in two repositories): the records
@@ -54,7 +54,8 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE INDEX IF NOT EXISTS records_by_parent ON records (tenant, resource, parent, seq);
 CREATE TABLE IF NOT EXISTS uniques (
     tenant TEXT NOT NULL, resource TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL,
-    id TEXT NOT NULL, parent TEXT NOT NULL DEFAULT '', PRIMARY KEY (tenant, resource, field, value)
+    id TEXT NOT NULL, parent TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (tenant, resource, field, value)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS uniques_by_id ON uniques (tenant, resource, id);
 CREATE TABLE IF NOT EXISTS tenants (tenant TEXT PRIMARY KEY, seeded_at REAL NOT NULL);
@@ -89,7 +90,7 @@ class SQLiteRecords:
         self._tenants_slot = Versions.slot("tenants")
         self._seeded = Copy(lambda: file.versions.read(self._tenants_slot), set[str])
         self._slots: dict[str, int] = {}
-        # (version, rows' text, total, offset) per page query; (version, text, parent) per id
+        # (version, rows' text, total, offset) per page query; (version, text) per id and parent
         self._pages: dict[tuple[Any, ...], tuple[int, list[str], int, int]] = {}
         self._items: dict[tuple[str, str, str, str], tuple[int, str]] = {}
         self._rebuild()
