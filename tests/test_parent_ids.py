@@ -14,6 +14,7 @@ has to pick between two of them with one id.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -314,3 +315,52 @@ def test_seeded_items_are_listed_under_their_whole_line_of_parents(deep: FlaskCl
     assert listed, "the seeded team's seeded discussions"
     first = listed[0]["id"]
     assert client.get(f"/orgs/{org}/teams/{team}/discussions/{first}").status_code == 200
+
+
+def _as_the_release_before_wrote_it(path: Path) -> None:
+    """The state file turned into what the release before wrote for the same requests:
+    records unique by id alone, each under its parent's id alone, no parent in uniques."""
+    db = sqlite3.connect(path)
+    db.executescript("""
+        CREATE TABLE old (
+            seq INTEGER PRIMARY KEY,
+            tenant TEXT NOT NULL, resource TEXT NOT NULL, id TEXT NOT NULL,
+            parent TEXT NOT NULL DEFAULT '', body TEXT NOT NULL,
+            UNIQUE (tenant, resource, id)
+        );
+        INSERT INTO old SELECT seq, tenant, resource, id,
+            replace(parent, rtrim(parent, replace(parent, char(31), '')), ''), body
+            FROM records;
+        DROP TABLE records;
+        ALTER TABLE old RENAME TO records;
+        CREATE INDEX records_by_parent ON records (tenant, resource, parent, seq);
+        ALTER TABLE uniques DROP COLUMN parent;
+    """)  # the replace(): the text after the last \x1f, the parent's own id
+    db.commit()
+    db.close()
+
+
+def test_a_state_file_of_the_release_before_keeps_its_deep_records(tmp_path: Path) -> None:
+    """Teams and their discussions made by the release before are read, listed and deleted
+    where they were made; then team ``core`` of another org may have its own discussion 1."""
+    path = tmp_path / "state.sqlite"
+    before = served_text(tmp_path, DEEP, seed=3, state=str(path))[0]
+    assert before.post("/orgs", json={"id": "a"}).status_code == 201
+    assert before.post("/orgs/a/teams", json={"id": "core"}).status_code == 201
+    for number in ("1", "2"):
+        made = before.post("/orgs/a/teams/core/discussions", json={"id": number, "title": "a"})
+        assert made.status_code == 201, made.get_json()
+    del before
+    _as_the_release_before_wrote_it(path)
+
+    client = served_text(tmp_path, DEEP, seed=3, state=str(path))[0]
+    assert client.get("/orgs/a/teams/core/discussions/1").get_json()["title"] == "a"
+    listed = client.get("/orgs/a/teams/core/discussions").get_json()
+    assert [d["id"] for d in listed] == ["1", "2"]
+    assert client.delete("/orgs/a/teams/core/discussions/2").status_code == 204
+    assert client.post("/orgs", json={"id": "b"}).status_code == 201
+    assert client.post("/orgs/b/teams", json={"id": "core"}).status_code == 201
+    made = client.post("/orgs/b/teams/core/discussions", json={"id": "1", "title": "b"})
+    assert made.status_code == 201, made.get_json()
+    assert client.get("/orgs/a/teams/core/discussions/1").get_json()["title"] == "a"
+    assert [d["id"] for d in client.get("/orgs/a/teams/core/discussions").get_json()] == ["1"]

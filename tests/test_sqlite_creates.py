@@ -117,7 +117,10 @@ def _old_file(path: Path, schema: str) -> None:
     db = SQLiteFile(path, schema).db
     rows = [("users", "u1", "", {"id": "u1", "email": "one@example.com"}),
             ("labels", "bug", "p1", {"id": "bug", "c": "red"}),
-            ("users", "u3", "", {"id": "u3", "email": "three@example.com"})]  # fmt: skip
+            ("users", "u3", "", {"id": "u3", "email": "three@example.com"}),
+            ("teams", "core", "o1", {"id": "core"}),  # teams of orgs, their discussions:
+            ("discussions", "d1", "core", {"id": "d1"}),  # under the team's id alone
+            ("comments", "c1", "d1", {"id": "c1"})]  # fmt: skip
     for resource, record_id, parent, body in rows:
         db.execute(
             "INSERT INTO records (tenant, resource, id, parent, body) VALUES (?, ?, ?, ?, ?)",
@@ -161,3 +164,23 @@ def test_a_state_file_made_before_is_rebuilt_once_and_keeps_its_records(
     reopened = SQLiteRecords(again)
     assert not any(s.upper().startswith(("BEGIN", "CREATE TABLE", "ALTER")) for s in statements)
     assert reopened.get("t", "labels", "bug", "p2") == {"id": "bug", "c": "blue"}
+
+    # records three levels deep and more moved under their parent's line, once, top down
+    nested = [("discussions", "teams"), ("comments", "discussions")]
+    assert records.get("t", "discussions", "d1", "core") == {"id": "d1"}  # not yet
+    records.reline(nested)
+    assert records.get("t", "discussions", "d1", "o1\x1fcore") == {"id": "d1"}
+    assert records.get("t", "discussions", "d1", "core") is None
+    assert records.get("t", "comments", "c1", "o1\x1fcore\x1fd1") == {"id": "c1"}
+    assert records.get("t", "teams", "core", "o1") == {"id": "core"}  # two levels: as it was
+    records.insert("t", "discussions", [Record("d1", {"id": "d1", "n": 2}, "o2\x1fcore")])
+    statements.clear()
+    reopened.reline(nested)  # done: one read
+    assert [s for s in statements if not s.upper().startswith("PRAGMA")] == []
+    assert records.get("t", "discussions", "d1", "o1\x1fcore") == {"id": "d1"}
+
+
+def test_a_new_state_file_has_nothing_to_reline(records) -> None:
+    records.insert("t", "discussions", [Record("d1", {"id": "d1"}, "core")])
+    records.reline([("discussions", "teams")])
+    assert records.get("t", "discussions", "d1", "core") == {"id": "d1"}

@@ -122,6 +122,7 @@ class ResourceEngine:
         )
         self.presenter = Presenter(shapes, secrets)
         self.listing = Listing(spec)
+        store.reline(_nested_below_the_second_level(self.resources))
         # read answers by request: (records' version, outcome, rng state after it)
         self._answers: dict[tuple[Any, ...], tuple[int, Outcome, Any]] = {}
 
@@ -476,6 +477,21 @@ def _as_declared(binding: Binding, error: ApiError) -> ApiError:
     ):
         return dataclasses.replace(error, status=422)
     return error
+
+
+def _nested_below_the_second_level(
+    resources: dict[str, Resource],
+) -> list[tuple[str, str]]:
+    """(resource, its parent resource) for each resource whose parent has one too, top down:
+    those whose records an older release kept under their parent's id alone (``reline``)."""
+    found: list[tuple[int, str, str]] = []
+    for resource in resources.values():
+        depth, above = 0, resource.parent
+        while above is not None:
+            depth, above = depth + 1, above.parent
+        if depth >= 2 and resource.parent is not None:
+            found.append((depth, resource.name, resource.parent.name))
+    return [(name, parent) for _, name, parent in sorted(found)]
 
 
 def _gone(resource: Resource) -> str:

@@ -28,13 +28,12 @@ from sandbox.resources.under import record as under_record
 from sandbox.resources.uploads import file_facts, without_parts
 from sandbox.spec.schemas import schema_types
 from sandbox.spec.words import norm
-from sandbox.state.protocols import Record, RecordStore
+from sandbox.state.protocols import PARENT_LINE, Record, RecordStore
 
 _second: tuple[int, str] = (-1, "")  # the last second written out, and its text
 _IDENTIFIERS = frozenset({"id", "uuid", "guid", "sid", "nodeid"})  # what names one item
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 _ATOMS = frozenset({str, int, float, bool})
-_LINE = "\x1f"  # between the ids of a parent's line (no path's id holds a control character)
 
 
 def _random_text(rng: random.Random) -> str:
@@ -62,12 +61,12 @@ def parent_line(above: str, own: str) -> str:
     ``own`` and that parent's own is ``above``: the ids from the top down, so discussion 1
     of team ``core`` in org ``a`` is not that of ``core`` in ``b`` (GitHub numbers each
     team's discussions from 1). A parent at the top is its id alone, as it always was."""
-    return f"{above}{_LINE}{own}" if above else own
+    return f"{above}{PARENT_LINE}{own}" if above else own
 
 
 def own_id(parent: str) -> str:
     """The id of a record's parent itself, the last of its line (``parent_line``)."""
-    return parent.rpartition(_LINE)[2]
+    return parent.rpartition(PARENT_LINE)[2]
 
 
 def typed_like(example: Any, text: str) -> Any:

@@ -22,8 +22,10 @@ from typing import Any, Protocol
 
 from limits.storage import Storage
 
-
 # -- records (the resource store) ------------------------------------------------------------
+PARENT_LINE = "\x1f"  # between the ids of a parent's line (``RecordStore.reline``)
+
+
 @dataclass
 class Record:
     id: str
@@ -82,6 +84,14 @@ class RecordStore(Protocol):
 
     def reset(self) -> None:
         """Forget every record: tenants are seeded again on their next request."""
+
+    def reline(self, nested: list[tuple[str, str]]) -> None:
+        """Records an older release wrote three levels deep or more, whose parent was the
+        id of their parent record alone, moved under that record's whole line (its own
+        parent and its id, ``sandbox.resources.records.parent_line``): for each (resource,
+        its parent resource) of ``nested``, top down. Ids were unique in a resource then,
+        so the id names one parent record. Once, in a store such a release wrote (then
+        marked done); anywhere else one read."""
 
     def version(self, resource: str) -> int | None:
         """A number that moves whenever any process writes a record of ``resource`` (and on

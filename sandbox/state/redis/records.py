@@ -41,7 +41,7 @@ import orjson
 
 from sandbox.errors import Conflict
 from sandbox.jsonio import dumps
-from sandbox.state.protocols import ListQuery, Record
+from sandbox.state.protocols import PARENT_LINE, ListQuery, Record
 from sandbox.state.redis.connection import RedisState, part
 from sandbox.state.redis.versions import records_field
 
@@ -348,13 +348,71 @@ class RedisRecords:
         with self.redis.guard():
             if self._client.get(done) == b"2":
                 return
-            base = self.redis.key("store", "rec") + ":"
             script = self.redis.script(_MIGRATE)
-            for found in list(self._client.scan_iter(match=base + "*", count=1000)):
-                rest = (found.decode() if isinstance(found, bytes) else found)[len(base) :]
+            found = self._stored_resources()
+            for rest in found:
                 kinds = ("rec", "uniq", "uidx")
                 script(keys=[self.redis.key("store", kind) + ":" + rest for kind in kinds])
+            self._client.set(done, b"1" if found else b"2")  # 1: ``reline`` is still to run
+
+    def _stored_resources(self) -> list[str]:
+        """ "t:r" (each escaped) of every tenant and resource with records."""
+        base = self.redis.key("store", "rec") + ":"
+        found = self._client.scan_iter(match=base + "*", count=1000)
+        return [(k.decode() if isinstance(k, bytes) else k)[len(base) :] for k in found]
+
+    def reline(self, nested: list[tuple[str, str]]) -> None:
+        """Only in a store ``_migrate`` found records in (marked "1"), for each tenant that
+        has the resource: its records under their parent's id alone moved under the line of
+        the parent record with that id, in one transaction per tenant and resource (a few
+        round trips each, once)."""
+        done = self.redis.key("store", "layout")
+        with self.redis.guard():
+            if self._client.get(done) != b"1":
+                return
+            tenants = {rest.partition(":")[0] for rest in self._stored_resources()}
+            for resource, parent in nested:
+                for tenant in sorted(tenants):
+                    self._reline(tenant, resource, parent)
             self._client.set(done, b"2")
+
+    def _reline(self, tenant: str, resource: str, parent: str) -> None:
+        """``reline`` for one tenant (as escaped in its keys) and resource."""
+
+        def key(kind: str, name: str) -> str:
+            return self.redis.key("store", kind, tenant, part(name))
+
+        lines: dict[str, str] = {}
+        for field, value in self._client.hgetall(key("rec", parent)).items():
+            above = _stored(value.partition(b"\n")[0])
+            if above:
+                lines.setdefault(_id_of(field), above)
+        records, uniq, uidx = key("rec", resource), key("uniq", resource), key("uidx", resource)
+        pipe = self._client.pipeline(transaction=True)
+        for field, value in self._client.hgetall(records).items():
+            head, _, body = value.partition(b"\n")
+            old = _stored(head)
+            if not old or PARENT_LINE in old or old not in lines:
+                continue
+            record_id, line = _id_of(field), f"{lines[old]}{PARENT_LINE}{old}"
+            member = _member(line, record_id)
+            pipe.hset(records, member, _value_raw(line, body))
+            pipe.hdel(records, field)
+            was, now = (
+                key("ord", resource) + ":" + part(old),
+                key("ord", resource) + ":" + part(line),
+            )
+            score = self._client.zscore(was, record_id)
+            pipe.zadd(now, {record_id: score if score is not None else 0})
+            pipe.zrem(was, record_id)
+            held = self._client.hget(uidx, field)
+            if held:
+                for name in _stored(held):
+                    if self._client.hget(uniq, name) == field:
+                        pipe.hset(uniq, name, member)
+                pipe.hset(uidx, member, held)
+                pipe.hdel(uidx, field)
+        pipe.execute()
 
     # -- key names ------------------------------------------------------------------------
     def _key(self, kind: str, tenant: str, resource: str) -> str:
@@ -552,7 +610,11 @@ def _id_of(member: bytes) -> str:
 def _value(parent: str, body: dict[str, Any]) -> bytes:
     """What a record's hash field holds; dumps never writes a raw newline, so the first one
     ends the parent."""
-    return dumps(parent) + b"\n" + dumps(body)
+    return _value_raw(parent, dumps(body))
+
+
+def _value_raw(parent: str, body: bytes) -> bytes:
+    return dumps(parent) + b"\n" + body
 
 
 # what _value wrote from a record already made valid: the strict reader is for clients' text

@@ -110,6 +110,7 @@ class SQLiteRecords:
                 for statement in _REBUILD.split(";"):
                     if statement.strip():
                         db.execute(statement)
+                db.execute(f"PRAGMA user_version = {_RELINE_PENDING}")  # see ``reline``
             self.file.changed(*range(SLOTS))  # kept pages and records read before: stale
 
     def _outdated(self) -> bool:
@@ -335,6 +336,22 @@ class SQLiteRecords:
         self._keep(self._pages, key, (version, texts, total, offset))
         return [_stored(text) for text in texts], total, offset
 
+    def reline(self, nested: list[tuple[str, str]]) -> None:
+        """Only in a file ``_rebuild`` brought here (it marks it in the file's user_version,
+        which nothing else uses); one UPDATE per resource, each row given the line of the
+        oldest parent record with its parent's id (the one there was, unless a record made
+        since took the id under another parent). A row already under a line is left."""
+        with self._guard():
+            if self._db.execute("PRAGMA user_version").fetchone()[0] != _RELINE_PENDING:
+                return
+        with self._write() as db:
+            if db.execute("PRAGMA user_version").fetchone()[0] != _RELINE_PENDING:
+                return
+            for resource, parent in nested:
+                self._changed(resource)
+                db.execute(_RELINE, {"resource": resource, "parent": parent})
+            db.execute("PRAGMA user_version = 0")
+
     def reset(self) -> None:
         with self._write() as db:
             self.file.changed(*range(SLOTS))  # every resource's records, and the tenants
@@ -342,6 +359,19 @@ class SQLiteRecords:
             db.execute("DELETE FROM uniques")
             db.execute("DELETE FROM tenants")
 
+
+_RELINE_PENDING = 1  # the file's user_version while ``reline`` has yet to run
+# a nested resource's rows under their parent's id alone (no line: no \x1f in it), each put
+# under the line of the parent record of that id (its parent, \x1f, its id)
+_RELINE = """
+UPDATE records SET parent = (
+    SELECT p.parent || char(31) || p.id FROM records AS p
+    WHERE p.tenant = records.tenant AND p.resource = :parent AND p.id = records.parent
+        AND p.parent != '' ORDER BY p.seq LIMIT 1)
+WHERE resource = :resource AND parent != '' AND instr(parent, char(31)) = 0
+    AND EXISTS (SELECT 1 FROM records AS p WHERE p.tenant = records.tenant
+        AND p.resource = :parent AND p.id = records.parent AND p.parent != '')
+"""
 
 # by name: a file made before has the parent column last, added to it (``_rebuild``)
 _UNIQUE_COLUMNS = "uniques (tenant, resource, field, value, id, parent)"
