@@ -23,7 +23,9 @@ from typing import Any, Protocol
 from limits.storage import Storage
 
 # -- records (the resource store) ------------------------------------------------------------
-PARENT_LINE = "\x1f"  # between the ids of a parent's line (``RecordStore.reline``)
+# between the ids of a parent's line (``RecordStore.reline``): a unit separator, which no
+# id a path or a client gives holds in practice (ids are names, numbers, slugs, uuids)
+PARENT_LINE = "\x1f"
 
 
 @dataclass
