@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.errors import Conflict
+from sandbox.jsonio import dumps
 from sandbox.state.protocols import ListQuery, Record
 from sandbox.state.redis.connection import RedisState
 from sandbox.state.redis.records import RedisRecords
@@ -277,3 +278,85 @@ def test_who_listens_to_a_change_is_told_by_the_change_itself(redis_url: str) ->
         assert [s.id for s in listed("t")] == []
     assert create(5) == (["whk_1"], [])
     assert create(6) == (["whk_1"], []) and sent == ["EVALSHA"]
+
+
+def _old_layout(state: RedisState) -> None:
+    """Records as the release before wrote them: every one under its bare id, whatever its
+    parent; its unique values naming that id (raw commands, that release's key layout)."""
+    client = state.client
+
+    def key(kind: str, *rest: str) -> str:
+        return state.key("store", kind, "t", *rest)
+
+    rows = [("users", "u1", "", {"id": "u1"}),
+            ("labels", "bug", "p1", {"id": "bug", "c": "red"}),
+            ("labels", "wontfix", "p1", {"id": "wontfix"}),
+            ("users", "u2", "", {"id": "u2"}),
+            ("teams", "core", "o1", {"id": "core"}),  # teams of orgs, their discussions:
+            ("discussions", "d1", "core", {"id": "d1"}),  # under the team's id alone
+            ("discussions", "d2", "core", {"id": "d2"}),
+            ("comments", "c1", "d1", {"id": "c1"})]  # fmt: skip
+    for seq, (resource, record_id, parent, body) in enumerate(rows, 1):
+        client.hset(key("rec", resource), record_id, dumps(parent) + b"\n" + dumps(body))
+        client.zadd(key("ord", resource, parent), {record_id: seq})
+    client.hset(key("uniq", "labels"), "name\nbug", "bug")
+    client.hset(key("uidx", "labels"), "bug", dumps(["name\nbug"]))
+    client.hset(key("uniq", "users"), "email\na@x", "u1")
+    client.hset(key("uniq", "discussions"), "title\nhi", "d2")
+    client.hset(key("uidx", "discussions"), "d2", dumps(["title\nhi"]))
+    client.hset(key("uidx", "users"), "u1", dumps(["email\na@x"]))
+    client.set(state.key("store", "seq"), len(rows))
+    client.sadd(state.key("store", "tenants"), "t")
+
+
+def test_records_written_before_are_moved_to_their_parents_once(redis_url: str) -> None:
+    """A store the release before wrote (one record per id, whatever its parent) opened by
+    this one: each record found under its parent, in order, its unique values still its
+    own; then one id may be under two parents. A second store opening it changes nothing."""
+    state = RedisState(redis_url, "unused")
+    _old_layout(state)
+    store = RedisRecords(state)
+    assert store.get("t", "labels", "bug", "p1") == {"id": "bug", "c": "red"}
+    assert store.get("t", "labels", "bug") is None
+    assert store.get("t", "users", "u1") == {"id": "u1"}
+    labels, total, _ = store.query("t", "labels", ListQuery(parent="p1"))
+    assert [r["id"] for r in labels] == ["bug", "wontfix"] and total == 2
+    assert [r["id"] for r in store.query("t", "users", ListQuery())[0]] == ["u1", "u2"]
+    with pytest.raises(Conflict) as taken:
+        store.insert("t", "labels", [Record("x", {}, "p2", {"name": "bug"})])
+    assert taken.value.existing_id == "bug"
+    with pytest.raises(Conflict):
+        store.insert("t", "users", [Record("u3", {}, "", {"email": "a@x"})])
+    store.insert("t", "labels", [Record("bug", {"id": "bug", "c": "blue"}, "p2")])
+    again = RedisRecords(RedisState(redis_url, "unused"))
+    assert again.get("t", "labels", "bug", "p1") == {"id": "bug", "c": "red"}
+    assert again.get("t", "labels", "bug", "p2") == {"id": "bug", "c": "blue"}
+    assert again.delete("t", "labels", "bug", "p1")  # and its unique value freed with it
+    store.insert("t", "labels", [Record("x", {}, "p2", {"name": "bug"})])
+    assert [r["id"] for r in store.query("t", "labels", ListQuery(parent="p1"))[0]] == ["wontfix"]
+
+    # records three levels deep and more moved under their parent's line, once, top down
+    nested = [("discussions", "teams"), ("comments", "discussions")]
+    store.reline(nested)
+    assert store.get("t", "discussions", "d1", "o1\x1fcore") == {"id": "d1"}
+    assert store.get("t", "discussions", "d1", "core") is None
+    assert store.get("t", "comments", "c1", "o1\x1fcore\x1fd1") == {"id": "c1"}
+    assert store.get("t", "teams", "core", "o1") == {"id": "core"}  # two levels: as it was
+    listed = store.query("t", "discussions", ListQuery(parent="o1\x1fcore"))[0]
+    assert [r["id"] for r in listed] == ["d1", "d2"]  # in the order they were made
+    assert store.query("t", "discussions", ListQuery(parent="core"))[1] == 0
+    with pytest.raises(Conflict) as taken:  # its unique value went with it
+        store.insert("t", "discussions", [Record("d3", {}, "o1\x1fcore", {"title": "hi"})])
+    assert taken.value.existing_id == "d2"
+    assert store.delete("t", "discussions", "d2", "o1\x1fcore")
+    store.insert("t", "discussions", [Record("d3", {}, "o1\x1fcore", {"title": "hi"})])
+    store.insert("t", "discussions", [Record("d1", {"id": "d1", "n": 2}, "o2\x1fcore")])
+    again.reline(nested)  # done: nothing moves
+    assert store.get("t", "discussions", "d1", "o2\x1fcore") == {"id": "d1", "n": 2}
+
+
+def test_a_store_this_release_wrote_has_nothing_to_reline(redis_url: str) -> None:
+    store = RedisRecords(RedisState(redis_url, "unused"))
+    store.insert("t", "discussions", [Record("d1", {"id": "d1"}, "core")])
+    store.reline([("discussions", "teams")])
+    assert store.get("t", "discussions", "d1", "core") == {"id": "d1"}

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from limits.storage import MemoryStorage
 
-from sandbox.errors import GrantRejected
+from sandbox.errors import Conflict, GrantRejected
 from sandbox.resources.inference import Resource
 from sandbox.state.protocols import (
     ApiKey,
@@ -427,3 +427,52 @@ def test_a_write_not_yet_committed_is_shown_to_no_other_thread(tmp_path: Path) -
     assert seen == [None]
     assert records.get("t", "things", "r1") is None
     assert records.query("t", "things", ListQuery())[1] == 0
+
+
+def test_a_record_s_id_is_its_own_within_its_parent(backend: Backend) -> None:
+    """(parent, id) names a record: one id under two parents is two records, each read,
+    replaced, listed and deleted on its own; "" is the top level, a parent of its own. A
+    unique value stays unique across the resource (no spec scopes it), and belongs to the
+    record under its parent: another parent's record with the same id neither frees nor
+    shares it."""
+    records = backend.records()
+    records.ensure_seeded("t", lambda: {"labels": []})
+    records.insert("t", "labels", [Record("bug", {"id": "bug", "c": "red"}, "a")])
+    records.insert("t", "labels", [Record("bug", {"id": "bug", "c": "blue"}, "b")])
+    records.insert("t", "labels", [Record("bug", {"id": "bug", "c": "top"})])
+    with pytest.raises(Conflict) as taken:
+        records.insert("t", "labels", [Record("bug", {"id": "bug"}, "a")])
+    assert taken.value.field == "id"
+    assert records.get("t", "labels", "bug", "a") == {"id": "bug", "c": "red"}
+    assert records.get("t", "labels", "bug", "b") == {"id": "bug", "c": "blue"}
+    assert records.get("t", "labels", "bug") == {"id": "bug", "c": "top"}
+    assert records.get("t", "labels", "bug", "c") is None
+    assert records.replace("t", "labels", Record("bug", {"id": "bug", "c": "navy"}, "b"))
+    assert not records.replace("t", "labels", Record("bug", {"id": "bug"}, "c"))
+    assert records.get("t", "labels", "bug", "a") == {"id": "bug", "c": "red"}
+    assert records.get("t", "labels", "bug", "b") == {"id": "bug", "c": "navy"}
+
+    def listed(parent: str) -> list[str]:
+        return [r["c"] for r in records.query("t", "labels", ListQuery(parent=parent))[0]]
+
+    assert (listed("a"), listed("b"), listed("")) == (["red"], ["navy"], ["top"])
+    assert records.delete("t", "labels", "bug", "a") is True
+    assert records.delete("t", "labels", "bug", "a") is False
+    assert records.get("t", "labels", "bug", "a") is None
+    assert records.get("t", "labels", "bug", "b") == {"id": "bug", "c": "navy"}
+    assert (listed("a"), listed("b"), listed("")) == ([], ["navy"], ["top"])
+
+    records.insert("t", "tags", [Record("x", {"id": "x"}, "a", {"name": "n"})])
+    with pytest.raises(Conflict) as value:
+        records.insert("t", "tags", [Record("x", {"id": "x"}, "b", {"name": "n"})])
+    assert (value.value.field, value.value.existing_id) == ("name", "x")
+    records.insert("t", "tags", [Record("x", {"id": "x"}, "b", {"name": "m"})])
+    with pytest.raises(Conflict):  # "n" is a's x's, not b's
+        records.replace("t", "tags", Record("x", {"id": "x", "v": 2}, "b", {"name": "n"}))
+    assert records.get("t", "tags", "x", "b") == {"id": "x"}
+    assert records.delete("t", "tags", "x", "b")  # frees b's "m", not a's "n"
+    with pytest.raises(Conflict):
+        records.insert("t", "tags", [Record("y", {"id": "y"}, "c", {"name": "n"})])
+    records.insert("t", "tags", [Record("y", {"id": "y"}, "c", {"name": "m"})])
+    assert records.replace("t", "tags", Record("x", {"id": "x", "v": 3}, "a", {"name": "o"}))
+    records.insert("t", "tags", [Record("z", {"id": "z"}, "c", {"name": "n"})])  # freed

@@ -31,7 +31,7 @@ from sandbox.resources.keys import key_in_path, key_of, key_params, put_key
 from sandbox.resources.listing import Listing
 from sandbox.resources.naming import answers_no_body
 from sandbox.resources.presenting import Presenter
-from sandbox.resources.records import Records, not_found, typed_like
+from sandbox.resources.records import Records, not_found, own_id, parent_line, typed_like
 from sandbox.resources.references import field_for, names
 from sandbox.resources.seeding import Seeder
 from sandbox.resources.shapes import Shapes
@@ -122,6 +122,7 @@ class ResourceEngine:
         )
         self.presenter = Presenter(shapes, secrets)
         self.listing = Listing(spec)
+        store.reline(_nested_below_the_second_level(self.resources))
         # read answers by request: (records' version, outcome, rng state after it)
         self._answers: dict[tuple[Any, ...], tuple[int, Outcome, Any]] = {}
 
@@ -157,15 +158,22 @@ class ResourceEngine:
         return parent_id
 
     def _parent_id(self, resource: Resource, call: Call) -> str:
+        """The record's parent, which its own id is unique within: the store names a record
+        by both (a label ``bug`` in two repositories is two records). The ids the path gives
+        the parent and the parent's own parents (``parent_line``); "" for a resource with
+        no parent, whose ids are unique on their own."""
         if resource.parent is None or resource.parent_param is None:
             return ""
-        return call.path_params.get(resource.parent_param, "")
+        own = call.path_params.get(resource.parent_param, "")
+        return parent_line(self._parent_id(resource.parent, call), own) if own else ""
 
-    def _check_parent(self, binding: Binding, call: Call, parent_id: str) -> None:
+    def _check_parent(self, binding: Binding, call: Call, parent: str) -> None:
         resource = binding.resource
         if resource.parent is None or resource.parent_param is None:
             return
-        if self.store.get(call.tenant, resource.parent.name, parent_id) is None:
+        parent_id = own_id(parent)
+        above = self._parent_id(resource.parent, call)  # the parent's own parent
+        if self.store.get(call.tenant, resource.parent.name, parent_id, above) is None:
             if binding.operation.response_for(404) is not None:
                 raise not_found(resource.parent, parent_id)
             if self.declared_statuses_only or not self._may_be_id(resource.parent, parent_id):
@@ -183,15 +191,13 @@ class ResourceEngine:
 
     def _adopt(self, resource: Resource, call: Call, record_id: str) -> None:
         """Store a record of ``resource`` with the id a path names (and its parents')."""
-        grandparent = self._parent_id(resource, call)
+        parent = self._parent_id(resource, call)
         above = resource.parent
-        if (
-            above is not None
-            and grandparent
-            and not self.store.get(call.tenant, above.name, grandparent)
-        ):
-            self._adopt(above, call, grandparent)
-        record = self.records.new(resource, None, call.rng, grandparent)
+        if above is not None and parent:  # the parent, under its own, made first if absent
+            above_parent = self._parent_id(above, call)
+            if not self.store.get(call.tenant, above.name, own_id(parent), above_parent):
+                self._adopt(above, call, own_id(parent))
+        record = self.records.new(resource, None, call.rng, parent)
         self._name(resource, record.body, record_id)
         record.id = record_id
         record.unique = {}
@@ -207,8 +213,8 @@ class ResourceEngine:
         if binding.operation.response_for(404) is None and (
             self.declared_statuses_only
             or (resource.name not in self.creatable
-                and self.store.get(call.tenant, _gone(resource), _gone_id(record_id, parent))
-                is None)
+                and self.store.get(call.tenant, _gone(resource), _gone_id(record_id, parent),
+                                   parent) is None)
         ):  # fmt: skip
             return NotStored()
         return not_found(resource, record_id)
@@ -473,6 +479,21 @@ def _as_declared(binding: Binding, error: ApiError) -> ApiError:
     return error
 
 
+def _nested_below_the_second_level(
+    resources: dict[str, Resource],
+) -> list[tuple[str, str]]:
+    """(resource, its parent resource) for each resource whose parent has one too, top down:
+    those whose records an older release kept under their parent's id alone (``reline``)."""
+    found: list[tuple[int, str, str]] = []
+    for resource in resources.values():
+        depth, above = 0, resource.parent
+        while above is not None:
+            depth, above = depth + 1, above.parent
+        if depth >= 2 and resource.parent is not None:
+            found.append((depth, resource.name, resource.parent.name))
+    return [(name, parent) for _, name, parent in sorted(found)]
+
+
 def _gone(resource: Resource) -> str:
     """Where the ids deleted from a catalog the client cannot add to are kept: any other
     id of it is answered, these are 404s."""
@@ -480,6 +501,7 @@ def _gone(resource: Resource) -> str:
 
 
 def _gone_id(record_id: str, parent: str) -> str:
-    """The deleted id with its parent's: the store keeps one record per id of a resource,
-    whatever its parent, and a user removed from one group is still in another."""
+    """The deleted id with its parent's, kept under that parent: a user removed from one
+    group is still in another. (The store kept one record per id whatever its parent when
+    these were first written; state files keep them so, and they are found so.)"""
     return f"{parent}\x1f{record_id}" if parent else record_id

@@ -28,7 +28,7 @@ from sandbox.resources.under import record as under_record
 from sandbox.resources.uploads import file_facts, without_parts
 from sandbox.spec.schemas import schema_types
 from sandbox.spec.words import norm
-from sandbox.state.protocols import Record, RecordStore
+from sandbox.state.protocols import PARENT_LINE, Record, RecordStore
 
 _second: tuple[int, str] = (-1, "")  # the last second written out, and its text
 _IDENTIFIERS = frozenset({"id", "uuid", "guid", "sid", "nodeid"})  # what names one item
@@ -54,6 +54,19 @@ def _copied(value: Any) -> Any:
     """A default's own copy: a text, number, boolean or null is its own (``deepcopy`` of
     one returns it after a memo and a dispatch, ~1 µs a field of every create)."""
     return value if value is None or type(value) in _ATOMS else copy.deepcopy(value)
+
+
+def parent_line(above: str, own: str) -> str:
+    """A record's parent as the store names it (``Record.parent``), where its parent's id is
+    ``own`` and that parent's own is ``above``: the ids from the top down, so discussion 1
+    of team ``core`` in org ``a`` is not that of ``core`` in ``b`` (GitHub numbers each
+    team's discussions from 1). A parent at the top is its id alone, as it always was."""
+    return f"{above}{PARENT_LINE}{own}" if above else own
+
+
+def own_id(parent: str) -> str:
+    """The id of a record's parent itself, the last of its line (``parent_line``)."""
+    return parent.rpartition(PARENT_LINE)[2]
 
 
 def typed_like(example: Any, text: str) -> Any:
@@ -179,7 +192,7 @@ class Records:
             and resource.parent_param != resource.id_field  # /transfers/{id}/reversals: the
             and resource.parent_param in (schema.get("properties") or {})  # parent's, not its id
         ):
-            obj[resource.parent_param] = parent
+            obj[resource.parent_param] = own_id(parent)
         if under is not None:
             under_marks(*under, obj)
         self._touch(resource, obj, created=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 from sandbox.generation.faker import stable_rng
 from sandbox.resources.inference import Resource
-from sandbox.resources.records import Records
+from sandbox.resources.records import Records, parent_line
 from sandbox.resources.shapes import TIMESTAMPS, UPDATED
 from sandbox.spec.words import norm
 from sandbox.state.protocols import Record
@@ -72,7 +72,8 @@ class Seeder:
             for parent_record in records.get(resource.parent.name, [])[:10]:
                 for index in range(2):
                     rng = self._rng(resource.name, parent_record.id, index)
-                    children.append(self.records.new(resource, None, rng, parent_record.id))
+                    parent = parent_line(parent_record.parent, parent_record.id)
+                    children.append(self.records.new(resource, None, rng, parent))
             records[resource.name] = children
         return records
 

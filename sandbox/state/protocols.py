@@ -22,13 +22,17 @@ from typing import Any, Protocol
 
 from limits.storage import Storage
 
-
 # -- records (the resource store) ------------------------------------------------------------
+# between the ids of a parent's line (``RecordStore.reline``): a unit separator, which no
+# id a path or a client gives holds in practice (ids are names, numbers, slugs, uuids)
+PARENT_LINE = "\x1f"
+
+
 @dataclass
 class Record:
     id: str
     body: dict[str, Any]
-    parent: str = ""
+    parent: str = ""  # what the id is unique within ("" the top); see RecordStore
     unique: dict[str, str] = field(default_factory=dict)
 
 
@@ -43,7 +47,13 @@ class ListQuery:
 
 
 class RecordStore(Protocol):
-    """Records of JSON objects, partitioned by tenant and resource."""
+    """Records of JSON objects, partitioned by tenant and resource.
+
+    A record is named by its id within its parent (``Record.parent``, "" for a record with
+    none): one id under two parents is two records, each read, replaced, listed and deleted
+    by its own (parent, id), as an API whose ids are unique only within their parent (a
+    label ``bug`` in two repositories) keeps them. A unique value (``Record.unique``) is
+    unique across the resource, whatever the parent: nothing in a spec says otherwise."""
 
     # whether ``version`` costs no round trip (a shared memory map, not a server): a reader
     # may then ask it on every request to keep whole answers
@@ -56,16 +66,19 @@ class RecordStore(Protocol):
         the first time the tenant asks for that scope, exactly once across processes."""
 
     def get(self, tenant: str, resource: str, record_id: str, parent: str = "") -> dict | None:
-        """The record's body, or None."""
+        """The body of the record with that id under that parent, or None."""
 
     def insert(self, tenant: str, resource: str, records: list[Record]) -> None:
-        """Insert all records or none (atomic); ``Conflict`` when a unique value is taken."""
+        """Insert all records or none (atomic); ``Conflict`` when a unique value is taken,
+        or an id under the record's parent."""
 
     def replace(self, tenant: str, resource: str, record: Record) -> bool:
-        """Replace an existing record's body and unique values (atomic); False when absent."""
+        """Replace the body and unique values of the record with ``record``'s id under its
+        parent (atomic); False when absent."""
 
     def delete(self, tenant: str, resource: str, record_id: str, parent: str = "") -> bool:
-        """Remove the record and its unique values; False when absent."""
+        """Remove the record with that id under that parent and its unique values; False
+        when absent."""
 
     def query(self, tenant: str, resource: str, query: ListQuery) -> tuple[list[dict], int, int]:
         """One page of records in order, the total that match the filters, and the offset of
@@ -73,6 +86,14 @@ class RecordStore(Protocol):
 
     def reset(self) -> None:
         """Forget every record: tenants are seeded again on their next request."""
+
+    def reline(self, nested: list[tuple[str, str]]) -> None:
+        """Records an older release wrote three levels deep or more, whose parent was the
+        id of their parent record alone, moved under that record's whole line (its own
+        parent and its id, ``sandbox.resources.records.parent_line``): for each (resource,
+        its parent resource) of ``nested``, top down. Ids were unique in a resource then,
+        so the id names one parent record. Once, in a store such a release wrote (then
+        marked done); anywhere else one read."""
 
     def version(self, resource: str) -> int | None:
         """A number that moves whenever any process writes a record of ``resource`` (and on

@@ -2,12 +2,20 @@
 
 Keys under ``<prefix>:store:`` (t tenant, r resource, p parent id, each escaped):
 
-    rec:t:r     hash    id -> json(parent) "\\n" json(body)
+    rec:t:r     hash    member -> json(parent) "\\n" json(body)
     ord:t:r:p   zset    ids of one parent, scored by the insertion counter (list order)
-    uniq:t:r    hash    field "\\n" value -> id   (x-sandbox-unique values)
-    uidx:t:r    hash    id -> json list of the uniq fields it holds (freed on replace, delete)
+    uniq:t:r    hash    field "\\n" value -> member   (x-sandbox-unique values)
+    uidx:t:r    hash    member -> json list of the uniq fields it holds (freed on replace, delete)
     tenants     set     tenants already seeded
     seq         string  the insertion counter
+
+A record is named by its id within its parent (a label ``bug`` in two repositories is two
+records): its ``member`` is its id where it has no parent, else json(parent) "\\n" id, which
+is how its value begins too. A unique value stays unique across the resource and names its
+owner by member. Records written before (every member the bare id: one record per id,
+whatever its parent) are moved to their members once, when a process first opens the store
+(``_MIGRATE``, one script per resource, marked done in ``store:layout``, which a reset
+clears with the rest: the next start looks through an empty store).
 
 and a change counter per resource (``state.redis.versions``), moved by every write of its
 records in the same script, so the spec's own webhook subscriptions are read again only
@@ -33,7 +41,7 @@ import orjson
 
 from sandbox.errors import Conflict
 from sandbox.jsonio import dumps
-from sandbox.state.protocols import ListQuery, Record
+from sandbox.state.protocols import PARENT_LINE, ListQuery, Record
 from sandbox.state.redis.connection import RedisState, part
 from sandbox.state.redis.versions import records_field
 
@@ -58,8 +66,8 @@ end
 
 # Lua: check every record of the batch (unique values first, then the id, as SQLite does),
 # then write them all. KEYS: seq, tenants, versions, then rec, uniq, uidx, ord per record.
-# ARGV: the tenant, the mode, the counters (m, incarnation, m names), then per record: id,
-# value, its counter, n, n x (field, value). Mode 'seed': write and mark the tenant seeded,
+# ARGV: the tenant, the mode, the counters (m, incarnation, m names), then per record: member,
+# id, value, its counter, n, n x (field, value). Mode 'seed': write and mark the tenant seeded,
 # unless it is already (then write nothing). Mode 'check': refuse if the tenant is not
 # seeded (another process reset the store). Mode 'plain': just write.
 _INSERT = (
@@ -76,9 +84,10 @@ end
 local records, a, k = {}, 5 + tonumber(ARGV[3]), 4
 while a <= #ARGV do
   local r = {rec = KEYS[k], uniq = KEYS[k + 1], uidx = KEYS[k + 2], ord = KEYS[k + 3],
-             id = ARGV[a], value = ARGV[a + 1], counter = ARGV[a + 2], uniques = {}}
-  local n = tonumber(ARGV[a + 3])
-  a = a + 4
+             member = ARGV[a], id = ARGV[a + 1], value = ARGV[a + 2], counter = ARGV[a + 3],
+             uniques = {}}
+  local n = tonumber(ARGV[a + 4])
+  a = a + 5
   for _ = 1, n do
     r.uniques[#r.uniques + 1] = {ARGV[a], ARGV[a + 1]}
     a = a + 2
@@ -92,13 +101,13 @@ for _, r in ipairs(records) do
     local f = u[1] .. '\\n' .. u[2]
     local pending = r.uniq .. '\\0' .. f
     local owner = claimed[pending] or redis.call('HGET', r.uniq, f)
-    if owner and owner ~= r.id then
+    if owner and owner ~= r.member then
       return {'conflict', u[1], u[2], owner}
     end
-    claimed[pending] = r.id
+    claimed[pending] = r.member
   end
-  local slot = r.rec .. '\\0' .. r.id
-  if taken[slot] or redis.call('HEXISTS', r.rec, r.id) == 1 then
+  local slot = r.rec .. '\\0' .. r.member
+  if taken[slot] or redis.call('HEXISTS', r.rec, r.member) == 1 then
     return {'conflict', 'id', r.id, r.id}
   end
   taken[slot] = true
@@ -108,17 +117,17 @@ if #records > 0 then
   seq = redis.call('INCRBY', KEYS[1], #records) - #records
 end
 for i, r in ipairs(records) do
-  redis.call('HSET', r.rec, r.id, r.value)
+  redis.call('HSET', r.rec, r.member, r.value)
   redis.call('ZADD', r.ord, seq + i, r.id)
   bump(KEYS[3], r.counter, 3)
   if #r.uniques > 0 then
     local fields = {}
     for _, u in ipairs(r.uniques) do
       local f = u[1] .. '\\n' .. u[2]
-      redis.call('HSET', r.uniq, f, r.id)
+      redis.call('HSET', r.uniq, f, r.member)
       fields[#fields + 1] = f
     end
-    redis.call('HSET', r.uidx, r.id, cjson.encode(fields))
+    redis.call('HSET', r.uidx, r.member, cjson.encode(fields))
   end
 end
 if mode == 'seed' then
@@ -128,7 +137,7 @@ return answer({'ok'}, KEYS[3], 3)
 """
 )
 
-# Lua: free the unique values an id holds. Shared by replace and delete.
+# Lua: free the unique values a member holds. Shared by replace and delete.
 _FREE = """
 local function free(uniq, uidx, id)
   local held = redis.call('HGET', uidx, id)
@@ -143,7 +152,7 @@ local function free(uniq, uidx, id)
 end
 """
 
-# KEYS: rec, uniq, uidx, tenants, versions. ARGV: id, body json, tenant, check ('1': refuse if
+# KEYS: rec, uniq, uidx, tenants, versions. ARGV: member, body json, tenant, check ('1': refuse if
 # the tenant is not seeded), its counter, the counters (m, incarnation, m names), n, n x
 # (field, value). The stored parent stays.
 _REPLACE = (
@@ -187,10 +196,9 @@ return answer({'ok'}, KEYS[5], 6)
 """
 )
 
-# KEYS: rec, uniq, uidx, ord of the stored parent, tenants, versions. ARGV: id, json(parent)
-# "\n" as read before, tenant, check, its counter, the counters (m, incarnation, m names).
-# {1, counters...} deleted, {0} absent, {-1} the record changed parent since it was read
-# (the caller reads again), {-2} the tenant is not seeded (another process reset the store)
+# KEYS: rec, uniq, uidx, ord of the parent, tenants, versions. ARGV: member, id, tenant,
+# check, its counter, the counters (m, incarnation, m names). {1, counters...} deleted, {0}
+# absent, {-2} the tenant is not seeded (another process reset the store)
 _DELETE = (
     _FREE
     + _COUNTERS
@@ -198,22 +206,17 @@ _DELETE = (
 if ARGV[4] == '1' and redis.call('SISMEMBER', KEYS[5], ARGV[3]) == 0 then
   return {-2}
 end
-local old = redis.call('HGET', KEYS[1], ARGV[1])
-if not old then
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then
   return {0}
 end
-if string.sub(old, 1, #ARGV[2]) ~= ARGV[2] then
-  return {-1}
-end
-redis.call('HDEL', KEYS[1], ARGV[1])
-redis.call('ZREM', KEYS[4], ARGV[1])
+redis.call('ZREM', KEYS[4], ARGV[2])
 free(KEYS[2], KEYS[3], ARGV[1])
 bump(KEYS[6], ARGV[5], 6)
 return answer({1}, KEYS[6], 6)
 """
 )
 
-# KEYS: tenants, rec. ARGV: tenant, check, id. -> {0} unseeded, {1} absent, {1, value}
+# KEYS: tenants, rec. ARGV: tenant, check, member. -> {0} unseeded, {1} absent, {1, value}
 _GET = """
 if ARGV[2] == '1' and redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then
   return {0}
@@ -228,10 +231,14 @@ end
 """
 
 _HMGET_ALL = """
-local function hmget_all(key, ids)
-  local out = {}
-  for i = 1, #ids, 1000 do  -- unpack has a stack limit of a few thousand values
-    local chunk = redis.call('HMGET', key, unpack(ids, i, math.min(i + 999, #ids)))
+local function hmget_all(key, ids, prefix)
+  local out, members = {}, ids
+  if prefix ~= '' then  -- a parent's members: its json and a newline before each id
+    members = {}
+    for i = 1, #ids do members[i] = prefix .. ids[i] end
+  end
+  for i = 1, #members, 1000 do  -- unpack has a stack limit of a few thousand values
+    local chunk = redis.call('HMGET', key, unpack(members, i, math.min(i + 999, #members)))
     for j = 1, #chunk do
       out[#out + 1] = chunk[j]
     end
@@ -241,7 +248,8 @@ end
 """
 
 # KEYS: ord, rec, tenants. ARGV: tenant, check, offset, limit, after id, '1' when after id is
-# given. -> {total, offset, values in order}, or {-1} when the tenant is not seeded
+# given, the members' prefix. -> {total, offset, values in order}, or {-1} when the tenant is
+# not seeded
 _PAGE = (
     _HMGET_ALL
     + _UNSEEDED
@@ -254,22 +262,57 @@ if ARGV[6] == '1' then
 end
 local ids = redis.call('ZRANGE', KEYS[1], offset, offset + tonumber(ARGV[4]) - 1)
 local values = {}
-if #ids > 0 then values = hmget_all(KEYS[2], ids) end
+if #ids > 0 then values = hmget_all(KEYS[2], ids, ARGV[7]) end
 return {total, offset, values}
 """
 )
 
-# KEYS: ord, rec, tenants. ARGV: tenant, check. -> {ids, values}, in insertion order, or {-1}
+# KEYS: ord, rec, tenants. ARGV: tenant, check, the members' prefix. -> {ids, values}, in
+# insertion order, or {-1}
 _ALL = (
     _HMGET_ALL
     + _UNSEEDED
     + """
 local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
 local values = {}
-if #ids > 0 then values = hmget_all(KEYS[2], ids) end
+if #ids > 0 then values = hmget_all(KEYS[2], ids, ARGV[3]) end
 return {ids, values}
 """
 )
+
+# KEYS: rec, uniq, uidx of one resource. Each record a release before wrote under its bare id
+# though it has a parent (its value's head is not ""), moved to its member, with what its
+# unique values name. A record already moved (its field begins as its value does) is left.
+_MIGRATE = """
+local moved, cursor = 0, '0'
+repeat
+  local scan = redis.call('HSCAN', KEYS[1], cursor, 'COUNT', 500)
+  cursor = scan[1]
+  local found = scan[2]
+  for i = 1, #found, 2 do
+    local field, value = found[i], found[i + 1]
+    local cut = string.find(value, '\\n', 1, true)
+    local head = string.sub(value, 1, cut)
+    if head ~= '""\\n' and string.sub(field, 1, #head) ~= head then
+      local member = head .. field
+      redis.call('HSET', KEYS[1], member, value)
+      redis.call('HDEL', KEYS[1], field)
+      local held = redis.call('HGET', KEYS[3], field)
+      if held then
+        for _, f in ipairs(cjson.decode(held)) do
+          if redis.call('HGET', KEYS[2], f) == field then
+            redis.call('HSET', KEYS[2], f, member)
+          end
+        end
+        redis.call('HSET', KEYS[3], member, held)
+        redis.call('HDEL', KEYS[3], field)
+      end
+      moved = moved + 1
+    end
+  end
+until cursor == '0'
+return moved
+"""
 
 
 class RedisRecords:
@@ -295,6 +338,81 @@ class RedisRecords:
         self._get_script = redis.script(_GET)
         self._page_script = redis.script(_PAGE)
         self._all_script = redis.script(_ALL)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Records written before a record was named within its parent, moved to their
+        members (``_MIGRATE``) once: later starts read one key. Each resource is moved in
+        one atomic script, so two processes starting at once move each record once."""
+        done = self.redis.key("store", "layout")
+        with self.redis.guard():
+            if self._client.get(done) == b"2":
+                return
+            script = self.redis.script(_MIGRATE)
+            found = self._stored_resources()
+            for rest in found:
+                kinds = ("rec", "uniq", "uidx")
+                script(keys=[self.redis.key("store", kind) + ":" + rest for kind in kinds])
+            self._client.set(done, b"1" if found else b"2")  # 1: ``reline`` is still to run
+
+    def _stored_resources(self) -> list[str]:
+        """ "t:r" (each escaped) of every tenant and resource with records."""
+        base = self.redis.key("store", "rec") + ":"
+        found = self._client.scan_iter(match=base + "*", count=1000)
+        return [(k.decode() if isinstance(k, bytes) else k)[len(base) :] for k in found]
+
+    def reline(self, nested: list[tuple[str, str]]) -> None:
+        """Only in a store ``_migrate`` found records in (marked "1"), for each tenant that
+        has the resource: its records under their parent's id alone moved under the line of
+        the parent record with that id, in one transaction per tenant and resource (a few
+        round trips each, once)."""
+        done = self.redis.key("store", "layout")
+        with self.redis.guard():
+            if self._client.get(done) != b"1":
+                return
+            tenants = {rest.partition(":")[0] for rest in self._stored_resources()}
+            for resource, parent in nested:
+                for tenant in sorted(tenants):
+                    self._reline(tenant, resource, parent)
+            self._client.set(done, b"2")
+
+    def _reline(self, tenant: str, resource: str, parent: str) -> None:
+        """``reline`` for one tenant (as escaped in its keys) and resource."""
+
+        def key(kind: str, name: str) -> str:
+            return self.redis.key("store", kind, tenant, part(name))
+
+        lines: dict[str, str] = {}
+        for field, value in self._client.hgetall(key("rec", parent)).items():
+            above = _stored(value.partition(b"\n")[0])
+            if above:
+                lines.setdefault(_id_of(field), above)
+        records, uniq, uidx = key("rec", resource), key("uniq", resource), key("uidx", resource)
+        pipe = self._client.pipeline(transaction=True)
+        for field, value in self._client.hgetall(records).items():
+            head, _, body = value.partition(b"\n")
+            old = _stored(head)
+            if not old or PARENT_LINE in old or old not in lines:
+                continue
+            record_id, line = _id_of(field), f"{lines[old]}{PARENT_LINE}{old}"
+            member = _member(line, record_id)
+            pipe.hset(records, member, _value_raw(line, body))
+            pipe.hdel(records, field)
+            was, now = (
+                key("ord", resource) + ":" + part(old),
+                key("ord", resource) + ":" + part(line),
+            )
+            score = self._client.zscore(was, record_id)
+            pipe.zadd(now, {record_id: score if score is not None else 0})
+            pipe.zrem(was, record_id)
+            held = self._client.hget(uidx, field)
+            if held:
+                for name in _stored(held):
+                    if self._client.hget(uniq, name) == field:
+                        pipe.hset(uniq, name, member)
+                pipe.hset(uidx, member, held)
+                pipe.hdel(uidx, field)
+        pipe.execute()
 
     # -- key names ------------------------------------------------------------------------
     def _key(self, kind: str, tenant: str, resource: str) -> str:
@@ -335,20 +453,16 @@ class RedisRecords:
     # -- the interface ----------------------------------------------------------------------
     def get(self, tenant: str, resource: str, record_id: str, parent: str = "") -> dict | None:
         keys = [self._tenants, self._key("rec", tenant, resource)]
+        member = _member(parent, record_id)
         for _ in range(3):
             with self.redis.guard():
-                answer = self._get_script(
-                    keys=keys, args=[tenant, self._checked(tenant), record_id]
-                )
+                answer = self._get_script(keys=keys, args=[tenant, self._checked(tenant), member])
             if answer[0] == 1:
                 break
             self._seed_again(tenant)
         if len(answer) < 2 or answer[1] is None:
             return None
-        stored_parent, body = _split(answer[1])
-        if parent and stored_parent != parent:
-            return None
-        return body
+        return _split(answer[1])[1]
 
     def insert(self, tenant: str, resource: str, records: list[Record]) -> None:
         batch = [(resource, record) for record in records]
@@ -373,7 +487,8 @@ class RedisRecords:
                 self._key("uidx", tenant, resource),
                 self._order(tenant, resource, record.parent),
             ]
-            args += [record.id, _value(record.parent, record.body), records_field(resource),
+            args += [_member(record.parent, record.id), record.id,
+                     _value(record.parent, record.body), records_field(resource),
                      len(record.unique)]  # fmt: skip
             for field, value in record.unique.items():
                 args += [field, value]
@@ -389,7 +504,8 @@ class RedisRecords:
                 self._tenants, self._versions.key]  # fmt: skip
         for _ in range(3):
             watched = self._versions.watched()
-            args: list[Any] = [record.id, dumps(record.body), tenant, self._checked(tenant),
+            args: list[Any] = [_member(record.parent, record.id), dumps(record.body), tenant,
+                               self._checked(tenant),
                                records_field(resource), *self._versions.arguments(watched),
                                len(record.unique)]  # fmt: skip
             for field, value in record.unique.items():
@@ -406,44 +522,22 @@ class RedisRecords:
         return True
 
     def delete(self, tenant: str, resource: str, record_id: str, parent: str = "") -> bool:
-        records = self._key("rec", tenant, resource)
-        for _ in range(5):  # the record's parent never changes: one round in practice
-            with self.redis.guard():
-                read = self._get_script(
-                    keys=[self._tenants, records], args=[tenant, self._checked(tenant), record_id]
-                )
-            if read[0] == 0:
-                self._seed_again(tenant)
-                continue
-            if len(read) < 2 or read[1] is None:
-                return False
-            raw = read[1]
-            head = raw.partition(b"\n")[0] + b"\n"
-            stored_parent = _stored(head)
-            if parent and stored_parent != parent:
-                return False
-            keys = [
-                records,
-                self._key("uniq", tenant, resource),
-                self._key("uidx", tenant, resource),
-                self._order(tenant, resource, stored_parent),
-                self._tenants,
-                self._versions.key,
-            ]
+        keys = [*(self._key(kind, tenant, resource) for kind in ("rec", "uniq", "uidx")),
+                self._order(tenant, resource, parent), self._tenants,
+                self._versions.key]  # fmt: skip
+        for _ in range(3):
             watched = self._versions.watched()
-            args = [record_id, head, tenant, self._checked(tenant), records_field(resource),
-                    *self._versions.arguments(watched)]  # fmt: skip
+            args = [_member(parent, record_id), record_id, tenant, self._checked(tenant),
+                    records_field(resource), *self._versions.arguments(watched)]  # fmt: skip
             with self.redis.guard():
                 answer = self._delete_script(keys=keys, args=args)
             done = int(answer[0])
-            if done == -2:
-                self._seed_again(tenant)
-            elif done == 1:
-                self._versions.note(watched, answer[1:])
-                return True
-            elif done == 0:
-                return False
-        return False
+            if done != -2:
+                break
+            self._seed_again(tenant)
+        if done == 1:
+            self._versions.note(watched, answer[1:])
+        return done == 1
 
     def query(self, tenant: str, resource: str, query: ListQuery) -> tuple[list[dict], int, int]:
         keys = [self._order(tenant, resource, query.parent), self._key("rec", tenant, resource),
@@ -453,14 +547,16 @@ class RedisRecords:
             for field in (*query.filters, *(name for name, _ in query.sort)):
                 _check_field(field)
         after = query.after_id is not None
+        prefix = _member(query.parent, "")
         for _ in range(3):
             with self.redis.guard():
                 if simple:
                     args = [tenant, self._checked(tenant), query.offset, query.limit,
-                            query.after_id or "", "1" if after else "0"]  # fmt: skip
+                            query.after_id or "", "1" if after else "0", prefix]  # fmt: skip
                     answer = self._page_script(keys=keys, args=args)
                 else:
-                    answer = self._all_script(keys=keys, args=[tenant, self._checked(tenant)])
+                    args = [tenant, self._checked(tenant), prefix]
+                    answer = self._all_script(keys=keys, args=args)
             if answer[0] != -1:
                 break
             self._seed_again(tenant)
@@ -495,10 +591,30 @@ class RedisRecords:
         self.redis.clear("store")  # the counters too (state.redis.versions says why)
 
 
+def _member(parent: str, record_id: str) -> bytes:
+    """The record's field in its resource's hash: its id, after its parent's json and a
+    newline where it has one (json never holds a raw newline: the first one ends it)."""
+    if not parent:
+        return record_id.encode()
+    return dumps(parent) + b"\n" + record_id.encode()
+
+
+def _id_of(member: bytes) -> str:
+    """The id in a member (``_member``): a bare id, or what follows its parent's json."""
+    head, newline, rest = member.partition(b"\n")
+    if newline and head[:1] == b'"' and head[-1:] == b'"':
+        return rest.decode()
+    return member.decode()
+
+
 def _value(parent: str, body: dict[str, Any]) -> bytes:
     """What a record's hash field holds; dumps never writes a raw newline, so the first one
     ends the parent."""
-    return dumps(parent) + b"\n" + dumps(body)
+    return _value_raw(parent, dumps(body))
+
+
+def _value_raw(parent: str, body: bytes) -> bytes:
+    return dumps(parent) + b"\n" + body
 
 
 # what _value wrote from a record already made valid: the strict reader is for clients' text
@@ -512,8 +628,8 @@ def _split(raw: bytes) -> tuple[str, dict[str, Any]]:
 
 def _raise_conflict(answer: list[Any]) -> None:
     if answer and answer[0] == b"conflict":
-        field, value, owner = (item.decode() for item in answer[1:4])
-        raise Conflict(field, value, owner)
+        field, value = (item.decode() for item in answer[1:3])
+        raise Conflict(field, value, _id_of(answer[3]))
 
 
 def _check_field(field: str) -> None:

@@ -16,7 +16,15 @@ after every row there is, as ``AUTOINCREMENT`` did, without reading and writing 
 ``sqlite_sequence`` in every create; ``uniques`` is one b-tree ``WITHOUT ROWID`` (its key is
 its primary key), not a table and a key index beside it. A create's transaction in a
 stand-alone SQLite loop on /dev/shm: ~55 µs before, ~49 µs so (a state file made before
-keeps its tables as they are, and works the same)."""
+kept its tables as they were, and worked the same, until the rebuild below).
+
+A record is named by its id within its parent (``Record.parent``: "" at the top level), so
+one id under two parents is two records (a label ``bug`` in two repositories): the records
+table is unique on (tenant, resource, id, parent), which serves a read by id as the old
+(tenant, resource, id) did, one column deeper. A unique value stays unique across the
+resource (no spec says it is per parent) and names its owner by id and parent. A file made
+before, unique on (tenant, resource, id), has its records table rebuilt once when opened
+(SQLite cannot drop a UNIQUE constraint in place): rows, ``seq`` and so order kept."""
 
 from __future__ import annotations
 
@@ -41,15 +49,32 @@ CREATE TABLE IF NOT EXISTS records (
     seq INTEGER PRIMARY KEY,
     tenant TEXT NOT NULL, resource TEXT NOT NULL, id TEXT NOT NULL,
     parent TEXT NOT NULL DEFAULT '', body TEXT NOT NULL,
-    UNIQUE (tenant, resource, id)
+    UNIQUE (tenant, resource, id, parent)
 );
 CREATE INDEX IF NOT EXISTS records_by_parent ON records (tenant, resource, parent, seq);
 CREATE TABLE IF NOT EXISTS uniques (
     tenant TEXT NOT NULL, resource TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL,
-    id TEXT NOT NULL, PRIMARY KEY (tenant, resource, field, value)
+    id TEXT NOT NULL, parent TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (tenant, resource, field, value)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS uniques_by_id ON uniques (tenant, resource, id);
 CREATE TABLE IF NOT EXISTS tenants (tenant TEXT PRIMARY KEY, seeded_at REAL NOT NULL);
+"""
+
+# a records table made before a record was named within its parent: its rows moved to one
+# that is (``_rebuild``), in one write transaction; the index by parent made again with it
+_REBUILD = """
+CREATE TABLE records_rebuilt (
+    seq INTEGER PRIMARY KEY,
+    tenant TEXT NOT NULL, resource TEXT NOT NULL, id TEXT NOT NULL,
+    parent TEXT NOT NULL DEFAULT '', body TEXT NOT NULL,
+    UNIQUE (tenant, resource, id, parent)
+);
+INSERT INTO records_rebuilt (seq, tenant, resource, id, parent, body)
+    SELECT seq, tenant, resource, id, parent, body FROM records ORDER BY seq;
+DROP TABLE records;
+ALTER TABLE records_rebuilt RENAME TO records;
+CREATE INDEX IF NOT EXISTS records_by_parent ON records (tenant, resource, parent, seq);
 """
 
 
@@ -65,9 +90,44 @@ class SQLiteRecords:
         self._tenants_slot = Versions.slot("tenants")
         self._seeded = Copy(lambda: file.versions.read(self._tenants_slot), set[str])
         self._slots: dict[str, int] = {}
-        # (version, rows' text, total, offset) per page query; (version, text, parent) per id
+        # (version, rows' text, total, offset) per page query; (version, text) per id and parent
         self._pages: dict[tuple[Any, ...], tuple[int, list[str], int, int]] = {}
-        self._items: dict[tuple[str, str, str], tuple[int, str, str]] = {}
+        self._items: dict[tuple[str, str, str, str], tuple[int, str]] = {}
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        """A file made before (records unique by id alone, uniques with no parent) brought to
+        this schema, once: checked again inside the write, as another process may open the
+        same file at the same time. A file of this schema costs two PRAGMA reads."""
+        if not self._outdated():
+            return
+        with self._write() as db:
+            if not self._outdated():
+                return
+            if "parent" not in {row[1] for row in db.execute("PRAGMA table_info(uniques)")}:
+                db.execute("ALTER TABLE uniques ADD COLUMN parent TEXT NOT NULL DEFAULT ''")
+            if self._unique_by_id_alone(db):
+                for statement in _REBUILD.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {_RELINE_PENDING}")  # see ``reline``
+            self.file.changed(*range(SLOTS))  # kept pages and records read before: stale
+
+    def _outdated(self) -> bool:
+        with self._guard():
+            db = self._db
+            uniques = {row[1] for row in db.execute("PRAGMA table_info(uniques)")}
+            return "parent" not in uniques or self._unique_by_id_alone(db)
+
+    @staticmethod
+    def _unique_by_id_alone(db: sqlite3.Connection) -> bool:
+        """Whether the records table has the old UNIQUE (tenant, resource, id)."""
+        for index in db.execute("PRAGMA index_list(records)").fetchall():
+            if index[2]:  # unique
+                columns = [row[2] for row in db.execute(f"PRAGMA index_info('{index[1]}')")]
+                if columns == ["tenant", "resource", "id"]:
+                    return True
+        return False
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -123,20 +183,19 @@ class SQLiteRecords:
 
     def get(self, tenant: str, resource: str, record_id: str, parent: str = "") -> dict | None:
         version = self.version(resource)  # first: see state.sqlite.versions
-        key = (tenant, resource, record_id)
+        key = (tenant, resource, record_id, parent)
         held = self._kept(self._items, key, version)
         if held is not None:
-            row = held[1:]
-        else:
-            with self._guard():
-                row = self._db.execute(
-                    "SELECT body, parent FROM records WHERE tenant = ? AND resource = ? AND id = ?",
-                    (tenant, resource, record_id),
-                ).fetchone()
-            if row is not None:
-                self._keep(self._items, key, (version, *row))
-        if row is None or (parent and row[1] != parent):
+            return _stored(held[1])
+        with self._guard():
+            row = self._db.execute(
+                "SELECT body FROM records "
+                "WHERE tenant = ? AND resource = ? AND id = ? AND parent = ?",
+                (tenant, resource, record_id, parent),
+            ).fetchone()
+        if row is None:
             return None
+        self._keep(self._items, key, (version, row[0]))
         return _stored(row[0])
 
     def insert(self, tenant: str, resource: str, records: list[Record]) -> None:
@@ -169,7 +228,8 @@ class SQLiteRecords:
         self, db: sqlite3.Connection, tenant: str, resource: str, record: Record
     ) -> None:
         """A new record's unique values, or Conflict (its row taken back) for a taken one."""
-        rows = [(tenant, resource, f, v, record.id) for f, v in record.unique.items()]
+        rows = [(tenant, resource, f, v, record.id, record.parent)
+                for f, v in record.unique.items()]  # fmt: skip
         try:
             db.execute(_uniques_sql(len(rows)), [x for row in rows for x in row])
         except sqlite3.IntegrityError:
@@ -177,22 +237,23 @@ class SQLiteRecords:
                 self._check_uniques(db, tenant, resource, record)
             except Conflict:
                 db.execute(
-                    "DELETE FROM records WHERE tenant = ? AND resource = ? AND id = ?",
-                    (tenant, resource, record.id),
+                    "DELETE FROM records "
+                    "WHERE tenant = ? AND resource = ? AND id = ? AND parent = ?",
+                    (tenant, resource, record.id, record.parent),
                 )
                 raise
-            db.executemany("INSERT OR REPLACE INTO uniques VALUES (?, ?, ?, ?, ?)", rows)
+            db.executemany(_UNIQUE_ROW.replace("INSERT", "INSERT OR REPLACE"), rows)
 
     def _check_uniques(
         self, db: sqlite3.Connection, tenant: str, resource: str, record: Record
     ) -> None:
         for field, value in record.unique.items():
             taken = db.execute(
-                "SELECT id FROM uniques "
+                "SELECT id, parent FROM uniques "
                 "WHERE tenant = ? AND resource = ? AND field = ? AND value = ?",
                 (tenant, resource, field, value),
             ).fetchone()
-            if taken and taken[0] != record.id:
+            if taken and (taken[0], taken[1]) != (record.id, record.parent):
                 raise Conflict(field, value, taken[0])
 
     def _claim_uniques(
@@ -201,43 +262,39 @@ class SQLiteRecords:
         """A replaced record's unique values: checked, then the old ones swapped for them."""
         self._check_uniques(db, tenant, resource, record)
         db.execute(
-            "DELETE FROM uniques WHERE tenant = ? AND resource = ? AND id = ?",
-            (tenant, resource, record.id),
+            "DELETE FROM uniques WHERE tenant = ? AND resource = ? AND id = ? AND parent = ?",
+            (tenant, resource, record.id, record.parent),
         )
         db.executemany(
-            "INSERT INTO uniques VALUES (?, ?, ?, ?, ?)",
-            [(tenant, resource, f, v, record.id) for f, v in record.unique.items()],
+            _UNIQUE_ROW,
+            [(tenant, resource, f, v, record.id, record.parent) for f, v in record.unique.items()],
         )
 
     def replace(self, tenant: str, resource: str, record: Record) -> bool:
         with self._write() as db:
             exists = db.execute(
-                "SELECT 1 FROM records WHERE tenant = ? AND resource = ? AND id = ?",
-                (tenant, resource, record.id),
+                "SELECT 1 FROM records WHERE tenant = ? AND resource = ? AND id = ? AND parent = ?",
+                (tenant, resource, record.id, record.parent),
             ).fetchone()
             if not exists:
                 return False
             self._changed(resource)
             self._claim_uniques(db, tenant, resource, record)
             db.execute(
-                "UPDATE records SET body = ? WHERE tenant = ? AND resource = ? AND id = ?",
-                (dumps(record.body).decode(), tenant, resource, record.id),
+                "UPDATE records SET body = ? "
+                "WHERE tenant = ? AND resource = ? AND id = ? AND parent = ?",
+                (dumps(record.body).decode(), tenant, resource, record.id, record.parent),
             )
             return True
 
     def delete(self, tenant: str, resource: str, record_id: str, parent: str = "") -> bool:
+        condition = "tenant = ? AND resource = ? AND id = ? AND parent = ?"
+        args = (tenant, resource, record_id, parent)
         with self._write() as db:
-            condition = "tenant = ? AND resource = ? AND id = ?"
-            args: tuple = (tenant, resource, record_id)
-            if parent:
-                condition, args = condition + " AND parent = ?", (*args, parent)
             deleted = db.execute(f"DELETE FROM records WHERE {condition}", args).rowcount
             if deleted:
                 self._changed(resource)
-                db.execute(
-                    "DELETE FROM uniques WHERE tenant = ? AND resource = ? AND id = ?",
-                    (tenant, resource, record_id),
-                )
+                db.execute(f"DELETE FROM uniques WHERE {condition}", args)
             return bool(deleted)
 
     def query(self, tenant: str, resource: str, query: ListQuery) -> tuple[list[dict], int, int]:
@@ -279,6 +336,22 @@ class SQLiteRecords:
         self._keep(self._pages, key, (version, texts, total, offset))
         return [_stored(text) for text in texts], total, offset
 
+    def reline(self, nested: list[tuple[str, str]]) -> None:
+        """Only in a file ``_rebuild`` brought here (it marks it in the file's user_version,
+        which nothing else uses); one UPDATE per resource, each row given the line of the
+        oldest parent record with its parent's id (the one there was, unless a record made
+        since took the id under another parent). A row already under a line is left."""
+        with self._guard():
+            if self._db.execute("PRAGMA user_version").fetchone()[0] != _RELINE_PENDING:
+                return
+        with self._write() as db:
+            if db.execute("PRAGMA user_version").fetchone()[0] != _RELINE_PENDING:
+                return
+            for resource, parent in nested:
+                self._changed(resource)
+                db.execute(_RELINE, {"resource": resource, "parent": parent})
+            db.execute("PRAGMA user_version = 0")
+
     def reset(self) -> None:
         with self._write() as db:
             self.file.changed(*range(SLOTS))  # every resource's records, and the tenants
@@ -287,10 +360,28 @@ class SQLiteRecords:
             db.execute("DELETE FROM tenants")
 
 
+_RELINE_PENDING = 1  # the file's user_version while ``reline`` has yet to run
+# a nested resource's rows under their parent's id alone (no line: no \x1f in it), each put
+# under the line of the parent record of that id (its parent, \x1f, its id)
+_RELINE = """
+UPDATE records SET parent = (
+    SELECT p.parent || char(31) || p.id FROM records AS p
+    WHERE p.tenant = records.tenant AND p.resource = :parent AND p.id = records.parent
+        AND p.parent != '' ORDER BY p.seq LIMIT 1)
+WHERE resource = :resource AND parent != '' AND instr(parent, char(31)) = 0
+    AND EXISTS (SELECT 1 FROM records AS p WHERE p.tenant = records.tenant
+        AND p.resource = :parent AND p.id = records.parent AND p.parent != '')
+"""
+
+# by name: a file made before has the parent column last, added to it (``_rebuild``)
+_UNIQUE_COLUMNS = "uniques (tenant, resource, field, value, id, parent)"
+_UNIQUE_ROW = f"INSERT INTO {_UNIQUE_COLUMNS} VALUES (?, ?, ?, ?, ?, ?)"
+
+
 @lru_cache(maxsize=16)
 def _uniques_sql(rows: int) -> str:
     """The insert of ``rows`` unique values, one statement (all of them or none)."""
-    return "INSERT INTO uniques VALUES " + ", ".join(["(?, ?, ?, ?, ?)"] * rows)
+    return f"INSERT INTO {_UNIQUE_COLUMNS} VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?)"] * rows)
 
 
 def _json_path(field: str) -> str:
