@@ -444,7 +444,7 @@ def _held(client, path: str, method: str = "GET", **kw) -> tuple[int, dict]:
 def test_a_server_that_holds_answers_is_given_the_wait_and_no_thread_sleeps(made) -> None:
     """The answer is made at once and the whole wait (latency, chaos's delay) goes back to
     the server to hold; nothing sleeps in the app's thread."""
-    client, sandbox, waits = made
+    client, _, waits = made
     status, environ = _held(client, "/v1/users", headers={"X-Sandbox-Scenario": "slow; latency=2s"})
     assert (status, environ[WAIT], waits) == (200, 2.0, [])
     status, environ = _held(
@@ -459,7 +459,7 @@ def test_a_server_that_holds_answers_is_given_the_wait_and_no_thread_sleeps(made
 
 
 def test_chaos_delay_is_held_by_the_server_too(made) -> None:
-    client, sandbox, waits = made
+    client, _, waits = made
     assert client.put("/__sandbox/chaos", json={"latency_ms": [700, 700]}).status_code == 200
     status, environ = _held(client, "/v1/users")
     assert (status, environ[WAIT], waits) == (200, 0.7, [])
@@ -469,9 +469,10 @@ def test_an_idempotent_create_waits_with_its_key_in_progress_whatever_the_server
     """A POST with an Idempotency-Key keeps the key in progress for its whole wait (a retry
     meanwhile is told the first still runs), so the wait is slept in the thread even where
     the server could hold it."""
-    client, sandbox, waits = made
+    client, _, waits = made
     status, environ = _held(
-        client, "/v1/users", method="POST", json={"name": "Ann Lee", "email": "ann.held@example.com"},
+        client, "/v1/users", method="POST",
+        json={"name": "Ann Lee", "email": "ann.held@example.com"},
         headers={"X-Sandbox-Scenario": "slow; latency=1s", "Idempotency-Key": "held-1"},
     )  # fmt: skip
     assert (status, WAIT in environ, waits) == (201, False, [1.0])
