@@ -6,8 +6,9 @@ what all of them need: find the run (none: not a contracts run, nothing to do) a
 operation, and decide what a failure does. Inside a Schemathesis run a failure is recorded,
 not raised: Schemathesis stops an operation's scenario at its first failing check, and a
 convention of ours must not cut its exploration short (its coverage phase would then send
-fewer requests and miss what it alone finds). A ``contract_suite`` (pytest, one
-``call_and_validate`` per case) has its failures raised, so pytest reports them.
+fewer requests and miss what it alone finds). A ``contract_suite`` (pytest: each answer
+judged by one check at a time as it arrives, ``contracts/exchanges.py``) has its failures
+raised, so each (operation, check) test reports its own.
 """
 
 from __future__ import annotations
