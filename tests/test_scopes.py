@@ -278,3 +278,26 @@ def test_a_state_file_from_before_scopes_is_in_view_everywhere(tmp_path: Path) -
     assert client.patch("/repos/b/y/labels/old", json={"color": "teal"}).status_code == 200
     assert client.delete("/repos/a/x/labels/old").status_code == 204
     assert _names(client, "/repos/b/y/labels") == []
+
+
+def test_githubs_labels_are_each_repositorys_own(corpus: Path, tmp_path: Path) -> None:
+    """The real case: GitHub's ``/repos/{owner}/{repo}/labels`` (a label is named by its
+    name within its repository), as an SDK that makes ``bug`` in every repository uses it."""
+    from sandbox import create_app, load_settings
+
+    spec = corpus / "real" / "github_api.json"
+    overrides = {"state": ":memory:", "seed_records": 0, "auth": "off",
+                 "spec_cache": str(tmp_path)}  # fmt: skip
+    client = create_app(spec, load_settings(spec, environ={}, overrides=overrides)).test_client()
+    for repo, color in (("octo/hello", "d73a4a"), ("octo/world", "0075ca")):
+        made = client.post(f"/repos/{repo}/labels", json={"name": "bug", "color": color})
+        assert made.status_code == 201, made.get_json()
+    assert client.get("/repos/octo/hello/labels/bug").get_json()["color"] == "d73a4a"
+    assert client.get("/repos/octo/world/labels/bug").get_json()["color"] == "0075ca"
+    assert client.post("/repos/octo/hello/labels", json={"name": "bug"}).status_code == 422
+    assert client.post("/repos/octo/hello/labels", json={"name": "docs"}).status_code == 201
+    assert _names(client, "/repos/octo/hello/labels") == ["bug", "docs"]
+    assert _names(client, "/repos/octo/world/labels") == ["bug"]
+    assert client.delete("/repos/octo/world/labels/docs").status_code == 404
+    assert client.delete("/repos/octo/world/labels/bug").status_code == 204
+    assert client.get("/repos/octo/hello/labels/bug").status_code == 200
