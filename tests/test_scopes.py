@@ -37,6 +37,7 @@ paths:
       parameters:
         - {name: per_page, in: query, schema: {type: integer}}
         - {name: page, in: query, schema: {type: integer}}
+        - {name: color, in: query, schema: {type: string}}
       responses: {"200": {$ref: "#/components/responses/Labels"}}
     post:
       operationId: create_label
@@ -219,6 +220,18 @@ def test_seeds_are_in_view_in_every_repository(client: FlaskClient) -> None:
     assert client.get(f"/repos/b/y/labels/{seeded[1]}").get_json()["color"] == "teal"
     assert client.delete(f"/repos/b/y/labels/{seeded[2]}").status_code == 204
     assert client.get(f"/repos/a/x/labels/{seeded[2]}").status_code == 404
+
+
+def test_a_filtered_list_keeps_to_its_scope_and_the_seeds(client: FlaskClient) -> None:
+    """A filter reads every record in view (the store's other way to a page): the scope's
+    own and the seeds, in the order they were made."""
+    seed = _names(client, "/repos/a/x/labels")[0]
+    client.post("/repos/a/x/labels", json={"name": "mine", "color": "teal"})
+    client.post("/repos/b/y/labels", json={"name": "theirs", "color": "teal"})
+    client.patch(f"/repos/a/x/labels/{seed}", json={"color": "teal"})
+    assert _names(client, "/repos/a/x/labels?color=teal") == [seed, "mine"]
+    assert _names(client, "/repos/b/y/labels?color=teal") == [seed, "theirs"]
+    assert _names(client, "/repos/c/w/labels?color=teal") == [seed]
 
 
 def test_a_nested_resource_is_scoped_through_its_parent(client: FlaskClient) -> None:

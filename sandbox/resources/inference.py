@@ -54,7 +54,10 @@ class Resource:
     path_id_schema: dict[str, Any] | None = None  # the item path parameter's own schema
     # where the key is not one top-level field (sandbox.resources.keys): () where it is
     key_parts: tuple[KeyPart, ...] = ()
-    nests: bool = True  # its item path is a parent for the paths under it
+    # its item path is a parent for the paths under it; an item two parameters name is not
+    # (no record is looked up or made for /repos/{owner}/{repo}/labels), and the values
+    # scope what is under it instead (``scope``)
+    nests: bool = True
     # the parameters of paths it is created under that its own paths lack, each kept in a
     # field of the record's own that clients never see (sandbox.resources.under)
     recorded: frozenset[str] = frozenset()

@@ -17,6 +17,11 @@ whatever its parent) are moved to their members once, when a process first opens
 (``_MIGRATE``, one script per resource, marked done in ``store:layout``, which a reset
 clears with the rest: the next start looks through an empty store).
 
+A scoped line (``RecordStore``) sees the line without its scope too: each script is given
+the record's member there as well ('' where the line has no scope), and a page of a scoped
+line merges the two order sets by score (the insertion counter), in the script, so a page
+costs both sets rather than the page (small: seeds and what clients made in one scope).
+
 and a change counter per resource (``state.redis.versions``), moved by every write of its
 records in the same script, so the spec's own webhook subscriptions are read again only
 after one has changed.

@@ -24,7 +24,14 @@ table is unique on (tenant, resource, id, parent), which serves a read by id as 
 (tenant, resource, id) did, one column deeper. A unique value stays unique across the
 resource (no spec says it is per parent) and names its owner by id and parent. A file made
 before, unique on (tenant, resource, id), has its records table rebuilt once when opened
-(SQLite cannot drop a UNIQUE constraint in place): rows, ``seq`` and so order kept."""
+(SQLite cannot drop a UNIQUE constraint in place): rows, ``seq`` and so order kept.
+
+A scoped line (``RecordStore``: ``/repos/{owner}/{repo}/labels``) sees the line without its
+scope too: a list reads ``parent IN (scoped, unscoped)`` in ``seq`` order, a read by id asks
+the unscoped line where the scoped one has no such id (a second indexed SELECT, only then),
+and a create under a scope asks whether the unscoped line holds its id (one indexed SELECT
+more in that create alone: a create with no scope, ``POST /users``, runs the same five
+statements as before)."""
 
 from __future__ import annotations
 
