@@ -70,11 +70,13 @@ class RecordStore(Protocol):
     repo), each followed by ``PARENT_LINE`` but the last, by ``SCOPE_END``, and then the
     ids of its parent records, if any. Under a scoped line, the store also keeps the records
     of the same line without its scope (``unscoped``: the seeds, made once per tenant with
-    no scope, and what a release before scopes wrote) in view: ``get`` and ``query`` see
-    them after the line's own (a page of both in insertion order), ``replace`` and
-    ``delete`` act on one of them where the line has no record of that id, and ``insert``
-    refuses an id one of them holds (``Conflict``), so one id is never two records in view.
-    A record written under a scoped line is seen under that line only."""
+    no scope, and what a release before scopes wrote) in view: ``get`` reads one of them
+    where the line has no record of that id, ``query`` pages through both in insertion
+    order, ``replace`` and ``delete`` act on one of them where the line has no record of
+    that id (so for every scope at once), and ``insert`` refuses an id one of them holds
+    (``Conflict``), so one id is never two records in view. A record written under a scoped
+    line is seen under that line only. (Written the other way, a record with no scope whose
+    id some scope has already, the two stay apart, and that scope reads its own.)"""
 
     # whether ``version`` costs no round trip (a shared memory map, not a server): a reader
     # may then ask it on every request to keep whole answers
