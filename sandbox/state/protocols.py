@@ -75,8 +75,9 @@ class RecordStore(Protocol):
     order, ``replace`` and ``delete`` act on one of them where the line has no record of
     that id (so for every scope at once), and ``insert`` refuses an id one of them holds
     (``Conflict``), so one id is never two records in view. A record written under a scoped
-    line is seen under that line only. (Written the other way, a record with no scope whose
-    id some scope has already, the two stay apart, and that scope reads its own.)"""
+    line is seen under that line only. (A record written with no scope, by an operation
+    whose path lacks the scope's values, whose id a scope has already: that scope lists
+    both and reads its own by id.)"""
 
     # whether ``version`` costs no round trip (a shared memory map, not a server): a reader
     # may then ask it on every request to keep whole answers
