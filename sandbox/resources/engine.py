@@ -31,7 +31,14 @@ from sandbox.resources.keys import key_in_path, key_of, key_params, put_key
 from sandbox.resources.listing import Listing
 from sandbox.resources.naming import answers_no_body
 from sandbox.resources.presenting import Presenter
-from sandbox.resources.records import Records, not_found, own_id, parent_line, typed_like
+from sandbox.resources.records import (
+    Records,
+    not_found,
+    own_id,
+    parent_line,
+    scope_line,
+    typed_like,
+)
 from sandbox.resources.references import field_for, names
 from sandbox.resources.seeding import Seeder
 from sandbox.resources.shapes import Shapes
@@ -160,10 +167,16 @@ class ResourceEngine:
     def _parent_id(self, resource: Resource, call: Call) -> str:
         """The record's parent, which its own id is unique within: the store names a record
         by both (a label ``bug`` in two repositories is two records). The ids the path gives
-        the parent and the parent's own parents (``parent_line``); "" for a resource with
-        no parent, whose ids are unique on their own."""
+        the parent and the parent's own parents (``parent_line``), from the top's scope
+        down (``scope_line``: the path's values above a collection that names no parent
+        record, a repository's ``{owner}`` and ``{repo}``); "" for a resource with neither,
+        whose ids are unique on their own, and for a path that lacks a scope's value (a
+        list or create bound elsewhere): the unscoped line, which every scope sees."""
         if resource.parent is None or resource.parent_param is None:
-            return ""
+            if not resource.scope:
+                return ""
+            values = [call.path_params.get(name, "") for name in resource.scope]
+            return scope_line(values) if all(values) else ""
         own = call.path_params.get(resource.parent_param, "")
         return parent_line(self._parent_id(resource.parent, call), own) if own else ""
 
@@ -286,7 +299,10 @@ class ResourceEngine:
             if isinstance(call.body, dict)
             else []
         )
-        records = [self.records.new(resource, item, call.rng, "") for item in items]
+        # under the path's scope where it has one; a nested resource's are kept at the top
+        # as they always were (its bulk path names no parent check)
+        parent = self._parent_id(resource, call) if resource.parent is None else ""
+        records = [self.records.new(resource, item, call.rng, parent) for item in items]
         with call.transaction():
             self.records.insert(call.tenant, resource, records, sent=items)
             call.wrote(self._shown(resource, [r.body for r in records]))

@@ -31,6 +31,7 @@ from sandbox.spec.schemas import merged, schema_types
 from sandbox.spec.words import norm
 
 _PARAM = re.compile(r"^\{([^{}]+)\}$")
+_PARAMS = re.compile(r"\{([^{}]+)\}")
 ITEM_SLOTS = ("data", "item", "result", "resource", "object", "record")
 LIST_SLOTS = ("data", "items", "results", "records", "entries", "list", "values", "rows")
 BULK_WORDS = {"bulk", "batch", "import"}
@@ -53,10 +54,18 @@ class Resource:
     path_id_schema: dict[str, Any] | None = None  # the item path parameter's own schema
     # where the key is not one top-level field (sandbox.resources.keys): () where it is
     key_parts: tuple[KeyPart, ...] = ()
-    nests: bool = True  # its item path is a parent for the paths under it
+    # its item path is a parent for the paths under it; an item two parameters name is not
+    # (no record is looked up or made for /repos/{owner}/{repo}/labels), and the values
+    # scope what is under it instead (``scope``)
+    nests: bool = True
     # the parameters of paths it is created under that its own paths lack, each kept in a
     # field of the record's own that clients never see (sandbox.resources.under)
     recorded: frozenset[str] = frozenset()
+    # the path parameters above its collection where no parent record stands for them
+    # (``{owner}``, ``{repo}`` of ``/repos/{owner}/{repo}/labels``): their values scope its
+    # records as a parent's id does (``sandbox.resources.records.scope_line``); () for a
+    # nested resource, whose parent's line carries its parent's scope
+    scope: tuple[str, ...] = ()
 
     @property
     def id_schema(self) -> dict[str, Any]:
@@ -138,6 +147,9 @@ class Inference:
             self._bulk(path)
         self._query_keyed()
         settle_under(self.spec, self.bindings)
+        for resource in self.resources.values():
+            if resource.parent is None:
+                resource.scope = tuple(_PARAMS.findall(resource.collection_path))
         return self.resources, self.bindings
 
     def _query_keyed(self) -> None:

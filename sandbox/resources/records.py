@@ -28,7 +28,7 @@ from sandbox.resources.under import record as under_record
 from sandbox.resources.uploads import file_facts, without_parts
 from sandbox.spec.schemas import schema_types
 from sandbox.spec.words import norm
-from sandbox.state.protocols import PARENT_LINE, Record, RecordStore
+from sandbox.state.protocols import PARENT_LINE, SCOPE_END, Record, RecordStore
 
 _second: tuple[int, str] = (-1, "")  # the last second written out, and its text
 _IDENTIFIERS = frozenset({"id", "uuid", "guid", "sid", "nodeid"})  # what names one item
@@ -60,13 +60,24 @@ def parent_line(above: str, own: str) -> str:
     """A record's parent as the store names it (``Record.parent``), where its parent's id is
     ``own`` and that parent's own is ``above``: the ids from the top down, so discussion 1
     of team ``core`` in org ``a`` is not that of ``core`` in ``b`` (GitHub numbers each
-    team's discussions from 1). A parent at the top is its id alone, as it always was."""
-    return f"{above}{PARENT_LINE}{own}" if above else own
+    team's discussions from 1). A parent at the top is its id alone, as it always was; one
+    at the top of a scope (``scope_line``) follows the scope's end."""
+    if not above or above.endswith(SCOPE_END):
+        return f"{above}{own}"
+    return f"{above}{PARENT_LINE}{own}"
+
+
+def scope_line(values: list[str]) -> str:
+    """The line a collection's records start from where path values above it name no
+    parent record (``Resource.scope``: ``octo`` and ``hello`` of ``/repos/octo/hello/
+    labels``): those values and the scope's end, so label ``bug`` of one repository is not
+    that of another (``RecordStore`` says what else a scoped line sees); "" for none."""
+    return f"{PARENT_LINE.join(values)}{SCOPE_END}" if values else ""
 
 
 def own_id(parent: str) -> str:
     """The id of a record's parent itself, the last of its line (``parent_line``)."""
-    return parent.rpartition(PARENT_LINE)[2]
+    return parent.rpartition(SCOPE_END)[2].rpartition(PARENT_LINE)[2]
 
 
 def typed_like(example: Any, text: str) -> Any:

@@ -4,6 +4,12 @@ The first time a tenant touches a resource family (a resource and those nested u
 ``Seeder`` makes ``seed_records`` records of each top-level resource and two of each nested
 one for each of the first ten parents, created and updated at times in the past year. With a
 seed they are the same records on every run of the day; resources in ``unseeded`` start empty.
+
+Seeds have no scope (``RecordStore``): a collection under path values that name no parent
+record (``/repos/{owner}/{repo}/labels``) lists the same seeds in every repository, then
+what clients made in that one. Seeding each scope on its first request instead would make
+every new path value (a fuzzer draws thousands) cost a family's seeding, and old records,
+which carry no scope, would still need the unscoped line in view.
 """
 
 from __future__ import annotations

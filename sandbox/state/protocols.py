@@ -26,6 +26,16 @@ from limits.storage import Storage
 # between the ids of a parent's line (``RecordStore.reline``): a unit separator, which no
 # id a path or a client gives holds in practice (ids are names, numbers, slugs, uuids)
 PARENT_LINE = "\x1f"
+# ends a line's scope (``RecordStore``): a record separator, for the same reason
+SCOPE_END = "\x1e"
+
+
+def unscoped(parent: str) -> str | None:
+    """The line ``parent`` is without its scope (what seeds and older releases wrote there),
+    or None where it has no scope: ``a\x1fb\x1e5`` is ``5``, ``a\x1fb\x1e`` is ""."""
+    if SCOPE_END not in parent:
+        return None
+    return parent.partition(SCOPE_END)[2]
 
 
 @dataclass
@@ -53,7 +63,21 @@ class RecordStore(Protocol):
     none): one id under two parents is two records, each read, replaced, listed and deleted
     by its own (parent, id), as an API whose ids are unique only within their parent (a
     label ``bug`` in two repositories) keeps them. A unique value (``Record.unique``) is
-    unique across the resource, whatever the parent: nothing in a spec says otherwise."""
+    unique across the resource, whatever the parent: nothing in a spec says otherwise.
+
+    A parent line may begin with a scope: the values of the path parameters above a
+    collection that no parent record stands for (``/repos/{owner}/{repo}/labels``: owner and
+    repo), each followed by ``PARENT_LINE`` but the last, by ``SCOPE_END``, and then the
+    ids of its parent records, if any. Under a scoped line, the store also keeps the records
+    of the same line without its scope (``unscoped``: the seeds, made once per tenant with
+    no scope, and what a release before scopes wrote) in view: ``get`` reads one of them
+    where the line has no record of that id, ``query`` pages through both in insertion
+    order, ``replace`` and ``delete`` act on one of them where the line has no record of
+    that id (so for every scope at once), and ``insert`` refuses an id one of them holds
+    (``Conflict``), so one id is never two records in view. A record written under a scoped
+    line is seen under that line only. (A record written with no scope, by an operation
+    whose path lacks the scope's values, whose id a scope has already: that scope lists
+    both and reads its own by id.)"""
 
     # whether ``version`` costs no round trip (a shared memory map, not a server): a reader
     # may then ask it on every request to keep whole answers

@@ -17,6 +17,11 @@ whatever its parent) are moved to their members once, when a process first opens
 (``_MIGRATE``, one script per resource, marked done in ``store:layout``, which a reset
 clears with the rest: the next start looks through an empty store).
 
+A scoped line (``RecordStore``) sees the line without its scope too: each script is given
+the record's member there as well ('' where the line has no scope), and a page of a scoped
+line merges the two order sets by score (the insertion counter), in the script, so a page
+costs both sets rather than the page (small: seeds and what clients made in one scope).
+
 and a change counter per resource (``state.redis.versions``), moved by every write of its
 records in the same script, so the spec's own webhook subscriptions are read again only
 after one has changed.
@@ -41,7 +46,7 @@ import orjson
 
 from sandbox.errors import Conflict
 from sandbox.jsonio import dumps
-from sandbox.state.protocols import PARENT_LINE, ListQuery, Record
+from sandbox.state.protocols import PARENT_LINE, ListQuery, Record, unscoped
 from sandbox.state.redis.connection import RedisState, part
 from sandbox.state.redis.versions import records_field
 
@@ -67,9 +72,10 @@ end
 # Lua: check every record of the batch (unique values first, then the id, as SQLite does),
 # then write them all. KEYS: seq, tenants, versions, then rec, uniq, uidx, ord per record.
 # ARGV: the tenant, the mode, the counters (m, incarnation, m names), then per record: member,
-# id, value, its counter, n, n x (field, value). Mode 'seed': write and mark the tenant seeded,
-# unless it is already (then write nothing). Mode 'check': refuse if the tenant is not
-# seeded (another process reset the store). Mode 'plain': just write.
+# id, value, its counter, the member its id has under the line without its scope ('' where
+# the line has none: RecordStore), n, n x (field, value). Mode 'seed': write and mark the
+# tenant seeded, unless it is already (then write nothing). Mode 'check': refuse if the
+# tenant is not seeded (another process reset the store). Mode 'plain': just write.
 _INSERT = (
     _COUNTERS
     + """
@@ -85,9 +91,9 @@ local records, a, k = {}, 5 + tonumber(ARGV[3]), 4
 while a <= #ARGV do
   local r = {rec = KEYS[k], uniq = KEYS[k + 1], uidx = KEYS[k + 2], ord = KEYS[k + 3],
              member = ARGV[a], id = ARGV[a + 1], value = ARGV[a + 2], counter = ARGV[a + 3],
-             uniques = {}}
-  local n = tonumber(ARGV[a + 4])
-  a = a + 5
+             shared = ARGV[a + 4], uniques = {}}
+  local n = tonumber(ARGV[a + 5])
+  a = a + 6
   for _ = 1, n do
     r.uniques[#r.uniques + 1] = {ARGV[a], ARGV[a + 1]}
     a = a + 2
@@ -107,7 +113,8 @@ for _, r in ipairs(records) do
     claimed[pending] = r.member
   end
   local slot = r.rec .. '\\0' .. r.member
-  if taken[slot] or redis.call('HEXISTS', r.rec, r.member) == 1 then
+  if taken[slot] or redis.call('HEXISTS', r.rec, r.member) == 1
+      or (r.shared ~= '' and redis.call('HEXISTS', r.rec, r.shared) == 1) then
     return {'conflict', 'id', r.id, r.id}
   end
   taken[slot] = true
@@ -154,16 +161,21 @@ end
 
 # KEYS: rec, uniq, uidx, tenants, versions. ARGV: member, body json, tenant, check ('1': refuse if
 # the tenant is not seeded), its counter, the counters (m, incarnation, m names), n, n x
-# (field, value). The stored parent stays.
+# (field, value), and last the member under the line without its scope ('' for none), which
+# is replaced where the member is absent. The stored parent stays.
 _REPLACE = (
     _FREE
     + _COUNTERS
     + """
-local id = ARGV[1]
+local id, shared = ARGV[1], ARGV[#ARGV]
 if ARGV[4] == '1' and redis.call('SISMEMBER', KEYS[4], ARGV[3]) == 0 then
   return {'unseeded'}
 end
 local old = redis.call('HGET', KEYS[1], id)
+if not old and shared ~= '' then
+  id = shared
+  old = redis.call('HGET', KEYS[1], id)
+end
 if not old then
   return {'missing'}
 end
@@ -196,9 +208,11 @@ return answer({'ok'}, KEYS[5], 6)
 """
 )
 
-# KEYS: rec, uniq, uidx, ord of the parent, tenants, versions. ARGV: member, id, tenant,
-# check, its counter, the counters (m, incarnation, m names). {1, counters...} deleted, {0}
-# absent, {-2} the tenant is not seeded (another process reset the store)
+# KEYS: rec, uniq, uidx, ord of the parent, tenants, versions, ord of the line without its
+# scope. ARGV: member, id, tenant, check, its counter, the counters (m, incarnation, m names),
+# the member under the line without its scope ('' for none: deleted where the member is
+# absent). {1, counters...} deleted, {0} absent, {-2} the tenant is not seeded (another
+# process reset the store)
 _DELETE = (
     _FREE
     + _COUNTERS
@@ -206,22 +220,31 @@ _DELETE = (
 if ARGV[4] == '1' and redis.call('SISMEMBER', KEYS[5], ARGV[3]) == 0 then
   return {-2}
 end
-if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then
-  return {0}
+local member, order, shared = ARGV[1], KEYS[4], ARGV[#ARGV]
+if redis.call('HDEL', KEYS[1], member) == 0 then
+  if shared == '' or redis.call('HDEL', KEYS[1], shared) == 0 then
+    return {0}
+  end
+  member, order = shared, KEYS[7]
 end
-redis.call('ZREM', KEYS[4], ARGV[2])
-free(KEYS[2], KEYS[3], ARGV[1])
+redis.call('ZREM', order, ARGV[2])
+free(KEYS[2], KEYS[3], member)
 bump(KEYS[6], ARGV[5], 6)
 return answer({1}, KEYS[6], 6)
 """
 )
 
-# KEYS: tenants, rec. ARGV: tenant, check, member. -> {0} unseeded, {1} absent, {1, value}
+# KEYS: tenants, rec. ARGV: tenant, check, member, the member under the line without its
+# scope ('' for none), read where the first is absent. -> {0} unseeded, {1} absent, {1, value}
 _GET = """
 if ARGV[2] == '1' and redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then
   return {0}
 end
-return {1, redis.call('HGET', KEYS[2], ARGV[3])}
+local value = redis.call('HGET', KEYS[2], ARGV[3])
+if not value and ARGV[4] ~= '' then
+  value = redis.call('HGET', KEYS[2], ARGV[4])
+end
+return {1, value}
 """
 
 _UNSEEDED = """
@@ -245,15 +268,51 @@ local function hmget_all(key, ids, prefix)
   end
   return out
 end
+
+-- the ids of two order sets (a scoped line's and the line's without its scope) in insertion
+-- order (their scores), and each one's member in the records' hash
+local function merged(one, other, prefix, shared_prefix)
+  local a = redis.call('ZRANGE', one, 0, -1, 'WITHSCORES')
+  local b = redis.call('ZRANGE', other, 0, -1, 'WITHSCORES')
+  local ids, members, i, j = {}, {}, 1, 1
+  while i <= #a or j <= #b do
+    if j > #b or (i <= #a and tonumber(a[i + 1]) <= tonumber(b[j + 1])) then
+      ids[#ids + 1], members[#members + 1] = a[i], prefix .. a[i]
+      i = i + 2
+    else
+      ids[#ids + 1], members[#members + 1] = b[j], shared_prefix .. b[j]
+      j = j + 2
+    end
+  end
+  return ids, members
+end
 """
 
-# KEYS: ord, rec, tenants. ARGV: tenant, check, offset, limit, after id, '1' when after id is
-# given, the members' prefix. -> {total, offset, values in order}, or {-1} when the tenant is
-# not seeded
+# KEYS: ord, rec, tenants, ord of the line without its scope. ARGV: tenant, check, offset,
+# limit, after id, '1' when after id is given, the members' prefix, '1' where the line has a
+# scope, the prefix of the members under the line without it. -> {total, offset, values in
+# order}, or {-1} when the tenant is not seeded
 _PAGE = (
     _HMGET_ALL
     + _UNSEEDED
     + """
+if ARGV[8] == '1' then
+  local ids, members = merged(KEYS[1], KEYS[4], ARGV[7], ARGV[9])
+  local total, offset = #ids, tonumber(ARGV[3])
+  if ARGV[6] == '1' then
+    offset = total
+    for i = 1, total do
+      if ids[i] == ARGV[5] then offset = i break end
+    end
+  end
+  local page = {}
+  for i = offset + 1, math.min(offset + tonumber(ARGV[4]), total) do
+    page[#page + 1] = members[i]
+  end
+  local values = {}
+  if #page > 0 then values = hmget_all(KEYS[2], page, '') end
+  return {total, offset, values}
+end
 local total = redis.call('ZCARD', KEYS[1])
 local offset = tonumber(ARGV[3])
 if ARGV[6] == '1' then
@@ -267,12 +326,19 @@ return {total, offset, values}
 """
 )
 
-# KEYS: ord, rec, tenants. ARGV: tenant, check, the members' prefix. -> {ids, values}, in
-# insertion order, or {-1}
+# KEYS: ord, rec, tenants, ord of the line without its scope. ARGV: tenant, check, the
+# members' prefix, '1' where the line has a scope, the prefix of the members under the line
+# without it. -> {ids, values}, in insertion order, or {-1}
 _ALL = (
     _HMGET_ALL
     + _UNSEEDED
     + """
+if ARGV[4] == '1' then
+  local ids, members = merged(KEYS[1], KEYS[4], ARGV[3], ARGV[5])
+  local values = {}
+  if #ids > 0 then values = hmget_all(KEYS[2], members, '') end
+  return {ids, values}
+end
 local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
 local values = {}
 if #ids > 0 then values = hmget_all(KEYS[2], ids, ARGV[3]) end
@@ -453,10 +519,11 @@ class RedisRecords:
     # -- the interface ----------------------------------------------------------------------
     def get(self, tenant: str, resource: str, record_id: str, parent: str = "") -> dict | None:
         keys = [self._tenants, self._key("rec", tenant, resource)]
-        member = _member(parent, record_id)
+        member, shared = _member(parent, record_id), _shared_member(parent, record_id)
         for _ in range(3):
             with self.redis.guard():
-                answer = self._get_script(keys=keys, args=[tenant, self._checked(tenant), member])
+                args = [tenant, self._checked(tenant), member, shared]
+                answer = self._get_script(keys=keys, args=args)
             if answer[0] == 1:
                 break
             self._seed_again(tenant)
@@ -489,7 +556,7 @@ class RedisRecords:
             ]
             args += [_member(record.parent, record.id), record.id,
                      _value(record.parent, record.body), records_field(resource),
-                     len(record.unique)]  # fmt: skip
+                     _shared_member(record.parent, record.id), len(record.unique)]  # fmt: skip
             for field, value in record.unique.items():
                 args += [field, value]
         with self.redis.guard():
@@ -510,6 +577,7 @@ class RedisRecords:
                                len(record.unique)]  # fmt: skip
             for field, value in record.unique.items():
                 args += [field, value]
+            args.append(_shared_member(record.parent, record.id))
             with self.redis.guard():
                 answer = self._replace_script(keys=keys, args=args)
             if answer[0] != b"unseeded":
@@ -522,13 +590,15 @@ class RedisRecords:
         return True
 
     def delete(self, tenant: str, resource: str, record_id: str, parent: str = "") -> bool:
+        shared = unscoped(parent)
         keys = [*(self._key(kind, tenant, resource) for kind in ("rec", "uniq", "uidx")),
-                self._order(tenant, resource, parent), self._tenants,
-                self._versions.key]  # fmt: skip
+                self._order(tenant, resource, parent), self._tenants, self._versions.key,
+                self._order(tenant, resource, parent if shared is None else shared)]  # fmt: skip
         for _ in range(3):
             watched = self._versions.watched()
             args = [_member(parent, record_id), record_id, tenant, self._checked(tenant),
-                    records_field(resource), *self._versions.arguments(watched)]  # fmt: skip
+                    records_field(resource), *self._versions.arguments(watched),
+                    _shared_member(parent, record_id)]  # fmt: skip
             with self.redis.guard():
                 answer = self._delete_script(keys=keys, args=args)
             done = int(answer[0])
@@ -540,8 +610,11 @@ class RedisRecords:
         return done == 1
 
     def query(self, tenant: str, resource: str, query: ListQuery) -> tuple[list[dict], int, int]:
+        shared = unscoped(query.parent)
         keys = [self._order(tenant, resource, query.parent), self._key("rec", tenant, resource),
-                self._tenants]  # fmt: skip
+                self._tenants, self._order(tenant, resource, query.parent if shared is None
+                                           else shared)]  # fmt: skip
+        scoped = ["0", b""] if shared is None else ["1", _member(shared, "")]
         simple = not query.filters and not query.sort
         if not simple:
             for field in (*query.filters, *(name for name, _ in query.sort)):
@@ -552,10 +625,11 @@ class RedisRecords:
             with self.redis.guard():
                 if simple:
                     args = [tenant, self._checked(tenant), query.offset, query.limit,
-                            query.after_id or "", "1" if after else "0", prefix]  # fmt: skip
+                            query.after_id or "", "1" if after else "0", prefix,
+                            *scoped]  # fmt: skip
                     answer = self._page_script(keys=keys, args=args)
                 else:
-                    args = [tenant, self._checked(tenant), prefix]
+                    args = [tenant, self._checked(tenant), prefix, *scoped]
                     answer = self._all_script(keys=keys, args=args)
             if answer[0] != -1:
                 break
@@ -597,6 +671,13 @@ def _member(parent: str, record_id: str) -> bytes:
     if not parent:
         return record_id.encode()
     return dumps(parent) + b"\n" + record_id.encode()
+
+
+def _shared_member(parent: str, record_id: str) -> bytes:
+    """The record's member under ``parent`` without its scope (``RecordStore``), or b""
+    where ``parent`` has none."""
+    shared = unscoped(parent)
+    return b"" if shared is None else _member(shared, record_id)
 
 
 def _id_of(member: bytes) -> str:

@@ -24,10 +24,18 @@ table is unique on (tenant, resource, id, parent), which serves a read by id as 
 (tenant, resource, id) did, one column deeper. A unique value stays unique across the
 resource (no spec says it is per parent) and names its owner by id and parent. A file made
 before, unique on (tenant, resource, id), has its records table rebuilt once when opened
-(SQLite cannot drop a UNIQUE constraint in place): rows, ``seq`` and so order kept."""
+(SQLite cannot drop a UNIQUE constraint in place): rows, ``seq`` and so order kept.
+
+A scoped line (``RecordStore``: ``/repos/{owner}/{repo}/labels``) sees the line without its
+scope too: a list reads ``parent IN (scoped, unscoped)`` in ``seq`` order, a read by id asks
+the unscoped line where the scoped one has no such id (a second indexed SELECT, only then),
+and a create under a scope asks whether the unscoped line holds its id (one indexed SELECT
+more in that create alone: a create with no scope, ``POST /users``, runs the same five
+statements as before)."""
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Callable
 from functools import lru_cache
@@ -37,7 +45,7 @@ import orjson
 
 from sandbox.errors import Conflict
 from sandbox.jsonio import dumps
-from sandbox.state.protocols import ListQuery, Record
+from sandbox.state.protocols import ListQuery, Record, unscoped
 from sandbox.state.sqlite.file import SQLiteFile
 from sandbox.state.sqlite.versions import SLOTS, Copy, Versions
 
@@ -187,12 +195,11 @@ class SQLiteRecords:
         held = self._kept(self._items, key, version)
         if held is not None:
             return _stored(held[1])
+        shared = unscoped(parent)
         with self._guard():
-            row = self._db.execute(
-                "SELECT body FROM records "
-                "WHERE tenant = ? AND resource = ? AND id = ? AND parent = ?",
-                (tenant, resource, record_id, parent),
-            ).fetchone()
+            row = self._db.execute(_GET, (tenant, resource, record_id, parent)).fetchone()
+            if row is None and shared is not None:  # a seed, or a record from before scopes
+                row = self._db.execute(_GET, (tenant, resource, record_id, shared)).fetchone()
         if row is None:
             return None
         self._keep(self._items, key, (version, row[0]))
@@ -213,6 +220,12 @@ class SQLiteRecords:
         writing: a statement more in every create, for a conflict that is rare.)"""
         self._changed(resource)
         for record in records:
+            shared = unscoped(record.parent)
+            if (
+                shared is not None
+                and db.execute(_GET, (tenant, resource, record.id, shared)).fetchone()
+            ):  # in view under the scope already (RecordStore)
+                raise Conflict("id", record.id, record.id)
             try:
                 db.execute(
                     "INSERT INTO records (tenant, resource, id, parent, body) "
@@ -272,12 +285,11 @@ class SQLiteRecords:
 
     def replace(self, tenant: str, resource: str, record: Record) -> bool:
         with self._write() as db:
-            exists = db.execute(
-                "SELECT 1 FROM records WHERE tenant = ? AND resource = ? AND id = ? AND parent = ?",
-                (tenant, resource, record.id, record.parent),
-            ).fetchone()
-            if not exists:
+            parent = self._holder(db, tenant, resource, record.id, record.parent)
+            if parent is None:
                 return False
+            if parent != record.parent:
+                record = dataclasses.replace(record, parent=parent)
             self._changed(resource)
             self._claim_uniques(db, tenant, resource, record)
             db.execute(
@@ -287,19 +299,43 @@ class SQLiteRecords:
             )
             return True
 
+    def _holder(
+        self, db: sqlite3.Connection, tenant: str, resource: str, record_id: str, parent: str
+    ) -> str | None:
+        """The line the record of that id in view under ``parent`` is kept under: ``parent``
+        itself, or the line without its scope (``RecordStore``); None where neither has it."""
+        for line in (parent, unscoped(parent)):
+            if (
+                line is not None
+                and db.execute(_GET, (tenant, resource, record_id, line)).fetchone()
+            ):
+                return line
+        return None
+
     def delete(self, tenant: str, resource: str, record_id: str, parent: str = "") -> bool:
         condition = "tenant = ? AND resource = ? AND id = ? AND parent = ?"
-        args = (tenant, resource, record_id, parent)
         with self._write() as db:
+            args = (tenant, resource, record_id, parent)
             deleted = db.execute(f"DELETE FROM records WHERE {condition}", args).rowcount
+            shared = unscoped(parent)
+            if not deleted and shared is not None:  # a seed, or a record from before scopes
+                args = (tenant, resource, record_id, shared)
+                deleted = db.execute(f"DELETE FROM records WHERE {condition}", args).rowcount
             if deleted:
                 self._changed(resource)
                 db.execute(f"DELETE FROM uniques WHERE {condition}", args)
             return bool(deleted)
 
     def query(self, tenant: str, resource: str, query: ListQuery) -> tuple[list[dict], int, int]:
-        where = ["tenant = ?", "resource = ?", "parent = ?"]
+        shared = unscoped(query.parent)
+        where = [
+            "tenant = ?",
+            "resource = ?",
+            "parent = ?" if shared is None else "parent IN (?, ?)",
+        ]
         args: list[Any] = [tenant, resource, query.parent]
+        if shared is not None:  # the seeds and what came before scopes, in view too
+            args.append(shared)
         for field, value in query.filters.items():
             where.append("json_extract(body, ?) = ?")
             args += [_json_path(field), _sql_value(value)]
@@ -360,6 +396,7 @@ class SQLiteRecords:
             db.execute("DELETE FROM tenants")
 
 
+_GET = "SELECT body FROM records WHERE tenant = ? AND resource = ? AND id = ? AND parent = ?"
 _RELINE_PENDING = 1  # the file's user_version while ``reline`` has yet to run
 # a nested resource's rows under their parent's id alone (no line: no \x1f in it), each put
 # under the line of the parent record of that id (its parent, \x1f, its id)
