@@ -988,7 +988,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="worker processes for the sandbox and Flask (default 2); the conns/proc column "
         "shows how the kernel spread wrk's connections over them",
     )
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
+    parser.add_argument(
+        "--threads", type=int, default=2, help="threads per worker (default 2, as sandbox serve)"
+    )
     parser.add_argument(
         "--sandbox-defaults-rate-limits",
         default="1000000/minute",

@@ -198,3 +198,17 @@ def test_a_process_with_other_threads_reads_the_spec_itself(tmp_path: Path) -> N
     assert said["operations"] and any(r.endswith("openapi.yaml") for r in said["reads"])
     here, apart = said["errors"]
     assert here == apart
+
+
+def test_threads_default_to_what_each_server_waits_on() -> None:
+    """granian's threads wait only on the writers' lock (2 served more creates than 4, the
+    same reads); gunicorn's also read clients and sleep waits (4). A setting is kept."""
+    from sandbox.config.settings import Settings
+    from sandbox.serving import worker_threads
+
+    assert load_settings(environ={}).threads == 2
+    assert load_settings(environ={}, overrides={"server": "gunicorn"}).threads == 4
+    assert load_settings(environ={"SANDBOX_THREADS": "6"}).threads == 6
+    assert load_settings(environ={}, overrides={"server": "gunicorn", "threads": 3}).threads == 3
+    assert worker_threads(Settings()) == 2  # made without load_settings
+    assert worker_threads(Settings(server="gunicorn")) == 4

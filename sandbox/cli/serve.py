@@ -31,7 +31,11 @@ from sandbox.spec.model import Spec
     help="HTTP server in front: granian (Rust) or gunicorn.  [default: granian]",
 )
 @click.option("--workers", type=int, help="Worker processes.  [default: 2]")
-@click.option("--threads", type=int, help="Threads running the app, per worker.  [default: 4]")
+@click.option(
+    "--threads",
+    type=int,
+    help="Threads running the app, per worker.  [default: 2 on granian, 4 on gunicorn]",
+)
 @click.option(
     "--header-timeout",
     type=float,

@@ -32,9 +32,11 @@ Defaults (``sandbox/config.py``), measured on 2 cores with wrk on the same machi
   against 2,008-2,083 with the limiter off). It costs about 50 MB more memory (PSS), and the
   counters move from memory to a SQLite file the workers share (``rate_limit_storage:
   auto``), which is what the limiter costs two workers: about 30 % of their reads.
-* ``threads: 4``: requests reach the threads complete, so a thread never waits on a client,
-  only on the GIL and on SQLite; more threads add GIL contention, not throughput (2 x 8
-  used 5-10 % more CPU per request than 2 x 4 for the same req/s, with a longer p99).
+* ``threads``: 2 on granian, 4 on gunicorn (``default_threads`` has the figures). On
+  granian requests reach the threads complete and what waits on a timer is held on the loop,
+  so a thread waits only on the GIL and on SQLite; more threads add GIL contention, not
+  throughput (2 x 8 used 5-10 % more CPU per request than 2 x 4 for the same req/s, with a
+  longer p99; 2 x 2 served 7-20 % more creates than 2 x 4).
 * ``header_timeout: 10``, ``body_timeout: 30``: generous for any real client on any network
   (30 s is 170 KB/s for a body at the 5 MiB limit); an idle keep-alive connection is closed
   after ``header_timeout`` too.
@@ -53,12 +55,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sandbox.config.settings import Settings
+from sandbox.config.settings import Settings, default_threads
 from sandbox.errors import ConfigError
 
 SERVERS = ("granian", "gunicorn")
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def worker_threads(settings: Settings) -> int:
+    """The threads each worker runs the app on: the settings', else the server's default
+    (settings made without ``load_settings`` have none)."""
+    return settings.threads if settings.threads > 0 else default_threads(settings.server)
 
 
 def _nothing() -> None:
@@ -128,7 +136,7 @@ def describe(settings: Settings) -> str:
     if settings.reload:
         return "werkzeug development server (--reload)"
     server = settings.server.strip().lower()
-    shape = f"{settings.workers} worker(s) x {settings.threads} thread(s)"
+    shape = f"{settings.workers} worker(s) x {worker_threads(settings)} thread(s)"
     if server == "granian":
         return (
             f"granian, {shape}; clients get {settings.header_timeout:g} s for headers, "

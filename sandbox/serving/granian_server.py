@@ -33,7 +33,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sandbox.config.settings import Settings
-from sandbox.serving import Served, build_before_fork, listen_address, port_is_free
+from sandbox.serving import Served, build_before_fork, listen_address, port_is_free, worker_threads
 from sandbox.serving.bridge import BufferedWSGI
 from sandbox.serving.orphans import stop_when_orphaned
 
@@ -51,7 +51,7 @@ def serve_granian(settings: Settings, build: Callable[[], Served]) -> None:
     served = build_before_fork(build)
     app = BufferedWSGI(
         served.app,
-        threads=settings.threads,
+        threads=worker_threads(settings),
         max_body=settings.max_body_bytes,
         body_timeout=settings.body_timeout,
         at_once=served.at_once,

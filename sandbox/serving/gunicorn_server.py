@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.config.settings import Settings
-from sandbox.serving import Served, build_before_fork, port_is_free
+from sandbox.serving import Served, build_before_fork, port_is_free, worker_threads
 
 GRACE_SECONDS = 5
 
@@ -29,7 +29,7 @@ def serve_gunicorn(
         def load_config(self) -> None:
             self.cfg.set("bind", f"{settings.host}:{settings.port}")
             self.cfg.set("workers", settings.workers)
-            self.cfg.set("threads", settings.threads)
+            self.cfg.set("threads", worker_threads(settings))
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("preload_app", True)
             # each worker process sends webhooks, including those a restart left pending
